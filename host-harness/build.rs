@@ -1,1 +1,72 @@
-fn main() {}
+//! Builds the connector component (the workspace's root package) for `wasm32-wasip2` with a
+//! nested `cargo build`, in a target directory of its own, so that `cargo test` and
+//! `cargo run` need no manual step first. The pattern of wasmtime's `test-programs`.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host-harness lives inside the workspace")
+        .to_path_buf();
+    for path in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(path).display());
+    }
+
+    // <target>/<profile>/build/host-harness-<hash>/out → <target>/connector-wasm, shared by
+    // every profile and by clippy, so the guest is compiled once.
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .map(|target| target.join("connector-wasm"))
+        .unwrap_or_else(|| out_dir.join("connector-wasm"));
+
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args([
+            "build",
+            "--package",
+            "atlassian-connector",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // Flags and wrappers meant for the host build must not leak into the guest build.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_LLVM_COV",
+        "CARGO_LLVM_COV_TARGET_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the connector component");
+    assert!(
+        status.success(),
+        "building the connector component for wasm32-wasip2 failed"
+    );
+
+    let wasm = target_dir.join("wasm32-wasip2/release/atlassian_connector.wasm");
+    assert!(
+        wasm.is_file(),
+        "the connector build produced no {}",
+        wasm.display()
+    );
+    println!("cargo:rerun-if-changed={}", wasm.display());
+    println!("cargo:rustc-env=CONNECTOR_WASM={}", wasm.display());
+}

@@ -1,1 +1,24 @@
+//! The host harness: a wasmtime host standing in for an identity platform.
+//!
+//! It loads the Atlassian connector component into a sandbox ([`runtime`], [`invoke`]),
+//! gives it exactly one way out ([`http_client`]) policed by the tenant's allow-list
+//! ([`egress`]) with secrets injected by name ([`secrets`]), and records every exchange
+//! ([`recorder`]).
 
+pub mod bindings;
+pub mod cli;
+pub mod component;
+pub mod display;
+pub mod egress;
+pub mod http_client;
+pub mod invoke;
+pub mod limits;
+pub mod recorder;
+pub mod runtime;
+pub mod secrets;
+pub mod tenant;
+pub mod wasi;
+
+pub use invoke::{CallError, Invocation, InvokeError, LoadedConnector};
+pub use runtime::{LoadError, Runtime, RuntimeOptions};
+pub use tenant::Tenant;

@@ -1,1 +1,53 @@
-fn main() {}
+//! `host-harness`: run the Atlassian lifecycle connector in a sandbox, as a platform would.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use host_harness::cli::{self, EXIT_ERROR};
+
+#[derive(Debug, Parser)]
+#[command(name = "host-harness", version, about, propagate_version = true)]
+struct Cli {
+    /// Load this component instead of the built-in connector.
+    #[arg(long, global = true, value_name = "PATH")]
+    component: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Probe every configured credential (read-only) and report each separately.
+    Health(cli::health::HealthArgs),
+    /// Print the connector's capabilities and configuration schema.
+    Describe(cli::describe::DescribeArgs),
+    /// Print the component's size and imports, and time its load and instantiation.
+    Inspect(cli::inspect::InspectArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Cli::parse();
+    let result = async {
+        match &args.command {
+            Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
+            Command::Health(a) => {
+                let connector = cli::load_connector(args.component.as_deref())?;
+                cli::health::run(&connector, a).await
+            }
+            Command::Describe(a) => {
+                let connector = cli::load_connector(args.component.as_deref())?;
+                cli::describe::run(&connector, a).await
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("host-harness: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The `host-harness` command line: one module per subcommand.
+
+pub mod describe;
+pub mod health;
+pub mod inspect;
+
+use std::path::{Path, PathBuf};
+
+use crate::{LoadedConnector, Runtime, RuntimeOptions};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when the command ran but found a failure (a failed probe, a failed change).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for bad input or a host error (unreadable config, invalid component).
+pub const EXIT_ERROR: u8 = 2;
+
+/// Builds a runtime with the on-disk component cache and loads the connector.
+pub fn load_connector(component: Option<&Path>) -> anyhow::Result<LoadedConnector> {
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: default_cache_dir(),
+        ..RuntimeOptions::default()
+    })?;
+    Ok(match component {
+        Some(path) => runtime.load_file(path)?,
+        None => runtime.load_builtin()?,
+    })
+}
+
+/// `$XDG_CACHE_HOME/host-harness` or `~/.cache/host-harness`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|d| d.join("host-harness"))
+}

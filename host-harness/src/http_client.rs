@@ -1,0 +1,398 @@
+//! The host's implementation of the guest's only way out: the `http-client` import.
+//!
+//! Every request passes, in order: the per-invocation request budget, the egress allow-list
+//! (URL and the secret it names), header rules (no guest-set credentials, no hop-by-hop or
+//! `Host` overrides), the request size cap; then the host attaches the credential, sends it
+//! with a timeout and without following redirects, reads at most the response size cap, and
+//! records the exchange without any header value or secret.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures::StreamExt as _;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::bindings::http_client::{Auth, HttpError, Method, Request, Response};
+use crate::egress::EgressPolicy;
+use crate::limits::Limits;
+use crate::recorder::{Exchange, Recorder};
+use crate::tenant::Tenant;
+
+/// Headers a guest may not set: credentials are the host's job, and these others would let a
+/// guest reroute or desynchronise a request behind the allow-list's back.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+];
+
+/// Builds the shared outbound client: rustls, no redirects, no proxies from the environment.
+pub fn outbound_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!(
+            "lifecycle-host-harness/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// Per-invocation HTTP state of one guest.
+pub struct HttpContext {
+    client: reqwest::Client,
+    tenant: Arc<Tenant>,
+    policy: Arc<EgressPolicy>,
+    limits: Arc<Limits>,
+    recorder: Recorder,
+    requests: usize,
+    batches: usize,
+    /// Time spent inside host calls, which does not count against the guest's CPU budget.
+    pub host_time: Duration,
+}
+
+/// A request that passed every check and is ready to go on the wire.
+struct Prepared {
+    method: reqwest::Method,
+    url: url::Url,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+    timeout: Duration,
+    exchange: Exchange,
+}
+
+impl HttpContext {
+    /// State for one invocation of one tenant.
+    pub fn new(
+        client: reqwest::Client,
+        tenant: Arc<Tenant>,
+        policy: Arc<EgressPolicy>,
+        limits: Arc<Limits>,
+        recorder: Recorder,
+    ) -> Self {
+        Self {
+            client,
+            tenant,
+            policy,
+            limits,
+            recorder,
+            requests: 0,
+            batches: 0,
+            host_time: Duration::ZERO,
+        }
+    }
+
+    /// `send`: one request.
+    pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+        let started = Instant::now();
+        let result = match self.prepare(request, None) {
+            Ok(prepared) => execute(&self.client, &self.limits, &self.recorder, prepared).await,
+            Err(e) => Err(e),
+        };
+        self.host_time += started.elapsed();
+        result
+    }
+
+    /// `send-all`: independent requests, concurrently (bounded), results in request order.
+    pub async fn send_all(&mut self, requests: Vec<Request>) -> Vec<Result<Response, HttpError>> {
+        let started = Instant::now();
+        let batch = self.batches;
+        self.batches += 1;
+        let results = if requests.len() > self.limits.max_batch {
+            let why = format!(
+                "send-all of {} requests exceeds the limit of {}",
+                requests.len(),
+                self.limits.max_batch
+            );
+            requests
+                .into_iter()
+                .map(|r| {
+                    self.recorder.push(denied_exchange(&r, Some(batch), &why));
+                    Err(HttpError::Denied(why.clone()))
+                })
+                .collect()
+        } else {
+            let prepared: Vec<_> = requests
+                .into_iter()
+                .map(|r| self.prepare(r, Some(batch)))
+                .collect();
+            let (client, limits, recorder) = (&self.client, &*self.limits, &self.recorder);
+            futures::stream::iter(prepared)
+                .map(|p| async move {
+                    match p {
+                        Ok(p) => execute(client, limits, recorder, p).await,
+                        Err(e) => Err(e),
+                    }
+                })
+                .buffered(self.limits.send_all_concurrency.max(1))
+                .collect()
+                .await
+        };
+        self.host_time += started.elapsed();
+        results
+    }
+
+    /// Applies every policy to a request. A refusal is recorded here and never sent.
+    fn prepare(&mut self, request: Request, batch: Option<usize>) -> Result<Prepared, HttpError> {
+        let deny = |why: String| {
+            self.recorder.push(denied_exchange(&request, batch, &why));
+            HttpError::Denied(why)
+        };
+        if self.requests >= self.limits.max_requests {
+            return Err(deny(format!(
+                "request budget of {} per invocation is exhausted",
+                self.limits.max_requests
+            )));
+        }
+        self.requests += 1;
+
+        let secret_name = match &request.auth {
+            Some(Auth::Bearer(secret)) => Some(secret.as_str()),
+            Some(Auth::Basic(basic)) => Some(basic.secret_key.as_str()),
+            None => None,
+        };
+        let url = self
+            .policy
+            .check(&request.url, secret_name)
+            .map_err(|d| deny(d.0))?;
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in &request.headers {
+            let lower = name.to_ascii_lowercase();
+            if FORBIDDEN_HEADERS.contains(&lower.as_str()) {
+                return Err(deny(format!(
+                    "header `{lower}` may not be set by the guest{}",
+                    if lower.contains("authorization") || lower == "cookie" {
+                        " (credentials are attached by the host: use `auth`)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            let name = HeaderName::from_bytes(lower.as_bytes())
+                .map_err(|_| deny(format!("invalid header name `{lower}`")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| deny(format!("invalid value for header `{name}`")))?;
+            headers.append(name, value);
+        }
+
+        let body_len = request.body.as_ref().map_or(0, Vec::len);
+        if body_len > self.limits.max_request_bytes {
+            let why = format!(
+                "request body of {body_len} bytes exceeds the cap of {}",
+                self.limits.max_request_bytes
+            );
+            let mut exchange = denied_exchange(&request, batch, &why);
+            exchange.error = Some(format!("too-large: {why}"));
+            self.recorder.push(exchange);
+            return Err(HttpError::TooLarge);
+        }
+
+        let (auth_value, auth_label) = match &request.auth {
+            None => (None, None),
+            Some(Auth::Bearer(key)) => {
+                let secret = self
+                    .tenant
+                    .secrets
+                    .get(key)
+                    .ok_or_else(|| deny(format!("the tenant has no secret named `{key}`")))?;
+                (
+                    Some(format!("Bearer {}", secret.expose())),
+                    Some(format!("bearer {key}")),
+                )
+            }
+            Some(Auth::Basic(basic)) => {
+                let user = self
+                    .tenant
+                    .settings
+                    .get(&basic.user_config_key)
+                    .ok_or_else(|| {
+                        deny(format!(
+                            "the tenant has no setting named `{}`",
+                            basic.user_config_key
+                        ))
+                    })?;
+                let secret = self.tenant.secrets.get(&basic.secret_key).ok_or_else(|| {
+                    deny(format!(
+                        "the tenant has no secret named `{}`",
+                        basic.secret_key
+                    ))
+                })?;
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{}", secret.expose()));
+                (
+                    Some(format!("Basic {token}")),
+                    Some(format!(
+                        "basic {}:{}",
+                        basic.user_config_key, basic.secret_key
+                    )),
+                )
+            }
+        };
+        if let Some(value) = auth_value {
+            let mut value = HeaderValue::from_str(&value)
+                .map_err(|_| deny("the secret is not a valid header value".into()))?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+
+        let timeout = request
+            .timeout_ms
+            .map(|ms| Duration::from_millis(ms.into()))
+            .unwrap_or(self.limits.request_timeout)
+            .min(self.limits.request_timeout);
+
+        let mut exchange = base_exchange(&request, batch);
+        exchange.auth = auth_label;
+        Ok(Prepared {
+            method: method(request.method),
+            url,
+            headers,
+            body: request.body,
+            timeout,
+            exchange,
+        })
+    }
+}
+
+fn method(m: Method) -> reqwest::Method {
+    match m {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+    }
+}
+
+fn base_exchange(request: &Request, batch: Option<usize>) -> Exchange {
+    Exchange {
+        seq: 0,
+        batch,
+        method: method_name(request.method).to_owned(),
+        url: request.url.clone(),
+        auth: None,
+        request_bytes: request.body.as_ref().map_or(0, Vec::len),
+        status: None,
+        response_bytes: 0,
+        error: None,
+        duration: Duration::ZERO,
+    }
+}
+
+fn denied_exchange(request: &Request, batch: Option<usize>, why: &str) -> Exchange {
+    Exchange {
+        error: Some(format!("denied: {why}")),
+        ..base_exchange(request, batch)
+    }
+}
+
+/// Sends a prepared request and reads its response within the timeout and the size cap.
+async fn execute(
+    client: &reqwest::Client,
+    limits: &Limits,
+    recorder: &Recorder,
+    p: Prepared,
+) -> Result<Response, HttpError> {
+    let started = Instant::now();
+    let mut exchange = p.exchange;
+    let mut builder = client.request(p.method, p.url).headers(p.headers);
+    if let Some(body) = p.body {
+        builder = builder.body(body);
+    }
+    let result = tokio::time::timeout(p.timeout, async {
+        let mut response = builder.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect::<Vec<_>>();
+        let cap = limits.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err((HttpError::TooLarge, Some(status)));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| (transport_error(e).0, Some(status)))?
+        {
+            if body.len() + chunk.len() > cap {
+                return Err((HttpError::TooLarge, Some(status)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    })
+    .await
+    .unwrap_or(Err((HttpError::Timeout, None)));
+
+    exchange.duration = started.elapsed();
+    match &result {
+        Ok(r) => {
+            exchange.status = Some(r.status);
+            exchange.response_bytes = r.body.len();
+        }
+        Err((e, status)) => {
+            exchange.status = *status;
+            exchange.error = Some(describe_error(e));
+        }
+    }
+    recorder.push(exchange);
+    result.map_err(|(e, _)| e)
+}
+
+fn transport_error(e: reqwest::Error) -> (HttpError, Option<u16>) {
+    if e.is_timeout() {
+        return (HttpError::Timeout, None);
+    }
+    // Describe the cause chain without the URL (which the guest already knows).
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    (HttpError::Transport(message), None)
+}
+
+/// The short form of an error used in exchange records: `timeout`, `too-large`, `denied: …`.
+pub fn describe_error(e: &HttpError) -> String {
+    match e {
+        HttpError::Denied(why) => format!("denied: {why}"),
+        HttpError::Timeout => "timeout".into(),
+        HttpError::TooLarge => "too-large".into(),
+        HttpError::Transport(why) => format!("transport: {why}"),
+        HttpError::Other(why) => format!("other: {why}"),
+    }
+}

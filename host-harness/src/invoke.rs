@@ -1,0 +1,444 @@
+//! Invoking a loaded connector: a fresh `Store` per call, with memory, CPU and wall-clock
+//! limits, a deny-all WASI context, and the tenant's HTTP policy. A trap ends only that call.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::http_client::{self, HttpError, Request, Response};
+use crate::bindings::types::{
+    self, ActionOptions, Config, ConnectorError, ConnectorInfo, DeleteOptions, GroupPage,
+    HealthReport, Identity, Outcome, PageRequest, ResourceKind, ResourcePage, SyncOptions,
+    UserPage, UserRef,
+};
+use crate::bindings::{Connector, ConnectorPre};
+use crate::egress::EgressPolicy;
+use crate::http_client::HttpContext;
+use crate::limits::MemoryLimiter;
+use crate::recorder::{Exchange, Recorder};
+use crate::runtime::{EPOCH_TICK, LoadSource, RuntimeInner};
+use crate::tenant::Tenant;
+
+/// Bytes of guest stderr kept for crash reports.
+const STDERR_CAPACITY: usize = 16 << 10;
+
+/// Everything a guest's store holds: its WASI context, its memory limiter, its HTTP state.
+pub struct GuestState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    http: HttpContext,
+    started: Instant,
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl http_client::Host for GuestState {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        Ok(self.http.send(request).await)
+    }
+
+    async fn send_all(
+        &mut self,
+        requests: Vec<Request>,
+    ) -> wasmtime::Result<Vec<Result<Response, HttpError>>> {
+        Ok(self.http.send_all(requests).await)
+    }
+}
+
+impl types::Host for GuestState {}
+
+/// Facts about a loaded component.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ComponentInfo {
+    /// SHA-256 of the component's bytes (the cache key).
+    pub sha256: String,
+    /// Size of the component in bytes.
+    pub size: usize,
+    /// Its imports, all within the allow-list.
+    pub imports: Vec<String>,
+    /// Where the compiled code came from.
+    pub source: LoadSource,
+    /// How long the load took.
+    #[serde(serialize_with = "millis")]
+    pub load_time: Duration,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// Why an invocation failed in the host rather than in the connector's logic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "class", content = "detail", rename_all = "kebab-case")]
+pub enum InvokeError {
+    /// The guest used more CPU time than its budget.
+    #[error("timeout: the connector used more than {0:?} of CPU time")]
+    CpuTimeout(Duration),
+    /// The invocation as a whole took longer than its wall-clock budget.
+    #[error("timeout: the invocation took longer than {0:?}")]
+    WallTimeout(Duration),
+    /// The guest tried to grow its memory past the limit.
+    #[error("out of memory: the connector needed more than {0} bytes of linear memory")]
+    OutOfMemory(usize),
+    /// The guest trapped (a panic, an `unreachable`, a stack overflow, ...).
+    #[error("guest crash: {trap}{}", if .message.is_empty() { String::new() } else { format!(" ({})", .message) })]
+    GuestCrash {
+        /// The trap.
+        trap: String,
+        /// What the guest wrote to stderr before it crashed (its panic message), if anything.
+        message: String,
+    },
+    /// The component could not be instantiated.
+    #[error("cannot instantiate the connector: {0}")]
+    Instantiate(String),
+}
+
+impl InvokeError {
+    /// A stable short name for the error's class, for reports and audit records.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::CpuTimeout(_) | Self::WallTimeout(_) => "timeout",
+            Self::OutOfMemory(_) => "out-of-memory",
+            Self::GuestCrash { .. } => "guest-crash",
+            Self::Instantiate(_) => "instantiate",
+        }
+    }
+}
+
+/// The failure of one call: either the connector said no, or the host stopped it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
+pub enum CallError {
+    /// The connector returned a typed error.
+    #[error("{}", .0.message())]
+    Connector(ConnectorError),
+    /// The host ended the invocation (trap, limit, timeout).
+    #[error("{0}")]
+    Host(InvokeError),
+}
+
+/// The result of one invocation, with the HTTP exchanges it made.
+#[derive(Debug)]
+pub struct Invocation<T> {
+    /// What the call returned.
+    pub result: Result<T, CallError>,
+    /// Every HTTP exchange the guest asked for, in order (denied ones included).
+    pub exchanges: Vec<Exchange>,
+    /// Wall-clock time of the whole invocation.
+    pub elapsed: Duration,
+}
+
+type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
+
+/// A component loaded, checked and pre-instantiated: ready to be invoked many times.
+#[derive(Clone)]
+pub struct LoadedConnector {
+    runtime: Arc<RuntimeInner>,
+    pre: ConnectorPre<GuestState>,
+    info: ComponentInfo,
+}
+
+impl LoadedConnector {
+    pub(crate) fn new(
+        runtime: Arc<RuntimeInner>,
+        pre: ConnectorPre<GuestState>,
+        info: ComponentInfo,
+    ) -> Self {
+        Self { runtime, pre, info }
+    }
+
+    /// Facts about the component.
+    pub fn info(&self) -> &ComponentInfo {
+        &self.info
+    }
+
+    /// The configuration a tenant's guest sees: its settings, and only the names of its secrets.
+    pub fn guest_config(tenant: &Tenant) -> Config {
+        Config {
+            settings: tenant
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            secrets: tenant.secrets.names().map(str::to_owned).collect(),
+        }
+    }
+
+    fn new_store(
+        &self,
+        tenant: &Tenant,
+        recorder: Recorder,
+    ) -> (Store<GuestState>, MemoryOutputPipe) {
+        let limits = &self.runtime.limits;
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let state = GuestState {
+            wasi: crate::wasi::deny_all_ctx(stderr.clone()),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            http: HttpContext::new(
+                self.runtime.client.clone(),
+                Arc::new(tenant.clone()),
+                Arc::new(EgressPolicy::for_tenant(tenant)),
+                limits.clone(),
+                recorder,
+            ),
+            started: Instant::now(),
+        };
+        let mut store = Store::new(&self.runtime.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let budget = limits.cpu_time;
+        let ticks = |d: Duration| (d.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64;
+        store.set_epoch_deadline(ticks(budget));
+        // The deadline is reached by wall-clock epochs; host calls don't count against the
+        // guest, so on each expiry compare the guest's own time with its budget.
+        store.epoch_deadline_callback(move |ctx| {
+            let s = ctx.data();
+            let guest_time = s.started.elapsed().saturating_sub(s.http.host_time);
+            if guest_time >= budget {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(ticks(budget - guest_time)))
+            }
+        });
+        (store, stderr)
+    }
+
+    /// Instantiates the component in a fresh store and drops it: the per-invocation fixed cost.
+    pub async fn instantiate_only(&self) -> Result<(), InvokeError> {
+        let (mut store, _) = self.new_store(&Tenant::default(), Recorder::default());
+        self.pre
+            .instantiate_async(&mut store)
+            .await
+            .map(|_| ())
+            .map_err(|e| InvokeError::Instantiate(format!("{e:#}")))
+    }
+
+    async fn invoke<R, F>(&self, tenant: &Tenant, call: F) -> Invocation<R>
+    where
+        R: Send,
+        F: for<'a> FnOnce(
+                &'a Connector,
+                &'a mut Store<GuestState>,
+            ) -> CallFuture<'a, Result<R, ConnectorError>>
+            + Send,
+    {
+        let started = Instant::now();
+        let recorder = Recorder::default();
+        let (mut store, stderr) = self.new_store(tenant, recorder.clone());
+        let wall = self.runtime.limits.wall_time;
+        let run = async {
+            let instance = self
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| InvokeError::Instantiate(format!("{e:#}")))?;
+            call(&instance, &mut store)
+                .await
+                .map_err(|e| self.classify_trap(e, &store, &stderr))
+        };
+        let result = match tokio::time::timeout(wall, run).await {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error)),
+            Ok(Err(host_error)) => Err(CallError::Host(host_error)),
+            Err(_) => Err(CallError::Host(InvokeError::WallTimeout(wall))),
+        };
+        Invocation {
+            result,
+            exchanges: recorder.snapshot(),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    fn classify_trap(
+        &self,
+        error: wasmtime::Error,
+        store: &Store<GuestState>,
+        stderr: &MemoryOutputPipe,
+    ) -> InvokeError {
+        if store.data().limiter.exhausted {
+            return InvokeError::OutOfMemory(self.runtime.limits.memory_bytes);
+        }
+        if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
+            return InvokeError::CpuTimeout(self.runtime.limits.cpu_time);
+        }
+        let message = String::from_utf8_lossy(&stderr.contents())
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or_default()
+            .chars()
+            .take(500)
+            .collect();
+        let trap = match error.downcast_ref::<Trap>() {
+            Some(trap) => trap.to_string(),
+            None => format!("{error:#}"),
+        };
+        InvokeError::GuestCrash { trap, message }
+    }
+
+    /// `describe`: needs no tenant and makes no request.
+    pub async fn describe(&self) -> Result<ConnectorInfo, CallError> {
+        self.invoke(&Tenant::default(), |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_describe(s)
+                    .await
+                    .map(Ok)
+            })
+        })
+        .await
+        .result
+    }
+
+    /// `check-health` for a tenant.
+    pub async fn check_health(&self, tenant: &Tenant) -> Invocation<HealthReport> {
+        let config = Self::guest_config(tenant);
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_check_health(s, &config)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `sync-identity` for a tenant.
+    pub async fn sync_identity(
+        &self,
+        tenant: &Tenant,
+        identity: &Identity,
+        options: SyncOptions,
+    ) -> Invocation<Outcome> {
+        let config = Self::guest_config(tenant);
+        let identity = identity.clone();
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_sync_identity(s, &config, &identity, options)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `manage-relationships` for a tenant.
+    pub async fn manage_relationships(
+        &self,
+        tenant: &Tenant,
+        user: &UserRef,
+        add: &[String],
+        remove: &[String],
+        options: ActionOptions,
+    ) -> Invocation<Outcome> {
+        let config = Self::guest_config(tenant);
+        let (user, add, remove) = (user.clone(), add.to_vec(), remove.to_vec());
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_manage_relationships(s, &config, &user, &add, &remove, options)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `deprovision-identity` for a tenant.
+    pub async fn deprovision_identity(
+        &self,
+        tenant: &Tenant,
+        user: &UserRef,
+        options: ActionOptions,
+    ) -> Invocation<Outcome> {
+        let config = Self::guest_config(tenant);
+        let user = user.clone();
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_deprovision_identity(s, &config, &user, options)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `delete-identity` for a tenant.
+    pub async fn delete_identity(
+        &self,
+        tenant: &Tenant,
+        user: &UserRef,
+        options: DeleteOptions,
+    ) -> Invocation<Outcome> {
+        let config = Self::guest_config(tenant);
+        let user = user.clone();
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_delete_identity(s, &config, &user, options)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `list-users`: one page.
+    pub async fn list_users(&self, tenant: &Tenant, page: &PageRequest) -> Invocation<UserPage> {
+        let config = Self::guest_config(tenant);
+        let page = page.clone();
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_list_users(s, &config, &page)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `list-groups`: one page.
+    pub async fn list_groups(&self, tenant: &Tenant, page: &PageRequest) -> Invocation<GroupPage> {
+        let config = Self::guest_config(tenant);
+        let page = page.clone();
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_list_groups(s, &config, &page)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `list-resources`: one page of one kind.
+    pub async fn list_resources(
+        &self,
+        tenant: &Tenant,
+        kind: ResourceKind,
+        page: &PageRequest,
+    ) -> Invocation<ResourcePage> {
+        let config = Self::guest_config(tenant);
+        let page = page.clone();
+        self.invoke(tenant, move |c, s| {
+            Box::pin(async move {
+                c.lifecycle_connector_lifecycle()
+                    .call_list_resources(s, &config, kind, &page)
+                    .await
+            })
+        })
+        .await
+    }
+}

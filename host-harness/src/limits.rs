@@ -1,0 +1,97 @@
+//! The limits every invocation runs under, and the memory limiter that enforces them.
+
+use std::time::Duration;
+
+/// Resource limits for one invocation of a guest, and for its HTTP traffic.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest linear memory a guest may grow to.
+    pub memory_bytes: usize,
+    /// Guest CPU time (time spent outside host calls) before the invocation is interrupted.
+    pub cpu_time: Duration,
+    /// Wall-clock time for the whole invocation, HTTP included.
+    pub wall_time: Duration,
+    /// Longest a single HTTP request may take; a guest's `timeout-ms` is capped to this.
+    pub request_timeout: Duration,
+    /// Largest request body a guest may send.
+    pub max_request_bytes: usize,
+    /// Largest response body passed back to a guest.
+    pub max_response_bytes: usize,
+    /// Most requests in flight at once for one `send-all`.
+    pub send_all_concurrency: usize,
+    /// Most requests in one `send-all` call.
+    pub max_batch: usize,
+    /// Most requests in one invocation.
+    pub max_requests: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            cpu_time: Duration::from_secs(2),
+            wall_time: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(30),
+            max_request_bytes: 1 << 20,
+            max_response_bytes: 16 << 20,
+            send_all_concurrency: 16,
+            max_batch: 256,
+            max_requests: 5_000,
+        }
+    }
+}
+
+/// Enforces the memory limit and remembers whether it had to refuse growth, so a trap that
+/// follows can be reported as "out of memory" rather than as a generic crash.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    max_memory: usize,
+    /// Set when a growth request was refused.
+    pub exhausted: bool,
+}
+
+impl MemoryLimiter {
+    /// A limiter for at most `max_memory` bytes of linear memory.
+    pub fn new(max_memory: usize) -> Self {
+        Self {
+            max_memory,
+            exhausted: false,
+        }
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.max_memory && maximum.is_none_or(|m| desired <= m);
+        if !allowed {
+            self.exhausted = true;
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000 && maximum.is_none_or(|m| desired <= m))
+    }
+
+    fn instances(&self) -> usize {
+        16
+    }
+
+    fn tables(&self) -> usize {
+        16
+    }
+
+    fn memories(&self) -> usize {
+        4
+    }
+}

@@ -1,0 +1,77 @@
+//! The record of every HTTP exchange a guest made: the audit trail's raw material.
+//!
+//! A record holds what was asked and what came back, by name and size. It never holds a
+//! header value or a secret: credentials appear only as the *name* of the secret the host
+//! attached.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One request the guest asked for, and what became of it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Exchange {
+    /// Order within the invocation, from 0.
+    pub seq: usize,
+    /// The `send-all` batch the request belonged to (`None` for a single `send`).
+    pub batch: Option<usize>,
+    /// HTTP method.
+    pub method: String,
+    /// The URL as the guest gave it (it never contains a secret: the guest has none).
+    pub url: String,
+    /// How the host authenticated it, by secret name: `bearer scim_token`, `basic product_user:product_token`.
+    pub auth: Option<String>,
+    /// Request body size in bytes.
+    pub request_bytes: usize,
+    /// The response status, when a response came back.
+    pub status: Option<u16>,
+    /// Response body size in bytes.
+    pub response_bytes: usize,
+    /// Why there was no response (`denied: …`, `timeout`, `too-large`, `transport: …`).
+    pub error: Option<String>,
+    /// Wall-clock time of the exchange.
+    #[serde(serialize_with = "as_millis")]
+    pub duration: Duration,
+}
+
+impl Exchange {
+    /// True when the request changes state (anything but GET, and POST searches excepted).
+    pub fn is_write(&self) -> bool {
+        match self.method.as_str() {
+            "GET" => false,
+            "POST" => !self.url.ends_with("/search"),
+            _ => true,
+        }
+    }
+
+    /// True when the request actually left the host (it was not refused by policy).
+    pub fn was_sent(&self) -> bool {
+        !self
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("denied"))
+    }
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// A shared, append-only list of exchanges for one invocation.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Exchange>>>);
+
+impl Recorder {
+    /// Appends one exchange, numbering it.
+    pub fn push(&self, mut exchange: Exchange) {
+        let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        exchange.seq = log.len();
+        log.push(exchange);
+    }
+
+    /// A copy of everything recorded so far.
+    pub fn snapshot(&self) -> Vec<Exchange> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

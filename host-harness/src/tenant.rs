@@ -1,0 +1,182 @@
+//! A tenant: one configured integration, read from the harness's TOML config file.
+//!
+//! ```toml
+//! instance_name = "acme-atlassian-prod"       # connector settings at the top level
+//! scim_url = "https://api.atlassian.com/scim/directory/0b1c…"
+//! scim_organization_id = "5a1b…"
+//!
+//! [secrets]                                    # values the guest never sees
+//! scim_token = "…"
+//! admin_api_key = "…"
+//!
+//! [host]                                       # host policy, not passed to the guest
+//! allow_http_loopback = true
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::secrets::{SecretValue, Secrets};
+
+/// Why a config file could not be turned into a tenant.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape. The message never quotes values.
+    #[error("config file {path} is malformed: {message}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// What is wrong, by key.
+        message: String,
+    },
+}
+
+/// Host-side settings of a tenant: policy the host enforces, never passed to the guest.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostSettings {
+    /// Allow plain `http://` to loopback addresses (for the simulator and local tests).
+    #[serde(default)]
+    pub allow_http_loopback: bool,
+}
+
+/// One tenant: the connector's non-secret settings, its secrets, and host policy.
+#[derive(Clone, Debug, Default)]
+pub struct Tenant {
+    /// Non-secret connector settings, passed to the guest as they are.
+    pub settings: BTreeMap<String, String>,
+    /// Secrets, injected by the host into requests by key name.
+    pub secrets: Secrets,
+    /// Host policy.
+    pub host: HostSettings,
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    host: HostSettings,
+    #[serde(flatten)]
+    settings: BTreeMap<String, toml::Value>,
+}
+
+impl Tenant {
+    /// A display label: the `instance_name` setting, or `unnamed`.
+    pub fn name(&self) -> &str {
+        self.settings
+            .get("instance_name")
+            .map(String::as_str)
+            .unwrap_or("unnamed")
+    }
+
+    /// Sets a non-secret setting (builder style).
+    pub fn with_setting(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.settings.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Sets a secret (builder style).
+    pub fn with_secret(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.secrets.insert(key, SecretValue::new(value));
+        self
+    }
+
+    /// Allows plain http to loopback (builder style).
+    pub fn allow_http_loopback(mut self) -> Self {
+        self.host.allow_http_loopback = true;
+        self
+    }
+
+    /// Reads a tenant from a TOML config file.
+    pub fn from_file(path: &Path) -> Result<Self, TenantError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TenantError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| TenantError::Malformed {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses a tenant from TOML text. The error names keys, never values.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| {
+            // toml's message may quote the offending line, which could hold a secret:
+            // keep only the part before any quoted source.
+            let msg = e.message().to_owned();
+            match e.span() {
+                Some(span) => format!("{msg} (at byte {})", span.start),
+                None => msg,
+            }
+        })?;
+        let mut settings = BTreeMap::new();
+        for (key, value) in file.settings {
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Array(items) => items
+                    .into_iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => Ok(s),
+                        _ => Err(format!("`{key}` must be a list of strings")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                _ => return Err(format!("`{key}` must be a string")),
+            };
+            settings.insert(key, value);
+        }
+        let secrets = file
+            .secrets
+            .into_iter()
+            .map(|(k, v)| (k, SecretValue::new(v)))
+            .collect();
+        Ok(Self {
+            settings,
+            secrets,
+            host: file.host,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_settings_secrets_and_host_policy() {
+        let t = Tenant::from_toml(
+            "instance_name = \"acme\"\nscim_url = \"https://x/scim/directory/d\"\n\
+             [secrets]\nscim_token = \"s3cr3t\"\n[host]\nallow_http_loopback = true\n",
+        )
+        .unwrap();
+        assert_eq!(t.name(), "acme");
+        assert_eq!(t.settings.len(), 2);
+        assert_eq!(t.secrets.get("scim_token").unwrap().expose(), "s3cr3t");
+        assert!(t.host.allow_http_loopback);
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn malformed_file_errors_never_quote_secret_values() {
+        let err = Tenant::from_toml("[secrets]\nscim_token = s3cr3t-unquoted\n").unwrap_err();
+        assert!(!err.contains("s3cr3t"), "{err}");
+        let err = Tenant::from_toml("[host]\nunknown = 1\n").unwrap_err();
+        assert!(err.contains("unknown"), "{err}");
+        let err = Tenant::from_toml("[secrets]\nscim_token = 5\n").unwrap_err();
+        assert!(!err.contains('5') || err.contains("byte"), "{err}");
+    }
+}
