@@ -164,6 +164,11 @@ impl HttpContext {
             Some(Auth::Basic(basic)) => Some(basic.secret_key.as_str()),
             None => None,
         };
+        if let Some(name) = secret_name
+            && self.tenant.secrets.get(name).is_none()
+        {
+            return Err(deny(format!("the tenant has no secret named `{name}`")));
+        }
         let url = self
             .policy
             .check(&request.url, secret_name)

@@ -275,14 +275,19 @@ impl LoadedConnector {
         if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
             return InvokeError::CpuTimeout(self.runtime.limits.cpu_time);
         }
-        let message = String::from_utf8_lossy(&stderr.contents())
+        // Keep what the guest said (its panic location and message), not std's hint lines.
+        let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+        let said: Vec<&str> = stderr
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
-            .unwrap_or_default()
-            .chars()
-            .take(500)
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
             .collect();
+        let joined = said.join(" ");
+        let message = joined
+            .char_indices()
+            .nth_back(499)
+            .map_or(joined.as_str(), |(i, _)| &joined[i..])
+            .to_owned();
         let trap = match error.downcast_ref::<Trap>() {
             Some(trap) => trap.to_string(),
             None => format!("{error:#}"),

@@ -1,0 +1,325 @@
+//! The sandbox, driven through the real host: what a component may import, what a guest can
+//! see, and where its requests may go. Hostile behaviour comes from the `test-guests` component.
+
+mod common;
+
+use common::*;
+use host_harness::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
+use host_harness::{CallError, InvokeError, LoadError, Tenant};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn guest_tenant(base: &str) -> Tenant {
+    full_tenant(base)
+        .with_setting("product_user", "bot@example.com")
+        .with_setting("site_url", base)
+        .with_secret("product_token", PRODUCT_TOKEN)
+}
+
+async fn ok_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn failure(report: &HealthReport) -> String {
+    match &report.probes[0].status {
+        ProbeStatus::Failed(ConnectorError::Other(m)) => m.clone(),
+        other => panic!("expected a failed probe, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_connector_imports_nothing_beyond_the_allow_list() {
+    let info = connector().info();
+    assert!(!info.imports.is_empty());
+    for import in &info.imports {
+        assert!(
+            host_harness::wasi::is_allowed_import(import),
+            "unexpected import {import}"
+        );
+        for forbidden in ["wasi:filesystem", "wasi:sockets", "wasi:http"] {
+            assert!(!import.starts_with(forbidden), "{import}");
+        }
+    }
+}
+
+#[test]
+fn components_importing_filesystem_sockets_or_http_are_refused_at_load() {
+    for import in [
+        "wasi:filesystem/preopens@0.2.0",
+        "wasi:sockets/tcp@0.2.3",
+        "wasi:http/outgoing-handler@0.2.0",
+        "lifecycle:connector/http-client@9.0.0",
+    ] {
+        let wat = format!(r#"(component (import "{import}" (instance)))"#);
+        let bytes = wat::parse_str(&wat).expect("valid component text");
+        match runtime().load(&bytes) {
+            Err(LoadError::ForbiddenImport(name)) => assert_eq!(name, import),
+            Err(other) => panic!("{import}: wrong error {other}"),
+            Ok(_) => panic!("{import}: a forbidden import was accepted"),
+        }
+    }
+}
+
+#[test]
+fn non_components_are_refused_with_a_clear_error() {
+    let err = runtime().load(b"not wasm at all").err().expect("refused");
+    assert!(matches!(err, LoadError::Invalid(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_guest_sees_secret_names_but_never_their_values() {
+    let server = ok_server().await;
+    let tenant = guest_tenant(&server.uri()).with_setting("mode", "observe");
+    let inv = test_guest().check_health(&tenant).await;
+    let report = inv.result.expect("observe mode succeeds");
+    let seen = serde_json::to_string(&report).unwrap();
+    assert_no_secret("what the guest observed", &seen);
+    let secret_names: Vec<&str> = report
+        .probes
+        .iter()
+        .filter(|p| p.name == "secret-name")
+        .map(|p| p.credential.as_str())
+        .collect();
+    assert_eq!(
+        secret_names,
+        ["admin_api_key", "product_token", "scim_token"]
+    );
+    // The deny-all WASI context: no environment, no arguments.
+    assert!(
+        report
+            .probes
+            .iter()
+            .all(|p| p.name != "env" && p.name != "arg")
+    );
+    assert!(inv.exchanges.is_empty());
+}
+
+#[tokio::test]
+async fn secrets_are_injected_by_name_and_only_where_they_belong() {
+    let server = ok_server().await;
+    let scim_url = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting("url", &scim_url)
+        .with_setting("auth", "bearer:scim_token");
+    let inv = test_guest().check_health(&tenant).await;
+    assert!(matches!(
+        inv.result.unwrap().probes[0].status,
+        ProbeStatus::Ok
+    ));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0]
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        format!("Bearer {SCIM_TOKEN}")
+    );
+    assert_eq!(inv.exchanges[0].auth.as_deref(), Some("bearer scim_token"));
+    assert_exchanges_clean(&inv.exchanges);
+
+    // The org API key may not travel to the SCIM API, nor an unknown secret anywhere.
+    for (auth, why) in [
+        ("bearer:admin_api_key", "may not be sent"),
+        ("bearer:no_such_secret", "no secret named"),
+        ("basic:product_user:product_token", "may not be sent"),
+    ] {
+        let tenant = tenant.clone().with_setting("auth", auth);
+        let inv = test_guest().check_health(&tenant).await;
+        let message = failure(&inv.result.unwrap());
+        assert!(
+            message.contains("Denied") && message.contains(why),
+            "{auth}: {message}"
+        );
+        assert!(!inv.exchanges[0].was_sent());
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "denied requests were sent"
+    );
+}
+
+#[tokio::test]
+async fn basic_credentials_are_assembled_by_the_host() {
+    let server = ok_server().await;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting("url", format!("{}/rest/api/3/project/search", server.uri()))
+        .with_setting("auth", "basic:product_user:product_token");
+    let inv = test_guest().check_health(&tenant).await;
+    assert!(matches!(
+        inv.result.unwrap().probes[0].status,
+        ProbeStatus::Ok
+    ));
+    let received = server.received_requests().await.unwrap();
+    let header = received[0]
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    use base64::Engine as _;
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode(format!("bot@example.com:{PRODUCT_TOKEN}"));
+    assert_eq!(header, format!("Basic {expected}"));
+    assert_exchanges_clean(&inv.exchanges);
+}
+
+#[tokio::test]
+async fn a_guest_cannot_set_credentials_or_routing_headers_itself() {
+    let server = ok_server().await;
+    let scim_url = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    for header in [
+        "Authorization: Bearer forged",
+        "authorization: Basic Zm9yZ2Vk",
+        "Proxy-Authorization: Bearer forged",
+        "Cookie: session=forged",
+        "Host: evil.example.com",
+    ] {
+        let tenant = guest_tenant(&server.uri())
+            .with_setting("mode", "fetch")
+            .with_setting("url", &scim_url)
+            .with_setting("header", header);
+        let inv = test_guest().check_health(&tenant).await;
+        let message = failure(&inv.result.unwrap());
+        assert!(
+            message.contains("Denied") && message.contains("may not be set"),
+            "{message}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_outside_the_allow_list_is_denied_and_never_sent() {
+    let allowed = ok_server().await;
+    let outside = ok_server().await;
+    for url in [
+        format!("{}/scim/directory/{DIRECTORY}/Users", outside.uri()),
+        format!("{}/scim/directory/other-directory/Users", allowed.uri()),
+        format!("{}/somewhere/else", allowed.uri()),
+        "https://example.com/exfiltrate".to_owned(),
+    ] {
+        let tenant = guest_tenant(&allowed.uri())
+            .with_setting("mode", "fetch")
+            .with_setting("url", &url);
+        let inv = test_guest().check_health(&tenant).await;
+        let message = failure(&inv.result.unwrap());
+        assert!(message.contains("Denied"), "{url}: {message}");
+        assert_eq!(inv.exchanges.len(), 1);
+        assert!(!inv.exchanges[0].was_sent(), "{url}");
+    }
+    assert!(outside.received_requests().await.unwrap().is_empty());
+    assert!(allowed.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn plain_http_to_loopback_needs_the_host_setting() {
+    let server = ok_server().await;
+    let mut tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting(
+            "url",
+            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
+        );
+    tenant.host.allow_http_loopback = false;
+    let inv = test_guest().check_health(&tenant).await;
+    assert!(failure(&inv.result.unwrap()).contains("plain http"));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn oversized_request_bodies_are_refused_before_sending() {
+    let server = ok_server().await;
+    let limit = runtime().limits().max_request_bytes;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting(
+            "url",
+            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
+        )
+        .with_setting("body_size", (limit + 1).to_string());
+    let inv = test_guest().check_health(&tenant).await;
+    assert!(failure(&inv.result.unwrap()).contains("TooLarge"));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn send_all_runs_concurrently_and_is_bounded() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(100)))
+        .mount(&server)
+        .await;
+    let url = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "flood")
+        .with_setting("url", &url)
+        .with_setting("count", "16");
+    let inv = test_guest().check_health(&tenant).await;
+    let report = inv.result.unwrap();
+    assert_eq!(report.probes.len(), 16);
+    assert!(
+        report
+            .probes
+            .iter()
+            .all(|p| matches!(p.status, ProbeStatus::Ok))
+    );
+    // 16 requests of 100 ms each with a concurrency of 16: one round trip, not sixteen.
+    assert!(
+        inv.elapsed < std::time::Duration::from_millis(1200),
+        "{:?}",
+        inv.elapsed
+    );
+    assert!(inv.exchanges.iter().all(|e| e.batch == Some(0)));
+
+    // A batch over the limit is refused whole, and nothing is sent.
+    let over = runtime().limits().max_batch + 1;
+    let tenant = tenant.with_setting("count", over.to_string());
+    let inv = test_guest().check_health(&tenant).await;
+    let report = inv.result.unwrap();
+    assert_eq!(report.probes.len(), over);
+    assert_eq!(server.received_requests().await.unwrap().len(), 16);
+}
+
+#[tokio::test]
+async fn runaway_guests_fail_only_their_own_invocation() {
+    let server = ok_server().await;
+    let base = guest_tenant(&server.uri());
+    let cases = [
+        ("spin", "timeout"),
+        ("grow", "out-of-memory"),
+        ("panic", "guest-crash"),
+    ];
+    for (mode, class) in cases {
+        let inv = test_guest()
+            .check_health(&base.clone().with_setting("mode", mode))
+            .await;
+        match inv.result {
+            Err(CallError::Host(e)) => {
+                assert_eq!(e.class(), class, "{mode}: {e}");
+                if let InvokeError::GuestCrash { message, .. } = &e {
+                    assert!(
+                        message.contains("deliberate panic"),
+                        "message={message:?} error={e:?}"
+                    );
+                }
+            }
+            other => panic!("{mode}: expected a host error, got {other:?}"),
+        }
+        // The next invocation on the same runtime works.
+        let ok = test_guest()
+            .check_health(&base.clone().with_setting("mode", "observe"))
+            .await;
+        assert!(ok.result.is_ok(), "after {mode}");
+    }
+}
