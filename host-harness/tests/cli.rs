@@ -1,0 +1,151 @@
+//! The `host-harness` binary, run as a user would: readable output, JSON output, exit codes,
+//! and clear messages for bad input. Upstream APIs are wiremock stubs started by each test.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SCIM_TOKEN: &str = "cli-scim-token-93be";
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_host-harness"))
+        .args(args)
+        // Keep the compiled-component cache inside the test's own target directory.
+        .env("XDG_CACHE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
+        .output()
+        .expect("host-harness runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn write_config(dir: &Path, base: &str) -> std::path::PathBuf {
+    let file = dir.join("tenant.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "instance_name = \"cli-test\"\n\
+             scim_url = \"{base}/scim/directory/d-1\"\n\n\
+             [secrets]\nscim_token = \"{SCIM_TOKEN}\"\n\n\
+             [host]\nallow_http_loopback = true\n"
+        ),
+    )
+    .unwrap();
+    file
+}
+
+async fn scim_server(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    let body = if status == 200 {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+               "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+    } else {
+        json!({"error": "Unauthorized", "traceId": "t-1"})
+    };
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d-1/Users"))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn health_reports_each_probe_and_exits_zero_when_healthy() {
+    let server = scim_server(200).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri());
+    let out = harness(&["health", "--config", config.to_str().unwrap()]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("cli-test: healthy"), "{shown}");
+    assert!(shown.contains("scim") && shown.contains("scim_token"), "{shown}");
+    assert!(shown.contains("skip"), "{shown}");
+    assert!(!shown.contains(SCIM_TOKEN));
+
+    let out = harness(&["health", "--json", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(value["report"]["healthy"], true);
+    assert_eq!(value["instance"], "cli-test");
+}
+
+#[tokio::test]
+async fn health_exits_non_zero_when_a_probe_fails() {
+    let server = scim_server(401).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri());
+    let out = harness(&["health", "--config", config.to_str().unwrap()]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("UNHEALTHY") && shown.contains("unauthorized"), "{shown}");
+    assert!(!shown.contains(SCIM_TOKEN));
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_exit_code_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    let out = harness(&["health", "--config", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("cannot read config file"), "{}", text(&out));
+
+    let malformed = dir.path().join("bad.toml");
+    std::fs::write(&malformed, "scim_url = \n[secrets]\nscim_token = \"t0p-s3cret\"\n").unwrap();
+    let out = harness(&["health", "--config", malformed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("malformed"), "{}", text(&out));
+    assert!(!text(&out).contains("t0p-s3cret"));
+
+    let invalid = dir.path().join("invalid.toml");
+    std::fs::write(
+        &invalid,
+        "scim_url = \"http://example.com/scim/directory/d\"\n[secrets]\nscim_token = \"x\"\n",
+    )
+    .unwrap();
+    let out = harness(&["health", "--config", invalid.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("scim_url"), "{}", text(&out));
+
+    let not_wasm = dir.path().join("x.wasm");
+    std::fs::write(&not_wasm, b"nope").unwrap();
+    let out = harness(&["describe", "--component", not_wasm.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("not a valid component"), "{}", text(&out));
+}
+
+#[test]
+fn describe_prints_the_config_schema() {
+    let out = harness(&["describe"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("atlassian-cloud"), "{shown}");
+    assert!(shown.contains("scim_token") && shown.contains("[secrets]"), "{shown}");
+    let out = harness(&["describe", "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(value["config_schema"].as_array().is_some_and(|a| a.len() >= 10), "{value}");
+}
+
+#[test]
+fn inspect_measures_the_component() {
+    let out = harness(&["inspect", "--iterations", "20", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(value["size_bytes"].as_u64().unwrap() > 10_000);
+    assert!(value["instantiate_median_us"].as_f64().unwrap() > 0.0);
+    assert!(
+        value["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| !i.as_str().unwrap().starts_with("wasi:filesystem"))
+    );
+}
