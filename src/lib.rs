@@ -21,6 +21,9 @@ pub mod transport;
 pub mod upstream;
 pub mod wire;
 
+#[cfg(test)]
+mod robustness_tests;
+
 pub use error::ConnectorError;
 
 #[cfg(target_arch = "wasm32")]

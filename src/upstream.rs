@@ -118,9 +118,12 @@ pub fn classify(ctx: &Context<'_>, resp: Response) -> Result<Response, Connector
             retry_after_ms: retry_after_ms(&resp),
             message: format!("the {api} limited the request rate (429): {detail}"),
         }),
-        500 | 502 | 503 | 504 => {
-            ConnectorError::Unavailable(format!("the {api} is unavailable ({status}): {detail}"))
-        }
+        500 | 502 | 503 | 504 => ConnectorError::Unavailable(format!(
+            "the {api} is unavailable ({status}): {detail}{}",
+            retry_after_ms(&resp)
+                .map(|ms| format!(" (retry after {ms} ms)"))
+                .unwrap_or_default()
+        )),
         _ => ConnectorError::upstream(
             status,
             code,
@@ -174,15 +177,22 @@ pub fn parse_json<T: DeserializeOwned>(api: Api, resp: &Response) -> Result<T, C
 /// `X-RateLimit-Reset` below 10^9 read as seconds to wait. Dates (HTTP dates, ISO-8601 or
 /// epoch times) need a clock, which the connector does not use, so they give `None`.
 pub fn retry_after_ms(resp: &Response) -> Option<u64> {
-    let seconds = |v: &str| -> Option<u64> {
-        let secs: f64 = v.trim().parse().ok()?;
-        (0.0..1e9)
-            .contains(&secs)
-            .then(|| (secs * 1000.0).round() as u64)
-    };
     resp.header("retry-after")
-        .and_then(seconds)
-        .or_else(|| resp.header("x-ratelimit-reset").and_then(seconds))
+        .and_then(seconds_to_ms)
+        .or_else(|| resp.header("x-ratelimit-reset").and_then(seconds_to_ms))
+}
+
+/// `"3"` → 3000, `"0.25"` → 250; anything else (dates, signs, 10^9 and more) → `None`.
+fn seconds_to_ms(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || int.len() > 9 || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let secs: u64 = int.parse().ok()?;
+    let millis: String = frac.chars().chain("000".chars()).take(3).collect();
+    Some(secs * 1000 + millis.parse::<u64>().ok()?)
 }
 
 /// The common `{"error": "...", "message": "...", "traceId": "..."}` shapes of gateway and
@@ -337,6 +347,22 @@ mod tests {
         assert_eq!(retry_after_ms(&r("X-RateLimit-Reset", "1790000000")), None);
         assert_eq!(retry_after_ms(&r("Retry-After", "-1")), None);
         assert_eq!(retry_after_ms(&r("Retry-After", "NaN")), None);
+        assert_eq!(retry_after_ms(&r("Retry-After", "1.2345")), Some(1234));
+        assert_eq!(
+            retry_after_ms(&r("Retry-After", "999999999")),
+            Some(999_999_999_000)
+        );
+        assert_eq!(retry_after_ms(&r("Retry-After", "1e3")), None);
+        assert_eq!(retry_after_ms(&r("Retry-After", "")), None);
+        assert_eq!(
+            err(
+                &SCIM,
+                Response::new(503, "").with_header("retry-after", "5")
+            ),
+            ConnectorError::Unavailable(
+                "the SCIM API is unavailable (503): no details given (retry after 5000 ms)".into()
+            )
+        );
         match err(&ADMIN, r("retry-after", "2")) {
             ConnectorError::RateLimited(rl) => {
                 assert_eq!(rl.retry_after_ms, Some(2000));
