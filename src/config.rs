@@ -3,8 +3,6 @@
 //! One table, [`KEYS`], drives both validation and the schema `describe` publishes, so the
 //! two can never disagree. Every error is `invalid-config` naming the key at fault.
 
-use std::collections::HashSet;
-
 use crate::error::ConnectorError;
 use crate::model::{Config, ConfigKey};
 use crate::{base_url, encode};
@@ -201,9 +199,11 @@ pub struct ConnectorConfig {
 impl ConnectorConfig {
     /// Parses and validates `config`. Every error is `invalid-config` naming its key.
     pub fn parse(config: &Config) -> Result<Self, ConnectorError> {
-        let mut seen: HashSet<&str> = HashSet::new();
+        // Plain vectors, not hash sets: there are a dozen keys, and std's RandomState would
+        // make the component import `wasi:random` for nothing.
+        let mut seen: Vec<&'static str> = Vec::new();
         let mut values: Vec<(&'static str, String)> = Vec::new();
-        let mut secrets: HashSet<&'static str> = HashSet::new();
+        let mut secrets: Vec<&'static str> = Vec::new();
 
         for (key, value) in &config.settings {
             let Some(spec) = spec(key) else {
@@ -218,9 +218,10 @@ impl ConnectorConfig {
                     "is a secret: store it with the tenant's secrets, not in the settings",
                 ));
             }
-            if !seen.insert(spec.key) {
+            if seen.contains(&spec.key) {
                 return Err(ConnectorError::config(spec.key, "is set more than once"));
             }
+            seen.push(spec.key);
             if value.trim().is_empty() {
                 return Err(ConnectorError::config(spec.key, "is empty"));
             }
@@ -243,10 +244,11 @@ impl ConnectorConfig {
                     "is not a secret: put it in the settings, not with the secrets",
                 ));
             }
-            if !seen.insert(spec.key) {
+            if seen.contains(&spec.key) {
                 return Err(ConnectorError::config(spec.key, "is set more than once"));
             }
-            secrets.insert(spec.key);
+            seen.push(spec.key);
+            secrets.push(spec.key);
         }
 
         let get = |key: &str| {
@@ -255,7 +257,7 @@ impl ConnectorConfig {
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| v.clone())
         };
-        let has = |key: &str| secrets.contains(key) || values.iter().any(|(k, _)| *k == key);
+        let has = |key: &str| secrets.contains(&key) || values.iter().any(|(k, _)| *k == key);
 
         for spec in KEYS.iter().filter(|k| k.required) {
             if !has(spec.key) {
