@@ -7,6 +7,18 @@
 //!
 //! [`Transport`]: transport::Transport
 #![deny(missing_docs)]
+// No panics on external data: outside tests, these are compile errors, not style.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
 
 pub mod actions;
 pub mod admin;

@@ -84,7 +84,8 @@ pub fn check(
 }
 
 /// Classifies a response by status: 2xx passes; 401, 403, 404, 409, 429, 5xx and the rest
-/// map to their `ConnectorError` cases.
+/// map to their `ConnectorError` cases. A caller for whom some non-2xx answers mean success
+/// (a 409 `ADMIN-UAM-409-2` is "already a member") checks [`error_code`] first.
 pub fn classify(ctx: &Context<'_>, resp: Response) -> Result<Response, ConnectorError> {
     if resp.is_success() {
         return Ok(resp);
@@ -130,6 +131,11 @@ pub fn classify(ctx: &Context<'_>, resp: Response) -> Result<Response, Connector
             format!("the {api} answered {status}: {detail}"),
         ),
     })
+}
+
+/// The service's own error code in a response's body (`scimType`, `errors[0].code`, ...).
+pub fn error_code(api: Api, resp: &Response) -> Option<String> {
+    api.error_detail(&resp.body).and_then(|d| d.code)
 }
 
 /// Maps a transport failure (no HTTP answer) to a `ConnectorError`.
@@ -328,6 +334,15 @@ mod tests {
             ConnectorError::Upstream(u) if u.status == 302 && u.message.contains("no details")
         ));
         assert!(classify(&SCIM, Response::new(204, "")).is_ok());
+        let member = Response::json(
+            409,
+            r#"{"errors":[{"status":"409","code":"ADMIN-UAM-409-2"}]}"#,
+        );
+        assert_eq!(
+            error_code(Api::Admin, &member).as_deref(),
+            Some(crate::admin::ALREADY_MEMBER)
+        );
+        assert_eq!(error_code(Api::Scim, &Response::new(409, "")), None);
     }
 
     #[test]
