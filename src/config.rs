@@ -227,7 +227,7 @@ impl ConnectorConfig {
             }
             let value = match spec.kind {
                 ValueKind::Url => check_url(spec.key, value)?,
-                _ => value.clone(),
+                _ => value.trim().to_string(),
             };
             values.push((spec.key, value));
         }
@@ -460,6 +460,16 @@ mod tests {
         assert_eq!(c.site_url.as_deref(), Some("https://acme.atlassian.net"));
         assert_eq!(c.bitbucket_workspace.as_deref(), Some("acme"));
         assert_eq!(c.instance_name.as_deref(), Some("acme-prod"));
+    }
+
+    #[test]
+    fn text_values_are_trimmed() {
+        let c = parse(
+            &[(SCIM_URL, SCIM), (SCIM_ORGANIZATION_ID, " org-1\t")],
+            &[SCIM_TOKEN, ADMIN_API_KEY],
+        )
+        .unwrap();
+        assert_eq!(c.require_admin().map(|a| a.org_id.as_str()), Ok("org-1"));
     }
 
     #[test]
