@@ -1,0 +1,13 @@
+//! The lifecycle actions, one file each, written against core types and the
+//! [`Transport`](crate::transport::Transport) trait only, so they run natively under a fake.
+
+pub mod describe;
+pub mod health;
+pub mod pending;
+
+pub use describe::describe;
+pub use health::check_health;
+pub use pending::{
+    delete_identity, deprovision_identity, list_groups, list_resources, list_users,
+    manage_relationships, sync_identity,
+};

@@ -1,0 +1,277 @@
+//! The admin API v2 and user lifecycle wire formats under `atlassian_api_url`: URL builders,
+//! the directory, group and user objects, and error bodies (`{"errors":[…]}`, the flat
+//! gateway form and `{"error":…,"traceId":…}`). Unknown attributes are ignored; parsers
+//! never panic.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::encode::segment;
+use crate::upstream::{ErrorDetail, fallback_detail};
+use crate::wire;
+
+/// The 409 code meaning "already a member": success, not a failure.
+pub const ALREADY_MEMBER: &str = "ADMIN-UAM-409-2";
+
+/// `{api}/admin/v2/orgs/{org}`.
+pub fn org_url(api: &str, org_id: &str) -> String {
+    format!("{api}/admin/v2/orgs/{}", segment(org_id))
+}
+
+/// `{api}/admin/v2/orgs/{org}/directories`.
+pub fn directories_url(api: &str, org_id: &str) -> String {
+    format!("{}/directories", org_url(api, org_id))
+}
+
+/// `{api}/admin/v2/orgs/{org}/directories/{dir}`.
+pub fn directory_url(api: &str, org_id: &str, directory_id: &str) -> String {
+    format!(
+        "{}/directories/{}",
+        org_url(api, org_id),
+        segment(directory_id)
+    )
+}
+
+/// `POST …/directories/{dir}/users/search`.
+pub fn users_search_url(api: &str, org_id: &str, directory_id: &str) -> String {
+    format!("{}/users/search", directory_url(api, org_id, directory_id))
+}
+
+/// `GET …/directories/{dir}/users/{accountId}`.
+pub fn user_url(api: &str, org_id: &str, directory_id: &str, account_id: &str) -> String {
+    format!(
+        "{}/users/{}",
+        directory_url(api, org_id, directory_id),
+        segment(account_id)
+    )
+}
+
+/// `POST …/directories/{dir}/groups/search`.
+pub fn groups_search_url(api: &str, org_id: &str, directory_id: &str) -> String {
+    format!("{}/groups/search", directory_url(api, org_id, directory_id))
+}
+
+/// `GET …/directories/{dir}/groups/{groupId}`.
+pub fn group_url(api: &str, org_id: &str, directory_id: &str, group_id: &str) -> String {
+    format!(
+        "{}/groups/{}",
+        directory_url(api, org_id, directory_id),
+        segment(group_id)
+    )
+}
+
+/// `POST …/groups/{groupId}/memberships` (add a member).
+pub fn memberships_url(api: &str, org_id: &str, directory_id: &str, group_id: &str) -> String {
+    format!(
+        "{}/memberships",
+        group_url(api, org_id, directory_id, group_id)
+    )
+}
+
+/// `DELETE …/groups/{groupId}/memberships/{accountId}` (remove a member).
+pub fn membership_url(
+    api: &str,
+    org_id: &str,
+    directory_id: &str,
+    group_id: &str,
+    account_id: &str,
+) -> String {
+    format!(
+        "{}/{}",
+        memberships_url(api, org_id, directory_id, group_id),
+        segment(account_id)
+    )
+}
+
+/// `POST {api}/users/{accountId}/manage/lifecycle/{action}` (`disable`, `enable`, `delete`,
+/// `cancel-delete`).
+pub fn lifecycle_url(api: &str, account_id: &str, action: &str) -> String {
+    format!(
+        "{api}/users/{}/manage/lifecycle/{}",
+        segment(account_id),
+        segment(action)
+    )
+}
+
+/// Paging links: `links.next` is an opaque cursor.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Links {
+    /// The next page's cursor.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub next: Option<String>,
+}
+
+/// A page of the admin API: `{data:[…], links:{next}}`. `data` is required.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct Page<T> {
+    /// The items.
+    #[serde(deserialize_with = "wire::null_as_empty")]
+    pub data: Vec<T>,
+    /// Paging links.
+    #[serde(default)]
+    pub links: Option<Links>,
+}
+
+/// A directory of `GET /directories`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Directory {
+    /// `directoryId`.
+    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
+    pub directory_id: Option<String>,
+    /// `name`.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub name: Option<String>,
+}
+
+/// An admin group object.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Group {
+    /// `id`.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub id: Option<String>,
+    /// `name`.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub name: Option<String>,
+    /// `directoryId`: membership writes need it.
+    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
+    pub directory_id: Option<String>,
+    /// `externalSynced`.
+    #[serde(rename = "externalSynced", default)]
+    pub external_synced: Option<bool>,
+    /// `managedBy`: `external`, `admins`, `team-members`, `open`.
+    #[serde(rename = "managedBy", default, deserialize_with = "wire::opt_string")]
+    pub managed_by: Option<String>,
+}
+
+impl Group {
+    /// True when synced from the identity provider (changed through SCIM only).
+    pub fn is_synced(&self) -> bool {
+        self.external_synced == Some(true)
+            || self
+                .managed_by
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case("external"))
+    }
+}
+
+/// An admin user object.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct User {
+    /// `accountId`.
+    #[serde(rename = "accountId", default, deserialize_with = "wire::opt_string")]
+    pub account_id: Option<String>,
+    /// `email`.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub email: Option<String>,
+    /// `status`: `active`, `suspended`, `not_invited`, `deactivated`, `for_deletion`.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub status: Option<String>,
+    /// `groups`, when expanded.
+    #[serde(default, deserialize_with = "wire::null_as_empty")]
+    pub groups: Vec<Group>,
+}
+
+/// Parses an admin error body: `{"errors":[{"id","status","code","title","detail"}]}`
+/// (status a string or number; the first error counts), the flat gateway form
+/// `{"timestamp","status","error","message"}`, the lifecycle API's `{"key":…,"message"?}`
+/// and `{"error":…,"traceId":…}`.
+pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let text = |o: &Value, k: &str| {
+        o.get(k)
+            .and_then(wire::value_to_string)
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(first) = v
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
+        let code = text(first, "code");
+        let message = match (text(first, "title"), text(first, "detail")) {
+            (Some(t), Some(d)) => format!("{t}: {d}"),
+            (Some(m), None) | (None, Some(m)) => m,
+            (None, None) => text(first, "message")
+                .or_else(|| code.clone())
+                .unwrap_or_default(),
+        };
+        return Some(ErrorDetail { code, message });
+    }
+    if let Some(key) = text(&v, "key") {
+        let message = text(&v, "message").unwrap_or_else(|| key.clone());
+        return Some(ErrorDetail {
+            code: Some(key),
+            message,
+        });
+    }
+    fallback_detail(&v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const API: &str = "https://api.atlassian.com";
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            directories_url(API, "o 1"),
+            "https://api.atlassian.com/admin/v2/orgs/o%201/directories"
+        );
+        assert_eq!(
+            membership_url(API, "o", "d", "g", "712020:ab"),
+            "https://api.atlassian.com/admin/v2/orgs/o/directories/d/groups/g/memberships/712020%3Aab"
+        );
+        assert_eq!(
+            lifecycle_url(API, "5b10:x", "delete"),
+            "https://api.atlassian.com/users/5b10%3Ax/manage/lifecycle/delete"
+        );
+        assert_eq!(
+            users_search_url(API, "o", "-"),
+            "https://api.atlassian.com/admin/v2/orgs/o/directories/-/users/search"
+        );
+    }
+
+    #[test]
+    fn parses_pages_and_groups() {
+        let p: Page<Directory> = serde_json::from_slice(
+            br#"{"data":[{"directoryId":"d1","name":"Main","x":1}],"links":{"next":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.data[0].directory_id.as_deref(), Some("d1"));
+        assert_eq!(p.links.unwrap().next, None);
+        assert!(serde_json::from_slice::<Page<Directory>>(br#"{"items":[]}"#).is_err());
+        let g: Group =
+            serde_json::from_slice(br#"{"id":"g","name":"eng","managedBy":"EXTERNAL"}"#).unwrap();
+        assert!(g.is_synced());
+        let g: Group =
+            serde_json::from_slice(br#"{"id":"g","externalSynced":false,"managedBy":"admins"}"#)
+                .unwrap();
+        assert!(!g.is_synced());
+    }
+
+    #[test]
+    fn parses_error_variants() {
+        let e = parse_error(br#"{"errors":[{"id":"x","status":"409","code":"ADMIN-UAM-409-2","title":"Conflict","detail":"already a member"}]}"#).unwrap();
+        assert_eq!(e.code.as_deref(), Some(ALREADY_MEMBER));
+        assert_eq!(e.message, "Conflict: already a member");
+        let e = parse_error(br#"{"errors":[{"status":409,"code":"ADMIN-UAM-409-3"}]}"#).unwrap();
+        assert_eq!(
+            e,
+            ErrorDetail {
+                code: Some("ADMIN-UAM-409-3".into()),
+                message: "ADMIN-UAM-409-3".into()
+            }
+        );
+        let e = parse_error(br#"{"timestamp":"2026-01-01T00:00:00Z","status":502,"error":"Bad Gateway","message":"upstream down"}"#).unwrap();
+        assert_eq!(e.message, "Bad Gateway: upstream down");
+        let e = parse_error(br#"{"key":"accountNotFound"}"#).unwrap();
+        assert_eq!(e.code.as_deref(), Some("accountNotFound"));
+        let e = parse_error(br#"{"error":"Unauthorized","traceId":"t"}"#).unwrap();
+        assert_eq!(e.message, "Unauthorized");
+        assert_eq!(parse_error(br#"{"errors":[]}"#), None);
+        assert_eq!(parse_error(b"nope"), None);
+    }
+}

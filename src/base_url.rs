@@ -1,0 +1,294 @@
+//! A strict parser for the base URLs a tenant configures (`scim_url`, `site_url`, ...).
+//!
+//! It accepts a deliberately small subset of URLs: `http`/`https`, an ASCII host (a DNS
+//! name, a dotted-quad IPv4 address or a bracketed IPv6 address), an optional port and a
+//! plain path; no user info, query or fragment, no dot segments, nothing that a WHATWG
+//! parser on the host side could read differently. Hand-written instead of `url::Url`
+//! because the `url` crate's IDNA tables would double the component's size, and anything
+//! international must be given in punycode here anyway.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The host of a [`BaseUrl`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A DNS name, lowercased.
+    Domain(String),
+    /// A dotted-quad IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// A bracketed IPv6 address.
+    Ipv6(Ipv6Addr),
+}
+
+/// A validated base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    /// The host.
+    pub host: Host,
+    /// The port, when not the scheme's default.
+    pub port: Option<u16>,
+    /// The path without trailing `/` (empty for the root), still percent-encoded.
+    pub path: String,
+}
+
+impl BaseUrl {
+    /// True for `localhost`, 127.0.0.0/8 and `[::1]`.
+    pub fn is_loopback(&self) -> bool {
+        match &self.host {
+            Host::Domain(d) => d == "localhost",
+            Host::Ipv4(ip) => ip.is_loopback(),
+            Host::Ipv6(ip) => *ip == Ipv6Addr::LOCALHOST,
+        }
+    }
+
+    /// The non-empty path segments, still percent-encoded.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.path.split('/').filter(|s| !s.is_empty())
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.scheme)?;
+        match &self.host {
+            Host::Domain(d) => f.write_str(d)?,
+            Host::Ipv4(ip) => write!(f, "{ip}")?,
+            Host::Ipv6(ip) => write!(f, "[{ip}]")?,
+        }
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        f.write_str(&self.path)
+    }
+}
+
+/// Parses `value`; the error says what is wrong, in words for the person configuring it.
+pub fn parse(value: &str) -> Result<BaseUrl, String> {
+    let value = value.trim();
+    if value
+        .chars()
+        .any(|c| !c.is_ascii() || c.is_ascii_control() || c == ' ' || c == '\\')
+    {
+        return Err(
+            "contains spaces, control characters, backslashes or non-ASCII characters \
+                    (percent-encode them, and write international host names in punycode)"
+                .to_string(),
+        );
+    }
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return Err("is not an absolute URL (expected https://host/path)".to_string());
+    };
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "https" => "https",
+        "http" => "http",
+        other => return Err(format!("must be an https URL, not {other}:")),
+    };
+    if rest.contains('#') {
+        return Err("must not contain a fragment (#...)".to_string());
+    }
+    if rest.contains('?') {
+        return Err("must not contain a query string (?...)".to_string());
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err(
+            "must not contain a user name or password: credentials belong in the secrets"
+                .to_string(),
+        );
+    }
+    let (host, port) = parse_authority(authority)?;
+    let port = port.filter(|p| !matches!((scheme, p), ("https", 443) | ("http", 80)));
+    check_path(path)?;
+    Ok(BaseUrl {
+        scheme,
+        host,
+        port,
+        path: path.trim_end_matches('/').to_string(),
+    })
+}
+
+fn parse_authority(authority: &str) -> Result<(Host, Option<u16>), String> {
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let Some((v6, after)) = inner.split_once(']') else {
+            return Err("has an unterminated IPv6 address".to_string());
+        };
+        let ip: Ipv6Addr = v6
+            .parse()
+            .map_err(|_| "has an invalid IPv6 address".to_string())?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("has an invalid port")?),
+        };
+        (Host::Ipv6(ip), port)
+    } else {
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        (parse_host(host)?, port)
+    };
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(
+            p.parse::<u16>()
+                .map_err(|_| "has an invalid port".to_string())?,
+        ),
+        Some(_) => return Err("has an invalid port".to_string()),
+    };
+    Ok((host, port))
+}
+
+fn parse_host(host: &str) -> Result<Host, String> {
+    if host.is_empty() {
+        return Err("has no host".to_string());
+    }
+    let host = host.to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    // A WHATWG parser reads a host whose last label is numeric as IPv4 (`127.1`, `0x7f.1`):
+    // accept only the unambiguous dotted quad.
+    let last = labels.last().copied().unwrap_or_default();
+    if !last.is_empty() && (last.bytes().all(|b| b.is_ascii_digit()) || last.starts_with("0x")) {
+        return host
+            .parse::<Ipv4Addr>()
+            .map(Host::Ipv4)
+            .map_err(|_| "has an invalid IPv4 address (use four decimal parts)".to_string());
+    }
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if host.len() > 253 || !labels.iter().all(label_ok) {
+        return Err("has an invalid host name".to_string());
+    }
+    Ok(Host::Domain(host))
+}
+
+fn check_path(path: &str) -> Result<(), String> {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return Err("has a malformed percent-encoding in its path".to_string());
+                }
+                i += 3;
+                continue;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'@' | b'/' => {}
+            _ => {
+                return Err(format!(
+                    "has a character that must be percent-encoded in its path: {:?}",
+                    char::from(b)
+                ));
+            }
+        }
+        i += 1;
+    }
+    let dot = |s: &str| {
+        let s = s.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    };
+    if path.split('/').any(dot) {
+        return Err("must not contain . or .. path segments".to_string());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        parse(s)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn accepts_and_normalizes() {
+        assert_eq!(ok("https://api.atlassian.com"), "https://api.atlassian.com");
+        assert_eq!(
+            ok(" HTTPS://API.Atlassian.com/scim/directory/D1/ "),
+            "https://api.atlassian.com/scim/directory/D1"
+        );
+        assert_eq!(ok("https://h.example:443/x//"), "https://h.example/x");
+        assert_eq!(
+            ok("http://localhost:8080/a%20b"),
+            "http://localhost:8080/a%20b"
+        );
+        assert_eq!(ok("http://[::1]:9/"), "http://[::1]:9");
+        assert_eq!(ok("http://127.0.0.1:80/"), "http://127.0.0.1");
+        assert!(parse("http://127.2.3.4").unwrap().is_loopback());
+        assert!(parse("http://LOCALHOST").unwrap().is_loopback());
+        assert!(!parse("http://localhost.evil.com").unwrap().is_loopback());
+        assert!(!parse("http://[::2]").unwrap().is_loopback());
+        let u = parse("https://h/p/scim/directory/x").unwrap();
+        assert_eq!(
+            u.segments().collect::<Vec<_>>(),
+            ["p", "scim", "directory", "x"]
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "",
+            "api.atlassian.com",
+            "/scim",
+            "ftp://h",
+            "https://",
+            "https://:443",
+            "https://u:p@h",
+            "https://u@h",
+            "https://h?x",
+            "https://h/#f",
+            "https://h/a b",
+            "https://h/ä",
+            "https://bücher.de",
+            "https://h:99999",
+            "https://h:",
+            "https://h:8a",
+            "https://[::1",
+            "https://[zz]",
+            "https://[::1]x",
+            "http://127.1",
+            "http://0x7f.0.0.1",
+            "https://1.2.3.4.5",
+            "https://a..b",
+            "https://-.x/",
+            "https://h/../x",
+            "https://h/a/%2E%2e",
+            "https://h/%zz",
+            "https://h/%4",
+            "https://h/a\"b",
+            "https://h\\x",
+            "https://h/a\tb",
+        ] {
+            assert!(
+                parse(bad).is_err(),
+                "{bad:?} was accepted: {:?}",
+                parse(bad)
+            );
+        }
+        assert!(
+            parse("https://u:secret@h")
+                .unwrap_err()
+                .contains("user name")
+        );
+        assert!(!parse("https://u:secret@h").unwrap_err().contains("secret@"));
+    }
+}
