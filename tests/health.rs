@@ -34,7 +34,10 @@ async fn mount_scim(server: &MockServer) {
         .and(path(scim_path()))
         .and(query_param("startIndex", "1"))
         .and(query_param("count", "1"))
-        .and(header("authorization", format!("Bearer {SCIM_TOKEN}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Bearer {SCIM_TOKEN}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(list_response()))
         .mount(server)
         .await;
@@ -43,7 +46,10 @@ async fn mount_scim(server: &MockServer) {
 async fn mount_admin(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path(admin_path()))
-        .and(header("authorization", format!("Bearer {ADMIN_KEY}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Bearer {ADMIN_KEY}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "data": [{"directoryId": DIRECTORY, "name": "Acme directory"}],
             "links": {}
@@ -91,13 +97,20 @@ async fn a1_health_with_valid_scim_and_admin_credentials() {
     assert_eq!(probe(&report, "admin").status, ProbeStatus::Ok);
     assert_eq!(probe(&report, "admin").credential, "admin_api_key");
     for product in ["jira", "confluence", "bitbucket"] {
-        assert!(matches!(probe(&report, product).status, ProbeStatus::Skipped(_)));
+        assert!(matches!(
+            probe(&report, product).status,
+            ProbeStatus::Skipped(_)
+        ));
     }
     // Only reads, each exactly once, and both in one batch (one round trip).
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 2);
     assert!(received.iter().all(|r| r.method.as_str() == "GET"));
-    assert!(inv.exchanges.iter().all(|e| e.method == "GET" && !e.is_write()));
+    assert!(
+        inv.exchanges
+            .iter()
+            .all(|e| e.method == "GET" && !e.is_write())
+    );
     assert!(inv.exchanges.iter().all(|e| e.batch.is_some()));
     assert_exchanges_clean(&inv.exchanges);
     assert_no_secret("the report", &serde_json::to_string(&report).unwrap());
@@ -111,15 +124,22 @@ async fn a1_health_probes_every_product_credential_with_basic_auth() {
     mount_admin(&server).await;
     let basic = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("bot@example.com:{PRODUCT_TOKEN}"))
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("bot@example.com:{PRODUCT_TOKEN}"))
     );
     for (route, body) in [
         (
             "/rest/api/3/project/search".to_owned(),
             json!({"values": [], "isLast": true, "startAt": 0, "total": 0}),
         ),
-        ("/wiki/api/v2/spaces".to_owned(), json!({"results": [], "_links": {}})),
-        ("/2.0/repositories/acme".to_owned(), json!({"values": [], "pagelen": 1})),
+        (
+            "/wiki/api/v2/spaces".to_owned(),
+            json!({"results": [], "_links": {}}),
+        ),
+        (
+            "/2.0/repositories/acme".to_owned(),
+            json!({"values": [], "pagelen": 1}),
+        ),
     ] {
         Mock::given(method("GET"))
             .and(path(route))
@@ -153,7 +173,11 @@ async fn a2_malformed_config_is_refused_naming_the_key_before_any_request() {
     let mut missing_url = full_tenant(&base);
     missing_url.settings.remove("scim_url");
     let cases: Vec<(&str, Tenant, &[&str])> = vec![
-        ("empty config", Tenant::default(), &["scim_url", "scim_token"]),
+        (
+            "empty config",
+            Tenant::default(),
+            &["scim_url", "scim_token"],
+        ),
         ("missing scim_url", missing_url, &["scim_url"]),
         (
             "http to a non-loopback host",
@@ -163,7 +187,11 @@ async fn a2_malformed_config_is_refused_naming_the_key_before_any_request() {
             ),
             &["scim_url"],
         ),
-        ("no directory id with admin configured", dir_less, &["scim_url"]),
+        (
+            "no directory id with admin configured",
+            dir_less,
+            &["scim_url"],
+        ),
         (
             "unknown key",
             full_tenant(&base).with_setting("scim_urll", "x"),
@@ -178,7 +206,10 @@ async fn a2_malformed_config_is_refused_naming_the_key_before_any_request() {
     for (case, tenant, keys) in cases {
         let inv = connector().check_health(&tenant).await;
         let key = invalid_config_key(inv.result);
-        assert!(keys.contains(&key.as_str()), "{case}: named `{key}`, wanted {keys:?}");
+        assert!(
+            keys.contains(&key.as_str()),
+            "{case}: named `{key}`, wanted {keys:?}"
+        );
         assert!(inv.exchanges.is_empty(), "{case}: the guest made requests");
     }
     assert!(server.received_requests().await.unwrap().is_empty());
@@ -230,7 +261,11 @@ async fn a4_bad_admin_key_is_named_and_told_apart_from_a_missing_permission() {
         let inv = connector().check_health(&full_tenant(&server.uri())).await;
         let report = inv.result.expect("health runs");
         assert!(!report.healthy);
-        assert_eq!(probe(&report, "scim").status, ProbeStatus::Ok, "SCIM still passes");
+        assert_eq!(
+            probe(&report, "scim").status,
+            ProbeStatus::Ok,
+            "SCIM still passes"
+        );
         let message = match (failed(probe(&report, "admin")), unauthorized) {
             (ConnectorError::Unauthorized(m), true) | (ConnectorError::Forbidden(m), false) => m,
             (other, _) => panic!("{status}: wrong class {other:?}"),

@@ -14,7 +14,10 @@ fn harness(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_host-harness"))
         .args(args)
         // Keep the compiled-component cache inside the test's own target directory.
-        .env("XDG_CACHE_HOME", concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"))
+        .env(
+            "XDG_CACHE_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
+        )
         .output()
         .expect("host-harness runs")
 }
@@ -67,7 +70,10 @@ async fn health_reports_each_probe_and_exits_zero_when_healthy() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(shown.contains("cli-test: healthy"), "{shown}");
-    assert!(shown.contains("scim") && shown.contains("scim_token"), "{shown}");
+    assert!(
+        shown.contains("scim") && shown.contains("scim_token"),
+        "{shown}"
+    );
     assert!(shown.contains("skip"), "{shown}");
     assert!(!shown.contains(SCIM_TOKEN));
 
@@ -86,7 +92,10 @@ async fn health_exits_non_zero_when_a_probe_fails() {
     let out = harness(&["health", "--config", config.to_str().unwrap()]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
-    assert!(shown.contains("UNHEALTHY") && shown.contains("unauthorized"), "{shown}");
+    assert!(
+        shown.contains("UNHEALTHY") && shown.contains("unauthorized"),
+        "{shown}"
+    );
     assert!(!shown.contains(SCIM_TOKEN));
 }
 
@@ -96,10 +105,18 @@ fn bad_input_gets_a_clear_message_and_exit_code_two() {
     let missing = dir.path().join("missing.toml");
     let out = harness(&["health", "--config", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("cannot read config file"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot read config file"),
+        "{}",
+        text(&out)
+    );
 
     let malformed = dir.path().join("bad.toml");
-    std::fs::write(&malformed, "scim_url = \n[secrets]\nscim_token = \"t0p-s3cret\"\n").unwrap();
+    std::fs::write(
+        &malformed,
+        "scim_url = \n[secrets]\nscim_token = \"t0p-s3cret\"\n",
+    )
+    .unwrap();
     let out = harness(&["health", "--config", malformed.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("malformed"), "{}", text(&out));
@@ -119,7 +136,11 @@ fn bad_input_gets_a_clear_message_and_exit_code_two() {
     std::fs::write(&not_wasm, b"nope").unwrap();
     let out = harness(&["describe", "--component", not_wasm.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("not a valid component"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a valid component"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -128,10 +149,18 @@ fn describe_prints_the_config_schema() {
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
     assert!(shown.contains("atlassian-cloud"), "{shown}");
-    assert!(shown.contains("scim_token") && shown.contains("[secrets]"), "{shown}");
+    assert!(
+        shown.contains("scim_token") && shown.contains("[secrets]"),
+        "{shown}"
+    );
     let out = harness(&["describe", "--json"]);
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert!(value["config_schema"].as_array().is_some_and(|a| a.len() >= 10), "{value}");
+    assert!(
+        value["config_schema"]
+            .as_array()
+            .is_some_and(|a| a.len() >= 10),
+        "{value}"
+    );
 }
 
 #[test]

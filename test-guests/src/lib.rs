@@ -55,7 +55,11 @@ fn request(config: &Config) -> Request {
         .and_then(|n| n.parse::<usize>().ok())
         .map(|n| vec![b'x'; n]);
     Request {
-        method: if body.is_some() { Method::Post } else { Method::Get },
+        method: if body.is_some() {
+            Method::Post
+        } else {
+            Method::Get
+        },
         url: setting(config, "url").unwrap_or("").into(),
         headers,
         body,
@@ -140,7 +144,11 @@ impl Guest for Guest_ {
                 }
             }
             "panic" => panic!("deliberate panic in the test guest"),
-            other => return Err(ConnectorError::InvalidInput(format!("unknown mode {other}"))),
+            other => {
+                return Err(ConnectorError::InvalidInput(format!(
+                    "unknown mode {other}"
+                )));
+            }
         };
         Ok(HealthReport {
             healthy: true,
