@@ -323,3 +323,82 @@ async fn runaway_guests_fail_only_their_own_invocation() {
         assert!(ok.result.is_ok(), "after {mode}");
     }
 }
+
+#[tokio::test]
+async fn redirects_are_returned_to_the_guest_never_followed() {
+    let server = MockServer::start().await;
+    let elsewhere = ok_server().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/x", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting(
+            "url",
+            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
+        );
+    let inv = test_guest().check_health(&tenant).await;
+    assert_eq!(inv.result.unwrap().probes[0].target, "302 0");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out_at_the_guests_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting("timeout_ms", "200")
+        .with_setting(
+            "url",
+            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
+        );
+    let inv = test_guest().check_health(&tenant).await;
+    assert!(failure(&inv.result.unwrap()).contains("Timeout"));
+    assert!(
+        inv.elapsed < std::time::Duration::from_secs(2),
+        "{:?}",
+        inv.elapsed
+    );
+    assert_eq!(inv.exchanges[0].error.as_deref(), Some("timeout"));
+}
+
+#[tokio::test]
+async fn responses_over_the_cap_are_cut_off_as_too_large() {
+    use host_harness::limits::Limits;
+    use host_harness::{Runtime, RuntimeOptions};
+    let runtime = Runtime::new(RuntimeOptions {
+        limits: Limits {
+            max_response_bytes: 4096,
+            ..Limits::default()
+        },
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
+    let guest = runtime.load(&test_guest_bytes()).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::path_regex("/big$"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4097)))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::path_regex("/fits$"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    let base = format!("{}/scim/directory/{DIRECTORY}", server.uri());
+    let fetch = |url: String| {
+        guest_tenant(&server.uri())
+            .with_setting("mode", "fetch")
+            .with_setting("url", url)
+    };
+    let inv = guest.check_health(&fetch(format!("{base}/big"))).await;
+    assert!(failure(&inv.result.unwrap()).contains("TooLarge"));
+    let inv = guest.check_health(&fetch(format!("{base}/fits"))).await;
+    assert_eq!(inv.result.unwrap().probes[0].target, "200 4096");
+}

@@ -41,20 +41,27 @@ impl Default for Limits {
     }
 }
 
-/// Enforces the memory limit and remembers whether it had to refuse growth, so a trap that
-/// follows can be reported as "out of memory" rather than as a generic crash.
-#[derive(Debug)]
+/// Wasmtime's [`StoreLimits`](wasmtime::StoreLimits) for one store, plus a flag recording
+/// whether it refused a memory growth, so a trap that follows can be reported as
+/// "out of memory" rather than as a generic crash.
 pub struct MemoryLimiter {
-    max_memory: usize,
+    limits: wasmtime::StoreLimits,
     /// Set when a growth request was refused.
     pub exhausted: bool,
 }
 
 impl MemoryLimiter {
-    /// A limiter for at most `max_memory` bytes of linear memory.
+    /// A limiter for at most `max_memory` bytes of linear memory per memory, a handful of
+    /// instances, tables and memories, and bounded tables.
     pub fn new(max_memory: usize) -> Self {
         Self {
-            max_memory,
+            limits: wasmtime::StoreLimitsBuilder::new()
+                .memory_size(max_memory)
+                .table_elements(100_000)
+                .instances(16)
+                .tables(16)
+                .memories(4)
+                .build(),
             exhausted: false,
         }
     }
@@ -63,35 +70,34 @@ impl MemoryLimiter {
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.max_memory && maximum.is_none_or(|m| desired <= m);
-        if !allowed {
-            self.exhausted = true;
-        }
+        let allowed = self.limits.memory_growing(current, desired, maximum)?
+            && maximum.is_none_or(|m| desired <= m);
+        self.exhausted |= !allowed;
         Ok(allowed)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000 && maximum.is_none_or(|m| desired <= m))
+        self.limits.table_growing(current, desired, maximum)
     }
 
     fn instances(&self) -> usize {
-        16
+        self.limits.instances()
     }
 
     fn tables(&self) -> usize {
-        16
+        self.limits.tables()
     }
 
     fn memories(&self) -> usize {
-        4
+        self.limits.memories()
     }
 }

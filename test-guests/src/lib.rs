@@ -4,7 +4,8 @@
 //! - `observe`: reports everything a guest can see (settings, secret names, environment,
 //!   arguments) as probes, so a test can assert no secret value is among them;
 //! - `fetch`: one request to the `url` setting, optionally with `auth` (`bearer:KEY` or
-//!   `basic:USERKEY:SECRETKEY`), a raw `header` (`Name: value`) and a `body_size`;
+//!   `basic:USERKEY:SECRETKEY`), a raw `header` (`Name: value`), a `body_size` and a
+//!   `timeout_ms`; the probe's target reports the status and the body's length;
 //! - `flood`: one `send-all` of `count` requests to `url`;
 //! - `spin`: loops forever; `grow`: allocates without bound; `panic`: panics.
 
@@ -64,7 +65,9 @@ fn request(config: &Config) -> Request {
         headers,
         body,
         auth,
-        timeout_ms: Some(5_000),
+        timeout_ms: setting(config, "timeout_ms")
+            .and_then(|t| t.parse().ok())
+            .or(Some(5_000)),
     }
 }
 
@@ -118,7 +121,11 @@ impl Guest for Guest_ {
             }
             "fetch" => {
                 let r = http_client::send(&request(&config));
-                vec![probe("fetch", "", String::new(), outcome(r))]
+                let seen = match &r {
+                    Ok(resp) => format!("{} {}", resp.status, resp.body.len()),
+                    Err(_) => String::new(),
+                };
+                vec![probe("fetch", "", seen, outcome(r))]
             }
             "flood" => {
                 let n = setting(&config, "count")
