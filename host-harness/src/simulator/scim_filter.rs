@@ -39,8 +39,11 @@ pub(crate) fn parse(filter: &str, allowed: &[&str], schema_urn: &str) -> Result<
         .find(char::is_whitespace)
         .ok_or_else(|| format!("unsupported filter: {filter}"))?;
     let mut attr = &f[..end];
-    if attr.len() > schema_urn.len() + 1
-        && attr[..schema_urn.len()].eq_ignore_ascii_case(schema_urn)
+    if !schema_urn.is_empty()
+        && attr.len() > schema_urn.len() + 1
+        && attr
+            .get(..schema_urn.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(schema_urn))
         && attr.as_bytes()[schema_urn.len()] == b':'
     {
         attr = &attr[schema_urn.len() + 1..];
@@ -110,6 +113,8 @@ mod tests {
             r#"userName pr"#,
             r#"not (userName eq "a")"#,
             "",
+            "ééééééééééééééééééééééééééééééééééééééééééééééééé eq \"x\"",
+            "userName eq \"\\é\"",
         ] {
             assert!(parse(bad, &["userName", "externalId"], U).is_err(), "{bad}");
         }

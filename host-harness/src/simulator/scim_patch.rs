@@ -59,7 +59,7 @@ fn invalid_path(p: &str) -> Invalid {
 fn parse_path(kind: Kind, path: &str) -> Result<Option<PPath>, Invalid> {
     let mut s = path.trim();
     let mut ext = None;
-    if s.len() >= 4 && s[..4].eq_ignore_ascii_case("urn:") {
+    if s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
         let core = match kind {
             Kind::User => scim_schema::CORE_USER,
             Kind::Group => scim_schema::CORE_GROUP,
@@ -71,8 +71,7 @@ fn parse_path(kind: Kind, path: &str) -> Result<Option<PPath>, Invalid> {
                 .map(|(u, _)| (u, false)),
         );
         let Some((u, is_core)) = candidates.into_iter().find(|(u, _)| {
-            s.len() >= u.len()
-                && s[..u.len()].eq_ignore_ascii_case(u)
+            s.get(..u.len()).is_some_and(|p| p.eq_ignore_ascii_case(u))
                 && (s.len() == u.len() || s.as_bytes()[u.len()] == b':')
         }) else {
             return Ok(None);
