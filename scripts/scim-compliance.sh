@@ -21,7 +21,10 @@ pins=("scim2-tester==0.5.2" "scim2-client[httpx2]==0.13.2" "scim2-models==0.12.3
 if ! "$venv/bin/python" -c 'import scim2_tester, httpx2' 2>/dev/null; then
     echo "== creating $venv"
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    if ! python3 -m venv "$venv"; then
+        echo "cannot create a Python venv: install python3 with venv support (Debian: python3-venv)" >&2
+        exit 1
+    fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
 fi
 

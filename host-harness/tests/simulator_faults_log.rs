@@ -234,6 +234,44 @@ async fn dropped_response_after_the_state_change_committed() {
 }
 
 #[tokio::test]
+async fn a_concurrent_creation_makes_the_post_answer_409() {
+    let sim = sim().await;
+    let lookup = scim(
+        &sim,
+        "GET",
+        &format!(
+            "/Users?{}",
+            filter_query("userName eq \"race@example.com\"")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(lookup.json()["totalResults"], 0);
+    let other = Seed {
+        users: vec![SeedUser::new("race@example.com")],
+        ..Seed::default()
+    };
+    sim.fault(
+        Route::scim("/Users").method("POST"),
+        Fault::Concurrent(Box::new(other)),
+        1,
+    );
+    let r = scim(
+        &sim,
+        "POST",
+        "/Users",
+        Some(json!({"userName": "race@example.com"})),
+    )
+    .await;
+    assert_scim_error(&r, 409, Some("uniqueness"));
+    assert_eq!(sim.scim_user_count(), 6, "exactly one race@example.com");
+    assert_eq!(
+        sim.requests().last().unwrap().fault.as_deref(),
+        Some("concurrent-change")
+    );
+}
+
+#[tokio::test]
 async fn dropped_response_works_on_admin_writes_too() {
     let sim = sim().await;
     let gid = sim.group_by_name("site-admins").unwrap().admin_id;

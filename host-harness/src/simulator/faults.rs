@@ -1,6 +1,7 @@
 //! Fault scripting: per route, per count, optionally after letting some requests through.
 
 use super::http::Api;
+use super::seed::Seed;
 use std::time::Duration;
 
 /// How a 429 tells the client when to come back.
@@ -46,6 +47,10 @@ pub enum Fault {
     TruncatedBody,
     /// The real JSON body padded with a `_padding` string to at least this many bytes.
     OversizedBody(usize),
+    /// Another client got there first: the seed is added to the state just before the request
+    /// is handled normally (e.g. a user created between the connector's look-up and its POST,
+    /// which then answers 409 `uniqueness`).
+    Concurrent(Box<Seed>),
     /// The state change commits, then the connection is closed without any response
     /// (the client sees a connection error, e.g. "connection closed before message completed").
     DropResponse,
@@ -63,6 +68,7 @@ impl Fault {
             Fault::MalformedJson => "malformed-json",
             Fault::TruncatedBody => "truncated-body",
             Fault::OversizedBody(_) => "oversized-body",
+            Fault::Concurrent(_) => "concurrent-change",
             Fault::DropResponse => "dropped",
         }
     }

@@ -363,6 +363,10 @@ fn handle(shared: &Shared, wreq: &Request) -> (Reply, Option<Duration>) {
     let (reply, delay) = match &fault {
         Some(f) if f.preempts() => (fault_reply(&st, req.api, f), None),
         Some(f) => {
+            if let Fault::Concurrent(seed) = f {
+                // Best effort, like a real concurrent writer: what conflicts is skipped.
+                let _ = seed.apply(&mut st);
+            }
             let r = dispatch(&mut st, &req);
             spoil(r, f)
         }

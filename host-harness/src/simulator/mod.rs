@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! A stateful Atlassian Cloud simulator: SCIM, Admin API v2, user lifecycle, SCIM links and
 //! product discovery on one loopback HTTP server, with scriptable faults and a request log.
 //!
@@ -80,7 +81,8 @@ impl SimulatorBuilder {
     pub fn seed_from_file(self, path: impl AsRef<Path>) -> anyhow::Result<Self> {
         Ok(self.seed(Seed::from_file(path.as_ref())?))
     }
-    /// Starts from the small demo organization ([`Seed::demo`]).
+    /// Replaces the seed with the small demo organization ([`Seed::demo`]), keeping the options
+    /// set so far.
     pub fn demo_org(self) -> Self {
         let opts = self.seed.options.clone();
         let mut b = self.seed(Seed::demo());

@@ -569,5 +569,20 @@ mod tests {
             .0,
             "invalidFilter"
         );
+        // Multi-byte paths never panic.
+        for p in [
+            "ürn:x",
+            "urn:ietf:params:scim:schemas:extension:enterpriseé",
+            "é",
+            "emails[é",
+            "name.é",
+            r#"emails[value eq "\é"]"#,
+        ] {
+            let _ = apply(
+                Kind::User,
+                &mut d,
+                &patch(json!([{"op": "add", "path": p, "value": "x"}])),
+            );
+        }
     }
 }
