@@ -550,3 +550,42 @@ async fn deactivate_and_rename(sim: &Simulator, scim_id: &str) {
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn scim_membership_changes_can_reach_the_admin_api_late() {
+    let sim = org().await;
+    sim.configure(|o| o.admin_sync_lag = 2);
+    let eng = sim.group_by_name("engineering").unwrap();
+    let cy_scim = sim
+        .user_by_email("cy@example.com")
+        .unwrap()
+        .scim_id
+        .unwrap();
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "add", "path": "members", "value": [{"value": cy_scim}]}]});
+    assert_eq!(
+        scim(
+            &sim,
+            "PATCH",
+            &format!("/Groups/{}", eng.scim_id.unwrap()),
+            Some(add)
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        sim.group_members("engineering").len(),
+        3,
+        "the model has it at once"
+    );
+    let count = || async {
+        admin_dir(&sim, "GET", &format!("/groups/{}", eng.admin_id), None)
+            .await
+            .json()["data"]["counts"]["users"]
+            .clone()
+    };
+    assert_eq!(count().await, 2, "first admin read: not yet");
+    assert_eq!(count().await, 2, "second admin read: not yet");
+    assert_eq!(count().await, 3, "then it shows");
+}

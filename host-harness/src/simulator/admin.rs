@@ -74,7 +74,7 @@ pub(crate) fn render_group(st: &State, g: &Group) -> Value {
         "id": g.admin_id, "name": g.name, "description": g.description,
         "directoryId": g.directory_id, "externalSynced": synced, "managedBy": g.managed_by,
         "managementAccess": {"modifiable": !synced, "deletable": !synced, "readable": true},
-        "counts": {"users": st.member_ids(&g.admin_id).len()}
+        "counts": {"users": st.accounts.iter().filter(|a| st.admin_is_member(&g.admin_id, &a.account_id)).count()}
     })
 }
 
@@ -100,8 +100,9 @@ fn render_user(st: &State, account_id: &str, expand_groups: bool) -> Value {
     }
     if expand_groups {
         v["groups"] = Value::Array(
-            st.groups_of(account_id)
-                .into_iter()
+            st.groups
+                .iter()
+                .filter(|g| st.admin_is_member(&g.admin_id, account_id))
                 .map(|g| json!({"id": g.admin_id, "name": g.name}))
                 .collect(),
         );
@@ -151,6 +152,12 @@ fn strings(st: &State, v: &Value, key: &str) -> Result<Option<Vec<String>>, Repl
 
 /// Entry point for `/admin/v2/orgs/{orgId}/…` (auth and org already checked).
 pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
+    let r = route(st, req);
+    st.admin_tick();
+    r
+}
+
+fn route(st: &mut State, req: &Req) -> Reply {
     let rest: Vec<&str> = req.segs[4..].iter().map(String::as_str).collect();
     let m = req.method.as_str();
     if rest.first() != Some(&"directories") {

@@ -224,6 +224,7 @@ impl SimulatorBuilder {
             faults: Vec::new(),
             log: Vec::new(),
             pending_fault: None,
+            admin_lag: Default::default(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));

@@ -53,6 +53,9 @@ pub struct SimOptions {
     pub verified_domains: Vec<String>,
     /// Lifecycle delete grace period in days.
     pub delete_grace_days: u64,
+    /// Eventual consistency: a membership change made through SCIM stays invisible to the admin
+    /// API (group counts, a user's groups) for this many admin API requests. 0 = immediate.
+    pub admin_sync_lag: u32,
     /// `/Schemas` and `/ResourceTypes` advertise the `atlassian-external:1.0` extension
     /// (resources carry it either way). Off only for clients whose path grammar cannot parse a
     /// URN ending in a version number (scim2-models).
@@ -78,6 +81,7 @@ impl Default for SimOptions {
             verified_domains: Vec::new(),
             delete_grace_days: 14,
             advertise_atlassian_extension: true,
+            admin_sync_lag: 0,
         }
     }
 }

@@ -503,8 +503,9 @@ fn delete_user(st: &mut State, id: &str) -> Reply {
             .filter(|g| g.scim_id.is_some())
             .map(|g| g.admin_id.clone())
             .collect();
-        st.members
-            .retain(|(g, a)| !(a == &account_id && synced.contains(g)));
+        for g in synced {
+            st.scim_set_member(&g, &account_id, false);
+        }
     }
     Reply::empty(204)
 }
@@ -658,7 +659,7 @@ fn create_group(st: &mut State, req: &Req) -> Reply {
         .and_then(Value::as_str)
         .map(str::to_string);
     for a in members {
-        st.members.insert((admin_id.clone(), a));
+        st.scim_set_member(&admin_id, &a, true);
     }
     let v = render_group(st, &st.groups[i], true);
     let loc = format!(
@@ -710,10 +711,10 @@ fn commit_group(st: &mut State, i: usize, attrs: Map<String, Value>) -> Reply {
         .filter(|a| st.scim_user_by_account(a).is_some())
         .collect();
     for a in old.iter().filter(|a| !new_members.contains(*a)) {
-        st.members.remove(&(admin_id.clone(), a.clone()));
+        st.scim_set_member(&admin_id, a, false);
     }
     for a in new_members {
-        st.members.insert((admin_id.clone(), a));
+        st.scim_set_member(&admin_id, &a, true);
     }
     st.groups[i].external_id = attrs
         .get("externalId")

@@ -123,6 +123,9 @@ pub(crate) struct State {
     pub log: Vec<LoggedRequest>,
     /// Decision of the fault gate for the request being handled (see `http.rs`).
     pub pending_fault: Option<super::faults::Fault>,
+    /// SCIM membership changes the admin API does not show yet (quirk `admin_sync_lag`):
+    /// (group admin id, account id) → (added, admin requests left).
+    pub admin_lag: std::collections::BTreeMap<(String, String), (bool, u32)>,
 }
 
 impl State {
@@ -167,6 +170,41 @@ impl State {
             .map(|a| a.account_id.clone())
             .collect()
     }
+    /// Adds or removes a membership through SCIM, recording it for the admin API's lag.
+    pub fn scim_set_member(&mut self, group_admin_id: &str, account_id: &str, member: bool) {
+        let key = (group_admin_id.to_string(), account_id.to_string());
+        let changed = if member {
+            self.members.insert(key.clone())
+        } else {
+            self.members.remove(&key)
+        };
+        let lag = self.options.admin_sync_lag;
+        if !changed || lag == 0 {
+            return;
+        }
+        // A change back to what the admin API still shows cancels the pending one.
+        if self.admin_lag.remove(&key).is_none() {
+            self.admin_lag.insert(key, (member, lag));
+        }
+    }
+
+    /// Membership as the admin API shows it (SCIM changes appear after a lag).
+    pub fn admin_is_member(&self, group_admin_id: &str, account_id: &str) -> bool {
+        let key = (group_admin_id.to_string(), account_id.to_string());
+        match self.admin_lag.get(&key) {
+            Some((added, _)) => !added,
+            None => self.members.contains(&key),
+        }
+    }
+
+    /// One admin API request went by: pending SCIM changes come closer to showing.
+    pub fn admin_tick(&mut self) {
+        for v in self.admin_lag.values_mut() {
+            v.1 = v.1.saturating_sub(1);
+        }
+        self.admin_lag.retain(|_, v| v.1 > 0);
+    }
+
     /// Admin ids of the groups an account belongs to.
     pub fn groups_of(&self, account_id: &str) -> Vec<&Group> {
         self.groups
