@@ -229,3 +229,130 @@ async fn rotated_tokens_stop_working_at_once() {
     assert!(!dbg.contains(&new.scim_token) && dbg.contains("redacted"));
     let _: Value = sim.dump();
 }
+
+#[tokio::test]
+async fn garbage_requests_get_error_bodies_and_the_server_keeps_running() {
+    let sim = Simulator::builder().demo_org().start().await.unwrap();
+    let b = sim.base_url().to_string();
+    let org = sim.org_id();
+    let dir = sim.directory_id();
+    let scim_a = scim_auth(&sim);
+    let admin_a = admin_auth(&sim);
+    let prod_a = product_auth(&sim);
+    let garbage: Vec<u8> = vec![0xff, 0xfe, b'{', 0];
+    let cases: Vec<(&str, String, &Auth)> = vec![
+        ("GET", format!("{b}/scim/directory/"), &scim_a),
+        ("GET", format!("{b}/scim/directory/{dir}"), &scim_a),
+        (
+            "OPTIONS",
+            format!("{b}/scim/directory/{dir}/Users"),
+            &scim_a,
+        ),
+        (
+            "PATCH",
+            format!("{b}/scim/directory/{dir}/Users/x/extra"),
+            &scim_a,
+        ),
+        ("POST", format!("{b}/scim/directory/{dir}/Groups"), &scim_a),
+        (
+            "PATCH",
+            format!("{b}/scim/directory/{dir}/Groups/%FF%FE"),
+            &scim_a,
+        ),
+        (
+            "GET",
+            format!(
+                "{b}/scim/directory/{dir}/Users?filter=%FF%FE&count=1e9&startIndex=99999999999999999999"
+            ),
+            &scim_a,
+        ),
+        ("GET", format!("{b}/admin/v2/orgs/{org}"), &admin_a),
+        (
+            "POST",
+            format!("{b}/admin/v2/orgs/{org}/directories/{dir}/users/search"),
+            &admin_a,
+        ),
+        (
+            "POST",
+            format!("{b}/admin/v2/orgs/{org}/directories/{dir}/groups/search"),
+            &admin_a,
+        ),
+        (
+            "PUT",
+            format!("{b}/admin/v2/orgs/{org}/directories/{dir}/groups/x"),
+            &admin_a,
+        ),
+        (
+            "POST",
+            format!("{b}/admin/v2/orgs/{org}/directories/{dir}/groups/x/memberships"),
+            &admin_a,
+        ),
+        (
+            "GET",
+            format!("{b}/admin/user-provisioning/v1/org/{org}/user"),
+            &admin_a,
+        ),
+        ("POST", format!("{b}/users/x/manage/lifecycle"), &admin_a),
+        (
+            "GET",
+            format!("{b}/users/x/manage/lifecycle/disable"),
+            &admin_a,
+        ),
+        ("POST", format!("{b}/rest/api/3/project/search"), &prod_a),
+        ("GET", format!("{b}/rest/api/3/myself"), &prod_a),
+        ("GET", format!("{b}/wiki/api/v2/spaces?limit=-4"), &prod_a),
+        ("GET", format!("{b}/2.0/repositories"), &prod_a),
+        (
+            "GET",
+            format!("{b}/2.0/repositories/{}?page=0&pagelen=0", sim.workspace()),
+            &prod_a,
+        ),
+        ("DELETE", format!("{b}/%FF"), &Auth::None),
+        (
+            "GET",
+            format!(
+                "{b}/rest/api/3/project/search?startAt=9223372036854775807&maxResults=9223372036854775807"
+            ),
+            &prod_a,
+        ),
+        (
+            "GET",
+            format!(
+                "{b}/2.0/repositories/{}?page=9223372036854775807&pagelen=100",
+                sim.workspace()
+            ),
+            &prod_a,
+        ),
+        (
+            "GET",
+            format!(
+                "{b}/scim/directory/{dir}/Users?startIndex=9223372036854775807&count=9223372036854775807"
+            ),
+            &scim_a,
+        ),
+        (
+            "GET",
+            format!("{b}/wiki/api/v2/spaces?cursor=c3BhY2VzOjE4NDQ2NzQ0MDczNzA5NTUxNjE1"),
+            &prod_a,
+        ),
+    ];
+    for (m, url, auth) in cases {
+        let r = send_raw(m, &url, auth, Some(garbage.clone()))
+            .await
+            .unwrap();
+        assert!(
+            (200..500).contains(&r.status) || r.status == 501,
+            "{m} {url}: {} {}",
+            r.status,
+            r.text
+        );
+        if r.status >= 400 && m != "HEAD" {
+            assert!(
+                serde_json::from_str::<Value>(&r.text).is_ok(),
+                "{m} {url}: {}",
+                r.text
+            );
+        }
+    }
+    assert_eq!(scim(&sim, "GET", "/Users", None).await.status, 200);
+}

@@ -60,8 +60,8 @@ fn paging(st: &State, cursor: Option<&str>, limit: Option<i64>) -> Result<(usize
 
 fn page<T: Clone>(items: &[T], offset: usize, limit: usize) -> (Vec<T>, Value) {
     let slice: Vec<T> = items.iter().skip(offset).take(limit).cloned().collect();
-    let links = if offset + limit < items.len() {
-        json!({"next": encode_cursor(offset + limit)})
+    let links = if offset.saturating_add(limit) < items.len() {
+        json!({"next": encode_cursor(offset.saturating_add(limit))})
     } else {
         json!({})
     };

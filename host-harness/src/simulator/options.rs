@@ -17,7 +17,7 @@ pub enum LinkStyle {
 /// Paging sizes and quirk switches. Every field can be changed while the simulator runs with
 /// [`Simulator::configure`](super::Simulator::configure).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SimOptions {
     /// The SCIM server page size: a larger `count` is ignored (Atlassian is seen using 100).
     pub scim_page_size: usize,

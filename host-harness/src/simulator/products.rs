@@ -46,7 +46,7 @@ fn jira(st: &State, req: &Req) -> Reply {
                    "self": format!("{}/rest/api/3/project/{}", st.base_url, p.id)})
         })
         .collect();
-    let is_last = start + values.len() >= total;
+    let is_last = start.saturating_add(values.len()) >= total;
     let mut v = json!({
         "self": format!("{}/rest/api/3/project/search?startAt={start}&maxResults={max}", st.base_url),
         "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": values
@@ -55,7 +55,7 @@ fn jira(st: &State, req: &Req) -> Reply {
         v["nextPage"] = json!(format!(
             "{}/rest/api/3/project/search?startAt={}&maxResults={max}",
             st.base_url,
-            start + max
+            start.saturating_add(max)
         ));
     }
     Reply::json(200, v)
@@ -91,9 +91,9 @@ fn confluence(st: &State, req: &Req) -> Reply {
                    "_links": {"webui": format!("/spaces/{}", s.key)}})
         })
         .collect();
-    let next = (offset + limit < st.confluence.len()).then(|| {
+    let next = (offset.saturating_add(limit) < st.confluence.len()).then(|| {
         let c = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("spaces:{}", offset + limit));
+            .encode(format!("spaces:{}", offset.saturating_add(limit)));
         format!("/wiki/api/v2/spaces?limit={limit}&cursor={c}")
     });
     let mut links = json!({"base": format!("{}/wiki", st.base_url)});
@@ -128,7 +128,7 @@ fn bitbucket(st: &State, req: &Req, ws: &str) -> Reply {
         (Err(r), _) | (_, Err(r)) => return r,
     };
     let pagelen = pagelen.min(st.options.bitbucket_page_size.max(1));
-    let start = (page - 1) * pagelen;
+    let start = (page - 1).saturating_mul(pagelen);
     let values: Vec<Value> = st
         .bitbucket
         .iter()
@@ -141,12 +141,12 @@ fn bitbucket(st: &State, req: &Req, ws: &str) -> Reply {
         .collect();
     let mut v =
         json!({"pagelen": pagelen, "size": st.bitbucket.len(), "page": page, "values": values});
-    if start + pagelen < st.bitbucket.len() {
+    if start.saturating_add(pagelen) < st.bitbucket.len() {
         v["next"] = json!(format!(
             "{}/2.0/repositories/{}?page={}&pagelen={pagelen}",
             st.base_url,
             st.workspace,
-            page + 1
+            page.saturating_add(1)
         ));
     }
     Reply::json(200, v)
