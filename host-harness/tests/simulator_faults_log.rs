@@ -204,6 +204,8 @@ async fn dropped_response_after_the_state_change_committed() {
         "dropped at once, no timeout"
     );
     assert!(!err.is_timeout(), "{err:?}");
+    // hyper: IncompleteMessage, "connection closed before message completed".
+    assert!(err.is_request(), "{err:?}");
     // The user exists: the next run finds exactly one.
     let v = scim(
         &sim,
