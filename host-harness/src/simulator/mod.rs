@@ -21,6 +21,26 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Staging the cases of `shared/conformance.md`:
+//! - A3/A4/A6: put a wrong token, another organization id (403) or another directory id (404)
+//!   in the config; [`Simulator::rotate_tokens`] makes the old secrets stop working at once;
+//!   `admin_key_scoped` makes the lifecycle API answer 403.
+//! - B5: `sim.fault(Route::scim("/Users").method("POST"), Fault::Concurrent(Box::new(seed)), 1)`
+//!   where `seed` holds the same user: the POST answers a real 409 `uniqueness`.
+//! - B6: `sim.fault(Route::scim("/Users").method("POST"), Fault::DropResponse, 1)`.
+//! - B10: [`SimulatorBuilder::account_id_pending`].
+//! - C3: default 204, or `configure(|o| o.existing_member_conflict = true)` for 409
+//!   `ADMIN-UAM-409-2`. C7: [`SimulatorBuilder::licence_limit`] (409 `ADMIN-UAM-409-3`).
+//! - D3: `sim.fault_after(Route::admin("").method("DELETE").containing("/memberships/"), 1,
+//!   Fault::Unavailable { retry_after: None }, 1)` (or `Route::scim("/Groups").method("PATCH")`).
+//! - F1–F3: [`SimulatorBuilder::users`], [`SimulatorBuilder::products`] and the page-size knobs;
+//!   [`LinkStyle::Header`] for Confluence's `Link` header. F4: any filter but one `eq`.
+//! - H1: [`Fault::RateLimited`] with [`RetryHint::Seconds`], [`RetryHint::HttpDate`] or
+//!   [`RetryHint::RateLimitReset`]; H2: [`Simulator::fault_always`]; H3: [`Fault::Status`];
+//!   H4: [`Fault::MalformedJson`], [`Fault::HtmlErrorPage`], [`Fault::TruncatedBody`],
+//!   [`Fault::OversizedBody`].
+//! - G1/G3: [`Simulator::mutations`] (writes minus admin searches); the log never holds headers.
+//!
 //! Dropped responses ([`Fault::DropResponse`]): a highest-priority wiremock mock whose matcher
 //! is the fault gate responds through `respond_with_err`; its responder first runs the request
 //! through the API (the state change commits and is logged) and then returns an error, on which
