@@ -365,8 +365,7 @@ fn sync_account(
     }
 }
 
-fn created_reply(st: &State, v: Value, location: String) -> Reply {
-    let _ = st;
+fn created_reply(v: Value, location: String) -> Reply {
     Reply::scim(201, v).header("Location", location)
 }
 
@@ -427,7 +426,7 @@ fn create_user(st: &mut State, req: &Req) -> Reply {
     let i = st.scim_users.len() - 1;
     let v = read_user(st, i);
     let loc = format!("{}/Users/{}", base(st), st.scim_users[i].id);
-    created_reply(st, v, loc)
+    created_reply(v, loc)
 }
 
 fn put_user(st: &mut State, req: &Req, id: &str) -> Reply {
@@ -667,7 +666,7 @@ fn create_group(st: &mut State, req: &Req) -> Reply {
         base(st),
         st.groups[i].scim_id.clone().unwrap_or_default()
     );
-    created_reply(st, v, loc)
+    created_reply(v, loc)
 }
 
 fn group_doc(st: &State, g: &Group) -> Map<String, Value> {
