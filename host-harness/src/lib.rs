@@ -22,3 +22,4 @@ pub mod wasi;
 pub use invoke::{CallError, Invocation, InvokeError, LoadedConnector};
 pub use runtime::{LoadError, Runtime, RuntimeOptions};
 pub use tenant::Tenant;
+pub mod simulator;

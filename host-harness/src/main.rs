@@ -24,6 +24,9 @@ enum Command {
     Describe(cli::describe::DescribeArgs),
     /// Print the component's size and imports, and time its load and instantiation.
     Inspect(cli::inspect::InspectArgs),
+    /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
+    /// (or write) a ready-to-use config file pointing at it.
+    Simulate(cli::simulate::SimulateArgs),
 }
 
 #[tokio::main]
@@ -31,6 +34,7 @@ async fn main() -> ExitCode {
     let args = Cli::parse();
     let result = async {
         match &args.command {
+            Command::Simulate(a) => cli::simulate::run(a.clone()).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
             Command::Health(a) => {
                 let connector = cli::load_connector(args.component.as_deref())?;

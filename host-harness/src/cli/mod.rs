@@ -3,6 +3,7 @@
 pub mod describe;
 pub mod health;
 pub mod inspect;
+pub mod simulate;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,144 @@
+//! `host-harness simulate`: serve the Atlassian simulator on loopback until interrupted.
+
+use crate::simulator::{Seed, Simulator};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `host-harness simulate`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Port to listen on at 127.0.0.1 (0 picks a free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed file (JSON if it ends in .json, TOML otherwise); default: a small demo organization.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Write the host config file here instead of printing it (created with mode 0600).
+    #[arg(long)]
+    pub write_config: Option<PathBuf>,
+}
+
+fn write_private(path: &PathBuf, text: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp-simulate");
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts
+            .open(&tmp)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+        f.write_all(text.as_bytes())?;
+    }
+    // Rename so a watcher never reads a half-written file.
+    std::fs::rename(&tmp, path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
+}
+
+/// Runs the simulator until Ctrl-C (or SIGTERM).
+pub async fn run(args: SimulateArgs) -> anyhow::Result<u8> {
+    let seed = match &args.seed {
+        Some(p) => Seed::from_file(p)?,
+        None => Seed::demo(),
+    };
+    let sim = Simulator::builder()
+        .seed(seed)
+        .port(args.port)
+        .start()
+        .await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Atlassian simulator listening on {}", sim.base_url())?;
+    writeln!(out, "  SCIM:        {}", sim.scim_url())?;
+    writeln!(
+        out,
+        "  Admin API:   {}/admin/v2/orgs/{}",
+        sim.base_url(),
+        sim.org_id()
+    )?;
+    writeln!(
+        out,
+        "  Lifecycle:   {}/users/{{accountId}}/manage/lifecycle/…",
+        sim.base_url()
+    )?;
+    writeln!(
+        out,
+        "  Jira:        {}/rest/api/3/project/search",
+        sim.base_url()
+    )?;
+    writeln!(out, "  Confluence:  {}/wiki/api/v2/spaces", sim.base_url())?;
+    writeln!(
+        out,
+        "  Bitbucket:   {}/2.0/repositories/{}",
+        sim.base_url(),
+        sim.workspace()
+    )?;
+    writeln!(out, "Users:")?;
+    for u in sim.users() {
+        writeln!(
+            out,
+            "  {:<28} {:<9} account {}  scim {}",
+            u.email,
+            if u.active { "active" } else { "inactive" },
+            u.account_id,
+            u.scim_id.as_deref().unwrap_or("-"),
+        )?;
+    }
+    writeln!(out, "Groups:")?;
+    for g in sim.groups() {
+        writeln!(
+            out,
+            "  {:<28} {:<30} members: {}",
+            g.name,
+            if g.synced {
+                "synced from identity provider"
+            } else {
+                "admin-managed"
+            },
+            g.member_emails.join(", "),
+        )?;
+    }
+    match &args.write_config {
+        Some(path) => {
+            write_private(path, &sim.config_toml())?;
+            writeln!(
+                out,
+                "Config written to {} (contains the secrets)",
+                path.display()
+            )?;
+        }
+        None => {
+            writeln!(
+                out,
+                "Config (save it as a file for `host-harness --config`):\n"
+            )?;
+            writeln!(out, "{}", sim.config_toml())?;
+        }
+    }
+    writeln!(out, "Serving until Ctrl-C.")?;
+    out.flush()?;
+    drop(out);
+    shutdown_signal().await?;
+    println!("Stopped after {} requests.", sim.requests().len());
+    Ok(crate::cli::EXIT_OK)
+}

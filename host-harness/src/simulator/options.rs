@@ -1,0 +1,87 @@
+//! Paging knobs and quirk switches: one switch per behaviour the API notes call uncertain.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where Confluence puts the link to the next page of spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkStyle {
+    /// `_links.next` in the body (a relative URL).
+    #[default]
+    Body,
+    /// A `Link: <…>; rel="next"` response header, nothing in the body.
+    Header,
+}
+
+/// Paging sizes and quirk switches. Every field can be changed while the simulator runs with
+/// [`Simulator::configure`](super::Simulator::configure).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimOptions {
+    /// The SCIM server page size: a larger `count` is ignored (Atlassian is seen using 100).
+    pub scim_page_size: usize,
+    /// Admin API v2 cap on `limit` (documented maximum 100); the default limit is 20.
+    pub admin_page_size: usize,
+    /// Jira cap on `maxResults`.
+    pub jira_page_size: usize,
+    /// Confluence cap on `limit`.
+    pub confluence_page_size: usize,
+    /// Bitbucket cap on `pagelen`.
+    pub bitbucket_page_size: usize,
+    /// How Confluence announces its next page.
+    pub confluence_link_style: LinkStyle,
+    /// Adding an existing member through the admin API answers 409 `ADMIN-UAM-409-2`
+    /// instead of 204.
+    pub existing_member_conflict: bool,
+    /// A freshly created SCIM user carries no account id (the extension is absent) for this
+    /// many responses: 2 = the creation response and the first read after it (the account
+    /// links asynchronously); 0 = off (default); `u32::MAX` = never linked.
+    pub account_id_pending_reads: u32,
+    /// Licence limits: group name (case-insensitive) → seats. Adding a member beyond the seats
+    /// through the admin API answers 409 `ADMIN-UAM-409-3`.
+    pub licence_limits: BTreeMap<String, usize>,
+    /// SCIM `meta.resourceType` in capitals (`USER`/`GROUP`), as some documents show it.
+    pub resource_type_upper: bool,
+    /// Older documents: SCIM `DELETE /Users/{id}` only deactivates (the record stays).
+    pub delete_deactivates_only: bool,
+    /// The org API key has scopes: the lifecycle endpoints answer 403.
+    pub admin_key_scoped: bool,
+    /// Admin error bodies carry `status` as a string (`"409"`) instead of a number.
+    pub admin_error_status_as_string: bool,
+    /// Verified email domains; SCIM writes with an email elsewhere answer 400. Empty: any domain.
+    pub verified_domains: Vec<String>,
+    /// Lifecycle delete grace period in days.
+    pub delete_grace_days: u64,
+    /// Eventual consistency: a membership change made through SCIM stays invisible to the admin
+    /// API (group counts, a user's groups) for this many admin API requests. 0 = immediate.
+    pub admin_sync_lag: u32,
+    /// `/Schemas` and `/ResourceTypes` advertise the `atlassian-external:1.0` extension
+    /// (resources carry it either way). Off only for clients whose path grammar cannot parse a
+    /// URN ending in a version number (scim2-models).
+    pub advertise_atlassian_extension: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            scim_page_size: 100,
+            admin_page_size: 100,
+            jira_page_size: 50,
+            confluence_page_size: 25,
+            bitbucket_page_size: 10,
+            confluence_link_style: LinkStyle::Body,
+            existing_member_conflict: false,
+            account_id_pending_reads: 0,
+            licence_limits: BTreeMap::new(),
+            resource_type_upper: false,
+            delete_deactivates_only: false,
+            admin_key_scoped: false,
+            admin_error_status_as_string: false,
+            verified_domains: Vec::new(),
+            delete_grace_days: 14,
+            advertise_atlassian_extension: true,
+            admin_sync_lag: 0,
+        }
+    }
+}

@@ -1,0 +1,765 @@
+//! SCIM 2.0 as Atlassian speaks it under `/scim/directory/{directoryId}`.
+
+use super::http::{Reply, Req};
+use super::scim_filter;
+use super::scim_patch;
+use super::scim_schema::{self as schema, Kind};
+use super::state::{Account, AccountStatus, Group, ScimUser, State};
+use super::util;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+
+/// A SCIM error body (`status` is a string).
+pub(crate) fn error(status: u16, scim_type: Option<&str>, detail: &str) -> Reply {
+    let mut v = json!({"schemas": [schema::ERROR], "status": status.to_string(), "detail": detail});
+    if let Some(t) = scim_type {
+        v["scimType"] = json!(t);
+    }
+    Reply::scim(status, v)
+}
+
+fn bad(inv: (&str, String)) -> Reply {
+    error(400, Some(inv.0), &inv.1)
+}
+
+fn base(st: &State) -> String {
+    format!("{}/scim/directory/{}", st.base_url, st.dir_id)
+}
+
+fn resource_type(st: &State, name: &str) -> String {
+    if st.options.resource_type_upper {
+        name.to_uppercase()
+    } else {
+        name.to_string()
+    }
+}
+
+/// Entry point for every SCIM request (auth already checked).
+pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
+    if req.segs[2] != st.dir_id {
+        return error(404, None, &format!("Directory {} not found", req.segs[2]));
+    }
+    let rest: Vec<&str> = req.segs[3..].iter().map(String::as_str).collect();
+    let m = req.method.as_str();
+    let b = base(st);
+    let adv = st.options.advertise_atlassian_extension;
+    match (m, rest.as_slice()) {
+        ("GET", ["ServiceProviderConfig"]) => Reply::scim(
+            200,
+            schema::service_provider_config(&b, st.options.scim_page_size),
+        ),
+        ("GET", ["Schemas"]) => list_all(schema::schemas(&b, adv)),
+        ("GET", ["Schemas", id]) => one_of(schema::schemas(&b, adv), id),
+        ("GET", ["ResourceTypes"]) => list_all(schema::resource_types(&b, adv)),
+        ("GET", ["ResourceTypes", id]) => one_of(schema::resource_types(&b, adv), id),
+        ("GET", ["Users"]) => list_users(st, req),
+        ("POST", ["Users"]) => create_user(st, req),
+        ("GET", ["Users", id]) => get_user(st, req, id),
+        ("PUT", ["Users", id]) => put_user(st, req, id),
+        ("PATCH", ["Users", id]) => patch_user(st, req, id),
+        ("DELETE", ["Users", id]) => delete_user(st, id),
+        ("GET", ["Groups"]) => list_groups(st, req),
+        ("POST", ["Groups"]) => create_group(st, req),
+        ("GET", ["Groups", id]) => get_group(st, req, id),
+        ("PUT", ["Groups", id]) => put_group(st, req, id),
+        ("PATCH", ["Groups", id]) => patch_group(st, req, id),
+        ("DELETE", ["Groups", id]) => delete_group(st, id),
+        (_, ["Bulk"]) => error(501, None, "Bulk operations are not supported"),
+        (_, [_, ".search"]) | (_, [".search"]) => error(501, None, "POST .search is not supported"),
+        (
+            _,
+            [
+                "ServiceProviderConfig" | "Schemas" | "ResourceTypes" | "Users" | "Groups",
+                ..,
+            ],
+        ) => error(405, None, &format!("Method {m} is not allowed here")),
+        _ => error(404, None, &format!("Endpoint {} not found", req.path)),
+    }
+}
+
+fn list_response(resources: Vec<Value>, total: usize, start: usize) -> Reply {
+    Reply::scim(
+        200,
+        json!({"schemas": [schema::LIST], "totalResults": total, "startIndex": start,
+               "itemsPerPage": resources.len(), "Resources": resources}),
+    )
+}
+
+fn list_all(items: Vec<Value>) -> Reply {
+    let n = items.len();
+    list_response(items, n, 1)
+}
+
+fn one_of(items: Vec<Value>, id: &str) -> Reply {
+    match items.into_iter().find(|i| i["id"].as_str() == Some(id)) {
+        Some(v) => Reply::scim(200, v),
+        None => error(404, None, &format!("{id} not found")),
+    }
+}
+
+/// `(startIndex, count)` with Atlassian's server page size cap.
+fn paging(st: &State, req: &Req) -> Result<(usize, usize), Reply> {
+    let start = req
+        .q_num("startIndex")
+        .map_err(|e| error(400, Some("invalidValue"), &e))?
+        .unwrap_or(1)
+        .max(1) as usize;
+    let page = st.options.scim_page_size.max(1);
+    let count = req
+        .q_num("count")
+        .map_err(|e| error(400, Some("invalidValue"), &e))?
+        .map(|c| c.max(0) as usize)
+        .unwrap_or(page)
+        .min(page);
+    Ok((start, count))
+}
+
+/// `attributes` / `excludedAttributes` projection on a rendered resource.
+fn project(req: &Req, mut v: Value) -> Value {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    let Value::Object(obj) = &mut v else { return v };
+    if let Some(attrs) = req.q("attributes") {
+        let wanted = split(attrs);
+        let keep = |k: &str| {
+            ["id", "schemas"].contains(&k)
+                || wanted.iter().any(|w| {
+                    let top = w.rsplit_once(':').map(|(_, a)| a).unwrap_or(w);
+                    let top = top.split('.').next().unwrap_or(top);
+                    w.eq_ignore_ascii_case(k) || top.eq_ignore_ascii_case(k)
+                })
+        };
+        obj.retain(|k, _| keep(k));
+    } else if let Some(ex) = req.q("excludedAttributes") {
+        let unwanted = split(ex);
+        obj.retain(|k, _| {
+            ["id", "schemas"].contains(&k.as_str())
+                || !unwanted.iter().any(|w| w.eq_ignore_ascii_case(k))
+        });
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+fn user_index(st: &State, id: &str) -> Option<usize> {
+    st.scim_users.iter().position(|u| u.id == id)
+}
+
+pub(crate) fn render_user(st: &State, u: &ScimUser) -> Value {
+    let mut obj = Map::new();
+    let mut schemas = vec![json!(schema::CORE_USER)];
+    if u.attrs.contains_key(schema::ENTERPRISE) {
+        schemas.push(json!(schema::ENTERPRISE));
+    }
+    if u.pending_reads == 0 {
+        schemas.push(json!(schema::ATLASSIAN));
+    }
+    obj.insert("schemas".into(), Value::Array(schemas));
+    obj.insert("id".into(), json!(u.id));
+    for (k, v) in &u.attrs {
+        obj.insert(k.clone(), v.clone());
+    }
+    obj.insert("active".into(), json!(st.is_active(&u.account_id)));
+    let groups: Vec<Value> = st
+        .groups_of(&u.account_id)
+        .into_iter()
+        .filter_map(|g| {
+            g.scim_id.as_ref().map(|sid| {
+                json!({"value": sid, "display": g.name, "type": "direct",
+                       "$ref": format!("{}/Groups/{sid}", base(st))})
+            })
+        })
+        .collect();
+    if !groups.is_empty() {
+        obj.insert("groups".into(), Value::Array(groups));
+    }
+    obj.insert(
+        "meta".into(),
+        json!({"resourceType": resource_type(st, "User"), "created": u.created,
+               "lastModified": u.modified, "location": format!("{}/Users/{}", base(st), u.id)}),
+    );
+    if u.pending_reads == 0 {
+        obj.insert(
+            schema::ATLASSIAN.into(),
+            json!({"atlassianAccountId": u.account_id}),
+        );
+    }
+    Value::Object(obj)
+}
+
+/// Renders and counts one read against the `account_id_pending` quirk.
+fn read_user(st: &mut State, i: usize) -> Value {
+    let v = render_user(st, &st.scim_users[i]);
+    let u = &mut st.scim_users[i];
+    if u.pending_reads != u32::MAX {
+        u.pending_reads = u.pending_reads.saturating_sub(1);
+    }
+    v
+}
+
+fn list_users(st: &mut State, req: &Req) -> Reply {
+    let filter = match req.q("filter") {
+        None => None,
+        Some(f) => match scim_filter::parse(f, &["userName", "externalId"], schema::CORE_USER) {
+            Ok(f) => Some(f),
+            Err(e) => return error(400, Some("invalidFilter"), &e),
+        },
+    };
+    let (start, count) = match paging(st, req) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let matching: Vec<usize> = (0..st.scim_users.len())
+        .filter(|i| {
+            let u = &st.scim_users[*i];
+            match &filter {
+                None => true,
+                Some(f) if f.attr == "userName" => u.attrs["userName"]
+                    .as_str()
+                    .is_some_and(|n| n.to_lowercase() == f.value.to_lowercase()),
+                Some(f) => {
+                    u.attrs.get("externalId").and_then(Value::as_str) == Some(f.value.as_str())
+                }
+            }
+        })
+        .collect();
+    let total = matching.len();
+    let page: Vec<usize> = matching.into_iter().skip(start - 1).take(count).collect();
+    let resources = page
+        .into_iter()
+        .map(|i| {
+            let v = read_user(st, i);
+            project(req, v)
+        })
+        .collect();
+    list_response(resources, total, start)
+}
+
+fn get_user(st: &mut State, req: &Req, id: &str) -> Reply {
+    match user_index(st, id) {
+        Some(i) => {
+            let v = read_user(st, i);
+            Reply::scim(200, project(req, v))
+        }
+        None => error(404, None, &format!("User {id} not found")),
+    }
+}
+
+fn body_object(req: &Req) -> Result<Map<String, Value>, Reply> {
+    match req.json() {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(error(
+            400,
+            Some("invalidSyntax"),
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(error(400, Some("invalidSyntax"), &e)),
+    }
+}
+
+fn primary_email(attrs: &Map<String, Value>) -> Option<String> {
+    let emails = attrs.get("emails")?.as_array()?;
+    emails
+        .iter()
+        .find(|e| e["primary"] == true)
+        .or_else(|| emails.first())
+        .and_then(|e| e["value"].as_str())
+        .map(str::to_string)
+}
+
+/// Checks a sanitized user document: required attributes, active type, domains, uniqueness.
+fn validate_user(
+    st: &State,
+    attrs: &Map<String, Value>,
+    own_id: Option<&str>,
+) -> Result<(), Reply> {
+    let Some(user_name) = attrs.get("userName").and_then(Value::as_str) else {
+        return Err(error(400, Some("invalidValue"), "userName is required"));
+    };
+    if user_name.trim().is_empty() {
+        return Err(error(
+            400,
+            Some("invalidValue"),
+            "userName must not be empty",
+        ));
+    }
+    if !st.options.verified_domains.is_empty() {
+        let mut addrs = vec![user_name.to_string()];
+        if let Some(e) = attrs.get("emails").and_then(Value::as_array) {
+            addrs.extend(
+                e.iter()
+                    .filter_map(|x| x["value"].as_str().map(str::to_string)),
+            );
+        }
+        for a in addrs.iter().filter(|a| a.contains('@')) {
+            let domain = a.rsplit('@').next().unwrap_or_default();
+            if !st
+                .options
+                .verified_domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(domain))
+            {
+                return Err(error(
+                    400,
+                    Some("invalidValue"),
+                    &format!("The email domain {domain} is not verified for this organization"),
+                ));
+            }
+        }
+    }
+    let clash = st.scim_users.iter().any(|u| {
+        Some(u.id.as_str()) != own_id
+            && u.attrs["userName"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(user_name))
+    });
+    if clash {
+        return Err(error(
+            409,
+            Some("uniqueness"),
+            &format!("A user with userName {user_name} already exists in this directory"),
+        ));
+    }
+    Ok(())
+}
+
+/// Splits `active` out of a sanitized document.
+fn take_active(attrs: &mut Map<String, Value>) -> Option<bool> {
+    attrs.remove("active").and_then(|v| v.as_bool())
+}
+
+fn sync_account(
+    st: &mut State,
+    account_id: &str,
+    attrs: &Map<String, Value>,
+    active: Option<bool>,
+) {
+    let email = primary_email(attrs).or_else(|| attrs["userName"].as_str().map(str::to_string));
+    let display = attrs
+        .get("displayName")
+        .and_then(Value::as_str)
+        .or_else(|| attrs.get("name").and_then(|n| n["formatted"].as_str()))
+        .map(str::to_string);
+    if let Some(a) = st.account_mut(account_id) {
+        if let Some(e) = email {
+            a.email = e;
+        }
+        if let Some(d) = display {
+            a.display_name = d;
+        }
+        match active {
+            Some(true) if a.status == AccountStatus::Deactivated => {
+                a.status = AccountStatus::Active
+            }
+            Some(false) if a.status == AccountStatus::Active => {
+                a.status = AccountStatus::Deactivated
+            }
+            _ => {}
+        }
+    }
+}
+
+fn created_reply(v: Value, location: String) -> Reply {
+    Reply::scim(201, v).header("Location", location)
+}
+
+fn create_user(st: &mut State, req: &Req) -> Reply {
+    let input = match body_object(req) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut attrs = match schema::sanitize(Kind::User, &input) {
+        Ok(a) => a,
+        Err(e) => return bad(e),
+    };
+    let active = take_active(&mut attrs);
+    if let Err(r) = validate_user(st, &attrs, None) {
+        return r;
+    }
+    let email = primary_email(&attrs)
+        .unwrap_or_else(|| attrs["userName"].as_str().unwrap_or_default().to_string());
+    // An account with that email and no SCIM record is linked, not duplicated.
+    let existing = st
+        .account_by_email(&email)
+        .filter(|a| st.scim_user_by_account(&a.account_id).is_none())
+        .map(|a| a.account_id.clone());
+    let account_id = match existing {
+        Some(id) => {
+            if let Some(a) = st.account_mut(&id)
+                && a.status == AccountStatus::Deactivated
+            {
+                a.status = AccountStatus::Active;
+            }
+            id
+        }
+        None => {
+            let id = util::account_id();
+            st.accounts.push(Account {
+                account_id: id.clone(),
+                email: email.clone(),
+                display_name: email.clone(),
+                status: AccountStatus::Active,
+                suspended: false,
+                delete_after: None,
+            });
+            id
+        }
+    };
+    let now = util::now_iso();
+    let user = ScimUser {
+        id: util::uuid(),
+        account_id: account_id.clone(),
+        attrs,
+        created: now.clone(),
+        modified: now,
+        pending_reads: st.options.account_id_pending_reads,
+    };
+    let attrs = user.attrs.clone();
+    st.scim_users.push(user);
+    sync_account(st, &account_id, &attrs, Some(active.unwrap_or(true)));
+    let i = st.scim_users.len() - 1;
+    let v = read_user(st, i);
+    let loc = format!("{}/Users/{}", base(st), st.scim_users[i].id);
+    created_reply(v, loc)
+}
+
+fn put_user(st: &mut State, req: &Req, id: &str) -> Reply {
+    let Some(i) = user_index(st, id) else {
+        return error(404, None, &format!("User {id} not found"));
+    };
+    let input = match body_object(req) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut attrs = match schema::sanitize(Kind::User, &input) {
+        Ok(a) => a,
+        Err(e) => return bad(e),
+    };
+    let active = take_active(&mut attrs);
+    if let Err(r) = validate_user(st, &attrs, Some(id)) {
+        return r;
+    }
+    commit_user(st, i, attrs, active)
+}
+
+fn commit_user(st: &mut State, i: usize, attrs: Map<String, Value>, active: Option<bool>) -> Reply {
+    let account_id = st.scim_users[i].account_id.clone();
+    st.scim_users[i].attrs = attrs.clone();
+    st.scim_users[i].modified = util::now_iso();
+    sync_account(st, &account_id, &attrs, active);
+    let v = read_user(st, i);
+    Reply::scim(200, v)
+}
+
+fn patch_user(st: &mut State, req: &Req, id: &str) -> Reply {
+    let Some(i) = user_index(st, id) else {
+        return error(404, None, &format!("User {id} not found"));
+    };
+    let body = match req.json() {
+        Ok(v) => v,
+        Err(e) => return error(400, Some("invalidSyntax"), &e),
+    };
+    let mut doc = st.scim_users[i].attrs.clone();
+    doc.insert(
+        "active".into(),
+        json!(st.is_active(&st.scim_users[i].account_id)),
+    );
+    if let Err(e) = scim_patch::apply(Kind::User, &mut doc, &body) {
+        return bad(e);
+    }
+    let mut attrs = match schema::sanitize(Kind::User, &doc) {
+        Ok(a) => a,
+        Err(e) => return bad(e),
+    };
+    let active = take_active(&mut attrs);
+    if let Err(r) = validate_user(st, &attrs, Some(id)) {
+        return r;
+    }
+    commit_user(st, i, attrs, active)
+}
+
+fn delete_user(st: &mut State, id: &str) -> Reply {
+    let Some(i) = user_index(st, id) else {
+        return error(404, None, &format!("User {id} not found"));
+    };
+    let account_id = st.scim_users[i].account_id.clone();
+    if let Some(a) = st.account_mut(&account_id)
+        && a.status == AccountStatus::Active
+    {
+        a.status = AccountStatus::Deactivated;
+    }
+    if !st.options.delete_deactivates_only {
+        st.scim_users.remove(i);
+        let synced: BTreeSet<String> = st
+            .groups
+            .iter()
+            .filter(|g| g.scim_id.is_some())
+            .map(|g| g.admin_id.clone())
+            .collect();
+        for g in synced {
+            st.scim_set_member(&g, &account_id, false);
+        }
+    }
+    Reply::empty(204)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+fn group_index(st: &State, scim_id: &str) -> Option<usize> {
+    st.groups
+        .iter()
+        .position(|g| g.scim_id.as_deref() == Some(scim_id))
+}
+
+fn render_group(st: &State, g: &Group, with_members: bool) -> Value {
+    let sid = g.scim_id.clone().unwrap_or_default();
+    let mut v = json!({
+        "schemas": [schema::CORE_GROUP],
+        "id": sid,
+        "displayName": g.name,
+        "meta": {"resourceType": resource_type(st, "Group"), "created": g.created,
+                 "lastModified": g.modified, "location": format!("{}/Groups/{sid}", base(st))}
+    });
+    if let Some(x) = &g.external_id {
+        v["externalId"] = json!(x);
+    }
+    if with_members {
+        let members: Vec<Value> = st
+            .member_ids(&g.admin_id)
+            .iter()
+            .filter_map(|a| st.scim_user_by_account(a))
+            .map(|u| {
+                json!({"value": u.id, "display": u.attrs["userName"],
+                       "type": "User", "$ref": format!("{}/Users/{}", base(st), u.id)})
+            })
+            .collect();
+        if !members.is_empty() {
+            v["members"] = Value::Array(members);
+        }
+    }
+    v
+}
+
+fn list_groups(st: &mut State, req: &Req) -> Reply {
+    let filter = match req.q("filter") {
+        None => None,
+        Some(f) => match scim_filter::parse(f, &["displayName"], schema::CORE_GROUP) {
+            Ok(f) => Some(f),
+            Err(e) => return error(400, Some("invalidFilter"), &e),
+        },
+    };
+    let (start, count) = match paging(st, req) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let matching: Vec<&Group> = st
+        .groups
+        .iter()
+        .filter(|g| g.scim_id.is_some())
+        .filter(|g| {
+            filter
+                .as_ref()
+                .is_none_or(|f| g.name.to_lowercase() == f.value.to_lowercase())
+        })
+        .collect();
+    let total = matching.len();
+    let excluded_members = req.q("excludedAttributes").is_some_and(|e| {
+        e.split(',')
+            .any(|x| x.trim().eq_ignore_ascii_case("members"))
+    });
+    let resources: Vec<Value> = matching
+        .into_iter()
+        .skip(start - 1)
+        .take(count)
+        .map(|g| project(req, render_group(st, g, !excluded_members)))
+        .collect();
+    list_response(resources, total, start)
+}
+
+fn get_group(st: &mut State, req: &Req, id: &str) -> Reply {
+    match group_index(st, id) {
+        Some(i) => Reply::scim(200, project(req, render_group(st, &st.groups[i], true))),
+        None => error(404, None, &format!("Group {id} not found")),
+    }
+}
+
+/// Account ids for sanitized `members`, or a 400 naming an unknown member.
+fn member_accounts(st: &State, attrs: &Map<String, Value>) -> Result<BTreeSet<String>, Reply> {
+    let mut out = BTreeSet::new();
+    for m in attrs
+        .get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(v) = m["value"].as_str() else {
+            return Err(error(400, Some("invalidValue"), "a member needs a value"));
+        };
+        match st.scim_user(v) {
+            Some(u) => {
+                out.insert(u.account_id.clone());
+            }
+            None => {
+                return Err(error(
+                    400,
+                    Some("invalidValue"),
+                    &format!("member {v} is not a user of this directory"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn group_name_taken(st: &State, name: &str, own_admin_id: Option<&str>) -> bool {
+    st.groups
+        .iter()
+        .any(|g| Some(g.admin_id.as_str()) != own_admin_id && g.name.eq_ignore_ascii_case(name))
+}
+
+fn create_group(st: &mut State, req: &Req) -> Reply {
+    let input = match body_object(req) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let attrs = match schema::sanitize(Kind::Group, &input) {
+        Ok(a) => a,
+        Err(e) => return bad(e),
+    };
+    let Some(name) = attrs
+        .get("displayName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return error(400, Some("invalidValue"), "displayName is required");
+    };
+    if group_name_taken(st, &name, None) {
+        return error(
+            409,
+            Some("uniqueness"),
+            &format!("A group named {name} already exists"),
+        );
+    }
+    let members = match member_accounts(st, &attrs) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let admin_id = st.seed_group(&name, true, "");
+    let i = st.groups.len() - 1;
+    st.groups[i].external_id = attrs
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    for a in members {
+        st.scim_set_member(&admin_id, &a, true);
+    }
+    let v = render_group(st, &st.groups[i], true);
+    let loc = format!(
+        "{}/Groups/{}",
+        base(st),
+        st.groups[i].scim_id.clone().unwrap_or_default()
+    );
+    created_reply(v, loc)
+}
+
+fn group_doc(st: &State, g: &Group) -> Map<String, Value> {
+    let mut doc = Map::new();
+    doc.insert("displayName".into(), json!(g.name));
+    if let Some(x) = &g.external_id {
+        doc.insert("externalId".into(), json!(x));
+    }
+    let members: Vec<Value> = st
+        .member_ids(&g.admin_id)
+        .iter()
+        .filter_map(|a| st.scim_user_by_account(a))
+        .map(|u| json!({"value": u.id}))
+        .collect();
+    if !members.is_empty() {
+        doc.insert("members".into(), Value::Array(members));
+    }
+    doc
+}
+
+fn commit_group(st: &mut State, i: usize, attrs: Map<String, Value>) -> Reply {
+    let Some(name) = attrs
+        .get("displayName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return error(400, Some("invalidValue"), "displayName is required");
+    };
+    if name != st.groups[i].name {
+        return error(400, Some("mutability"), "Renaming a group is not supported");
+    }
+    let new_members = match member_accounts(st, &attrs) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let admin_id = st.groups[i].admin_id.clone();
+    // Only members with a SCIM record are managed through SCIM.
+    let old: Vec<String> = st
+        .member_ids(&admin_id)
+        .into_iter()
+        .filter(|a| st.scim_user_by_account(a).is_some())
+        .collect();
+    for a in old.iter().filter(|a| !new_members.contains(*a)) {
+        st.scim_set_member(&admin_id, a, false);
+    }
+    for a in new_members {
+        st.scim_set_member(&admin_id, &a, true);
+    }
+    st.groups[i].external_id = attrs
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    st.groups[i].modified = util::now_iso();
+    Reply::scim(200, render_group(st, &st.groups[i], true))
+}
+
+fn put_group(st: &mut State, req: &Req, id: &str) -> Reply {
+    let Some(i) = group_index(st, id) else {
+        return error(404, None, &format!("Group {id} not found"));
+    };
+    let input = match body_object(req) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match schema::sanitize(Kind::Group, &input) {
+        Ok(a) => commit_group(st, i, a),
+        Err(e) => bad(e),
+    }
+}
+
+fn patch_group(st: &mut State, req: &Req, id: &str) -> Reply {
+    let Some(i) = group_index(st, id) else {
+        return error(404, None, &format!("Group {id} not found"));
+    };
+    let body = match req.json() {
+        Ok(v) => v,
+        Err(e) => return error(400, Some("invalidSyntax"), &e),
+    };
+    let mut doc = group_doc(st, &st.groups[i]);
+    if let Err(e) = scim_patch::apply(Kind::Group, &mut doc, &body) {
+        return bad(e);
+    }
+    match schema::sanitize(Kind::Group, &doc) {
+        Ok(a) => commit_group(st, i, a),
+        Err(e) => bad(e),
+    }
+}
+
+fn delete_group(st: &mut State, id: &str) -> Reply {
+    let Some(i) = group_index(st, id) else {
+        return error(404, None, &format!("Group {id} not found"));
+    };
+    let g = st.groups.remove(i);
+    st.members.retain(|(gid, _)| gid != &g.admin_id);
+    Reply::empty(204)
+}

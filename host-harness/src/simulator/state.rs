@@ -1,0 +1,416 @@
+//! The one consistent model behind every API: accounts, SCIM records, groups, memberships,
+//! product resources. SCIM and admin views are both rendered from it.
+
+use super::faults::FaultRule;
+use super::log::LoggedRequest;
+use super::options::SimOptions;
+use super::util;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+
+/// Lifecycle status of an Atlassian account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Active account.
+    Active,
+    /// Deactivated (SCIM `active=false`, lifecycle disable, or SCIM DELETE).
+    Deactivated,
+    /// Lifecycle delete pending, inside the grace period (shows as deactivated).
+    ForDeletion,
+}
+
+/// An Atlassian account (exists independently of the SCIM record).
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub account_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub suspended: bool,
+    pub delete_after: Option<String>,
+}
+
+/// A SCIM user record, linked to an account.
+#[derive(Debug, Clone)]
+pub(crate) struct ScimUser {
+    pub id: String,
+    pub account_id: String,
+    /// Writable SCIM attributes with canonical names (no `active`, `id`, `meta`, `groups`).
+    pub attrs: Map<String, Value>,
+    pub created: String,
+    pub modified: String,
+    /// Reads left before the account id shows (quirk `account_id_pending`).
+    pub pending_reads: u32,
+}
+
+/// A group. Synced groups have a SCIM id; admin-managed ones only an admin id.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub admin_id: String,
+    pub scim_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub directory_id: String,
+    pub managed_by: String,
+    pub external_id: Option<String>,
+    pub created: String,
+    pub modified: String,
+}
+
+impl Group {
+    pub fn synced(&self) -> bool {
+        self.managed_by == "external"
+    }
+}
+
+/// A Jira project, Confluence space or Bitbucket repository.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ProductItem {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+}
+
+/// The secrets of one simulator instance. `Debug` never shows the values.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+pub struct Tokens {
+    /// SCIM directory API key (Bearer, SCIM only).
+    pub scim_token: String,
+    /// Organization API key (Bearer, admin, lifecycle, SCIM links).
+    pub admin_api_key: String,
+    /// Product API token of [`Simulator::product_user`](super::Simulator::product_user) (Basic).
+    pub product_token: String,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens { scim_token: <redacted>, admin_api_key: <redacted>, product_token: <redacted> }")
+    }
+}
+
+impl Tokens {
+    /// Fresh random tokens.
+    pub fn random() -> Tokens {
+        Tokens {
+            scim_token: util::secret("scim-"),
+            admin_api_key: util::secret("ATCTT3x"),
+            product_token: util::secret("ATATT3x"),
+        }
+    }
+}
+
+/// Everything the simulator knows, behind one mutex.
+pub(crate) struct State {
+    pub org_id: String,
+    pub dir_id: String,
+    pub dir_name: String,
+    pub workspace: String,
+    pub product_user: String,
+    pub tokens: Tokens,
+    pub options: SimOptions,
+    pub base_url: String,
+    pub accounts: Vec<Account>,
+    pub scim_users: Vec<ScimUser>,
+    pub groups: Vec<Group>,
+    /// (group admin id, account id)
+    pub members: BTreeSet<(String, String)>,
+    pub jira: Vec<ProductItem>,
+    pub confluence: Vec<ProductItem>,
+    pub bitbucket: Vec<ProductItem>,
+    pub faults: Vec<FaultRule>,
+    pub log: Vec<LoggedRequest>,
+    /// Decision of the fault gate for the request being handled (see `http.rs`).
+    pub pending_fault: Option<super::faults::Fault>,
+    /// SCIM membership changes the admin API does not show yet (quirk `admin_sync_lag`):
+    /// (group admin id, account id) → (added, admin requests left).
+    pub admin_lag: std::collections::BTreeMap<(String, String), (bool, u32)>,
+}
+
+impl State {
+    pub fn account(&self, account_id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.account_id == account_id)
+    }
+    pub fn account_mut(&mut self, account_id: &str) -> Option<&mut Account> {
+        self.accounts
+            .iter_mut()
+            .find(|a| a.account_id == account_id)
+    }
+    pub fn account_by_email(&self, email: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+    }
+    pub fn scim_user(&self, id: &str) -> Option<&ScimUser> {
+        self.scim_users.iter().find(|u| u.id == id)
+    }
+    pub fn scim_user_by_account(&self, account_id: &str) -> Option<&ScimUser> {
+        self.scim_users.iter().find(|u| u.account_id == account_id)
+    }
+    pub fn group_by_admin_id(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.admin_id == id)
+    }
+    pub fn group_by_name(&self, name: &str) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.name.to_lowercase() == name.to_lowercase())
+    }
+    /// Account ids of a group's members, in account creation order.
+    pub fn member_ids(&self, group_admin_id: &str) -> Vec<String> {
+        let set: std::collections::HashSet<&str> = self
+            .members
+            .range((group_admin_id.to_string(), String::new())..)
+            .take_while(|(g, _)| g == group_admin_id)
+            .map(|(_, a)| a.as_str())
+            .collect();
+        self.accounts
+            .iter()
+            .filter(|a| set.contains(a.account_id.as_str()))
+            .map(|a| a.account_id.clone())
+            .collect()
+    }
+    /// Adds or removes a membership through SCIM, recording it for the admin API's lag.
+    pub fn scim_set_member(&mut self, group_admin_id: &str, account_id: &str, member: bool) {
+        let key = (group_admin_id.to_string(), account_id.to_string());
+        let changed = if member {
+            self.members.insert(key.clone())
+        } else {
+            self.members.remove(&key)
+        };
+        let lag = self.options.admin_sync_lag;
+        if !changed || lag == 0 {
+            return;
+        }
+        // A change back to what the admin API still shows cancels the pending one.
+        if self.admin_lag.remove(&key).is_none() {
+            self.admin_lag.insert(key, (member, lag));
+        }
+    }
+
+    /// Membership as the admin API shows it (SCIM changes appear after a lag).
+    pub fn admin_is_member(&self, group_admin_id: &str, account_id: &str) -> bool {
+        let key = (group_admin_id.to_string(), account_id.to_string());
+        match self.admin_lag.get(&key) {
+            Some((added, _)) => !added,
+            None => self.members.contains(&key),
+        }
+    }
+
+    /// One admin API request went by: pending SCIM changes come closer to showing.
+    pub fn admin_tick(&mut self) {
+        for v in self.admin_lag.values_mut() {
+            v.1 = v.1.saturating_sub(1);
+        }
+        self.admin_lag.retain(|_, v| v.1 > 0);
+    }
+
+    /// Admin ids of the groups an account belongs to.
+    pub fn groups_of(&self, account_id: &str) -> Vec<&Group> {
+        self.groups
+            .iter()
+            .filter(|g| {
+                self.members
+                    .contains(&(g.admin_id.clone(), account_id.to_string()))
+            })
+            .collect()
+    }
+    pub fn is_active(&self, account_id: &str) -> bool {
+        self.account(account_id)
+            .map(|a| a.status == AccountStatus::Active)
+            .unwrap_or(false)
+    }
+
+    /// Creates an account (and optionally its SCIM record) for seeding.
+    pub fn seed_user(&mut self, u: &super::seed::SeedUser, name: &str) -> String {
+        let (email, display_name, external_id, account_id, active, scim) = (
+            u.email.as_str(),
+            u.display_name.as_deref(),
+            u.external_id.as_deref(),
+            u.account_id.as_deref(),
+            u.active,
+            u.scim,
+        );
+        let account_id = account_id
+            .map(str::to_string)
+            .unwrap_or_else(util::account_id);
+        let display = display_name.unwrap_or(name).to_string();
+        self.accounts.push(Account {
+            account_id: account_id.clone(),
+            email: email.to_string(),
+            display_name: display.clone(),
+            status: if active {
+                AccountStatus::Active
+            } else {
+                AccountStatus::Deactivated
+            },
+            suspended: false,
+            delete_after: None,
+        });
+        if scim {
+            let mut attrs = Map::new();
+            attrs.insert("userName".into(), json!(email));
+            attrs.insert(
+                "emails".into(),
+                json!([{"value": email, "type": "work", "primary": true}]),
+            );
+            let mut parts = name.splitn(2, ' ');
+            let given = parts.next().unwrap_or_default();
+            let family = parts.next().unwrap_or_default();
+            attrs.insert(
+                "name".into(),
+                json!({"formatted": name, "givenName": given, "familyName": family}),
+            );
+            attrs.insert("displayName".into(), json!(display));
+            if let Some(x) = external_id {
+                attrs.insert("externalId".into(), json!(x));
+            }
+            let now = util::now_iso();
+            self.scim_users.push(ScimUser {
+                id: util::uuid(),
+                account_id: account_id.clone(),
+                attrs,
+                created: now.clone(),
+                modified: now,
+                pending_reads: 0,
+            });
+        }
+        account_id
+    }
+
+    /// Creates a group for seeding; returns its admin id.
+    pub fn seed_group(&mut self, name: &str, synced: bool, description: &str) -> String {
+        let now = util::now_iso();
+        let admin_id = util::uuid();
+        self.groups.push(Group {
+            admin_id: admin_id.clone(),
+            scim_id: synced.then(util::uuid),
+            name: name.to_string(),
+            description: description.to_string(),
+            directory_id: self.dir_id.clone(),
+            managed_by: if synced { "external" } else { "admins" }.to_string(),
+            external_id: None,
+            created: now.clone(),
+            modified: now,
+        });
+        admin_id
+    }
+
+    /// The public view of a user, by account id.
+    pub fn user_view(&self, account_id: &str) -> Option<UserView> {
+        let a = self.account(account_id)?;
+        let s = self.scim_user_by_account(account_id);
+        Some(UserView {
+            account_id: a.account_id.clone(),
+            email: a.email.clone(),
+            display_name: a.display_name.clone(),
+            status: a.status,
+            active: a.status == AccountStatus::Active,
+            suspended: a.suspended,
+            scim_id: s.map(|s| s.id.clone()),
+            external_id: s
+                .and_then(|s| s.attrs.get("externalId"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            scim: s.map(|s| Value::Object(s.attrs.clone())),
+            groups: self
+                .groups_of(account_id)
+                .iter()
+                .map(|g| g.name.clone())
+                .collect(),
+        })
+    }
+
+    /// The public view of a group.
+    pub fn group_view(&self, g: &Group) -> GroupView {
+        let members = self.member_ids(&g.admin_id);
+        GroupView {
+            name: g.name.clone(),
+            admin_id: g.admin_id.clone(),
+            scim_id: g.scim_id.clone(),
+            directory_id: g.directory_id.clone(),
+            managed_by: g.managed_by.clone(),
+            synced: g.synced(),
+            member_emails: members
+                .iter()
+                .filter_map(|a| self.account(a).map(|a| a.email.clone()))
+                .collect(),
+            member_account_ids: members,
+        }
+    }
+
+    /// The whole state as JSON (never the tokens).
+    pub fn dump(&self) -> Value {
+        let users: Vec<Value> = self
+            .accounts
+            .iter()
+            .filter_map(|a| self.user_view(&a.account_id))
+            .map(|v| serde_json::to_value(v).unwrap_or(Value::Null))
+            .collect();
+        let groups: Vec<Value> = self
+            .groups
+            .iter()
+            .map(|g| serde_json::to_value(self.group_view(g)).unwrap_or(Value::Null))
+            .collect();
+        json!({
+            "orgId": self.org_id,
+            "directoryId": self.dir_id,
+            "directoryName": self.dir_name,
+            "workspace": self.workspace,
+            "productUser": self.product_user,
+            "users": users,
+            "groups": groups,
+            "jiraProjects": self.jira,
+            "confluenceSpaces": self.confluence,
+            "bitbucketRepositories": self.bitbucket,
+            "options": self.options,
+            "requests": self.log.len(),
+        })
+    }
+}
+
+/// A user as the tests see it: account and SCIM record together.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserView {
+    /// Atlassian account id.
+    pub account_id: String,
+    /// Account email.
+    pub email: String,
+    /// Account display name.
+    pub display_name: String,
+    /// Account lifecycle status.
+    pub status: AccountStatus,
+    /// Whether the account is active (SCIM `active`).
+    pub active: bool,
+    /// Suspended through the admin API.
+    pub suspended: bool,
+    /// SCIM id, `None` once the SCIM record was deleted (or never existed).
+    pub scim_id: Option<String>,
+    /// SCIM `externalId`.
+    pub external_id: Option<String>,
+    /// The stored SCIM attributes.
+    pub scim: Option<Value>,
+    /// Names of the groups the account belongs to.
+    pub groups: Vec<String>,
+}
+
+/// A group as the tests see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupView {
+    /// Display name.
+    pub name: String,
+    /// Admin API group id.
+    pub admin_id: String,
+    /// SCIM id (synced groups only).
+    pub scim_id: Option<String>,
+    /// Directory the group lives in.
+    pub directory_id: String,
+    /// `external` (synced from the identity provider) or `admins`.
+    pub managed_by: String,
+    /// Synced from the identity provider.
+    pub synced: bool,
+    /// Members' emails, ordered like `member_account_ids`.
+    pub member_emails: Vec<String>,
+    /// Members' account ids, in account creation order.
+    pub member_account_ids: Vec<String>,
+}
