@@ -18,6 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the connector against the embedded Atlassian simulator: no credentials needed.
+    Demo(cli::demo::DemoArgs),
     /// Probe every configured credential (read-only) and report each separately.
     Health(cli::health::HealthArgs),
     /// Print the connector's capabilities and configuration schema.
@@ -36,6 +38,10 @@ async fn main() -> ExitCode {
         match &args.command {
             Command::Simulate(a) => cli::simulate::run(a.clone()).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
+            Command::Demo(a) => {
+                let connector = cli::load_connector(args.component.as_deref())?;
+                cli::demo::run(&connector, a).await
+            }
             Command::Health(a) => {
                 let connector = cli::load_connector(args.component.as_deref())?;
                 cli::health::run(&connector, a).await

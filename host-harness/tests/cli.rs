@@ -178,3 +178,23 @@ fn inspect_measures_the_component() {
             .all(|i| !i.as_str().unwrap().starts_with("wasi:filesystem"))
     );
 }
+
+#[test]
+fn demo_runs_the_connector_against_the_embedded_simulator() {
+    let out = harness(&["demo"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("simulated-org: healthy"), "{shown}");
+    for probe in ["scim", "admin", "jira", "confluence", "bitbucket"] {
+        assert!(
+            shown.contains(&format!("[ok  ] {probe}")),
+            "{probe}: {shown}"
+        );
+    }
+    assert!(shown.contains("auth: bearer scim_token"), "{shown}");
+    // The demo shows the simulated organization but never a config with its tokens.
+    assert!(
+        !shown.contains("[secrets]") && !shown.contains("scim_token = "),
+        "{shown}"
+    );
+}

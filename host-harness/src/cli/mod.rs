@@ -1,5 +1,6 @@
 //! The `host-harness` command line: one module per subcommand.
 
+pub mod demo;
 pub mod describe;
 pub mod health;
 pub mod inspect;

@@ -93,6 +93,34 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<u8> {
         sim.base_url(),
         sim.workspace()
     )?;
+    print_organization(&sim, &mut out)?;
+    match &args.write_config {
+        Some(path) => {
+            write_private(path, &sim.config_toml())?;
+            writeln!(
+                out,
+                "Config written to {} (contains the secrets)",
+                path.display()
+            )?;
+        }
+        None => {
+            writeln!(
+                out,
+                "Config (save it as a file for `host-harness --config`):\n"
+            )?;
+            writeln!(out, "{}", sim.config_toml())?;
+        }
+    }
+    writeln!(out, "Serving until Ctrl-C.")?;
+    out.flush()?;
+    drop(out);
+    shutdown_signal().await?;
+    println!("Stopped after {} requests.", sim.requests().len());
+    Ok(crate::cli::EXIT_OK)
+}
+
+/// Lists the simulated organization's users and groups, one line each.
+pub fn print_organization(sim: &Simulator, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "Users:")?;
     for u in sim.users() {
         writeln!(
@@ -118,27 +146,5 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<u8> {
             g.member_emails.join(", "),
         )?;
     }
-    match &args.write_config {
-        Some(path) => {
-            write_private(path, &sim.config_toml())?;
-            writeln!(
-                out,
-                "Config written to {} (contains the secrets)",
-                path.display()
-            )?;
-        }
-        None => {
-            writeln!(
-                out,
-                "Config (save it as a file for `host-harness --config`):\n"
-            )?;
-            writeln!(out, "{}", sim.config_toml())?;
-        }
-    }
-    writeln!(out, "Serving until Ctrl-C.")?;
-    out.flush()?;
-    drop(out);
-    shutdown_signal().await?;
-    println!("Stopped after {} requests.", sim.requests().len());
-    Ok(crate::cli::EXIT_OK)
+    Ok(())
 }
