@@ -22,6 +22,10 @@ enum Command {
     Demo(cli::demo::DemoArgs),
     /// Probe every configured credential (read-only) and report each separately.
     Health(cli::health::HealthArgs),
+    /// Create or update one person (SCIM), changing only the attributes that differ.
+    Sync(cli::sync::SyncArgs),
+    /// Add or remove one person's group memberships, groups named by display name.
+    Groups(cli::groups::GroupsArgs),
     /// Print the connector's capabilities and configuration schema.
     Describe(cli::describe::DescribeArgs),
     /// Print the component's size and imports, and time its load and instantiation.
@@ -34,22 +38,16 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Cli::parse();
+    let connector = || cli::load_connector(args.component.as_deref());
     let result = async {
         match &args.command {
+            Command::Demo(a) => cli::demo::run(&connector()?, a).await,
             Command::Simulate(a) => cli::simulate::run(a.clone()).await,
+            Command::Health(a) => cli::health::run(&connector()?, a).await,
+            Command::Sync(a) => cli::sync::run(&connector()?, a).await,
+            Command::Groups(a) => cli::groups::run(&connector()?, a).await,
+            Command::Describe(a) => cli::describe::run(&connector()?, a).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
-            Command::Demo(a) => {
-                let connector = cli::load_connector(args.component.as_deref())?;
-                cli::demo::run(&connector, a).await
-            }
-            Command::Health(a) => {
-                let connector = cli::load_connector(args.component.as_deref())?;
-                cli::health::run(&connector, a).await
-            }
-            Command::Describe(a) => {
-                let connector = cli::load_connector(args.component.as_deref())?;
-                cli::describe::run(&connector, a).await
-            }
         }
     }
     .await;

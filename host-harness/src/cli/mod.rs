@@ -2,19 +2,24 @@
 
 pub mod demo;
 pub mod describe;
+pub mod groups;
 pub mod health;
 pub mod inspect;
+pub mod outcome;
 pub mod simulate;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 
 use crate::{LoadedConnector, Runtime, RuntimeOptions};
 
-/// Exit code for success.
+/// Exit code for success (every change applied or already done).
 pub const EXIT_OK: u8 = 0;
-/// Exit code when the command ran but found a failure (a failed probe, a failed change).
+/// Exit code when the command ran but found a failure: a failed probe, a change that failed
+/// (partial failure: the same command again finishes the rest), or an invocation the host ended.
 pub const EXIT_FAILED: u8 = 1;
-/// Exit code for bad input or a host error (unreadable config, invalid component).
+/// Exit code when nothing could be done: bad input (config, identity, arguments), an unknown
+/// user or group, a denied action, an unloadable component.
 pub const EXIT_ERROR: u8 = 2;
 
 /// Builds a runtime with the on-disk component cache and loads the connector.

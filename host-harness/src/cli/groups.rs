@@ -1,0 +1,45 @@
+//! `host-harness groups`: add and remove one person's group memberships.
+
+use std::path::PathBuf;
+
+use crate::bindings::types::ActionOptions;
+use crate::cli::outcome::parse_user_ref;
+use crate::{LoadedConnector, Tenant};
+
+/// Arguments of `groups`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GroupsArgs {
+    /// The tenant's config file.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The person: an email, or scim:ID, account:ID, external:ID.
+    #[arg(long, value_parser = parse_user_ref)]
+    pub user: crate::bindings::types::UserRef,
+    /// A group to add the person to, by display name (repeatable).
+    #[arg(long = "add", value_name = "NAME")]
+    pub add: Vec<String>,
+    /// A group to remove the person from, by display name (repeatable).
+    #[arg(long = "remove", value_name = "NAME")]
+    pub remove: Vec<String>,
+    /// Show the plan without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `groups`.
+pub async fn run(connector: &LoadedConnector, args: &GroupsArgs) -> anyhow::Result<u8> {
+    if args.add.is_empty() && args.remove.is_empty() {
+        anyhow::bail!("nothing to do: give at least one --add NAME or --remove NAME");
+    }
+    let tenant = Tenant::from_file(&args.config)?;
+    let options = ActionOptions {
+        dry_run: args.dry_run,
+    };
+    let invocation = connector
+        .manage_relationships(&tenant, &args.user, &args.add, &args.remove, options)
+        .await;
+    super::outcome::report("groups", &invocation, args.json)
+}
