@@ -102,3 +102,32 @@ pub fn assert_exchanges_clean(exchanges: &[Exchange]) {
     let json = serde_json::to_string(exchanges).expect("exchanges serialize");
     assert_no_secret("the exchange record", &json);
 }
+
+/// The tenant a simulator's own config file describes (full: SCIM, admin and products).
+pub fn sim_tenant(sim: &host_harness::simulator::Simulator) -> Tenant {
+    Tenant::from_toml(&sim.config_toml()).expect("the simulator writes a valid config")
+}
+
+/// The SCIM-only shape of a simulator's tenant: `scim_url` and `scim_token` only.
+pub fn sim_scim_only(sim: &host_harness::simulator::Simulator) -> Tenant {
+    let full = sim_tenant(sim);
+    let mut t = Tenant::default()
+        .with_setting("scim_url", full.settings["scim_url"].clone())
+        .with_secret(
+            "scim_token",
+            full.secrets.get("scim_token").unwrap().expose(),
+        );
+    t.host = full.host;
+    t
+}
+
+/// Fails if any of the simulator's secret values appears in `text`.
+pub fn assert_no_sim_secret(sim: &host_harness::simulator::Simulator, what: &str, text: &str) {
+    let tenant = sim_tenant(sim);
+    for secret in tenant.secrets.values() {
+        assert!(
+            !text.contains(secret.expose()),
+            "{what} contains a secret value"
+        );
+    }
+}
