@@ -7,7 +7,7 @@
 //! records the exchange without any header value or secret.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use futures::StreamExt as _;
@@ -17,6 +17,7 @@ use crate::bindings::http_client::{Auth, HttpError, Method, Request, Response};
 use crate::egress::EgressPolicy;
 use crate::limits::Limits;
 use crate::recorder::{Exchange, Recorder};
+use crate::retry::Attempt;
 use crate::tenant::Tenant;
 
 /// Headers a guest may not set: credentials are the host's job, and these others would let a
@@ -304,6 +305,8 @@ fn base_exchange(request: &Request, batch: Option<usize>) -> Exchange {
         status: None,
         response_bytes: 0,
         error: None,
+        attempts: 0,
+        retry_wait: Duration::ZERO,
         duration: Duration::ZERO,
     }
 }
@@ -315,7 +318,7 @@ fn denied_exchange(request: &Request, batch: Option<usize>, why: &str) -> Exchan
     }
 }
 
-/// Sends a prepared request and reads its response within the timeout and the size cap.
+/// Sends a prepared request, retrying as [`crate::retry`] allows, and records the exchange.
 async fn execute(
     client: &reqwest::Client,
     limits: &Limits,
@@ -323,12 +326,63 @@ async fn execute(
     p: Prepared,
 ) -> Result<Response, HttpError> {
     let started = Instant::now();
-    let mut exchange = p.exchange;
-    let mut builder = client.request(p.method, p.url).headers(p.headers);
-    if let Some(body) = p.body {
-        builder = builder.body(body);
+    let mut exchange = p.exchange.clone();
+    let (mut attempts, mut waited) = (0, Duration::ZERO);
+    let result = loop {
+        attempts += 1;
+        let result = attempt(client, limits, &p).await;
+        let kind = match &result {
+            Ok(r) => Attempt::Status(r.status),
+            Err((HttpError::Timeout, _)) => Attempt::Timeout,
+            Err((HttpError::Transport(_), _)) => Attempt::Transport,
+            Err(_) => break result,
+        };
+        if !crate::retry::is_retryable(p.method.as_str(), kind) {
+            break result;
+        }
+        let hint = result
+            .as_ref()
+            .ok()
+            .and_then(|r| crate::retry::hint(&r.headers, SystemTime::now()));
+        match limits.retry.wait_before(attempts + 1, hint, waited) {
+            Some(wait) => {
+                tokio::time::sleep(wait).await;
+                waited += wait;
+            }
+            None => break result,
+        }
+    };
+
+    exchange.attempts = attempts;
+    exchange.retry_wait = waited;
+    exchange.duration = started.elapsed();
+    match &result {
+        Ok(r) => {
+            exchange.status = Some(r.status);
+            exchange.response_bytes = r.body.len();
+        }
+        Err((e, status)) => {
+            exchange.status = *status;
+            exchange.error = Some(describe_error(e));
+        }
     }
-    let result = tokio::time::timeout(p.timeout, async {
+    recorder.push(exchange);
+    result.map_err(|(e, _)| e)
+}
+
+/// One attempt: send, then read the body within the timeout and the size cap.
+async fn attempt(
+    client: &reqwest::Client,
+    limits: &Limits,
+    p: &Prepared,
+) -> Result<Response, (HttpError, Option<u16>)> {
+    let mut builder = client
+        .request(p.method.clone(), p.url.clone())
+        .headers(p.headers.clone());
+    if let Some(body) = &p.body {
+        builder = builder.body(body.clone());
+    }
+    tokio::time::timeout(p.timeout, async {
         let mut response = builder.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let headers = response
@@ -358,21 +412,7 @@ async fn execute(
         })
     })
     .await
-    .unwrap_or(Err((HttpError::Timeout, None)));
-
-    exchange.duration = started.elapsed();
-    match &result {
-        Ok(r) => {
-            exchange.status = Some(r.status);
-            exchange.response_bytes = r.body.len();
-        }
-        Err((e, status)) => {
-            exchange.status = *status;
-            exchange.error = Some(describe_error(e));
-        }
-    }
-    recorder.push(exchange);
-    result.map_err(|(e, _)| e)
+    .unwrap_or(Err((HttpError::Timeout, None)))
 }
 
 fn transport_error(e: reqwest::Error) -> (HttpError, Option<u16>) {

@@ -14,6 +14,7 @@ pub mod http_client;
 pub mod invoke;
 pub mod limits;
 pub mod recorder;
+pub mod retry;
 pub mod runtime;
 pub mod secrets;
 pub mod tenant;

@@ -23,6 +23,8 @@ pub struct Limits {
     pub max_batch: usize,
     /// Most requests in one invocation.
     pub max_requests: usize,
+    /// How 429s, 503s and idempotent failures are retried.
+    pub retry: crate::retry::RetryPolicy,
 }
 
 impl Default for Limits {
@@ -37,6 +39,7 @@ impl Default for Limits {
             send_all_concurrency: 16,
             max_batch: 256,
             max_requests: 5_000,
+            retry: crate::retry::RetryPolicy::default(),
         }
     }
 }

@@ -30,7 +30,12 @@ pub struct Exchange {
     pub response_bytes: usize,
     /// Why there was no response (`denied: …`, `timeout`, `too-large`, `transport: …`).
     pub error: Option<String>,
-    /// Wall-clock time of the exchange.
+    /// How many times the host sent it (retries of 429/503 and idempotent failures included).
+    pub attempts: u32,
+    /// Time the host spent waiting between attempts.
+    #[serde(serialize_with = "as_millis")]
+    pub retry_wait: Duration,
+    /// Wall-clock time of the exchange, retries included.
     #[serde(serialize_with = "as_millis")]
     pub duration: Duration,
 }
