@@ -4,7 +4,7 @@
 //! never panic.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::encode::segment;
 use crate::upstream::{ErrorDetail, fallback_detail};
@@ -12,6 +12,10 @@ use crate::wire;
 
 /// The 409 code meaning "already a member": success, not a failure.
 pub const ALREADY_MEMBER: &str = "ADMIN-UAM-409-2";
+/// The largest page the admin API serves (`limit` ≤ 100).
+pub const MAX_LIMIT: u32 = 100;
+/// The directory id meaning "all directories", valid for reads (searches) only.
+pub const ALL_DIRECTORIES: &str = "-";
 
 /// `{api}/admin/v2/orgs/{org}`.
 pub fn org_url(api: &str, org_id: &str) -> String {
@@ -93,6 +97,101 @@ pub fn lifecycle_url(api: &str, account_id: &str, action: &str) -> String {
     )
 }
 
+/// `GET {api}/admin/user-provisioning/v1/org/{org}/user/{accountId}/get-scim-links`.
+pub fn scim_links_url(api: &str, org_id: &str, account_id: &str) -> String {
+    format!(
+        "{api}/admin/user-provisioning/v1/org/{}/user/{}/get-scim-links",
+        segment(org_id),
+        segment(account_id)
+    )
+}
+
+/// Body of `POST …/groups/search`: `{"groupNames":[…],"limit":100}` plus the cursor of the
+/// next page when following one. The match is exact and case-insensitive.
+pub fn groups_search_body(names: &[&str], cursor: Option<&str>) -> Vec<u8> {
+    let body = match cursor {
+        Some(c) => json!({"groupNames": names, "limit": MAX_LIMIT, "cursor": c}),
+        None => json!({"groupNames": names, "limit": MAX_LIMIT}),
+    };
+    to_body(&body)
+}
+
+/// Who a `POST …/users/search` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserQuery<'a> {
+    /// `{"emails":[…]}`.
+    Email(&'a str),
+    /// `{"accountIds":[…]}`.
+    AccountId(&'a str),
+}
+
+/// Body of `POST …/users/search` for one user, with `expand:["groups"]` so the answer also
+/// carries the user's group memberships.
+pub fn users_search_body(query: UserQuery<'_>) -> Vec<u8> {
+    let body = match query {
+        UserQuery::Email(e) => json!({"emails": [e], "expand": ["groups"], "limit": MAX_LIMIT}),
+        UserQuery::AccountId(a) => {
+            json!({"accountIds": [a], "expand": ["groups"], "limit": MAX_LIMIT})
+        }
+    };
+    to_body(&body)
+}
+
+/// Body of `POST …/groups/{groupId}/memberships`: `{"accountId":…}`.
+pub fn add_member_body(account_id: &str) -> Vec<u8> {
+    to_body(&json!({"accountId": account_id}))
+}
+
+fn to_body(v: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail (its map keys are strings).
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+/// One entry of a `get-scim-links` answer.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct ScimLink {
+    /// `scimUserId`: the SCIM user id in `directoryId`.
+    #[serde(rename = "scimUserId", default, deserialize_with = "wire::opt_string")]
+    pub scim_user_id: Option<String>,
+    /// `atlassianAccountId`.
+    #[serde(
+        rename = "atlassianAccountId",
+        default,
+        deserialize_with = "wire::opt_string"
+    )]
+    pub account_id: Option<String>,
+    /// `directoryId`.
+    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
+    pub directory_id: Option<String>,
+}
+
+/// A `get-scim-links` answer: `{"scimLinks":[…]}`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct ScimLinks {
+    /// `scimLinks`.
+    #[serde(
+        rename = "scimLinks",
+        default,
+        deserialize_with = "wire::null_as_empty"
+    )]
+    pub links: Vec<ScimLink>,
+}
+
+impl ScimLinks {
+    /// The SCIM user id of the link into `directory_id` (or of the only link when the
+    /// directory is unknown).
+    pub fn scim_user_id(&self, directory_id: Option<&str>) -> Option<&str> {
+        let mut links = self.links.iter();
+        let link = match directory_id {
+            Some(d) => links.find(|l| l.directory_id.as_deref() == Some(d)),
+            None if self.links.len() == 1 => links.next(),
+            None => None,
+        };
+        link.and_then(|l| l.scim_user_id.as_deref())
+            .filter(|s| !s.is_empty())
+    }
+}
+
 /// Paging links: `links.next` is an opaque cursor.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct Links {
@@ -145,6 +244,13 @@ pub struct Group {
 }
 
 impl Group {
+    /// True when this group's name equals `name`, ignoring case.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase() == name.to_lowercase())
+    }
+
     /// True when synced from the identity provider (changed through SCIM only).
     pub fn is_synced(&self) -> bool {
         self.external_synced == Some(true)
@@ -170,6 +276,15 @@ pub struct User {
     /// `groups`, when expanded.
     #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub groups: Vec<Group>,
+}
+
+impl User {
+    /// True when the expanded `groups` list the admin group `group_id`.
+    pub fn in_group(&self, group_id: &str) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.id.as_deref() == Some(group_id))
+    }
 }
 
 /// Parses an admin error body: `{"errors":[{"id","status","code","title","detail"}]}`
@@ -273,5 +388,52 @@ mod tests {
         assert_eq!(e.message, "Unauthorized");
         assert_eq!(parse_error(br#"{"errors":[]}"#), None);
         assert_eq!(parse_error(b"nope"), None);
+    }
+
+    #[test]
+    fn builds_search_and_membership_bodies() {
+        let v = |b: Vec<u8>| serde_json::from_slice::<Value>(&b).unwrap();
+        assert_eq!(
+            v(groups_search_body(&["eng", "Ops"], None)),
+            json!({"groupNames": ["eng", "Ops"], "limit": 100})
+        );
+        assert_eq!(
+            v(groups_search_body(&["eng"], Some("c2"))),
+            json!({"groupNames": ["eng"], "limit": 100, "cursor": "c2"})
+        );
+        assert_eq!(
+            v(users_search_body(UserQuery::Email("a@x.com"))),
+            json!({"emails": ["a@x.com"], "expand": ["groups"], "limit": 100})
+        );
+        assert_eq!(
+            v(users_search_body(UserQuery::AccountId("712020:a"))),
+            json!({"accountIds": ["712020:a"], "expand": ["groups"], "limit": 100})
+        );
+        assert_eq!(
+            v(add_member_body("712020:a")),
+            json!({"accountId": "712020:a"})
+        );
+        assert_eq!(
+            scim_links_url(API, "o", "712020:a"),
+            "https://api.atlassian.com/admin/user-provisioning/v1/org/o/user/712020%3Aa/get-scim-links"
+        );
+    }
+
+    #[test]
+    fn reads_scim_links_and_expanded_groups() {
+        let l: ScimLinks = serde_json::from_slice(
+            br#"{"scimLinks":[{"scimUserId":"s0","directoryId":"other"},{"scimUserId":"s1","atlassianAccountId":"a","directoryId":"d"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(l.scim_user_id(Some("d")), Some("s1"));
+        assert_eq!(l.scim_user_id(Some("x")), None);
+        assert_eq!(l.scim_user_id(None), None, "ambiguous without a directory");
+        let none: ScimLinks = serde_json::from_slice(br#"{"scimLinks":null}"#).unwrap();
+        assert_eq!(none.scim_user_id(None), None);
+        let u: User =
+            serde_json::from_slice(br#"{"accountId":"a","groups":[{"id":"g1","name":"Eng"}]}"#)
+                .unwrap();
+        assert!(u.in_group("g1") && !u.in_group("g2"));
+        assert!(u.groups[0].is_named("eNG"));
     }
 }
