@@ -148,36 +148,38 @@ fn to_body(v: &Value) -> Vec<u8> {
 }
 
 /// One entry of a `get-scim-links` answer.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScimLink {
     /// `scimUserId`: the SCIM user id in `directoryId`.
-    #[serde(rename = "scimUserId", default, deserialize_with = "wire::opt_string")]
     pub scim_user_id: Option<String>,
     /// `atlassianAccountId`.
-    #[serde(
-        rename = "atlassianAccountId",
-        default,
-        deserialize_with = "wire::opt_string"
-    )]
     pub account_id: Option<String>,
     /// `directoryId`.
-    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
     pub directory_id: Option<String>,
 }
 
-/// A `get-scim-links` answer: `{"scimLinks":[…]}`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// A `get-scim-links` answer: `{"scimLinks":[…]}`, parsed leniently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScimLinks {
     /// `scimLinks`.
-    #[serde(
-        rename = "scimLinks",
-        default,
-        deserialize_with = "wire::null_as_empty"
-    )]
     pub links: Vec<ScimLink>,
 }
 
 impl ScimLinks {
+    /// Reads a `get-scim-links` answer leniently.
+    pub fn from_value(v: &Value) -> Self {
+        ScimLinks {
+            links: wire::field_list(v, "scimLinks")
+                .iter()
+                .map(|l| ScimLink {
+                    scim_user_id: wire::field_string(l, "scimUserId"),
+                    account_id: wire::field_string(l, "atlassianAccountId"),
+                    directory_id: wire::field_string(l, "directoryId"),
+                })
+                .collect(),
+        }
+    }
+
     /// The SCIM user id of the link into `directory_id` (or of the only link when the
     /// directory is unknown).
     pub fn scim_user_id(&self, directory_id: Option<&str>) -> Option<&str> {
@@ -223,27 +225,37 @@ pub struct Directory {
     pub name: Option<String>,
 }
 
-/// An admin group object.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// An admin group object, parsed leniently through [`Group::from_value`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
     /// `directoryId`: membership writes need it.
-    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
     pub directory_id: Option<String>,
     /// `externalSynced`.
-    #[serde(rename = "externalSynced", default)]
     pub external_synced: Option<bool>,
     /// `managedBy`: `external`, `admins`, `team-members`, `open`.
-    #[serde(rename = "managedBy", default, deserialize_with = "wire::opt_string")]
     pub managed_by: Option<String>,
 }
 
+wire::deserialize_via_value!(Group);
+wire::deserialize_via_value!(User);
+wire::deserialize_via_value!(ScimLinks);
+
 impl Group {
+    /// Reads a group object leniently: fields of an unexpected type are ignored.
+    pub fn from_value(v: &Value) -> Self {
+        Group {
+            id: wire::field_string(v, "id"),
+            name: wire::field_string(v, "name"),
+            directory_id: wire::field_string(v, "directoryId"),
+            external_synced: wire::field_bool(v, "externalSynced"),
+            managed_by: wire::field_string(v, "managedBy"),
+        }
+    }
+
     /// True when this group's name equals `name`, ignoring case.
     pub fn is_named(&self, name: &str) -> bool {
         self.name
@@ -261,24 +273,33 @@ impl Group {
     }
 }
 
-/// An admin user object.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// An admin user object, parsed leniently through [`User::from_value`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     /// `accountId`.
-    #[serde(rename = "accountId", default, deserialize_with = "wire::opt_string")]
     pub account_id: Option<String>,
     /// `email`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub email: Option<String>,
     /// `status`: `active`, `suspended`, `not_invited`, `deactivated`, `for_deletion`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub status: Option<String>,
     /// `groups`, when expanded.
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub groups: Vec<Group>,
 }
 
 impl User {
+    /// Reads a user object leniently.
+    pub fn from_value(v: &Value) -> Self {
+        User {
+            account_id: wire::field_string(v, "accountId"),
+            email: wire::field_string(v, "email"),
+            status: wire::field_string(v, "status"),
+            groups: wire::field_list(v, "groups")
+                .iter()
+                .map(Group::from_value)
+                .collect(),
+        }
+    }
+
     /// True when the expanded `groups` list the admin group `group_id`.
     pub fn in_group(&self, group_id: &str) -> bool {
         self.groups

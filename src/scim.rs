@@ -99,77 +99,109 @@ fn required_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error>
 }
 
 /// A multi-valued attribute entry (`emails`, `groups`, `members`).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MultiValue {
     /// `value`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub value: Option<String>,
     /// `display`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub display: Option<String>,
     /// `type`.
-    #[serde(rename = "type", default, deserialize_with = "wire::opt_string")]
     pub kind: Option<String>,
     /// `primary`.
-    #[serde(default)]
     pub primary: Option<bool>,
 }
 
+impl MultiValue {
+    /// Reads an entry leniently: fields of an unexpected type are ignored.
+    pub fn from_value(v: &Value) -> Self {
+        MultiValue {
+            value: wire::field_string(v, "value"),
+            display: wire::field_string(v, "display"),
+            kind: wire::field_string(v, "type"),
+            primary: wire::field_bool(v, "primary"),
+        }
+    }
+
+    fn list(v: &Value, key: &str) -> Vec<Self> {
+        wire::field_list(v, key)
+            .iter()
+            .map(MultiValue::from_value)
+            .collect()
+    }
+}
+
 /// `name`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Name {
     /// `formatted`.
-    #[serde(default)]
     pub formatted: Option<String>,
     /// `givenName`.
-    #[serde(rename = "givenName", default)]
     pub given_name: Option<String>,
     /// `familyName`.
-    #[serde(rename = "familyName", default)]
     pub family_name: Option<String>,
 }
 
 /// The Atlassian extension object.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AtlassianExtension {
     /// `atlassianAccountId`; missing or null until the account is linked.
-    #[serde(rename = "atlassianAccountId", default)]
     pub account_id: Option<String>,
 }
 
-/// A SCIM user resource (the attributes the connector reads).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// A SCIM user resource (the attributes the connector reads). Parsed leniently through
+/// [`User::from_value`]: unknown attributes, and known ones of an unexpected type, are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `userName`.
-    #[serde(rename = "userName", default)]
     pub user_name: Option<String>,
     /// `emails`.
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub emails: Vec<MultiValue>,
     /// `name`.
-    #[serde(default)]
     pub name: Option<Name>,
     /// `displayName`.
-    #[serde(rename = "displayName", default)]
     pub display_name: Option<String>,
     /// `active`.
-    #[serde(default)]
     pub active: Option<bool>,
     /// `externalId`.
-    #[serde(rename = "externalId", default)]
     pub external_id: Option<String>,
     /// `groups`.
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub groups: Vec<MultiValue>,
     /// The Atlassian extension.
-    #[serde(rename = "urn:scim:schemas:extension:atlassian-external:1.0", default)]
     pub atlassian: Option<AtlassianExtension>,
 }
 
+wire::deserialize_via_value!(User);
+wire::deserialize_via_value!(Group);
+
 impl User {
+    /// Reads a user resource leniently (a non-object gives an empty user, without an id).
+    pub fn from_value(v: &Value) -> Self {
+        let name = v.get("name").filter(|n| n.is_object()).map(|n| Name {
+            formatted: wire::field_string(n, "formatted"),
+            given_name: wire::field_string(n, "givenName"),
+            family_name: wire::field_string(n, "familyName"),
+        });
+        let atlassian = v
+            .get(ATLASSIAN_EXTENSION)
+            .filter(|x| x.is_object())
+            .map(|x| AtlassianExtension {
+                account_id: wire::field_string(x, "atlassianAccountId"),
+            });
+        User {
+            id: wire::field_string(v, "id"),
+            user_name: wire::field_string(v, "userName"),
+            emails: MultiValue::list(v, "emails"),
+            name,
+            display_name: wire::field_string(v, "displayName"),
+            active: wire::field_bool(v, "active"),
+            external_id: wire::field_string(v, "externalId"),
+            groups: MultiValue::list(v, "groups"),
+            atlassian,
+        }
+    }
+
     /// The linked Atlassian account id, if any.
     pub fn account_id(&self) -> Option<&str> {
         self.atlassian
@@ -179,18 +211,26 @@ impl User {
     }
 }
 
-/// A SCIM group resource.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// A SCIM group resource, parsed leniently like [`User`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `displayName`.
-    #[serde(rename = "displayName", default)]
     pub display_name: Option<String>,
     /// `members` (SCIM user ids in `value`).
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub members: Vec<MultiValue>,
+}
+
+impl Group {
+    /// Reads a group resource leniently.
+    pub fn from_value(v: &Value) -> Self {
+        Group {
+            id: wire::field_string(v, "id"),
+            display_name: wire::field_string(v, "displayName"),
+            members: MultiValue::list(v, "members"),
+        }
+    }
 }
 
 /// Parses a SCIM list response body.

@@ -1636,4 +1636,50 @@ mod tests {
         assert_eq!(searches[1]["cursor"], "c2");
         assert_eq!(out.changes[0].status, ChangeStatus::Applied);
     }
+
+    #[test]
+    fn a_bad_config_is_invalid_config_before_anything_else() {
+        let fake = FakeTransport::new();
+        let e = manage_relationships(
+            &Config::new(&[], &[]),
+            &fake,
+            &ada(),
+            &names(&["eng"]),
+            &names(&["ENG"]),
+            real(),
+        )
+        .unwrap_err();
+        assert_eq!(e.config_key(), Some("scim_url"));
+        assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn hostile_answers_never_panic_and_never_lead_to_writes() {
+        let bodies = [
+            "",
+            "null",
+            "[]",
+            "{}",
+            "<html>",
+            r#"{"totalResults":1,"Resources":[1,null,"x"]}"#,
+            r#"{"totalResults":1,"Resources":[{"id":5,"displayName":[],"members":{}}]}"#,
+            r#"{"data":null}"#,
+            r#"{"data":[{"id":null,"name":7}],"links":{"next":5}}"#,
+        ];
+        for body in bodies {
+            let fake = FakeTransport::new();
+            reads(
+                &fake,
+                scim_user(&[], Some(ACCOUNT)),
+                &[("eng", None)],
+                body,
+                body,
+            );
+            fake.on_get(&group_lookup("eng"), 200, body);
+            let r =
+                manage_relationships(&with_admin(), &fake, &ada(), &names(&["eng"]), &[], real());
+            assert!(r.is_err(), "{body}: {r:?}");
+            assert!(writes(&fake).is_empty(), "{body}");
+        }
+    }
 }

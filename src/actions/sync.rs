@@ -947,4 +947,13 @@ mod tests {
             ChangeStatus::Failed(ConnectorError::Upstream(u)) if u.status == 400 && u.code.as_deref() == Some("mutability")
         ));
     }
+
+    #[test]
+    fn a_bad_config_is_invalid_config_before_validation_and_requests() {
+        let fake = FakeTransport::new();
+        let e =
+            sync_identity(&Config::new(&[], &[]), &fake, &Identity::default(), opts()).unwrap_err();
+        assert_eq!(e.config_key(), Some("scim_url"));
+        assert!(fake.calls().is_empty());
+    }
 }
