@@ -302,7 +302,9 @@ impl Sync<'_> {
             after: Some(after),
             status,
         };
-        if diffs.is_empty() {
+        if !self.options.update_existing && !created {
+            // Left as is by request: nothing compared on the caller's behalf, nothing to report.
+        } else if diffs.is_empty() {
             if !created {
                 changes.push(change(
                     None,
@@ -718,6 +720,18 @@ mod tests {
 
     #[test]
     fn b4_update_existing_false_writes_nothing_and_reports_no_change() {
+        for display in ["Old", "Ada L."] {
+            let fake = FakeTransport::new();
+            fake.on_get(ADA_LOOKUP, 200, &list(&[stored(display, Some("a-1"))]));
+            let o = SyncOptions {
+                update_existing: false,
+                dry_run: display == "Old",
+                ..opts()
+            };
+            let out = sync_identity(&config(), &fake, &ada(), o).unwrap();
+            assert_eq!(fake.requests().len(), 1);
+            assert!(out.changes.is_empty(), "{display}: {:?}", out.changes);
+        }
         let fake = FakeTransport::new();
         fake.on_get(ADA_LOOKUP, 200, &list(&[stored("Old", Some("a-1"))]));
         let o = SyncOptions {
