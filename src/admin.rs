@@ -4,7 +4,7 @@
 //! never panic.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::encode::segment;
 use crate::upstream::{ErrorDetail, fallback_detail};
@@ -12,6 +12,10 @@ use crate::wire;
 
 /// The 409 code meaning "already a member": success, not a failure.
 pub const ALREADY_MEMBER: &str = "ADMIN-UAM-409-2";
+/// The largest page the admin API serves (`limit` ≤ 100).
+pub const MAX_LIMIT: u32 = 100;
+/// The directory id meaning "all directories", valid for reads (searches) only.
+pub const ALL_DIRECTORIES: &str = "-";
 
 /// `{api}/admin/v2/orgs/{org}`.
 pub fn org_url(api: &str, org_id: &str) -> String {
@@ -93,6 +97,103 @@ pub fn lifecycle_url(api: &str, account_id: &str, action: &str) -> String {
     )
 }
 
+/// `GET {api}/admin/user-provisioning/v1/org/{org}/user/{accountId}/get-scim-links`.
+pub fn scim_links_url(api: &str, org_id: &str, account_id: &str) -> String {
+    format!(
+        "{api}/admin/user-provisioning/v1/org/{}/user/{}/get-scim-links",
+        segment(org_id),
+        segment(account_id)
+    )
+}
+
+/// Body of `POST …/groups/search`: `{"groupNames":[…],"limit":100}` plus the cursor of the
+/// next page when following one. The match is exact and case-insensitive.
+pub fn groups_search_body(names: &[&str], cursor: Option<&str>) -> Vec<u8> {
+    let body = match cursor {
+        Some(c) => json!({"groupNames": names, "limit": MAX_LIMIT, "cursor": c}),
+        None => json!({"groupNames": names, "limit": MAX_LIMIT}),
+    };
+    to_body(&body)
+}
+
+/// Who a `POST …/users/search` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserQuery<'a> {
+    /// `{"emails":[…]}`.
+    Email(&'a str),
+    /// `{"accountIds":[…]}`.
+    AccountId(&'a str),
+}
+
+/// Body of `POST …/users/search` for one user, with `expand:["groups"]` so the answer also
+/// carries the user's group memberships.
+pub fn users_search_body(query: UserQuery<'_>) -> Vec<u8> {
+    let body = match query {
+        UserQuery::Email(e) => json!({"emails": [e], "expand": ["groups"], "limit": MAX_LIMIT}),
+        UserQuery::AccountId(a) => {
+            json!({"accountIds": [a], "expand": ["groups"], "limit": MAX_LIMIT})
+        }
+    };
+    to_body(&body)
+}
+
+/// Body of `POST …/groups/{groupId}/memberships`: `{"accountId":…}`.
+pub fn add_member_body(account_id: &str) -> Vec<u8> {
+    to_body(&json!({"accountId": account_id}))
+}
+
+fn to_body(v: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail (its map keys are strings).
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+/// One entry of a `get-scim-links` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScimLink {
+    /// `scimUserId`: the SCIM user id in `directoryId`.
+    pub scim_user_id: Option<String>,
+    /// `atlassianAccountId`.
+    pub account_id: Option<String>,
+    /// `directoryId`.
+    pub directory_id: Option<String>,
+}
+
+/// A `get-scim-links` answer: `{"scimLinks":[…]}`, parsed leniently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScimLinks {
+    /// `scimLinks`.
+    pub links: Vec<ScimLink>,
+}
+
+impl ScimLinks {
+    /// Reads a `get-scim-links` answer leniently.
+    pub fn from_value(v: &Value) -> Self {
+        ScimLinks {
+            links: wire::field_list(v, "scimLinks")
+                .iter()
+                .map(|l| ScimLink {
+                    scim_user_id: wire::field_string(l, "scimUserId"),
+                    account_id: wire::field_string(l, "atlassianAccountId"),
+                    directory_id: wire::field_string(l, "directoryId"),
+                })
+                .collect(),
+        }
+    }
+
+    /// The SCIM user id of the link into `directory_id` (or of the only link when the
+    /// directory is unknown).
+    pub fn scim_user_id(&self, directory_id: Option<&str>) -> Option<&str> {
+        let mut links = self.links.iter();
+        let link = match directory_id {
+            Some(d) => links.find(|l| l.directory_id.as_deref() == Some(d)),
+            None if self.links.len() == 1 => links.next(),
+            None => None,
+        };
+        link.and_then(|l| l.scim_user_id.as_deref())
+            .filter(|s| !s.is_empty())
+    }
+}
+
 /// Paging links: `links.next` is an opaque cursor.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct Links {
@@ -124,27 +225,44 @@ pub struct Directory {
     pub name: Option<String>,
 }
 
-/// An admin group object.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// An admin group object, parsed leniently through [`Group::from_value`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
     /// `directoryId`: membership writes need it.
-    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
     pub directory_id: Option<String>,
     /// `externalSynced`.
-    #[serde(rename = "externalSynced", default)]
     pub external_synced: Option<bool>,
     /// `managedBy`: `external`, `admins`, `team-members`, `open`.
-    #[serde(rename = "managedBy", default, deserialize_with = "wire::opt_string")]
     pub managed_by: Option<String>,
 }
 
+wire::deserialize_via_value!(Group);
+wire::deserialize_via_value!(User);
+wire::deserialize_via_value!(ScimLinks);
+
 impl Group {
+    /// Reads a group object leniently: fields of an unexpected type are ignored.
+    pub fn from_value(v: &Value) -> Self {
+        Group {
+            id: wire::field_string(v, "id"),
+            name: wire::field_string(v, "name"),
+            directory_id: wire::field_string(v, "directoryId"),
+            external_synced: wire::field_bool(v, "externalSynced"),
+            managed_by: wire::field_string(v, "managedBy"),
+        }
+    }
+
+    /// True when this group's name equals `name`, ignoring case.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase() == name.to_lowercase())
+    }
+
     /// True when synced from the identity provider (changed through SCIM only).
     pub fn is_synced(&self) -> bool {
         self.external_synced == Some(true)
@@ -155,21 +273,39 @@ impl Group {
     }
 }
 
-/// An admin user object.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// An admin user object, parsed leniently through [`User::from_value`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     /// `accountId`.
-    #[serde(rename = "accountId", default, deserialize_with = "wire::opt_string")]
     pub account_id: Option<String>,
     /// `email`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub email: Option<String>,
     /// `status`: `active`, `suspended`, `not_invited`, `deactivated`, `for_deletion`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub status: Option<String>,
     /// `groups`, when expanded.
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub groups: Vec<Group>,
+}
+
+impl User {
+    /// Reads a user object leniently.
+    pub fn from_value(v: &Value) -> Self {
+        User {
+            account_id: wire::field_string(v, "accountId"),
+            email: wire::field_string(v, "email"),
+            status: wire::field_string(v, "status"),
+            groups: wire::field_list(v, "groups")
+                .iter()
+                .map(Group::from_value)
+                .collect(),
+        }
+    }
+
+    /// True when the expanded `groups` list the admin group `group_id`.
+    pub fn in_group(&self, group_id: &str) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.id.as_deref() == Some(group_id))
+    }
 }
 
 /// Parses an admin error body: `{"errors":[{"id","status","code","title","detail"}]}`
@@ -273,5 +409,52 @@ mod tests {
         assert_eq!(e.message, "Unauthorized");
         assert_eq!(parse_error(br#"{"errors":[]}"#), None);
         assert_eq!(parse_error(b"nope"), None);
+    }
+
+    #[test]
+    fn builds_search_and_membership_bodies() {
+        let v = |b: Vec<u8>| serde_json::from_slice::<Value>(&b).unwrap();
+        assert_eq!(
+            v(groups_search_body(&["eng", "Ops"], None)),
+            json!({"groupNames": ["eng", "Ops"], "limit": 100})
+        );
+        assert_eq!(
+            v(groups_search_body(&["eng"], Some("c2"))),
+            json!({"groupNames": ["eng"], "limit": 100, "cursor": "c2"})
+        );
+        assert_eq!(
+            v(users_search_body(UserQuery::Email("a@x.com"))),
+            json!({"emails": ["a@x.com"], "expand": ["groups"], "limit": 100})
+        );
+        assert_eq!(
+            v(users_search_body(UserQuery::AccountId("712020:a"))),
+            json!({"accountIds": ["712020:a"], "expand": ["groups"], "limit": 100})
+        );
+        assert_eq!(
+            v(add_member_body("712020:a")),
+            json!({"accountId": "712020:a"})
+        );
+        assert_eq!(
+            scim_links_url(API, "o", "712020:a"),
+            "https://api.atlassian.com/admin/user-provisioning/v1/org/o/user/712020%3Aa/get-scim-links"
+        );
+    }
+
+    #[test]
+    fn reads_scim_links_and_expanded_groups() {
+        let l: ScimLinks = serde_json::from_slice(
+            br#"{"scimLinks":[{"scimUserId":"s0","directoryId":"other"},{"scimUserId":"s1","atlassianAccountId":"a","directoryId":"d"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(l.scim_user_id(Some("d")), Some("s1"));
+        assert_eq!(l.scim_user_id(Some("x")), None);
+        assert_eq!(l.scim_user_id(None), None, "ambiguous without a directory");
+        let none: ScimLinks = serde_json::from_slice(br#"{"scimLinks":null}"#).unwrap();
+        assert_eq!(none.scim_user_id(None), None);
+        let u: User =
+            serde_json::from_slice(br#"{"accountId":"a","groups":[{"id":"g1","name":"Eng"}]}"#)
+                .unwrap();
+        assert!(u.in_group("g1") && !u.in_group("g2"));
+        assert!(u.groups[0].is_named("eNG"));
     }
 }

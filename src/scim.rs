@@ -2,7 +2,7 @@
 //! and error bodies. Unknown attributes are ignored; parsers never panic.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::encode;
 use crate::upstream::{ErrorDetail, fallback_detail};
@@ -16,10 +16,23 @@ pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// The Atlassian extension carrying `atlassianAccountId`.
 pub const ATLASSIAN_EXTENSION: &str = "urn:scim:schemas:extension:atlassian-external:1.0";
+/// Schema URN of the core user resource.
+pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// `scimType` of a 409 on create: the `userName`/email already exists.
+pub const UNIQUENESS: &str = "uniqueness";
+/// `scimType` of a 400 when a PATCH path matched nothing (a filtered remove of a non-member).
+pub const NO_TARGET: &str = "noTarget";
+/// The `type` of the primary email the connector writes.
+pub const WORK_EMAIL: &str = "work";
 
 /// `{base}/Users?startIndex=…&count=…`.
 pub fn users_url(base: &str, start_index: u64, count: u32) -> String {
     format!("{base}/Users?startIndex={start_index}&count={count}")
+}
+
+/// `{base}/Users`, the collection new users are POSTed to.
+pub fn users_collection_url(base: &str) -> String {
+    format!("{base}/Users")
 }
 
 /// `{base}/Users?filter=<attr eq "value">&startIndex=1&count=…`, the filter percent-encoded.
@@ -86,77 +99,109 @@ fn required_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error>
 }
 
 /// A multi-valued attribute entry (`emails`, `groups`, `members`).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MultiValue {
     /// `value`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub value: Option<String>,
     /// `display`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub display: Option<String>,
     /// `type`.
-    #[serde(rename = "type", default, deserialize_with = "wire::opt_string")]
     pub kind: Option<String>,
     /// `primary`.
-    #[serde(default)]
     pub primary: Option<bool>,
 }
 
+impl MultiValue {
+    /// Reads an entry leniently: fields of an unexpected type are ignored.
+    pub fn from_value(v: &Value) -> Self {
+        MultiValue {
+            value: wire::field_string(v, "value"),
+            display: wire::field_string(v, "display"),
+            kind: wire::field_string(v, "type"),
+            primary: wire::field_bool(v, "primary"),
+        }
+    }
+
+    fn list(v: &Value, key: &str) -> Vec<Self> {
+        wire::field_list(v, key)
+            .iter()
+            .map(MultiValue::from_value)
+            .collect()
+    }
+}
+
 /// `name`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Name {
     /// `formatted`.
-    #[serde(default)]
     pub formatted: Option<String>,
     /// `givenName`.
-    #[serde(rename = "givenName", default)]
     pub given_name: Option<String>,
     /// `familyName`.
-    #[serde(rename = "familyName", default)]
     pub family_name: Option<String>,
 }
 
 /// The Atlassian extension object.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AtlassianExtension {
     /// `atlassianAccountId`; missing or null until the account is linked.
-    #[serde(rename = "atlassianAccountId", default)]
     pub account_id: Option<String>,
 }
 
-/// A SCIM user resource (the attributes the connector reads).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// A SCIM user resource (the attributes the connector reads). Parsed leniently through
+/// [`User::from_value`]: unknown attributes, and known ones of an unexpected type, are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `userName`.
-    #[serde(rename = "userName", default)]
     pub user_name: Option<String>,
     /// `emails`.
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub emails: Vec<MultiValue>,
     /// `name`.
-    #[serde(default)]
     pub name: Option<Name>,
     /// `displayName`.
-    #[serde(rename = "displayName", default)]
     pub display_name: Option<String>,
     /// `active`.
-    #[serde(default)]
     pub active: Option<bool>,
     /// `externalId`.
-    #[serde(rename = "externalId", default)]
     pub external_id: Option<String>,
     /// `groups`.
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub groups: Vec<MultiValue>,
     /// The Atlassian extension.
-    #[serde(rename = "urn:scim:schemas:extension:atlassian-external:1.0", default)]
     pub atlassian: Option<AtlassianExtension>,
 }
 
+wire::deserialize_via_value!(User);
+wire::deserialize_via_value!(Group);
+
 impl User {
+    /// Reads a user resource leniently (a non-object gives an empty user, without an id).
+    pub fn from_value(v: &Value) -> Self {
+        let name = v.get("name").filter(|n| n.is_object()).map(|n| Name {
+            formatted: wire::field_string(n, "formatted"),
+            given_name: wire::field_string(n, "givenName"),
+            family_name: wire::field_string(n, "familyName"),
+        });
+        let atlassian = v
+            .get(ATLASSIAN_EXTENSION)
+            .filter(|x| x.is_object())
+            .map(|x| AtlassianExtension {
+                account_id: wire::field_string(x, "atlassianAccountId"),
+            });
+        User {
+            id: wire::field_string(v, "id"),
+            user_name: wire::field_string(v, "userName"),
+            emails: MultiValue::list(v, "emails"),
+            name,
+            display_name: wire::field_string(v, "displayName"),
+            active: wire::field_bool(v, "active"),
+            external_id: wire::field_string(v, "externalId"),
+            groups: MultiValue::list(v, "groups"),
+            atlassian,
+        }
+    }
+
     /// The linked Atlassian account id, if any.
     pub fn account_id(&self) -> Option<&str> {
         self.atlassian
@@ -166,18 +211,26 @@ impl User {
     }
 }
 
-/// A SCIM group resource.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+/// A SCIM group resource, parsed leniently like [`User`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `displayName`.
-    #[serde(rename = "displayName", default)]
     pub display_name: Option<String>,
     /// `members` (SCIM user ids in `value`).
-    #[serde(default, deserialize_with = "wire::null_as_empty")]
     pub members: Vec<MultiValue>,
+}
+
+impl Group {
+    /// Reads a group resource leniently.
+    pub fn from_value(v: &Value) -> Self {
+        Group {
+            id: wire::field_string(v, "id"),
+            display_name: wire::field_string(v, "displayName"),
+            members: MultiValue::list(v, "members"),
+        }
+    }
 }
 
 /// Parses a SCIM list response body.
@@ -208,6 +261,212 @@ pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
             code: Some(code),
         }),
     }
+}
+
+/// A user attribute that `sync-identity` manages, with its PATCH path.
+///
+/// `active` is deliberately absent: it is not a sync attribute (deprovisioning owns it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    /// `userName` (the email).
+    UserName,
+    /// `emails`: the primary work email.
+    Emails,
+    /// `name.formatted`.
+    NameFormatted,
+    /// `name.givenName`.
+    GivenName,
+    /// `name.familyName`.
+    FamilyName,
+    /// `displayName`.
+    DisplayName,
+    /// `externalId`.
+    ExternalId,
+}
+
+impl Attribute {
+    /// Every managed attribute, in the order changes are listed and patched.
+    pub const ALL: [Attribute; 7] = [
+        Attribute::UserName,
+        Attribute::Emails,
+        Attribute::NameFormatted,
+        Attribute::GivenName,
+        Attribute::FamilyName,
+        Attribute::DisplayName,
+        Attribute::ExternalId,
+    ];
+
+    /// The attribute's SCIM path, as used in PATCH operations and change summaries.
+    pub fn path(self) -> &'static str {
+        match self {
+            Attribute::UserName => "userName",
+            Attribute::Emails => "emails",
+            Attribute::NameFormatted => "name.formatted",
+            Attribute::GivenName => "name.givenName",
+            Attribute::FamilyName => "name.familyName",
+            Attribute::DisplayName => "displayName",
+            Attribute::ExternalId => "externalId",
+        }
+    }
+
+    /// True when values compare case-insensitively (`userName` and emails are identities).
+    pub fn case_insensitive(self) -> bool {
+        matches!(self, Attribute::UserName | Attribute::Emails)
+    }
+
+    /// The JSON value a `replace` of this attribute carries for `value`: the email becomes a
+    /// one-element `emails` list with the primary work email, everything else a string.
+    pub fn patch_value(self, value: &str) -> Value {
+        match self {
+            Attribute::Emails => primary_work_email(value),
+            _ => json!(value),
+        }
+    }
+}
+
+fn primary_work_email(email: &str) -> Value {
+    json!([{"value": email, "type": WORK_EMAIL, "primary": true}])
+}
+
+impl User {
+    /// The primary email: the entry marked `primary`, else the `work` one, else the first.
+    pub fn primary_email(&self) -> Option<&str> {
+        self.emails
+            .iter()
+            .find(|e| e.primary == Some(true))
+            .or_else(|| {
+                self.emails
+                    .iter()
+                    .find(|e| e.kind.as_deref() == Some(WORK_EMAIL))
+            })
+            .or_else(|| self.emails.first())
+            .and_then(|e| e.value.as_deref())
+    }
+
+    /// The current value of a managed attribute, if the record has one.
+    pub fn attribute(&self, attribute: Attribute) -> Option<&str> {
+        let name = self.name.as_ref();
+        match attribute {
+            Attribute::UserName => self.user_name.as_deref(),
+            Attribute::Emails => self.primary_email(),
+            Attribute::NameFormatted => name.and_then(|n| n.formatted.as_deref()),
+            Attribute::GivenName => name.and_then(|n| n.given_name.as_deref()),
+            Attribute::FamilyName => name.and_then(|n| n.family_name.as_deref()),
+            Attribute::DisplayName => self.display_name.as_deref(),
+            Attribute::ExternalId => self.external_id.as_deref(),
+        }
+    }
+
+    /// True when this user's read-only `groups` attribute lists the SCIM group `group_id`.
+    pub fn in_group(&self, group_id: &str) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.value.as_deref() == Some(group_id))
+    }
+}
+
+impl Group {
+    /// True when the group's inline `members` list the SCIM user `user_id`.
+    pub fn has_member(&self, user_id: &str) -> bool {
+        self.members
+            .iter()
+            .any(|m| m.value.as_deref() == Some(user_id))
+    }
+}
+
+/// The body of `POST /Users`: the given attributes (each `(attribute, value)` once), and
+/// `active: true`. `userName` should be among them.
+pub fn create_user_body(attributes: &[(Attribute, &str)]) -> Vec<u8> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schemas".into(), json!([CORE_USER]));
+    let mut name = serde_json::Map::new();
+    for (attribute, value) in attributes {
+        match attribute {
+            Attribute::UserName => {
+                doc.insert("userName".into(), json!(value));
+            }
+            Attribute::Emails => {
+                doc.insert("emails".into(), primary_work_email(value));
+            }
+            Attribute::NameFormatted => {
+                name.insert("formatted".into(), json!(value));
+            }
+            Attribute::GivenName => {
+                name.insert("givenName".into(), json!(value));
+            }
+            Attribute::FamilyName => {
+                name.insert("familyName".into(), json!(value));
+            }
+            Attribute::DisplayName => {
+                doc.insert("displayName".into(), json!(value));
+            }
+            Attribute::ExternalId => {
+                doc.insert("externalId".into(), json!(value));
+            }
+        }
+    }
+    if !name.is_empty() {
+        doc.insert("name".into(), Value::Object(name));
+    }
+    doc.insert("active".into(), json!(true));
+    to_body(&Value::Object(doc))
+}
+
+/// One operation of a SCIM PATCH body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchOperation {
+    /// `{"op":"replace","path":…,"value":…}`.
+    Replace {
+        /// The attribute path.
+        path: String,
+        /// The new value.
+        value: Value,
+    },
+    /// `{"op":"add","path":"members","value":[{"value":<user id>}]}`.
+    AddMember(String),
+    /// `{"op":"remove","path":"members[value eq \"<user id>\"]"}`: always filtered, never
+    /// a bare `members` remove (which empties the group on several servers).
+    RemoveMember(String),
+}
+
+impl PatchOperation {
+    /// A `replace` of a managed attribute with `value`.
+    pub fn replace(attribute: Attribute, value: &str) -> Self {
+        PatchOperation::Replace {
+            path: attribute.path().to_string(),
+            value: attribute.patch_value(value),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            PatchOperation::Replace { path, value } => {
+                json!({"op": "replace", "path": path, "value": value})
+            }
+            PatchOperation::AddMember(id) => {
+                json!({"op": "add", "path": "members", "value": [{"value": id}]})
+            }
+            PatchOperation::RemoveMember(id) => {
+                json!({"op": "remove", "path": member_path(id)})
+            }
+        }
+    }
+}
+
+/// `members[value eq "<user id>"]`, the id escaped like any filter value.
+pub fn member_path(user_id: &str) -> String {
+    format!("members[{}]", filter_eq("value", user_id))
+}
+
+/// A PATCH body: `{"schemas":[PatchOp],"Operations":[…]}` (capital O, lowercase `op`).
+pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
+    let ops: Vec<Value> = operations.iter().map(PatchOperation::to_json).collect();
+    to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
+}
+
+fn to_body(v: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail (its map keys are strings).
+    serde_json::to_vec(v).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -282,5 +541,55 @@ mod tests {
         );
         assert_eq!(parse_error(b"<html>"), None);
         assert_eq!(parse_error(b"[1]"), None);
+    }
+
+    #[test]
+    fn builds_create_and_patch_bodies() {
+        let body = create_user_body(&[
+            (Attribute::UserName, "ada@example.com"),
+            (Attribute::Emails, "ada@example.com"),
+            (Attribute::GivenName, "Ada"),
+            (Attribute::DisplayName, "Ada L."),
+        ]);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"schemas": [CORE_USER], "userName": "ada@example.com",
+                   "emails": [{"value": "ada@example.com", "type": "work", "primary": true}],
+                   "name": {"givenName": "Ada"}, "displayName": "Ada L.", "active": true})
+        );
+        let body = patch_body(&[
+            PatchOperation::replace(Attribute::NameFormatted, "Ada"),
+            PatchOperation::AddMember("u1".into()),
+            PatchOperation::RemoveMember(r#"u"2\"#.into()),
+        ]);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"schemas": [PATCH_OP], "Operations": [
+                {"op": "replace", "path": "name.formatted", "value": "Ada"},
+                {"op": "add", "path": "members", "value": [{"value": "u1"}]},
+                {"op": "remove", "path": "members[value eq \"u\\\"2\\\\\"]"}]})
+        );
+        assert_eq!(member_path("abc"), r#"members[value eq "abc"]"#);
+    }
+
+    #[test]
+    fn reads_managed_attributes_and_memberships() {
+        let u: User = serde_json::from_value(json!({"id": "u1", "userName": "a@x.com",
+            "emails": [{"value": "old@x.com", "type": "home"}, {"value": "a@x.com", "primary": true}],
+            "name": {"formatted": "A", "familyName": "X"},
+            "groups": [{"value": "g1"}]}))
+        .unwrap();
+        assert_eq!(u.attribute(Attribute::Emails), Some("a@x.com"));
+        assert_eq!(u.attribute(Attribute::NameFormatted), Some("A"));
+        assert_eq!(u.attribute(Attribute::GivenName), None);
+        assert_eq!(u.attribute(Attribute::FamilyName), Some("X"));
+        assert_eq!(u.attribute(Attribute::DisplayName), None);
+        assert!(u.in_group("g1") && !u.in_group("g2"));
+        assert_eq!(u.account_id(), None);
+        let g: Group =
+            serde_json::from_value(json!({"id": "g1", "members": [{"value": "u1"}]})).unwrap();
+        assert!(g.has_member("u1") && !g.has_member("u2"));
     }
 }

@@ -105,6 +105,43 @@ impl Request {
             timeout_ms: Some(timeout_ms),
         }
     }
+
+    /// A request with a JSON body (`POST`, `PUT`, `PATCH`), accepting JSON.
+    pub fn with_json(
+        method: Method,
+        url: impl Into<String>,
+        auth: Auth,
+        timeout_ms: u32,
+        body: Vec<u8>,
+    ) -> Self {
+        Request {
+            method,
+            url: url.into(),
+            headers: vec![
+                ("accept".to_string(), "application/json".to_string()),
+                ("content-type".to_string(), "application/json".to_string()),
+            ],
+            body: Some(body),
+            auth: Some(auth),
+            timeout_ms: Some(timeout_ms),
+        }
+    }
+
+    /// A DELETE of `url` without a body.
+    pub fn delete(url: impl Into<String>, auth: Auth, timeout_ms: u32) -> Self {
+        Request {
+            method: Method::Delete,
+            ..Request::get(url, auth, timeout_ms)
+        }
+    }
+
+    /// The body parsed as JSON (for tests and diagnostics); `Null` when absent or invalid.
+    pub fn json_body(&self) -> serde_json::Value {
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
 }
 
 /// One HTTP response (WIT `response`).

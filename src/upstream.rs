@@ -165,18 +165,22 @@ pub fn from_http_error(api: Api, e: HttpError) -> ConnectorError {
 /// Parses a 2xx body as JSON of type `T`; anything else is
 /// `upstream{status, None, "malformed … response: …"}`.
 pub fn parse_json<T: DeserializeOwned>(api: Api, resp: &Response) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&resp.body).map_err(|e| {
-        let what = if looks_like_html(&resp.body) {
-            "an HTML page instead of JSON".to_string()
-        } else {
-            e.to_string()
-        };
-        ConnectorError::upstream(
-            resp.status,
-            None,
-            format!("malformed {} response: {what}", api.label()),
-        )
-    })
+    serde_json::from_slice(&resp.body).map_err(|e| malformed(api, resp, &e))
+}
+
+/// The error of a body that did not parse. Kept out of the generic [`parse_json`] so each
+/// parsed type does not carry its own copy in the component.
+fn malformed(api: Api, resp: &Response, e: &serde_json::Error) -> ConnectorError {
+    let what = if looks_like_html(&resp.body) {
+        "an HTML page instead of JSON".to_string()
+    } else {
+        e.to_string()
+    };
+    ConnectorError::upstream(
+        resp.status,
+        None,
+        format!("malformed {} response: {what}", api.label()),
+    )
 }
 
 /// The wait a 429/503 asked for, in milliseconds: `Retry-After` in seconds, else a numeric

@@ -10,11 +10,11 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 
 /// The capabilities actually implemented.
 ///
-/// Deliberately EMPTY for now: `check-health` is always available and is not a capability.
-/// Add `Capability::SyncIdentities`, `ManageRelationships`, `DeprovisionIdentity`,
+/// `check-health` is always available and is not a capability. Add `DeprovisionIdentity`,
 /// `DeleteIdentity` and `Discover` here as each action lands in `actions/` (and leaves
 /// `actions/pending.rs`); a platform shows only what is declared.
-pub const CAPABILITIES: &[Capability] = &[];
+pub const CAPABILITIES: &[Capability] =
+    &[Capability::SyncIdentities, Capability::ManageRelationships];
 
 /// The connector's self-description.
 pub fn describe() -> ConnectorInfo {
@@ -37,7 +37,10 @@ mod tests {
         assert_eq!(info.name, "atlassian-cloud");
         assert_eq!(info.version, "0.1.0");
         assert_eq!(info.contract_version, "0.1.0");
-        assert!(info.capabilities.is_empty());
+        assert_eq!(
+            info.capabilities,
+            [Capability::SyncIdentities, Capability::ManageRelationships]
+        );
         assert_eq!(info.config_schema.len(), config::KEYS.len());
         assert!(
             info.config_schema

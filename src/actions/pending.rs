@@ -6,37 +6,13 @@
 use crate::config::ConnectorConfig;
 use crate::error::ConnectorError;
 use crate::model::{
-    ActionOptions, Config, DeleteOptions, GroupPage, Identity, Outcome, PageRequest, ResourceKind,
-    ResourcePage, SyncOptions, UserPage, UserRef,
+    ActionOptions, Config, DeleteOptions, GroupPage, Outcome, PageRequest, ResourceKind,
+    ResourcePage, UserPage, UserRef,
 };
 use crate::transport::Transport;
 
 fn not_yet(action: &str) -> ConnectorError {
     ConnectorError::Unsupported(format!("{action} is not implemented yet"))
-}
-
-/// `sync-identity` (not implemented yet).
-pub fn sync_identity(
-    config: &Config,
-    _transport: &dyn Transport,
-    _identity: &Identity,
-    _options: SyncOptions,
-) -> Result<Outcome, ConnectorError> {
-    ConnectorConfig::parse(config)?;
-    Err(not_yet("sync-identity"))
-}
-
-/// `manage-relationships` (not implemented yet).
-pub fn manage_relationships(
-    config: &Config,
-    _transport: &dyn Transport,
-    _user: &UserRef,
-    _add: &[String],
-    _remove: &[String],
-    _options: ActionOptions,
-) -> Result<Outcome, ConnectorError> {
-    ConnectorConfig::parse(config)?;
-    Err(not_yet("manage-relationships"))
 }
 
 /// `deprovision-identity` (not implemented yet).
@@ -116,8 +92,6 @@ mod tests {
         let user = UserRef::Email("a@b.com".into());
         let page = PageRequest::default();
         let results = [
-            sync_identity(&bad, &fake, &Identity::default(), SyncOptions::default()).err(),
-            manage_relationships(&bad, &fake, &user, &[], &[], ActionOptions::default()).err(),
             deprovision_identity(&bad, &fake, &user, ActionOptions::default()).err(),
             delete_identity(&bad, &fake, &user, DeleteOptions::default()).err(),
             list_users(&bad, &fake, &page).err(),
