@@ -13,6 +13,11 @@ use crate::wire;
 /// The 409 code meaning "already a member": success, not a failure.
 pub const ALREADY_MEMBER: &str = "ADMIN-UAM-409-2";
 
+/// The directory id that stands for every directory of the organization (reads only).
+pub const ALL_DIRECTORIES: &str = "-";
+/// The largest page (`limit`) the admin API accepts.
+pub const MAX_LIMIT: u32 = 100;
+
 /// `{api}/admin/v2/orgs/{org}`.
 pub fn org_url(api: &str, org_id: &str) -> String {
     format!("{api}/admin/v2/orgs/{}", segment(org_id))
@@ -91,6 +96,32 @@ pub fn lifecycle_url(api: &str, account_id: &str, action: &str) -> String {
         segment(account_id),
         segment(action)
     )
+}
+
+/// Body of `POST …/groups/search`: the groups named `names` (exact, case-insensitive), or
+/// every group when `None`; `limit` ≤ [`MAX_LIMIT`], `cursor` from the previous `links.next`.
+pub fn groups_search_body(names: Option<&[String]>, limit: u32, cursor: Option<&str>) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    if let Some(names) = names {
+        body.insert("groupNames".into(), Value::from(names.to_vec()));
+    }
+    search_paging(&mut body, limit, cursor);
+    Value::Object(body).to_string().into_bytes()
+}
+
+/// Body of `POST …/users/search` for every user, each with `groups` expanded.
+pub fn users_with_groups_body(limit: u32, cursor: Option<&str>) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    body.insert("expand".into(), Value::from(vec!["groups"]));
+    search_paging(&mut body, limit, cursor);
+    Value::Object(body).to_string().into_bytes()
+}
+
+fn search_paging(body: &mut serde_json::Map<String, Value>, limit: u32, cursor: Option<&str>) {
+    body.insert("limit".into(), Value::from(limit.clamp(1, MAX_LIMIT)));
+    if let Some(c) = cursor {
+        body.insert("cursor".into(), Value::from(c));
+    }
 }
 
 /// Paging links: `links.next` is an opaque cursor.
@@ -250,6 +281,21 @@ mod tests {
             serde_json::from_slice(br#"{"id":"g","externalSynced":false,"managedBy":"admins"}"#)
                 .unwrap();
         assert!(!g.is_synced());
+    }
+
+    #[test]
+    fn search_bodies() {
+        let names = vec!["eng".to_string()];
+        let b: Value =
+            serde_json::from_slice(&groups_search_body(Some(&names), 500, Some("c1"))).unwrap();
+        assert_eq!(
+            b,
+            serde_json::json!({"groupNames":["eng"],"limit":100,"cursor":"c1"})
+        );
+        let b: Value = serde_json::from_slice(&groups_search_body(None, 0, None)).unwrap();
+        assert_eq!(b, serde_json::json!({"limit":1}));
+        let b: Value = serde_json::from_slice(&users_with_groups_body(50, None)).unwrap();
+        assert_eq!(b, serde_json::json!({"expand":["groups"],"limit":50}));
     }
 
     #[test]

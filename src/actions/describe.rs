@@ -14,7 +14,7 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 /// Add `Capability::SyncIdentities`, `ManageRelationships`, `DeprovisionIdentity`,
 /// `DeleteIdentity` and `Discover` here as each action lands in `actions/` (and leaves
 /// `actions/pending.rs`); a platform shows only what is declared.
-pub const CAPABILITIES: &[Capability] = &[];
+pub const CAPABILITIES: &[Capability] = &[Capability::Discover];
 
 /// The connector's self-description.
 pub fn describe() -> ConnectorInfo {
@@ -37,7 +37,7 @@ mod tests {
         assert_eq!(info.name, "atlassian-cloud");
         assert_eq!(info.version, "0.1.0");
         assert_eq!(info.contract_version, "0.1.0");
-        assert!(info.capabilities.is_empty());
+        assert!(info.capabilities.contains(&Capability::Discover));
         assert_eq!(info.config_schema.len(), config::KEYS.len());
         assert!(
             info.config_schema

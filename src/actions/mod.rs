@@ -3,11 +3,10 @@
 
 pub mod describe;
 pub mod health;
+pub mod list;
 pub mod pending;
 
 pub use describe::describe;
 pub use health::check_health;
-pub use pending::{
-    delete_identity, deprovision_identity, list_groups, list_resources, list_users,
-    manage_relationships, sync_identity,
-};
+pub use list::{list_groups, list_resources, list_users};
+pub use pending::{delete_identity, deprovision_identity, manage_relationships, sync_identity};
