@@ -110,13 +110,14 @@ pub fn next_query(base: &str, endpoint: &str, link: &str) -> Result<String, Stri
     let base = base_url::parse(base).map_err(|e| format!("the configured base URL {e}"))?;
     let (target, query) = link.split_once('?').unwrap_or((link, ""));
     let expected = format!("{}{endpoint}", base.path);
-    let path_ok = |path: &str| {
-        let path = decode(path.trim_end_matches('/'));
-        path.eq_ignore_ascii_case(&decode(&expected))
-            || (!base.path.is_empty() && path.eq_ignore_ascii_case(&decode(endpoint)))
+    let full_path =
+        |path: &str| decode(path.trim_end_matches('/')).eq_ignore_ascii_case(&decode(&expected));
+    let site_rooted = |path: &str| {
+        !base.path.is_empty()
+            && decode(path.trim_end_matches('/')).eq_ignore_ascii_case(&decode(endpoint))
     };
     if target.starts_with('/') && !target.starts_with("//") {
-        if target.contains('\\') || !path_ok(target) {
+        if target.contains('\\') || !(full_path(target) || site_rooted(target)) {
             return Err(format!(
                 "the next link {link:?} leaves the endpoint {expected}"
             ));
@@ -128,7 +129,7 @@ pub fn next_query(base: &str, endpoint: &str, link: &str) -> Result<String, Stri
                 "the next link {link:?} points off the configured host {base}"
             ));
         }
-        if !parsed.path.eq_ignore_ascii_case(&expected) && !path_ok(&parsed.path) {
+        if !full_path(&parsed.path) {
             return Err(format!(
                 "the next link {link:?} leaves the endpoint {expected}"
             ));
@@ -379,6 +380,79 @@ mod tests {
             serde_json::from_slice(br#"{"values":[{"slug":"r","name":"R"}],"next":null}"#).unwrap();
         assert_eq!(b.next, None);
         assert!(serde_json::from_slice::<JiraProjectPage>(br#"{"projects":[]}"#).is_err());
+    }
+
+    #[test]
+    fn link_headers() {
+        let r = |vals: &[&str]| {
+            vals.iter()
+                .fold(Response::new(200, ""), |r, v| r.with_header("Link", v))
+        };
+        assert_eq!(
+            link_header_next(&r(&[r#"</wiki/api/v2/spaces?cursor=a>; rel="next""#])).as_deref(),
+            Some("/wiki/api/v2/spaces?cursor=a")
+        );
+        assert_eq!(
+            link_header_next(&r(&[
+                r#"<https://h/p?x=1,2>; rel="prev", <https://h/n?c=3>; REL=next"#
+            ]))
+            .as_deref(),
+            Some("https://h/n?c=3")
+        );
+        assert_eq!(
+            link_header_next(&r(&[r#"<a>; rel="prev""#, r#"<b>; rel="last next""#])).as_deref(),
+            Some("b")
+        );
+        assert_eq!(link_header_next(&r(&[r#"<a>; rel="prev""#])), None);
+        assert_eq!(link_header_next(&r(&["garbage", "<unterminated"])), None);
+        assert_eq!(link_header_next(&Response::new(200, "")), None);
+    }
+
+    #[test]
+    fn next_queries_stay_on_the_base() {
+        let site = "https://acme.atlassian.net";
+        let ok = |base: &str, link: &str| next_query(base, CONFLUENCE_SPACES_PATH, link);
+        assert_eq!(
+            ok(site, "/wiki/api/v2/spaces?limit=25&cursor=x%3D").as_deref(),
+            Ok("limit=25&cursor=x%3D")
+        );
+        assert_eq!(
+            ok(
+                site,
+                "https://ACME.atlassian.net:443/wiki/api/v2/spaces?cursor=y"
+            )
+            .as_deref(),
+            Ok("cursor=y")
+        );
+        // A base with a path: absolute links keep it, relative ones may be site-rooted.
+        let gw = "https://api.atlassian.com/ex/confluence/cloud-1";
+        assert_eq!(
+            ok(
+                gw,
+                "https://api.atlassian.com/ex/confluence/cloud-1/wiki/api/v2/spaces?c=1"
+            )
+            .as_deref(),
+            Ok("c=1")
+        );
+        assert_eq!(ok(gw, "/wiki/api/v2/spaces?c=2").as_deref(), Ok("c=2"));
+        assert!(ok(gw, "https://api.atlassian.com/wiki/api/v2/spaces?c=1").is_err());
+        for bad in [
+            "https://evil.example/wiki/api/v2/spaces?c=1",
+            "//evil.example/wiki/api/v2/spaces?c=1",
+            "/\\evil.example/wiki/api/v2/spaces",
+            "https://acme.atlassian.net/wiki/api/v2/pages?c=1",
+            "javascript:alert(1)",
+            "/wiki/api/v2/spaces?c=<x>",
+            "",
+        ] {
+            assert!(ok(site, bad).is_err(), "{bad:?}");
+        }
+        let m = ok(site, "https://evil.example/wiki/api/v2/spaces").unwrap_err();
+        assert!(m.contains("off the configured host"), "{m}");
+        assert_eq!(
+            with_query("https://h", "/2.0/repositories/ws", ""),
+            "https://h/2.0/repositories/ws"
+        );
     }
 
     #[test]

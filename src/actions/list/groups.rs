@@ -319,3 +319,248 @@ fn admin_members(
         format!("the admin API user search did not end within {MAX_WALK_PAGES} pages"),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{FakeTransport, Method, Response};
+
+    const SCIM: &str = "https://api.atlassian.com/scim/directory/d1";
+    const ORG: &str = "https://api.atlassian.com/admin/v2/orgs/o1/directories";
+
+    fn scim_only() -> Config {
+        Config::new(&[("scim_url", SCIM)], &["scim_token"])
+    }
+
+    fn full() -> Config {
+        Config::new(
+            &[("scim_url", SCIM), ("scim_organization_id", "o1")],
+            &["scim_token", "admin_api_key"],
+        )
+    }
+
+    fn groups_url(start: u64, count: u32) -> String {
+        format!("{SCIM}/Groups?startIndex={start}&count={count}")
+    }
+
+    fn req(cursor: Option<String>, limit: Option<u32>) -> PageRequest {
+        PageRequest { cursor, limit }
+    }
+
+    fn post(fake: &FakeTransport, url: &str, body: &str) {
+        fake.on(Method::Post, url, Ok(Response::json(200, body)));
+    }
+
+    const SCIM_PAGE_1: &str = r#"{"totalResults":3,"Resources":[
+        {"id":"g1","displayName":"Engineering","members":[{"value":"u1"},{"value":"u2"}]},
+        {"id":"g2","displayName":"sales"}]}"#;
+    const SCIM_PAGE_2: &str =
+        r#"{"totalResults":3,"Resources":[{"id":"g3","displayName":"ops","members":null}]}"#;
+
+    #[test]
+    fn scim_only_walks_scim_groups_and_ends() {
+        let fake = FakeTransport::new();
+        fake.on_get(&groups_url(1, 2), 200, SCIM_PAGE_1).on_get(
+            &groups_url(3, 2),
+            200,
+            SCIM_PAGE_2,
+        );
+        let p1 = list_groups(&scim_only(), &fake, &req(None, Some(2))).unwrap();
+        assert_eq!(p1.items.len(), 2);
+        assert_eq!(p1.items[0].members, ["u1", "u2"]);
+        assert!(p1.items.iter().all(|g| g.synced && g.admin_id.is_none()));
+        assert_eq!(p1.next_cursor.as_deref(), Some("v1:groups:scim:3"));
+        let p2 = list_groups(&scim_only(), &fake, &req(p1.next_cursor, Some(2))).unwrap();
+        assert_eq!(p2.items[0].name, "ops");
+        assert_eq!(p2.next_cursor, None);
+        assert_eq!(fake.requests().len(), 2);
+        // An admin-phase cursor without the admin key names the missing key.
+        let e = list_groups(
+            &scim_only(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap_err();
+        assert_eq!(e.config_key(), Some("admin_api_key"));
+    }
+
+    #[test]
+    fn merges_synced_groups_then_lists_admin_groups_with_members_from_the_user_search() {
+        let fake = FakeTransport::new();
+        fake.on_get(
+            &groups_url(1, 100),
+            200,
+            &SCIM_PAGE_1.replace(r#""totalResults":3"#, r#""totalResults":2"#),
+        );
+        // Name look-up in this directory: Engineering is synced here; "sales" only exists
+        // as an admin-managed group, which is not merged.
+        post(
+            &fake,
+            &format!("{ORG}/d1/groups/search"),
+            r#"{"data":[{"id":"a-eng","name":"engineering","directoryId":"d1","externalSynced":true},
+                        {"id":"a-sales","name":"Sales","directoryId":"d1","managedBy":"admins"}],"links":{}}"#,
+        );
+        let p1 = list_groups(&full(), &fake, &req(None, None)).unwrap();
+        assert_eq!(p1.items[0].admin_id.as_deref(), Some("a-eng"));
+        assert_eq!(p1.items[1].admin_id, None);
+        // The SCIM walk ends at totalResults: next is the admin phase.
+        assert_eq!(p1.next_cursor.as_deref(), Some("v1:groups:admin::100:0"));
+        let search = &fake.non_get_requests()[0];
+        let body: serde_json::Value =
+            serde_json::from_slice(search.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body["groupNames"],
+            serde_json::json!(["Engineering", "sales"])
+        );
+
+        // Admin phase: the synced-here group is skipped, the others listed.
+        let all = format!("{ORG}/-/groups/search");
+        post(
+            &fake,
+            &all,
+            r#"{"data":[{"id":"a-eng","name":"engineering","directoryId":"d1","managedBy":"external"},
+                        {"id":"a-sales","name":"Sales","directoryId":"d1","managedBy":"admins"},
+                        {"id":"a-x","name":"other-idp","directoryId":"d9","externalSynced":true}],
+                "links":{"next":"c2"}}"#,
+        );
+        post(
+            &fake,
+            &all,
+            r#"{"data":[{"id":"a-last","name":"last","managedBy":"admins"}],"links":{}}"#,
+        );
+        let users = format!("{ORG}/-/users/search");
+        post(
+            &fake,
+            &users,
+            r#"{"data":[{"accountId":"acc1","groups":[{"id":"a-sales"},{"id":"a-eng"}]},
+                        {"accountId":"acc2","groups":null}],"links":{"next":"u2"}}"#,
+        );
+        post(
+            &fake,
+            &users,
+            r#"{"data":[{"accountId":"acc3","groups":[{"id":"a-sales"},{"id":"a-x"}]},
+                        {"accountId":"acc1","groups":[{"id":"a-sales"}]}],"links":{}}"#,
+        );
+        let p2 = list_groups(&full(), &fake, &req(p1.next_cursor, None)).unwrap();
+        let names: Vec<&str> = p2.items.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["Sales", "other-idp"]);
+        assert_eq!(p2.items[0].members, ["acc1", "acc3"], "deduplicated");
+        assert!(!p2.items[0].synced && p2.items[0].scim_id.is_none());
+        assert_eq!(p2.items[1].members, ["acc3"]);
+        assert!(p2.items[1].synced);
+        assert_eq!(p2.next_cursor.as_deref(), Some("v1:groups:admin:c2:100:0"));
+        let bodies: Vec<serde_json::Value> = fake
+            .non_get_requests()
+            .iter()
+            .map(|r| serde_json::from_slice(r.body.as_deref().unwrap()).unwrap())
+            .collect();
+        assert_eq!(bodies[1], serde_json::json!({"limit":100}));
+        assert_eq!(
+            bodies[3],
+            serde_json::json!({"expand":["groups"],"limit":100,"cursor":"u2"})
+        );
+    }
+
+    #[test]
+    fn a_small_limit_resumes_inside_the_admin_page_with_the_same_limit() {
+        let fake = FakeTransport::new();
+        let all = format!("{ORG}/-/groups/search");
+        post(
+            &fake,
+            &all,
+            r#"{"data":[{"id":"a1","name":"a1"},{"id":"a2","name":"a2"},{"id":"a3","name":"a3"}],"links":{}}"#,
+        );
+        post(
+            &fake,
+            &format!("{ORG}/-/users/search"),
+            r#"{"data":[],"links":{}}"#,
+        );
+        let p = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin:c:50:1".into()), Some(1)),
+        )
+        .unwrap();
+        assert_eq!(p.items[0].name, "a2");
+        assert_eq!(p.next_cursor.as_deref(), Some("v1:groups:admin:c:50:2"));
+        let body: serde_json::Value =
+            serde_json::from_slice(fake.non_get_requests()[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"limit":50,"cursor":"c"}));
+    }
+
+    #[test]
+    fn repeated_admin_cursors_are_upstream_errors() {
+        let fake = FakeTransport::new();
+        post(
+            &fake,
+            &format!("{ORG}/-/groups/search"),
+            r#"{"data":[],"links":{"next":"same"}}"#,
+        );
+        let e = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin:same:100:0".into()), None),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::Upstream(u) if u.message.contains("same next cursor")),
+            "{e:?}"
+        );
+
+        // In the member walk: a cycle of cursors is caught too.
+        let fake = FakeTransport::new();
+        post(
+            &fake,
+            &format!("{ORG}/-/groups/search"),
+            r#"{"data":[{"id":"a1","name":"a1"}],"links":{}}"#,
+        );
+        let users = format!("{ORG}/-/users/search");
+        for next in ["x", "y", "x"] {
+            post(
+                &fake,
+                &users,
+                &format!(r#"{{"data":[],"links":{{"next":"{next}"}}}}"#),
+            );
+        }
+        let e = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConnectorError::Upstream(_)), "{e:?}");
+        assert_eq!(fake.requests().len(), 4);
+    }
+
+    #[test]
+    fn malformed_pages_are_upstream_errors() {
+        let fake = FakeTransport::new();
+        fake.on_get(&groups_url(1, 100), 200, r#"{"totalResults":2}"#);
+        assert!(matches!(
+            list_groups(&scim_only(), &fake, &req(None, None)),
+            Err(ConnectorError::Upstream(_))
+        ));
+        let fake = FakeTransport::new();
+        fake.on_get(
+            &groups_url(1, 100),
+            200,
+            r#"{"totalResults":1,"Resources":[{"id":"g"}]}"#,
+        );
+        assert!(matches!(
+            list_groups(&scim_only(), &fake, &req(None, None)),
+            Err(ConnectorError::Upstream(_))
+        ));
+        let fake = FakeTransport::new();
+        post(&fake, &format!("{ORG}/-/groups/search"), r#"{"groups":[]}"#);
+        let e = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::Upstream(u) if u.message.contains("data")),
+            "{e:?}"
+        );
+    }
+}
