@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use common::*;
 use host_harness::bindings::types::{
-    ConnectorError, GroupRecord, PageRequest, ResourceKind, ResourceRecord, UserRecord,
+    Capability, ConnectorError, GroupRecord, PageRequest, ResourceKind, ResourceRecord, UserRecord,
 };
 use host_harness::simulator::{Api, Fault, LinkStyle, Route, Simulator};
 use host_harness::{CallError, Tenant};
@@ -487,4 +487,10 @@ async fn f4_a_400_is_an_error_never_an_empty_result() {
     ));
     assert_eq!(sim.pending_faults(), 0);
     assert!(sim.writes().is_empty());
+}
+
+#[tokio::test]
+async fn the_component_declares_the_discover_capability() {
+    let info = connector().describe().await.expect("describe");
+    assert!(info.capabilities.contains(&Capability::Discover));
 }

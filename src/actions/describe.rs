@@ -10,7 +10,7 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 
 /// The capabilities actually implemented.
 ///
-/// Deliberately EMPTY for now: `check-health` is always available and is not a capability.
+/// `check-health` is always available and is not a capability.
 /// Add `Capability::SyncIdentities`, `ManageRelationships`, `DeprovisionIdentity`,
 /// `DeleteIdentity` and `Discover` here as each action lands in `actions/` (and leaves
 /// `actions/pending.rs`); a platform shows only what is declared.
