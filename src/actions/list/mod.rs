@@ -183,6 +183,87 @@ mod tests {
         ));
     }
 
+    /// Answers every request with the same response.
+    struct Always(Response);
+
+    impl Transport for Always {
+        fn send(&self, _: Request) -> Result<Response, crate::transport::HttpError> {
+            Ok(self.0.clone())
+        }
+        fn send_all(
+            &self,
+            reqs: Vec<Request>,
+        ) -> Vec<Result<Response, crate::transport::HttpError>> {
+            reqs.iter().map(|_| Ok(self.0.clone())).collect()
+        }
+    }
+
+    #[test]
+    fn hostile_answers_and_cursors_never_panic_nor_loop() {
+        use crate::model::{Config, ResourceKind};
+        let cfg = Config::new(
+            &[
+                ("scim_url", "https://api.atlassian.com/scim/directory/d1"),
+                ("scim_organization_id", "o1"),
+                ("product_user", "bot@acme.com"),
+                ("site_url", "https://acme.atlassian.net"),
+                ("bitbucket_workspace", "acme"),
+            ],
+            &["scim_token", "admin_api_key", "product_token"],
+        );
+        let bodies = [
+            "",
+            "null",
+            "[]",
+            "{}",
+            "{\"totalResults\":18446744073709551615,\"Resources\":[]}",
+            "{\"totalResults\":5,\"Resources\":[{\"id\":\"u\",\"userName\":\"x\"}]}",
+            "{\"totalResults\":5,\"Resources\":[{\"id\":\"g\",\"displayName\":\"x\",\"members\":[{}]}]}",
+            "{\"data\":[{\"id\":\"a\",\"groups\":[{}]}],\"links\":{\"next\":\"n\"}}",
+            "{\"data\":[],\"links\":{\"next\":\"\"}}",
+            "{\"values\":[{\"id\":\"1\"}],\"isLast\":false,\"maxResults\":0}",
+            "{\"values\":[{\"uuid\":\"1\"}],\"next\":\"https://api.bitbucket.org/2.0/repositories/acme?page=2\"}",
+            "{\"results\":[{\"id\":1}],\"_links\":{\"next\":\"/wiki/api/v2/spaces?c=%zz\"}}",
+            "{\"results\":[],\"_links\":{\"next\":\"/wiki/api/v2/spaces?c=1\"}}",
+        ];
+        let links = [
+            "",
+            "<",
+            "<>; rel=next",
+            "<//evil>; rel=\"next\"",
+            ",,,<a>;;;rel",
+        ];
+        let cursors = [
+            None,
+            Some("v1:users:18446744073709551615".to_string()),
+            Some("v1:groups:admin:%E9:100:99".to_string()),
+            Some("v1:jira:9007199254740992".to_string()),
+            Some("v1:confluence:c%3D1:100000".to_string()),
+            Some("v1:bitbucket::0".to_string()),
+            Some("\u{0}:\u{feff}".to_string()),
+        ];
+        for body in bodies {
+            for link in links {
+                let t = Always(Response::json(200, body).with_header("link", link));
+                for cursor in &cursors {
+                    let page = PageRequest {
+                        cursor: cursor.clone(),
+                        limit: Some(2),
+                    };
+                    let _ = list_users(&cfg, &t, &page);
+                    let _ = list_groups(&cfg, &t, &page);
+                    for kind in [
+                        ResourceKind::JiraProject,
+                        ResourceKind::ConfluenceSpace,
+                        ResourceKind::BitbucketRepository,
+                    ] {
+                        let _ = list_resources(&cfg, &t, kind, &page);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn windows() {
         assert_eq!(window(vec![1, 2, 3, 4], 0, 10), (vec![1, 2, 3, 4], 4, 4));
