@@ -12,10 +12,10 @@ use crate::wire;
 
 /// The 409 code meaning "already a member": success, not a failure.
 pub const ALREADY_MEMBER: &str = "ADMIN-UAM-409-2";
-/// The largest page the admin API serves (`limit` ≤ 100).
-pub const MAX_LIMIT: u32 = 100;
-/// The directory id meaning "all directories", valid for reads (searches) only.
+/// The directory id that stands for every directory of the organization (reads only).
 pub const ALL_DIRECTORIES: &str = "-";
+/// The largest page (`limit`) the admin API accepts.
+pub const MAX_LIMIT: u32 = 100;
 
 /// `{api}/admin/v2/orgs/{org}`.
 pub fn org_url(api: &str, org_id: &str) -> String {
@@ -106,16 +106,6 @@ pub fn scim_links_url(api: &str, org_id: &str, account_id: &str) -> String {
     )
 }
 
-/// Body of `POST …/groups/search`: `{"groupNames":[…],"limit":100}` plus the cursor of the
-/// next page when following one. The match is exact and case-insensitive.
-pub fn groups_search_body(names: &[&str], cursor: Option<&str>) -> Vec<u8> {
-    let body = match cursor {
-        Some(c) => json!({"groupNames": names, "limit": MAX_LIMIT, "cursor": c}),
-        None => json!({"groupNames": names, "limit": MAX_LIMIT}),
-    };
-    to_body(&body)
-}
-
 /// Who a `POST …/users/search` looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserQuery<'a> {
@@ -191,6 +181,37 @@ impl ScimLinks {
         };
         link.and_then(|l| l.scim_user_id.as_deref())
             .filter(|s| !s.is_empty())
+    }
+}
+
+/// Body of `POST …/groups/search`: the groups named `names` (exact, case-insensitive), or
+/// every group when `None`; `limit` ≤ [`MAX_LIMIT`], `cursor` from the previous `links.next`.
+pub fn groups_search_body<S: AsRef<str>>(
+    names: Option<&[S]>,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    if let Some(names) = names {
+        let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+        body.insert("groupNames".into(), Value::from(names));
+    }
+    search_paging(&mut body, limit, cursor);
+    Value::Object(body).to_string().into_bytes()
+}
+
+/// Body of `POST …/users/search` for every user, each with `groups` expanded.
+pub fn users_with_groups_body(limit: u32, cursor: Option<&str>) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    body.insert("expand".into(), Value::from(vec!["groups"]));
+    search_paging(&mut body, limit, cursor);
+    Value::Object(body).to_string().into_bytes()
+}
+
+fn search_paging(body: &mut serde_json::Map<String, Value>, limit: u32, cursor: Option<&str>) {
+    body.insert("limit".into(), Value::from(limit.clamp(1, MAX_LIMIT)));
+    if let Some(c) = cursor {
+        body.insert("cursor".into(), Value::from(c));
     }
 }
 
@@ -389,6 +410,21 @@ mod tests {
     }
 
     #[test]
+    fn search_bodies() {
+        let names = vec!["eng".to_string()];
+        let b: Value =
+            serde_json::from_slice(&groups_search_body(Some(&names), 500, Some("c1"))).unwrap();
+        assert_eq!(
+            b,
+            serde_json::json!({"groupNames":["eng"],"limit":100,"cursor":"c1"})
+        );
+        let b: Value = serde_json::from_slice(&groups_search_body::<&str>(None, 0, None)).unwrap();
+        assert_eq!(b, serde_json::json!({"limit":1}));
+        let b: Value = serde_json::from_slice(&users_with_groups_body(50, None)).unwrap();
+        assert_eq!(b, serde_json::json!({"expand":["groups"],"limit":50}));
+    }
+
+    #[test]
     fn parses_error_variants() {
         let e = parse_error(br#"{"errors":[{"id":"x","status":"409","code":"ADMIN-UAM-409-2","title":"Conflict","detail":"already a member"}]}"#).unwrap();
         assert_eq!(e.code.as_deref(), Some(ALREADY_MEMBER));
@@ -415,11 +451,11 @@ mod tests {
     fn builds_search_and_membership_bodies() {
         let v = |b: Vec<u8>| serde_json::from_slice::<Value>(&b).unwrap();
         assert_eq!(
-            v(groups_search_body(&["eng", "Ops"], None)),
+            v(groups_search_body(Some(&["eng", "Ops"]), MAX_LIMIT, None)),
             json!({"groupNames": ["eng", "Ops"], "limit": 100})
         );
         assert_eq!(
-            v(groups_search_body(&["eng"], Some("c2"))),
+            v(groups_search_body(Some(&["eng"]), MAX_LIMIT, Some("c2"))),
             json!({"groupNames": ["eng"], "limit": 100, "cursor": "c2"})
         );
         assert_eq!(

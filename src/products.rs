@@ -4,9 +4,18 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::encode::{query, segment};
+use crate::base_url;
+use crate::encode::{decode, query, segment};
+use crate::transport::Response;
 use crate::upstream::{ErrorDetail, fallback_detail};
 use crate::wire;
+
+/// The Confluence spaces endpoint, relative to `site_url`.
+pub const CONFLUENCE_SPACES_PATH: &str = "/wiki/api/v2/spaces";
+/// The largest Confluence `limit`.
+pub const CONFLUENCE_MAX_LIMIT: u32 = 250;
+/// The largest Bitbucket `pagelen`.
+pub const BITBUCKET_MAX_PAGELEN: u32 = 100;
 
 /// `{site}/rest/api/3/project/search?startAt=…&maxResults=…`.
 pub fn jira_projects_url(site: &str, start_at: u64, max_results: u32) -> String {
@@ -27,9 +36,135 @@ pub fn confluence_spaces_url(site: &str, limit: u32, cursor: Option<&str>) -> St
 /// `{api}/2.0/repositories/{workspace}?pagelen=…`.
 pub fn bitbucket_repositories_url(api: &str, workspace: &str, pagelen: u32) -> String {
     format!(
-        "{api}/2.0/repositories/{}?pagelen={pagelen}",
-        segment(workspace)
+        "{api}{}?pagelen={pagelen}",
+        bitbucket_repositories_path(workspace)
     )
+}
+
+/// The Bitbucket repositories endpoint of `workspace`, relative to `bitbucket_api_url`.
+pub fn bitbucket_repositories_path(workspace: &str) -> String {
+    format!("/2.0/repositories/{}", segment(workspace))
+}
+
+/// `{base}{endpoint}?{query}` (no `?` for an empty query). `query` must come from
+/// [`next_query`] or be built by the connector.
+pub fn with_query(base: &str, endpoint: &str, query: &str) -> String {
+    if query.is_empty() {
+        format!("{base}{endpoint}")
+    } else {
+        format!("{base}{endpoint}?{query}")
+    }
+}
+
+/// The target of the `rel="next"` entry of the response's `Link` headers, if any
+/// (`Link: <url>; rel="next", <url2>; rel="prev"`; several headers and rel lists allowed).
+pub fn link_header_next(resp: &Response) -> Option<String> {
+    resp.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("link"))
+        .flat_map(|(_, v)| link_entries(v))
+        .find(|(_, params)| {
+            params.split(';').any(|p| {
+                let Some((k, v)) = p.split_once('=') else {
+                    return false;
+                };
+                k.trim().eq_ignore_ascii_case("rel")
+                    && v.trim()
+                        .trim_matches('"')
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+            })
+        })
+        .map(|(target, _)| target)
+}
+
+/// `(target, params)` of each `<target>; params` entry of one `Link` header value.
+fn link_entries(value: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(open) = rest.find('<') {
+        let after = rest.get(open + 1..).unwrap_or_default();
+        let Some(close) = after.find('>') else { break };
+        let target = after.get(..close).unwrap_or_default().trim().to_string();
+        let tail = after.get(close + 1..).unwrap_or_default();
+        // Parameters run to the next entry: a `,` followed (eventually) by `<`.
+        let end = tail
+            .find(", <")
+            .or_else(|| tail.find(",<"))
+            .unwrap_or(tail.len());
+        out.push((target, tail.get(..end).unwrap_or_default().to_string()));
+        rest = tail.get(end..).unwrap_or_default();
+    }
+    out
+}
+
+/// Checks a next-page link (absolute, or relative to the origin) from a product API and
+/// returns its query string, so the caller can rebuild the URL from its configured base.
+///
+/// The link must address `{base}{endpoint}` on exactly the base's origin (scheme, host and
+/// port). A relative link may also omit the base's own path (Atlassian's relative links are
+/// relative to the site root). Anything else — another host, `//host/…`, another path,
+/// characters a query may not hold — is refused with the reason.
+pub fn next_query(base: &str, endpoint: &str, link: &str) -> Result<String, String> {
+    let link = link.trim();
+    let base = base_url::parse(base).map_err(|e| format!("the configured base URL {e}"))?;
+    let (target, query) = link.split_once('?').unwrap_or((link, ""));
+    let expected = format!("{}{endpoint}", base.path);
+    let full_path =
+        |path: &str| decode(path.trim_end_matches('/')).eq_ignore_ascii_case(&decode(&expected));
+    let site_rooted = |path: &str| {
+        !base.path.is_empty()
+            && decode(path.trim_end_matches('/')).eq_ignore_ascii_case(&decode(endpoint))
+    };
+    if target.starts_with('/') && !target.starts_with("//") {
+        if target.contains('\\') || !(full_path(target) || site_rooted(target)) {
+            return Err(format!(
+                "the next link {link:?} leaves the endpoint {expected}"
+            ));
+        }
+    } else {
+        let parsed = base_url::parse(target).map_err(|e| format!("the next link {link:?} {e}"))?;
+        if parsed.scheme != base.scheme || parsed.host != base.host || parsed.port != base.port {
+            return Err(format!(
+                "the next link {link:?} points off the configured host {base}"
+            ));
+        }
+        if !full_path(&parsed.path) {
+            return Err(format!(
+                "the next link {link:?} leaves the endpoint {expected}"
+            ));
+        }
+    }
+    check_query(query).map_err(|why| format!("the next link {link:?} {why}"))?;
+    Ok(query.to_string())
+}
+
+/// A query string the connector will append as is: RFC 3986 query characters only, valid
+/// percent-escapes, at most 2048 characters.
+pub fn check_query(query: &str) -> Result<(), String> {
+    if query.len() > 2048 {
+        return Err("has a query longer than 2048 characters".to_string());
+    }
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return Err("has a malformed percent-escape in its query".to_string());
+                }
+                i += 3;
+                continue;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?' => {}
+            _ => return Err("has a character a query may not hold".to_string()),
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// A Jira project.
@@ -64,6 +199,9 @@ pub struct JiraProjectPage {
     /// `total`.
     #[serde(default, deserialize_with = "wire::opt_u64")]
     pub total: Option<u64>,
+    /// `maxResults`: the page size the server really used.
+    #[serde(rename = "maxResults", default, deserialize_with = "wire::opt_u64")]
+    pub max_results: Option<u64>,
 }
 
 /// A Confluence space.
@@ -78,14 +216,23 @@ pub struct ConfluenceSpace {
     /// `name`.
     #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
+    /// `_links` (`webui`: the space's path under `_links.base`).
+    #[serde(rename = "_links", default)]
+    pub links: Option<ConfluenceLinks>,
 }
 
-/// `_links` of a Confluence page.
+/// `_links` of a Confluence page or space.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct ConfluenceLinks {
     /// `next`: a relative URL of the next page.
     #[serde(default, deserialize_with = "wire::opt_string")]
     pub next: Option<String>,
+    /// `base`: the absolute URL relative links of the page build on (e.g. `…/wiki`).
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub base: Option<String>,
+    /// `webui`: a space's path in the web UI, relative to `base`.
+    #[serde(default, deserialize_with = "wire::opt_string")]
+    pub webui: Option<String>,
 }
 
 /// A page of Confluence spaces. `results` is required; the next page is in `_links.next`
@@ -115,6 +262,20 @@ pub struct BitbucketRepository {
     /// `full_name`.
     #[serde(default, deserialize_with = "wire::opt_string")]
     pub full_name: Option<String>,
+    /// `links` (`html.href`: the repository's web page).
+    #[serde(default)]
+    pub links: Option<Value>,
+}
+
+impl BitbucketRepository {
+    /// `links.html.href`, when given.
+    pub fn html_url(&self) -> Option<String> {
+        self.links
+            .as_ref()
+            .and_then(|l| l.get("html"))
+            .and_then(|h| h.get("href"))
+            .and_then(wire::value_to_string)
+    }
 }
 
 /// A page of Bitbucket repositories. `values` is required; follow `next` until absent.
@@ -219,6 +380,79 @@ mod tests {
             serde_json::from_slice(br#"{"values":[{"slug":"r","name":"R"}],"next":null}"#).unwrap();
         assert_eq!(b.next, None);
         assert!(serde_json::from_slice::<JiraProjectPage>(br#"{"projects":[]}"#).is_err());
+    }
+
+    #[test]
+    fn link_headers() {
+        let r = |vals: &[&str]| {
+            vals.iter()
+                .fold(Response::new(200, ""), |r, v| r.with_header("Link", v))
+        };
+        assert_eq!(
+            link_header_next(&r(&[r#"</wiki/api/v2/spaces?cursor=a>; rel="next""#])).as_deref(),
+            Some("/wiki/api/v2/spaces?cursor=a")
+        );
+        assert_eq!(
+            link_header_next(&r(&[
+                r#"<https://h/p?x=1,2>; rel="prev", <https://h/n?c=3>; REL=next"#
+            ]))
+            .as_deref(),
+            Some("https://h/n?c=3")
+        );
+        assert_eq!(
+            link_header_next(&r(&[r#"<a>; rel="prev""#, r#"<b>; rel="last next""#])).as_deref(),
+            Some("b")
+        );
+        assert_eq!(link_header_next(&r(&[r#"<a>; rel="prev""#])), None);
+        assert_eq!(link_header_next(&r(&["garbage", "<unterminated"])), None);
+        assert_eq!(link_header_next(&Response::new(200, "")), None);
+    }
+
+    #[test]
+    fn next_queries_stay_on_the_base() {
+        let site = "https://acme.atlassian.net";
+        let ok = |base: &str, link: &str| next_query(base, CONFLUENCE_SPACES_PATH, link);
+        assert_eq!(
+            ok(site, "/wiki/api/v2/spaces?limit=25&cursor=x%3D").as_deref(),
+            Ok("limit=25&cursor=x%3D")
+        );
+        assert_eq!(
+            ok(
+                site,
+                "https://ACME.atlassian.net:443/wiki/api/v2/spaces?cursor=y"
+            )
+            .as_deref(),
+            Ok("cursor=y")
+        );
+        // A base with a path: absolute links keep it, relative ones may be site-rooted.
+        let gw = "https://api.atlassian.com/ex/confluence/cloud-1";
+        assert_eq!(
+            ok(
+                gw,
+                "https://api.atlassian.com/ex/confluence/cloud-1/wiki/api/v2/spaces?c=1"
+            )
+            .as_deref(),
+            Ok("c=1")
+        );
+        assert_eq!(ok(gw, "/wiki/api/v2/spaces?c=2").as_deref(), Ok("c=2"));
+        assert!(ok(gw, "https://api.atlassian.com/wiki/api/v2/spaces?c=1").is_err());
+        for bad in [
+            "https://evil.example/wiki/api/v2/spaces?c=1",
+            "//evil.example/wiki/api/v2/spaces?c=1",
+            "/\\evil.example/wiki/api/v2/spaces",
+            "https://acme.atlassian.net/wiki/api/v2/pages?c=1",
+            "javascript:alert(1)",
+            "/wiki/api/v2/spaces?c=<x>",
+            "",
+        ] {
+            assert!(ok(site, bad).is_err(), "{bad:?}");
+        }
+        let m = ok(site, "https://evil.example/wiki/api/v2/spaces").unwrap_err();
+        assert!(m.contains("off the configured host"), "{m}");
+        assert_eq!(
+            with_query("https://h", "/2.0/repositories/ws", ""),
+            "https://h/2.0/repositories/ws"
+        );
     }
 
     #[test]

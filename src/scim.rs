@@ -98,6 +98,20 @@ fn required_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error>
     wire::opt_u64(d)?.ok_or_else(|| serde::de::Error::custom("totalResults is not a number"))
 }
 
+/// One page of a paged SCIM listing. Unlike [`ListResponse`], an absent or `null`
+/// `Resources` stays `None`, so a listing can tell "no resources" (allowed only when nothing
+/// is left) from "an empty page".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct ListPage<T> {
+    /// `totalResults`.
+    #[serde(rename = "totalResults", deserialize_with = "required_u64")]
+    pub total_results: u64,
+    /// `Resources` (capital R), `None` when absent or `null`.
+    #[serde(rename = "Resources", default)]
+    pub resources: Option<Vec<T>>,
+}
+
 /// A multi-valued attribute entry (`emails`, `groups`, `members`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MultiValue {

@@ -10,11 +10,14 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 
 /// The capabilities actually implemented.
 ///
-/// `check-health` is always available and is not a capability. Add `DeprovisionIdentity`,
-/// `DeleteIdentity` and `Discover` here as each action lands in `actions/` (and leaves
+/// `check-health` is always available and is not a capability. Add `DeprovisionIdentity`
+/// and `DeleteIdentity` here as each action lands in `actions/` (and leaves
 /// `actions/pending.rs`); a platform shows only what is declared.
-pub const CAPABILITIES: &[Capability] =
-    &[Capability::SyncIdentities, Capability::ManageRelationships];
+pub const CAPABILITIES: &[Capability] = &[
+    Capability::SyncIdentities,
+    Capability::ManageRelationships,
+    Capability::Discover,
+];
 
 /// The connector's self-description.
 pub fn describe() -> ConnectorInfo {
@@ -39,7 +42,11 @@ mod tests {
         assert_eq!(info.contract_version, "0.1.0");
         assert_eq!(
             info.capabilities,
-            [Capability::SyncIdentities, Capability::ManageRelationships]
+            [
+                Capability::SyncIdentities,
+                Capability::ManageRelationships,
+                Capability::Discover
+            ]
         );
         assert_eq!(info.config_schema.len(), config::KEYS.len());
         assert!(

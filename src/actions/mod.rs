@@ -4,12 +4,14 @@
 pub mod common;
 pub mod describe;
 pub mod health;
+pub mod list;
 pub mod pending;
 pub mod relationships;
 pub mod sync;
 
 pub use describe::describe;
 pub use health::check_health;
-pub use pending::{delete_identity, deprovision_identity, list_groups, list_resources, list_users};
+pub use list::{list_groups, list_resources, list_users};
+pub use pending::{delete_identity, deprovision_identity};
 pub use relationships::manage_relationships;
 pub use sync::sync_identity;

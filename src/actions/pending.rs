@@ -5,10 +5,7 @@
 
 use crate::config::ConnectorConfig;
 use crate::error::ConnectorError;
-use crate::model::{
-    ActionOptions, Config, DeleteOptions, GroupPage, Outcome, PageRequest, ResourceKind,
-    ResourcePage, UserPage, UserRef,
-};
+use crate::model::{ActionOptions, Config, DeleteOptions, Outcome, UserRef};
 use crate::transport::Transport;
 
 fn not_yet(action: &str) -> ConnectorError {
@@ -42,40 +39,11 @@ pub fn delete_identity(
     Err(not_yet("delete-identity"))
 }
 
-/// `list-users` (not implemented yet).
-pub fn list_users(
-    config: &Config,
-    _transport: &dyn Transport,
-    _page: &PageRequest,
-) -> Result<UserPage, ConnectorError> {
-    ConnectorConfig::parse(config)?;
-    Err(not_yet("list-users"))
-}
-
-/// `list-groups` (not implemented yet).
-pub fn list_groups(
-    config: &Config,
-    _transport: &dyn Transport,
-    _page: &PageRequest,
-) -> Result<GroupPage, ConnectorError> {
-    ConnectorConfig::parse(config)?;
-    Err(not_yet("list-groups"))
-}
-
-/// `list-resources` (not implemented yet).
-pub fn list_resources(
-    config: &Config,
-    _transport: &dyn Transport,
-    _kind: ResourceKind,
-    _page: &PageRequest,
-) -> Result<ResourcePage, ConnectorError> {
-    ConnectorConfig::parse(config)?;
-    Err(not_yet("list-resources"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::list::{list_groups, list_resources, list_users};
+    use crate::model::{PageRequest, ResourceKind};
     use crate::transport::FakeTransport;
 
     fn scim_only() -> Config {
@@ -105,13 +73,6 @@ mod tests {
                 "{r:?}"
             );
         }
-        let ok = scim_only();
-        assert_eq!(
-            list_users(&ok, &fake, &page),
-            Err(ConnectorError::Unsupported(
-                "list-users is not implemented yet".into()
-            ))
-        );
         assert!(fake.calls().is_empty());
     }
 

@@ -174,7 +174,7 @@ fn push(batch: &mut Vec<Request>, request: Request) -> usize {
 fn groups_search(a: &AdminConfig, names: &[&str], cursor: Option<&str>) -> Request {
     admin_search(
         admin::groups_search_url(&a.api_url, &a.org_id, admin::ALL_DIRECTORIES),
-        admin::groups_search_body(names, cursor),
+        admin::groups_search_body(Some(names), admin::MAX_LIMIT, cursor),
     )
 }
 

@@ -1,0 +1,566 @@
+//! `list-groups`: SCIM groups first (synced groups, members inline as SCIM user ids), then,
+//! when the admin API is configured, the organization's other groups (admin-managed, members
+//! as account ids).
+//!
+//! Requests per page:
+//! - SCIM phase: `GET {scim_url}/Groups?startIndex=S&count=C`; with admin configured also
+//!   `POST …/directories/{dirId}/groups/search {"groupNames":[names of the page]}` (pages
+//!   followed), to merge each synced group with its admin id: it appears once.
+//! - admin phase: `POST …/directories/-/groups/search {"limit","cursor"}`; groups synced
+//!   into this SCIM directory are skipped (they were listed with SCIM). For the rest, the
+//!   members come from `POST …/directories/-/users/search {"expand":["groups"]}` walked to its
+//!   end: Atlassian documents no member listing of a group, and this is the one documented
+//!   read that names a user's admin groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::cursor::{Cursor, Listing};
+use super::users::scim_subject;
+use super::{fetch, fill, malformed, page_limit, post_json, repeated, scim_page, start};
+use crate::admin;
+use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
+use crate::error::ConnectorError;
+use crate::model::{Config, GroupPage, GroupRecord, PageRequest};
+use crate::scim;
+use crate::transport::{Auth, Response, Transport};
+use crate::upstream::{self, Api, Context};
+
+/// Most pages of one admin walk (a directory holds at most 150,000 users: 1,500 pages).
+const MAX_WALK_PAGES: usize = 2_000;
+
+/// One page of the organization's groups, with their members.
+pub fn list_groups(
+    config: &Config,
+    transport: &dyn Transport,
+    page: &PageRequest,
+) -> Result<GroupPage, ConnectorError> {
+    let cfg = ConnectorConfig::parse(config)?;
+    let limit = page_limit(page)?;
+    let first = start(page, Listing::Groups)?.unwrap_or(Cursor::GroupsScim { start_index: 1 });
+    if matches!(first, Cursor::GroupsAdmin { .. }) {
+        cfg.require_admin()?;
+    }
+    let (items, next_cursor) = fill(first, |cursor| match cursor {
+        Cursor::GroupsScim { start_index } => scim_step(&cfg, transport, start_index, limit),
+        Cursor::GroupsAdmin {
+            cursor,
+            page_limit,
+            skip,
+        } => {
+            let admin = cfg.require_admin()?;
+            admin_step(admin, transport, cursor, page_limit, skip, limit)
+        }
+        _ => Err(ConnectorError::InvalidInput(
+            "the page cursor is not one of list-groups".to_string(),
+        )),
+    })?;
+    Ok(GroupPage { items, next_cursor })
+}
+
+type Step = Result<(Vec<GroupRecord>, Option<Cursor>), ConnectorError>;
+
+fn scim_step(
+    cfg: &ConnectorConfig,
+    transport: &dyn Transport,
+    start_index: u64,
+    limit: u32,
+) -> Step {
+    let subject = scim_subject(cfg);
+    let ctx = Context {
+        api: Api::Scim,
+        credential: SCIM_TOKEN,
+        subject: &subject,
+    };
+    let url = scim::groups_url(&cfg.scim.url, start_index, limit);
+    let (groups, next) = scim_page::<scim::Group>(transport, &ctx, url, start_index, limit)?;
+    let mut records = Vec::with_capacity(groups.len());
+    for g in groups {
+        let (Some(id), Some(name)) = (g.id.filter(|s| !s.is_empty()), g.display_name) else {
+            return Err(malformed(
+                Api::Scim,
+                200,
+                "a listed group has no `id` or no `displayName`",
+            ));
+        };
+        records.push(GroupRecord {
+            name,
+            scim_id: Some(id),
+            admin_id: None,
+            synced: true,
+            members: g.members.into_iter().filter_map(|m| m.value).collect(),
+        });
+    }
+    if let Some(admin) = &cfg.admin
+        && !records.is_empty()
+    {
+        merge_admin_ids(admin, transport, &mut records)?;
+    }
+    let next = match next {
+        Some(start_index) => Some(Cursor::GroupsScim { start_index }),
+        None => cfg.admin.as_ref().map(|_| Cursor::GroupsAdmin {
+            cursor: None,
+            page_limit: admin::MAX_LIMIT,
+            skip: 0,
+        }),
+    };
+    Ok((records, next))
+}
+
+fn admin_ctx(admin: &AdminConfig) -> (String, Api) {
+    (
+        format!("organization `{}` (scim_organization_id)", admin.org_id),
+        Api::Admin,
+    )
+}
+
+/// True for a group synced into this SCIM directory: SCIM lists it, so the admin phase skips
+/// it and the SCIM phase merges its admin id.
+fn synced_here(g: &admin::Group, admin: &AdminConfig) -> bool {
+    g.is_synced()
+        && g.directory_id
+            .as_deref()
+            .is_none_or(|d| d == admin.directory_id)
+}
+
+/// One admin search page; `Err` for a repeated cursor.
+fn admin_search(
+    admin: &AdminConfig,
+    transport: &dyn Transport,
+    directory: &str,
+    body: Vec<u8>,
+) -> Result<(admin::Page<admin::Group>, Response), ConnectorError> {
+    let (subject, api) = admin_ctx(admin);
+    let ctx = Context {
+        api,
+        credential: ADMIN_API_KEY,
+        subject: &subject,
+    };
+    let url = admin::groups_search_url(&admin.api_url, &admin.org_id, directory);
+    let resp = fetch(
+        transport,
+        &ctx,
+        post_json(url, body, Auth::bearer(ADMIN_API_KEY)),
+    )?;
+    let page = upstream::parse_json(Api::Admin, &resp)?;
+    Ok((page, resp))
+}
+
+fn next_of<T>(page: &admin::Page<T>) -> Option<String> {
+    page.links
+        .as_ref()
+        .and_then(|l| l.next.clone())
+        .filter(|n| !n.is_empty())
+}
+
+/// Sets `admin_id` of each SCIM group from the admin group of the same name synced into
+/// this directory (one search per 100 names, its pages followed).
+fn merge_admin_ids(
+    admin: &AdminConfig,
+    transport: &dyn Transport,
+    records: &mut [GroupRecord],
+) -> Result<(), ConnectorError> {
+    let names: Vec<String> = records.iter().map(|r| r.name.clone()).collect();
+    let mut found: Vec<admin::Group> = Vec::new();
+    for chunk in names.chunks(usize::try_from(admin::MAX_LIMIT).unwrap_or(100)) {
+        let mut cursor: Option<String> = None;
+        let mut seen = BTreeSet::new();
+        for _ in 0..MAX_WALK_PAGES {
+            let body = admin::groups_search_body(Some(chunk), admin::MAX_LIMIT, cursor.as_deref());
+            let (page, resp) = admin_search(admin, transport, &admin.directory_id, body)?;
+            let next = next_of(&page);
+            found.extend(page.data.into_iter().filter(|g| synced_here(g, admin)));
+            match next {
+                None => break,
+                Some(n) if !seen.insert(n.clone()) => {
+                    return Err(repeated(Api::Admin, resp.status, "cursor"));
+                }
+                Some(n) => cursor = Some(n),
+            }
+        }
+    }
+    for r in records.iter_mut() {
+        r.admin_id = found
+            .iter()
+            .find(|g| {
+                g.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&r.name))
+            })
+            .and_then(|g| g.id.clone());
+    }
+    Ok(())
+}
+
+fn admin_step(
+    admin: &AdminConfig,
+    transport: &dyn Transport,
+    cursor: Option<String>,
+    page_limit: u32,
+    skip: u32,
+    limit: u32,
+) -> Step {
+    // Resuming inside a page needs that page again: same cursor, same limit.
+    let request_limit = if skip > 0 {
+        page_limit
+    } else {
+        limit.min(admin::MAX_LIMIT)
+    };
+    let body = admin::groups_search_body::<&str>(None, request_limit, cursor.as_deref());
+    let (page, resp) = admin_search(admin, transport, admin::ALL_DIRECTORIES, body)?;
+    let next_page = next_of(&page);
+    // Skipped groups (synced here) do not count towards the limit: take groups one by one.
+    let len = page.data.len();
+    let mut consumed = usize::try_from(skip).unwrap_or(usize::MAX).min(len);
+    let mut groups = Vec::new();
+    for g in page.data.into_iter().skip(consumed) {
+        if groups.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+            break;
+        }
+        consumed = consumed.saturating_add(1);
+        if !synced_here(&g, admin) {
+            groups.push(g);
+        }
+    }
+    let next = if consumed < len {
+        Some(Cursor::GroupsAdmin {
+            cursor: cursor.clone(),
+            page_limit: request_limit,
+            skip: u32::try_from(consumed).unwrap_or(u32::MAX),
+        })
+    } else {
+        match next_page {
+            None => None,
+            Some(n) if Some(&n) == cursor.as_ref() => {
+                return Err(repeated(Api::Admin, resp.status, "cursor"));
+            }
+            Some(n) => Some(Cursor::GroupsAdmin {
+                cursor: Some(n),
+                page_limit: request_limit,
+                skip: 0,
+            }),
+        }
+    };
+    let members = if groups.is_empty() {
+        BTreeMap::new()
+    } else {
+        let wanted: BTreeSet<String> = groups.iter().filter_map(|g| g.id.clone()).collect();
+        admin_members(admin, transport, &wanted)?
+    };
+    let mut records = Vec::with_capacity(groups.len());
+    for g in groups {
+        let Some(id) = g.id.clone().filter(|s| !s.is_empty()) else {
+            return Err(malformed(
+                Api::Admin,
+                resp.status,
+                "a listed group has no `id`",
+            ));
+        };
+        records.push(GroupRecord {
+            name: g.name.clone().unwrap_or_else(|| id.clone()),
+            scim_id: None,
+            synced: g.is_synced(),
+            members: members.get(&id).cloned().unwrap_or_default(),
+            admin_id: Some(id),
+        });
+    }
+    Ok((records, next))
+}
+
+/// The members (account ids) of the groups `wanted`, from one walk over every user of the
+/// organization with their groups expanded.
+fn admin_members(
+    admin: &AdminConfig,
+    transport: &dyn Transport,
+    wanted: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Vec<String>>, ConnectorError> {
+    let (subject, api) = admin_ctx(admin);
+    let ctx = Context {
+        api,
+        credential: ADMIN_API_KEY,
+        subject: &subject,
+    };
+    let url = admin::users_search_url(&admin.api_url, &admin.org_id, admin::ALL_DIRECTORIES);
+    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for _ in 0..MAX_WALK_PAGES {
+        let body = admin::users_with_groups_body(admin::MAX_LIMIT, cursor.as_deref());
+        let resp = fetch(
+            transport,
+            &ctx,
+            post_json(url.clone(), body, Auth::bearer(ADMIN_API_KEY)),
+        )?;
+        let page: admin::Page<admin::User> = upstream::parse_json(Api::Admin, &resp)?;
+        let next = next_of(&page);
+        for user in page.data {
+            let Some(account) = user.account_id.filter(|a| !a.is_empty()) else {
+                continue;
+            };
+            for g in user.groups {
+                if let Some(gid) = g.id.filter(|id| wanted.contains(id))
+                    && pairs.insert((gid.clone(), account.clone()))
+                {
+                    members.entry(gid).or_default().push(account.clone());
+                }
+            }
+        }
+        match next {
+            None => return Ok(members),
+            Some(n) if !seen.insert(n.clone()) => {
+                return Err(repeated(Api::Admin, resp.status, "cursor"));
+            }
+            Some(n) => cursor = Some(n),
+        }
+    }
+    Err(ConnectorError::upstream(
+        200,
+        None,
+        format!("the admin API user search did not end within {MAX_WALK_PAGES} pages"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{FakeTransport, Method, Response};
+
+    const SCIM: &str = "https://api.atlassian.com/scim/directory/d1";
+    const ORG: &str = "https://api.atlassian.com/admin/v2/orgs/o1/directories";
+
+    fn scim_only() -> Config {
+        Config::new(&[("scim_url", SCIM)], &["scim_token"])
+    }
+
+    fn full() -> Config {
+        Config::new(
+            &[("scim_url", SCIM), ("scim_organization_id", "o1")],
+            &["scim_token", "admin_api_key"],
+        )
+    }
+
+    fn groups_url(start: u64, count: u32) -> String {
+        format!("{SCIM}/Groups?startIndex={start}&count={count}")
+    }
+
+    fn req(cursor: Option<String>, limit: Option<u32>) -> PageRequest {
+        PageRequest { cursor, limit }
+    }
+
+    fn post(fake: &FakeTransport, url: &str, body: &str) {
+        fake.on(Method::Post, url, Ok(Response::json(200, body)));
+    }
+
+    const SCIM_PAGE_1: &str = r#"{"totalResults":3,"Resources":[
+        {"id":"g1","displayName":"Engineering","members":[{"value":"u1"},{"value":"u2"}]},
+        {"id":"g2","displayName":"sales"}]}"#;
+    const SCIM_PAGE_2: &str =
+        r#"{"totalResults":3,"Resources":[{"id":"g3","displayName":"ops","members":null}]}"#;
+
+    #[test]
+    fn scim_only_walks_scim_groups_and_ends() {
+        let fake = FakeTransport::new();
+        fake.on_get(&groups_url(1, 2), 200, SCIM_PAGE_1).on_get(
+            &groups_url(3, 2),
+            200,
+            SCIM_PAGE_2,
+        );
+        let p1 = list_groups(&scim_only(), &fake, &req(None, Some(2))).unwrap();
+        assert_eq!(p1.items.len(), 2);
+        assert_eq!(p1.items[0].members, ["u1", "u2"]);
+        assert!(p1.items.iter().all(|g| g.synced && g.admin_id.is_none()));
+        assert_eq!(p1.next_cursor.as_deref(), Some("v1:groups:scim:3"));
+        let p2 = list_groups(&scim_only(), &fake, &req(p1.next_cursor, Some(2))).unwrap();
+        assert_eq!(p2.items[0].name, "ops");
+        assert_eq!(p2.next_cursor, None);
+        assert_eq!(fake.requests().len(), 2);
+        // An admin-phase cursor without the admin key names the missing key.
+        let e = list_groups(
+            &scim_only(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap_err();
+        assert_eq!(e.config_key(), Some("admin_api_key"));
+    }
+
+    #[test]
+    fn merges_synced_groups_then_lists_admin_groups_with_members_from_the_user_search() {
+        let fake = FakeTransport::new();
+        fake.on_get(
+            &groups_url(1, 100),
+            200,
+            &SCIM_PAGE_1.replace(r#""totalResults":3"#, r#""totalResults":2"#),
+        );
+        // Name look-up in this directory: Engineering is synced here; "sales" only exists
+        // as an admin-managed group, which is not merged.
+        post(
+            &fake,
+            &format!("{ORG}/d1/groups/search"),
+            r#"{"data":[{"id":"a-eng","name":"engineering","directoryId":"d1","externalSynced":true},
+                        {"id":"a-sales","name":"Sales","directoryId":"d1","managedBy":"admins"}],"links":{}}"#,
+        );
+        let p1 = list_groups(&full(), &fake, &req(None, None)).unwrap();
+        assert_eq!(p1.items[0].admin_id.as_deref(), Some("a-eng"));
+        assert_eq!(p1.items[1].admin_id, None);
+        // The SCIM walk ends at totalResults: next is the admin phase.
+        assert_eq!(p1.next_cursor.as_deref(), Some("v1:groups:admin::100:0"));
+        let search = &fake.non_get_requests()[0];
+        let body: serde_json::Value =
+            serde_json::from_slice(search.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body["groupNames"],
+            serde_json::json!(["Engineering", "sales"])
+        );
+
+        // Admin phase: the synced-here group is skipped, the others listed.
+        let all = format!("{ORG}/-/groups/search");
+        post(
+            &fake,
+            &all,
+            r#"{"data":[{"id":"a-eng","name":"engineering","directoryId":"d1","managedBy":"external"},
+                        {"id":"a-sales","name":"Sales","directoryId":"d1","managedBy":"admins"},
+                        {"id":"a-x","name":"other-idp","directoryId":"d9","externalSynced":true}],
+                "links":{"next":"c2"}}"#,
+        );
+        post(
+            &fake,
+            &all,
+            r#"{"data":[{"id":"a-last","name":"last","managedBy":"admins"}],"links":{}}"#,
+        );
+        let users = format!("{ORG}/-/users/search");
+        post(
+            &fake,
+            &users,
+            r#"{"data":[{"accountId":"acc1","groups":[{"id":"a-sales"},{"id":"a-eng"}]},
+                        {"accountId":"acc2","groups":null}],"links":{"next":"u2"}}"#,
+        );
+        post(
+            &fake,
+            &users,
+            r#"{"data":[{"accountId":"acc3","groups":[{"id":"a-sales"},{"id":"a-x"}]},
+                        {"accountId":"acc1","groups":[{"id":"a-sales"}]}],"links":{}}"#,
+        );
+        let p2 = list_groups(&full(), &fake, &req(p1.next_cursor, None)).unwrap();
+        let names: Vec<&str> = p2.items.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["Sales", "other-idp"]);
+        assert_eq!(p2.items[0].members, ["acc1", "acc3"], "deduplicated");
+        assert!(!p2.items[0].synced && p2.items[0].scim_id.is_none());
+        assert_eq!(p2.items[1].members, ["acc3"]);
+        assert!(p2.items[1].synced);
+        assert_eq!(p2.next_cursor.as_deref(), Some("v1:groups:admin:c2:100:0"));
+        let bodies: Vec<serde_json::Value> = fake
+            .non_get_requests()
+            .iter()
+            .map(|r| serde_json::from_slice(r.body.as_deref().unwrap()).unwrap())
+            .collect();
+        assert_eq!(bodies[1], serde_json::json!({"limit":100}));
+        assert_eq!(
+            bodies[3],
+            serde_json::json!({"expand":["groups"],"limit":100,"cursor":"u2"})
+        );
+    }
+
+    #[test]
+    fn a_small_limit_resumes_inside_the_admin_page_with_the_same_limit() {
+        let fake = FakeTransport::new();
+        let all = format!("{ORG}/-/groups/search");
+        post(
+            &fake,
+            &all,
+            r#"{"data":[{"id":"a1","name":"a1"},{"id":"a2","name":"a2"},{"id":"a3","name":"a3"}],"links":{}}"#,
+        );
+        post(
+            &fake,
+            &format!("{ORG}/-/users/search"),
+            r#"{"data":[],"links":{}}"#,
+        );
+        let p = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin:c:50:1".into()), Some(1)),
+        )
+        .unwrap();
+        assert_eq!(p.items[0].name, "a2");
+        assert_eq!(p.next_cursor.as_deref(), Some("v1:groups:admin:c:50:2"));
+        let body: serde_json::Value =
+            serde_json::from_slice(fake.non_get_requests()[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"limit":50,"cursor":"c"}));
+    }
+
+    #[test]
+    fn repeated_admin_cursors_are_upstream_errors() {
+        let fake = FakeTransport::new();
+        post(
+            &fake,
+            &format!("{ORG}/-/groups/search"),
+            r#"{"data":[],"links":{"next":"same"}}"#,
+        );
+        let e = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin:same:100:0".into()), None),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::Upstream(u) if u.message.contains("same next cursor")),
+            "{e:?}"
+        );
+
+        // In the member walk: a cycle of cursors is caught too.
+        let fake = FakeTransport::new();
+        post(
+            &fake,
+            &format!("{ORG}/-/groups/search"),
+            r#"{"data":[{"id":"a1","name":"a1"}],"links":{}}"#,
+        );
+        let users = format!("{ORG}/-/users/search");
+        for next in ["x", "y", "x"] {
+            post(
+                &fake,
+                &users,
+                &format!(r#"{{"data":[],"links":{{"next":"{next}"}}}}"#),
+            );
+        }
+        let e = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConnectorError::Upstream(_)), "{e:?}");
+        assert_eq!(fake.requests().len(), 4);
+    }
+
+    #[test]
+    fn malformed_pages_are_upstream_errors() {
+        let fake = FakeTransport::new();
+        fake.on_get(&groups_url(1, 100), 200, r#"{"totalResults":2}"#);
+        assert!(matches!(
+            list_groups(&scim_only(), &fake, &req(None, None)),
+            Err(ConnectorError::Upstream(_))
+        ));
+        let fake = FakeTransport::new();
+        fake.on_get(
+            &groups_url(1, 100),
+            200,
+            r#"{"totalResults":1,"Resources":[{"id":"g"}]}"#,
+        );
+        assert!(matches!(
+            list_groups(&scim_only(), &fake, &req(None, None)),
+            Err(ConnectorError::Upstream(_))
+        ));
+        let fake = FakeTransport::new();
+        post(&fake, &format!("{ORG}/-/groups/search"), r#"{"groups":[]}"#);
+        let e = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::Upstream(u) if u.message.contains("data")),
+            "{e:?}"
+        );
+    }
+}
