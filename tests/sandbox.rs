@@ -361,8 +361,13 @@ async fn a_slow_answer_times_out_at_the_guests_deadline() {
         );
     let inv = test_guest().check_health(&tenant).await;
     assert!(failure(&inv.result.unwrap()).contains("Timeout"));
+    // A GET that timed out is retried (it is idempotent), each attempt ending at the guest's
+    // 200 ms deadline rather than the server's 3 s: four attempts and their backoff stay far
+    // below one undeadlined answer.
+    let policy = host_harness::retry::RetryPolicy::default();
+    assert_eq!(inv.exchanges[0].attempts, policy.max_attempts);
     assert!(
-        inv.elapsed < std::time::Duration::from_secs(2),
+        inv.elapsed < std::time::Duration::from_secs(3),
         "{:?}",
         inv.elapsed
     );
@@ -401,4 +406,41 @@ async fn responses_over_the_cap_are_cut_off_as_too_large() {
     assert!(failure(&inv.result.unwrap()).contains("TooLarge"));
     let inv = guest.check_health(&fetch(format!("{base}/fits"))).await;
     assert_eq!(inv.result.unwrap().probes[0].target, "200 4096");
+}
+
+#[tokio::test]
+async fn waiting_on_a_slow_upstream_does_not_count_as_guest_cpu_time() {
+    use host_harness::limits::Limits;
+    use host_harness::{Runtime, RuntimeOptions};
+    let runtime = Runtime::new(RuntimeOptions {
+        limits: Limits {
+            cpu_time: std::time::Duration::from_millis(300),
+            ..Limits::default()
+        },
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
+    let guest = runtime.load(&test_guest_bytes()).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(1)))
+        .mount(&server)
+        .await;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting(
+            "url",
+            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
+        );
+    let inv = guest.check_health(&tenant).await;
+    assert_eq!(inv.result.unwrap().probes[0].target, "200 0");
+    assert!(inv.elapsed >= std::time::Duration::from_secs(1));
+    // The same budget still stops a guest that really spins.
+    let inv = guest
+        .check_health(&tenant.with_setting("mode", "spin"))
+        .await;
+    assert!(matches!(
+        inv.result,
+        Err(CallError::Host(InvokeError::CpuTimeout(_)))
+    ));
 }

@@ -61,8 +61,6 @@ pub struct HttpContext {
     recorder: Recorder,
     requests: usize,
     batches: usize,
-    /// Time spent inside host calls, which does not count against the guest's CPU budget.
-    pub host_time: Duration,
 }
 
 /// A request that passed every check and is ready to go on the wire.
@@ -92,24 +90,17 @@ impl HttpContext {
             recorder,
             requests: 0,
             batches: 0,
-            host_time: Duration::ZERO,
         }
     }
 
     /// `send`: one request.
     pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        let started = Instant::now();
-        let result = match self.prepare(request, None) {
-            Ok(prepared) => execute(&self.client, &self.limits, &self.recorder, prepared).await,
-            Err(e) => Err(e),
-        };
-        self.host_time += started.elapsed();
-        result
+        let prepared = self.prepare(request, None)?;
+        execute(&self.client, &self.limits, &self.recorder, prepared).await
     }
 
     /// `send-all`: independent requests, concurrently (bounded), results in request order.
     pub async fn send_all(&mut self, requests: Vec<Request>) -> Vec<Result<Response, HttpError>> {
-        let started = Instant::now();
         let batch = self.batches;
         self.batches += 1;
         let results = if requests.len() > self.limits.max_batch {
@@ -142,7 +133,6 @@ impl HttpContext {
                 .collect()
                 .await
         };
-        self.host_time += started.elapsed();
         results
     }
 

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
@@ -34,7 +35,67 @@ pub struct GuestState {
     table: ResourceTable,
     limiter: MemoryLimiter,
     http: HttpContext,
-    started: Instant,
+    clock: Arc<RunClock>,
+}
+
+/// How long an invocation has actually run on a thread: the sum of the time spent inside its
+/// future's `poll`. Waiting for the network or for a free executor thread does not count, so a
+/// busy host never mistakes a patient guest for a spinning one.
+#[derive(Debug)]
+struct RunClock {
+    base: Instant,
+    /// Nanoseconds of completed polls.
+    active: AtomicU64,
+    /// When the current poll began (nanoseconds since `base`), or `u64::MAX` between polls.
+    poll_started: AtomicU64,
+}
+
+impl RunClock {
+    fn new() -> Self {
+        Self {
+            base: Instant::now(),
+            active: AtomicU64::new(0),
+            poll_started: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// The running time so far, the current poll included.
+    fn running(&self) -> Duration {
+        let started = self.poll_started.load(Ordering::Relaxed);
+        let current = if started == u64::MAX {
+            0
+        } else {
+            self.now().saturating_sub(started)
+        };
+        Duration::from_nanos(self.active.load(Ordering::Relaxed) + current)
+    }
+}
+
+/// A future whose polls are timed by a [`RunClock`].
+struct Timed<F> {
+    inner: Pin<Box<F>>,
+    clock: Arc<RunClock>,
+}
+
+impl<F: Future> Future for Timed<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let start = self.clock.now();
+        self.clock.poll_started.store(start, Ordering::Relaxed);
+        let result = self.inner.as_mut().poll(cx);
+        let spent = self.clock.now().saturating_sub(start);
+        self.clock.poll_started.store(u64::MAX, Ordering::Relaxed);
+        self.clock.active.fetch_add(spent, Ordering::Relaxed);
+        result
+    }
 }
 
 impl WasiView for GuestState {
@@ -182,7 +243,7 @@ impl LoadedConnector {
         &self,
         tenant: &Tenant,
         recorder: Recorder,
-    ) -> (Store<GuestState>, MemoryOutputPipe) {
+    ) -> (Store<GuestState>, MemoryOutputPipe, Arc<RunClock>) {
         let limits = &self.runtime.limits;
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let state = GuestState {
@@ -196,30 +257,30 @@ impl LoadedConnector {
                 limits.clone(),
                 recorder,
             ),
-            started: Instant::now(),
+            clock: Arc::new(RunClock::new()),
         };
+        let clock = state.clock.clone();
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
         let budget = limits.cpu_time;
         let ticks = |d: Duration| (d.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64;
         store.set_epoch_deadline(ticks(budget));
-        // The deadline is reached by wall-clock epochs; host calls don't count against the
-        // guest, so on each expiry compare the guest's own time with its budget.
+        // The deadline is reached by wall-clock epochs, but only the time the invocation
+        // really ran counts: on each expiry compare its run clock with the budget.
         store.epoch_deadline_callback(move |ctx| {
-            let s = ctx.data();
-            let guest_time = s.started.elapsed().saturating_sub(s.http.host_time);
+            let guest_time = ctx.data().clock.running();
             if guest_time >= budget {
                 Ok(UpdateDeadline::Interrupt)
             } else {
                 Ok(UpdateDeadline::Yield(ticks(budget - guest_time)))
             }
         });
-        (store, stderr)
+        (store, stderr, clock)
     }
 
     /// Instantiates the component in a fresh store and drops it: the per-invocation fixed cost.
     pub async fn instantiate_only(&self) -> Result<(), InvokeError> {
-        let (mut store, _) = self.new_store(&Tenant::default(), Recorder::default());
+        let (mut store, _, _) = self.new_store(&Tenant::default(), Recorder::default());
         self.pre
             .instantiate_async(&mut store)
             .await
@@ -238,7 +299,7 @@ impl LoadedConnector {
     {
         let started = Instant::now();
         let recorder = Recorder::default();
-        let (mut store, stderr) = self.new_store(tenant, recorder.clone());
+        let (mut store, stderr, clock) = self.new_store(tenant, recorder.clone());
         let wall = self.runtime.limits.wall_time;
         let run = async {
             let instance = self
@@ -249,6 +310,10 @@ impl LoadedConnector {
             call(&instance, &mut store)
                 .await
                 .map_err(|e| self.classify_trap(e, &store, &stderr))
+        };
+        let run = Timed {
+            inner: Box::pin(run),
+            clock,
         };
         let result = match tokio::time::timeout(wall, run).await {
             Ok(Ok(Ok(value))) => Ok(value),

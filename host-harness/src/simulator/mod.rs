@@ -265,7 +265,7 @@ impl SimulatorBuilder {
             .mount(&server)
             .await;
         Ok(Simulator {
-            _server: server,
+            server: Some(server),
             shared,
             base_url,
         })
@@ -274,9 +274,24 @@ impl SimulatorBuilder {
 
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
-    _server: MockServer,
+    /// Always `Some` until dropped; see the `Drop` impl.
+    server: Option<MockServer>,
     shared: Shared,
     base_url: String,
+}
+
+impl Drop for Simulator {
+    /// wiremock verifies a server when it drops, with a blocking wait on a lock that the async
+    /// runtime may need to release; on a single-threaded runtime (or one whose workers are
+    /// busy) dropping in place can hang the caller. So the server is dropped on a thread of
+    /// its own, and the simulator's owner never waits for it.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = std::thread::Builder::new()
+                .name("simulator-drop".into())
+                .spawn(move || drop(server));
+        }
+    }
 }
 
 impl std::fmt::Debug for Simulator {
