@@ -26,6 +26,12 @@ enum Command {
     Sync(cli::sync::SyncArgs),
     /// Add or remove one person's group memberships, groups named by display name.
     Groups(cli::groups::GroupsArgs),
+    /// Remove every group membership of one person, then deactivate them (reversible).
+    Deprovision(cli::deprovision::DeprovisionArgs),
+    /// Delete one person's SCIM record; with --purge-account also their Atlassian account.
+    Delete(cli::deprovision::DeleteArgs),
+    /// Write a JSON snapshot of users, groups and discovered product resources.
+    Extract(cli::extract::ExtractArgs),
     /// Print the connector's capabilities and configuration schema.
     Describe(cli::describe::DescribeArgs),
     /// Print the component's size and imports, and time its load and instantiation.
@@ -46,6 +52,9 @@ async fn main() -> ExitCode {
             Command::Health(a) => cli::health::run(&connector()?, a).await,
             Command::Sync(a) => cli::sync::run(&connector()?, a).await,
             Command::Groups(a) => cli::groups::run(&connector()?, a).await,
+            Command::Deprovision(a) => cli::deprovision::run(&connector()?, a).await,
+            Command::Delete(a) => cli::deprovision::run_delete(&connector()?, a).await,
+            Command::Extract(a) => cli::extract::run(&connector()?, a).await,
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
         }

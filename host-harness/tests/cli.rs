@@ -198,3 +198,130 @@ fn demo_runs_the_connector_against_the_embedded_simulator() {
         "{shown}"
     );
 }
+
+async fn simulated_config(dir: &Path) -> (host_harness::simulator::Simulator, std::path::PathBuf) {
+    let sim = host_harness::simulator::Simulator::builder()
+        .demo_org()
+        .start()
+        .await
+        .unwrap();
+    let file = dir.join("sim.toml");
+    std::fs::write(&file, sim.config_toml()).unwrap();
+    (sim, file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_and_groups_change_the_organization_and_report_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let config = config.to_str().unwrap();
+    let out = harness(&[
+        "sync",
+        "--config",
+        config,
+        "--email",
+        "new.hire@example.com",
+        "--name",
+        "New Hire",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("planned"), "{}", text(&out));
+    assert!(
+        sim.user_by_email("new.hire@example.com").is_none(),
+        "a dry run wrote"
+    );
+
+    let out = harness(&[
+        "sync",
+        "--json",
+        "--config",
+        config,
+        "--email",
+        "new.hire@example.com",
+        "--name",
+        "New Hire",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value["outcome"]["completed"], true);
+    assert!(sim.user_by_email("new.hire@example.com").is_some());
+
+    let out = harness(&[
+        "groups",
+        "--config",
+        config,
+        "--user",
+        "new.hire@example.com",
+        "--add",
+        "engineering",
+        "--add",
+        "jira-software-users",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        sim.group_members("engineering")
+            .contains(&"new.hire@example.com".to_owned())
+    );
+    assert!(
+        sim.group_members("jira-software-users")
+            .contains(&"new.hire@example.com".to_owned())
+    );
+
+    // An unknown group refuses the whole call: exit 2, nothing changed.
+    let out = harness(&[
+        "groups",
+        "--config",
+        config,
+        "--user",
+        "new.hire@example.com",
+        "--remove",
+        "engineering",
+        "--add",
+        "no-such-group",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no-such-group"), "{}", text(&out));
+    assert!(
+        sim.group_members("engineering")
+            .contains(&"new.hire@example.com".to_owned())
+    );
+    let out = harness(&["groups", "--config", config, "--user", "not an email"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extract_writes_a_snapshot_of_the_organization() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let snapshot = dir.path().join("snapshot.json");
+    let out = harness(&[
+        "extract",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        snapshot.to_str().unwrap(),
+        "--page-size",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).unwrap()).unwrap();
+    assert_eq!(value["users"].as_array().unwrap().len(), sim.users().len());
+    assert_eq!(
+        value["groups"].as_array().unwrap().len(),
+        sim.groups().len()
+    );
+    assert!(!value["resources"].as_array().unwrap().is_empty());
+    let shown = text(&out) + &String::from_utf8_lossy(&std::fs::read(&snapshot).unwrap());
+    for secret in [
+        sim.tokens().scim_token,
+        sim.tokens().admin_api_key,
+        sim.tokens().product_token,
+    ] {
+        assert!(
+            !shown.contains(&secret),
+            "the snapshot or output holds a secret"
+        );
+    }
+}

@@ -1,7 +1,9 @@
 //! The `host-harness` command line: one module per subcommand.
 
 pub mod demo;
+pub mod deprovision;
 pub mod describe;
+pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod inspect;

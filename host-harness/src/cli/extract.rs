@@ -1,0 +1,170 @@
+//! `host-harness extract`: a JSON snapshot of users, groups and discovered resources, walked
+//! page by page through the connector's opaque cursors.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::bindings::types::{
+    ConnectorError, GroupRecord, PageRequest, ResourceKind, ResourceRecord, UserRecord,
+};
+use crate::cli::{EXIT_ERROR, EXIT_OK};
+use crate::{CallError, Invocation, LoadedConnector, Tenant};
+
+/// Most pages one listing may take, a guard on top of the connector's own.
+const MAX_PAGES: usize = 100_000;
+
+/// Arguments of `extract`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExtractArgs {
+    /// The tenant's config file.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Write the snapshot here (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Items per page asked of the connector.
+    #[arg(long, default_value_t = 100)]
+    pub page_size: u32,
+}
+
+/// The snapshot.
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    /// The tenant's `instance_name`.
+    pub instance: String,
+    /// Every user of the SCIM directory.
+    pub users: Vec<UserRecord>,
+    /// Every group, synced and admin-managed, with members.
+    pub groups: Vec<GroupRecord>,
+    /// Discovered product resources by kind (`jira-project`, ...).
+    pub resources: Vec<ResourceRecord>,
+    /// Resource kinds not listed, and why (for example an unconfigured product).
+    pub skipped: Vec<String>,
+    /// Requests the connector made.
+    pub requests: usize,
+}
+
+/// Walks one listing to its end.
+async fn walk<T, P, F, Fut>(
+    page_size: u32,
+    requests: &mut usize,
+    mut fetch: F,
+    split: impl Fn(P) -> (Vec<T>, Option<String>),
+) -> Result<Vec<T>, CallError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Invocation<P>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    let mut seen = BTreeSet::new();
+    for _ in 0..MAX_PAGES {
+        let invocation = fetch(PageRequest {
+            cursor: cursor.clone(),
+            limit: Some(page_size),
+        })
+        .await;
+        *requests += invocation.exchanges.len();
+        let (page, next) = split(invocation.result?);
+        items.extend(page);
+        match next {
+            None => return Ok(items),
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(CallError::Connector(ConnectorError::Other(format!(
+                    "the connector returned the cursor `{next}` twice; stopping"
+                ))));
+            }
+            Some(next) => cursor = Some(next),
+        }
+    }
+    Err(CallError::Connector(ConnectorError::Other(format!(
+        "more than {MAX_PAGES} pages; stopping"
+    ))))
+}
+
+/// Builds the snapshot of a tenant.
+pub async fn snapshot(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    page_size: u32,
+) -> Result<Snapshot, CallError> {
+    let mut requests = 0;
+    let users = walk(
+        page_size,
+        &mut requests,
+        |p| async move { connector.list_users(tenant, &p).await },
+        |p| (p.items, p.next_cursor),
+    )
+    .await?;
+    let groups = walk(
+        page_size,
+        &mut requests,
+        |p| async move { connector.list_groups(tenant, &p).await },
+        |p| (p.items, p.next_cursor),
+    )
+    .await?;
+    let mut resources = Vec::new();
+    let mut skipped = Vec::new();
+    for kind in [
+        ResourceKind::JiraProject,
+        ResourceKind::ConfluenceSpace,
+        ResourceKind::BitbucketRepository,
+    ] {
+        let listed = walk(
+            page_size,
+            &mut requests,
+            |p| async move { connector.list_resources(tenant, kind, &p).await },
+            |p| (p.items, p.next_cursor),
+        )
+        .await;
+        match listed {
+            Ok(items) => resources.extend(items),
+            // A product that is not configured is skipped, not a failure of the snapshot.
+            Err(CallError::Connector(e @ ConnectorError::InvalidConfig(_))) => {
+                skipped.push(format!("{kind}: {}", e.message()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Snapshot {
+        instance: tenant.name().to_owned(),
+        users,
+        groups,
+        resources,
+        skipped,
+        requests,
+    })
+}
+
+/// Runs `extract`.
+pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Result<u8> {
+    let tenant = Tenant::from_file(&args.config)?;
+    match snapshot(connector, &tenant, args.page_size.max(1)).await {
+        Ok(snap) => {
+            let json = serde_json::to_string_pretty(&snap)?;
+            match &args.out {
+                Some(path) => {
+                    std::fs::write(path, json + "\n")?;
+                    eprintln!(
+                        "{}: {} users, {} groups, {} resources ({} requests) written to {}",
+                        snap.instance,
+                        snap.users.len(),
+                        snap.groups.len(),
+                        snap.resources.len(),
+                        snap.requests,
+                        path.display()
+                    );
+                }
+                None => println!("{json}"),
+            }
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("extract failed: {e}");
+            Ok(EXIT_ERROR)
+        }
+    }
+}
