@@ -444,3 +444,79 @@ async fn waiting_on_a_slow_upstream_does_not_count_as_guest_cpu_time() {
         Err(CallError::Host(InvokeError::CpuTimeout(_)))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
+    let server = ok_server().await;
+    let sim = host_harness::simulator::Simulator::builder()
+        .demo_org()
+        .start()
+        .await
+        .unwrap();
+    let good_tenant = sim_tenant(&sim);
+    let base = guest_tenant(&server.uri());
+    let scim = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let hostile: Vec<(Tenant, &str)> = vec![
+        (base.clone().with_setting("mode", "spin"), "timeout"),
+        (base.clone().with_setting("mode", "grow"), "out-of-memory"),
+        (base.clone().with_setting("mode", "panic"), "guest-crash"),
+        (
+            base.clone()
+                .with_setting("mode", "fetch")
+                .with_setting("url", "https://example.com/exfiltrate"),
+            "denied",
+        ),
+        (
+            base.clone()
+                .with_setting("mode", "fetch")
+                .with_setting("url", &scim)
+                .with_setting("header", "Authorization: Bearer forged"),
+            "denied",
+        ),
+        (
+            base.clone()
+                .with_setting("mode", "fetch")
+                .with_setting("url", &scim)
+                .with_setting("body_size", "2000000"),
+            "too-large",
+        ),
+        (
+            base.clone()
+                .with_setting("mode", "flood")
+                .with_setting("url", &scim)
+                .with_setting("count", "100000"),
+            "denied",
+        ),
+    ];
+    let bad = futures::future::join_all(hostile.iter().map(|(t, _)| test_guest().check_health(t)));
+    let good = futures::future::join_all((0..8).map(|_| connector().check_health(&good_tenant)));
+    let (bad, good) = tokio::join!(bad, good);
+
+    for ((_, class), inv) in hostile.iter().zip(&bad) {
+        let seen = match &inv.result {
+            Err(CallError::Host(e)) => e.class().to_owned(),
+            Ok(report) => match &report.probes[0].status {
+                ProbeStatus::Failed(ConnectorError::Other(m)) if m.contains("Denied") => {
+                    "denied".into()
+                }
+                ProbeStatus::Failed(ConnectorError::Other(m)) if m.contains("TooLarge") => {
+                    "too-large".into()
+                }
+                other => format!("{other:?}"),
+            },
+            Err(other) => format!("{other:?}"),
+        };
+        assert_eq!(&seen, class);
+    }
+    for inv in &good {
+        let report = inv
+            .result
+            .as_ref()
+            .expect("a well-behaved invocation succeeds");
+        assert!(report.healthy, "{report:?}");
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "a hostile request was sent"
+    );
+}

@@ -1,0 +1,160 @@
+//! Conformance G3 and the secret scan: everything a run produces — command output and errors,
+//! JSON outcomes, the snapshot, the host's exchange records and the simulator's request log
+//! (paths, queries, bodies) — is collected and searched for the secret values in use. None may
+//! appear, on success or on failure.
+
+use std::process::Command;
+
+use host_harness::simulator::{Fault, Route, Simulator, Tokens};
+use host_harness::{Runtime, RuntimeOptions, Tenant};
+
+fn harness(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_host-harness"))
+        .args(args)
+        .env(
+            "XDG_CACHE_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
+        )
+        .output()
+        .expect("host-harness runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn secrets(tokens: &Tokens) -> [String; 3] {
+    [
+        tokens.scim_token.clone(),
+        tokens.admin_api_key.clone(),
+        tokens.product_token.clone(),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_output_record_or_request_ever_contains_a_secret() {
+    let sim = Simulator::builder().demo_org().start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sim.toml");
+    std::fs::write(&config, sim.config_toml()).unwrap();
+    let cfg = config.to_str().unwrap();
+    let snapshot = dir.path().join("snap.json");
+    let mut produced = String::new();
+
+    // Every command, successful runs and failing ones.
+    for args in [
+        vec!["describe", "--json"],
+        vec!["health", "--config", cfg],
+        vec!["health", "--json", "--config", cfg],
+        vec![
+            "sync",
+            "--json",
+            "--config",
+            cfg,
+            "--email",
+            "scan@example.com",
+            "--name",
+            "Scan",
+        ],
+        vec!["sync", "--config", cfg, "--email", "not-an-email"],
+        vec![
+            "groups",
+            "--json",
+            "--config",
+            cfg,
+            "--user",
+            "scan@example.com",
+            "--add",
+            "engineering",
+            "--add",
+            "jira-software-users",
+        ],
+        vec![
+            "groups",
+            "--config",
+            cfg,
+            "--user",
+            "scan@example.com",
+            "--add",
+            "missing-group",
+        ],
+        vec![
+            "extract",
+            "--config",
+            cfg,
+            "--out",
+            snapshot.to_str().unwrap(),
+        ],
+        vec![
+            "deprovision",
+            "--json",
+            "--config",
+            cfg,
+            "--user",
+            "scan@example.com",
+            "--dry-run",
+        ],
+        vec![
+            "delete",
+            "--json",
+            "--config",
+            cfg,
+            "--user",
+            "scan@example.com",
+            "--purge-account",
+            "--dry-run",
+        ],
+    ] {
+        produced.push_str(&harness(&args));
+    }
+    produced.push_str(&std::fs::read_to_string(&snapshot).unwrap_or_default());
+
+    // Failures that handle credentials: a faulting API, and rotated (now wrong) keys.
+    sim.fault(Route::any(), Fault::Status(500), 3);
+    produced.push_str(&harness(&["health", "--json", "--config", cfg]));
+    let old = sim.tokens();
+    sim.rotate_tokens();
+    produced.push_str(&harness(&["health", "--json", "--config", cfg]));
+    produced.push_str(&harness(&[
+        "sync",
+        "--json",
+        "--config",
+        cfg,
+        "--email",
+        "x@example.com",
+    ]));
+
+    // The library's own records of the same kind of run.
+    let runtime = Runtime::new(RuntimeOptions::default()).unwrap();
+    let connector = runtime.load_builtin().unwrap();
+    let tenant = Tenant::from_toml(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let inv = connector.check_health(&tenant).await;
+    produced.push_str(&serde_json::to_string(&inv.exchanges).unwrap());
+    produced.push_str(&format!("{:?}", inv.result));
+    produced.push_str(&format!("{tenant:?}"));
+
+    // The simulator's full request log and state dump.
+    for r in sim.requests() {
+        produced.push_str(&format!(
+            "{} {} {:?} {}\n",
+            r.method, r.path, r.query, r.body
+        ));
+    }
+    produced.push_str(&sim.dump().to_string());
+
+    assert!(
+        produced.len() > 2_000,
+        "the scan saw too little output to mean anything"
+    );
+    for secret in secrets(&old).iter().chain(secrets(&sim.tokens()).iter()) {
+        assert!(
+            secret.len() >= 16,
+            "test secrets must be long enough to be unique"
+        );
+        assert!(
+            !produced.contains(secret.as_str()),
+            "a secret value appeared in the output"
+        );
+    }
+}
