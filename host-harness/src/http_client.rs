@@ -103,7 +103,7 @@ impl HttpContext {
     pub async fn send_all(&mut self, requests: Vec<Request>) -> Vec<Result<Response, HttpError>> {
         let batch = self.batches;
         self.batches += 1;
-        let results = if requests.len() > self.limits.max_batch {
+        if requests.len() > self.limits.max_batch {
             let why = format!(
                 "send-all of {} requests exceeds the limit of {}",
                 requests.len(),
@@ -132,8 +132,7 @@ impl HttpContext {
                 .buffered(self.limits.send_all_concurrency.max(1))
                 .collect()
                 .await
-        };
-        results
+        }
     }
 
     /// Applies every policy to a request. A refusal is recorded here and never sent.
