@@ -145,26 +145,7 @@ pub fn check_query(query: &str) -> Result<(), String> {
     if query.len() > 2048 {
         return Err("has a query longer than 2048 characters".to_string());
     }
-    let bytes = query.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
-                if !(hex(i + 1) && hex(i + 2)) {
-                    return Err("has a malformed percent-escape in its query".to_string());
-                }
-                i += 3;
-                continue;
-            }
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
-            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
-            | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?' => {}
-            _ => return Err("has a character a query may not hold".to_string()),
-        }
-        i += 1;
-    }
-    Ok(())
+    crate::base_url::check_rfc3986(query, "query", b"?")
 }
 
 /// A Jira project.
