@@ -32,6 +32,11 @@ pub fn scim_write(method: Method, url: String, body: Vec<u8>) -> Request {
     )
 }
 
+/// A SCIM `DELETE` with the SCIM token.
+pub fn scim_delete(url: String) -> Request {
+    Request::delete(url, Auth::bearer(SCIM_TOKEN), WRITE_TIMEOUT_MS)
+}
+
 /// An admin API GET with the organization key.
 pub fn admin_get(url: String) -> Request {
     Request::get(url, Auth::bearer(ADMIN_API_KEY), READ_TIMEOUT_MS)

@@ -146,6 +146,13 @@ pub fn manage_relationships(
     }
 
     // Round trip 2: every write together.
+    apply(transport, &mut planned);
+    let changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
+    Ok(outcome(Some(person.resolved()), changes))
+}
+
+/// Sends every planned write in ONE `send_all` and judges each answer.
+pub(super) fn apply(transport: &dyn Transport, planned: &mut [Planned<'_>]) {
     let writes: Vec<Request> = planned.iter().filter_map(|p| p.write.clone()).collect();
     let mut answers = send_batch(transport, writes).into_iter();
     for p in planned.iter_mut().filter(|p| p.write.is_some()) {
@@ -154,24 +161,26 @@ pub fn manage_relationships(
             .unwrap_or_else(|| Err(HttpError::Other("the host returned no result".to_string())));
         p.status = judge(p, answer);
     }
+}
 
-    let changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
+/// An outcome, complete when no change failed.
+pub(super) fn outcome(user: Option<ResolvedUser>, changes: Vec<Change>) -> Outcome {
     let completed = !changes
         .iter()
         .any(|c| matches!(c.status, ChangeStatus::Failed(_)));
-    Ok(Outcome {
-        user: Some(person.resolved()),
+    Outcome {
+        user,
         changes,
         completed,
-    })
+    }
 }
 
-fn push(batch: &mut Vec<Request>, request: Request) -> usize {
+pub(super) fn push(batch: &mut Vec<Request>, request: Request) -> usize {
     batch.push(request);
     batch.len() - 1
 }
 
-fn groups_search(a: &AdminConfig, names: &[&str], cursor: Option<&str>) -> Request {
+pub(super) fn groups_search(a: &AdminConfig, names: &[&str], cursor: Option<&str>) -> Request {
     admin_search(
         admin::groups_search_url(&a.api_url, &a.org_id, admin::ALL_DIRECTORIES),
         admin::groups_search_body(Some(names), admin::MAX_LIMIT, cursor),
@@ -233,7 +242,7 @@ pub fn normalize_names(
     Ok((adds, removes))
 }
 
-fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
+pub(super) fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
     let (what, value) = match user {
         UserRef::Email(v) => ("email", v),
         UserRef::ScimId(v) => ("scim-id", v),
@@ -253,7 +262,7 @@ fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
     Ok(())
 }
 
-fn quoted_list(names: &[&str]) -> String {
+pub(super) fn quoted_list(names: &[&str]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))
@@ -263,7 +272,7 @@ fn quoted_list(names: &[&str]) -> String {
 
 /// Where the first batch's user reads sit.
 #[derive(Default)]
-struct UserReads {
+pub(super) struct UserReads {
     scim: Option<usize>,
     admin_user: Option<usize>,
     links: Option<usize>,
@@ -271,7 +280,7 @@ struct UserReads {
 
 /// How a group's membership changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Route {
+pub(super) enum Route {
     /// SCIM `PATCH /Groups/{id}`: synced groups, and groups only SCIM knows.
     Scim {
         group_id: String,
@@ -284,10 +293,10 @@ enum Route {
     },
 }
 
-struct Target {
+pub(super) struct Target {
     /// The group's display name as Atlassian spells it.
-    display: String,
-    route: Route,
+    pub(super) display: String,
+    pub(super) route: Route,
 }
 
 impl Target {
@@ -301,18 +310,23 @@ impl Target {
 
 /// What is known of the person after the reads.
 #[derive(Default)]
-struct Person {
-    scim: Option<scim::User>,
-    scim_id: Option<String>,
-    account_id: Option<String>,
-    email: Option<String>,
-    admin_user: Option<admin::User>,
+pub(super) struct Person {
+    pub(super) scim: Option<scim::User>,
+    pub(super) scim_id: Option<String>,
+    pub(super) account_id: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) admin_user: Option<admin::User>,
     /// True when the admin users search already ran (found or not).
-    admin_searched: bool,
+    pub(super) admin_searched: bool,
 }
 
 impl Person {
-    fn resolved(&self) -> ResolvedUser {
+    /// True when a SCIM user or an admin user was found.
+    pub(super) fn found(&self) -> bool {
+        self.scim_id.is_some() || self.admin_user.is_some()
+    }
+
+    pub(super) fn resolved(&self) -> ResolvedUser {
         let mut r = self.scim.as_ref().map(resolved).unwrap_or_default();
         r.scim_id = r.scim_id.or_else(|| self.scim_id.clone());
         r.account_id = r.account_id.or_else(|| self.account_id.clone());
@@ -337,7 +351,11 @@ impl Person {
     }
 
     /// Each route needs its id of the person: SCIM the SCIM user id, admin the account id.
-    fn check_routes(&self, targets: &[Target], user: &UserRef) -> Result<(), ConnectorError> {
+    pub(super) fn check_routes(
+        &self,
+        targets: &[Target],
+        user: &UserRef,
+    ) -> Result<(), ConnectorError> {
         let who = describe_ref(user);
         let scim_groups: Vec<&str> = targets
             .iter()
@@ -367,7 +385,16 @@ impl Person {
     }
 }
 
-fn describe_ref(user: &UserRef) -> String {
+/// `not-found` for a user absent from the directory.
+pub(super) fn not_found(cfg: &ConnectorConfig, user: &UserRef) -> ConnectorError {
+    ConnectorError::NotFound(format!(
+        "{} was not found in {}",
+        describe_ref(user),
+        scim_subject(cfg)
+    ))
+}
+
+pub(super) fn describe_ref(user: &UserRef) -> String {
     match user {
         UserRef::Email(v) => format!("the user with email `{v}`"),
         UserRef::ScimId(v) => format!("SCIM user `{v}`"),
@@ -376,16 +403,16 @@ fn describe_ref(user: &UserRef) -> String {
     }
 }
 
-struct Planned<'a> {
-    kind: ChangeKind,
-    target: &'a Target,
-    member: bool,
-    write: Option<Request>,
-    status: ChangeStatus,
+pub(super) struct Planned<'a> {
+    pub(super) kind: ChangeKind,
+    pub(super) target: &'a Target,
+    pub(super) member: bool,
+    pub(super) write: Option<Request>,
+    pub(super) status: ChangeStatus,
 }
 
 impl Planned<'_> {
-    fn into_change(self) -> Change {
+    pub(super) fn into_change(self) -> Change {
         let state = |m: bool| if m { "member" } else { "not a member" };
         let wanted = self.kind == ChangeKind::AddMembership;
         Change {
@@ -399,7 +426,7 @@ impl Planned<'_> {
 }
 
 /// What a write's answer means for its change.
-fn judge(p: &Planned<'_>, answer: Result<Response, HttpError>) -> ChangeStatus {
+pub(super) fn judge(p: &Planned<'_>, answer: Result<Response, HttpError>) -> ChangeStatus {
     let adding = p.kind == ChangeKind::AddMembership;
     let subject = format!("group `{}`", p.target.display);
     let (ctx, api) = match p.target.route {
@@ -434,10 +461,10 @@ fn judge(p: &Planned<'_>, answer: Result<Response, HttpError>) -> ChangeStatus {
     }
 }
 
-struct Run<'a> {
-    cfg: &'a ConnectorConfig,
-    admin: Option<&'a AdminConfig>,
-    transport: &'a dyn Transport,
+pub(super) struct Run<'a> {
+    pub(super) cfg: &'a ConnectorConfig,
+    pub(super) admin: Option<&'a AdminConfig>,
+    pub(super) transport: &'a dyn Transport,
 }
 
 impl Run<'_> {
@@ -474,7 +501,7 @@ impl Run<'_> {
     }
 
     /// Interprets the user reads of round trip 1.
-    fn person(
+    fn lookup(
         &self,
         user: &UserRef,
         reads: &UserReads,
@@ -491,12 +518,7 @@ impl Run<'_> {
                 UserRef::ExternalId(x) => {
                     pick_by_external_id(parse_users(&scim_ctx(&directory), result)?, x)
                 }
-                _ => {
-                    let subject = format!("{} in {directory}", describe_ref(user));
-                    let resp = upstream::check(&scim_ctx(&subject), result)?;
-                    Some(upstream::parse_json::<scim::User>(Api::Scim, &resp)?)
-                        .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))
-                }
+                _ => self.scim_user(user, result)?,
             };
         }
         if let Some(i) = reads.admin_user {
@@ -531,13 +553,73 @@ impl Run<'_> {
         {
             person.account_id = Some(acc.clone());
         }
-        if person.scim_id.is_none() && person.admin_user.is_none() {
-            return Err(ConnectorError::NotFound(format!(
-                "{} was not found in {directory}",
-                describe_ref(user)
-            )));
+        Ok(person)
+    }
+
+    /// [`Self::lookup`], with an unknown user `not-found`.
+    fn person(
+        &self,
+        user: &UserRef,
+        reads: &UserReads,
+        results: &mut [Option<Result<Response, HttpError>>],
+    ) -> Result<Person, ConnectorError> {
+        let person = self.lookup(user, reads, results)?;
+        if !person.found() {
+            return Err(not_found(self.cfg, user));
         }
         Ok(person)
+    }
+
+    /// Finds the person with one read batch, then the SCIM record when only its id is known
+    /// (a user named by account id), then, with `with_admin`, the admin user when round trip
+    /// 1 could not search for it. Absent: an empty [`Person`] (see [`Person::found`]).
+    pub(super) fn find(&self, user: &UserRef, with_admin: bool) -> Result<Person, ConnectorError> {
+        let mut batch = Vec::new();
+        let reads = self.user_reads(user, with_admin, &mut batch);
+        let mut results: Vec<Option<Result<Response, HttpError>>> =
+            send_batch(self.transport, batch)
+                .into_iter()
+                .map(Some)
+                .collect();
+        let mut person = self.lookup(user, &reads, &mut results)?;
+        if let (None, Some(id)) = (&person.scim, &person.scim_id) {
+            let read = self
+                .transport
+                .send(scim_get(scim::user_url(&self.cfg.scim.url, id)));
+            person.scim = self.scim_user(user, read)?;
+            person.scim_id = person.scim.as_ref().and_then(|u| u.id.clone());
+            person.email = person
+                .email
+                .take()
+                .or_else(|| person.scim.as_ref().and_then(|u| u.user_name.clone()));
+        }
+        if let Some(a) = self.admin.filter(|_| with_admin && person.found())
+            && !person.admin_searched
+        {
+            person.admin_user = self.admin_user_after_scim(a, &person)?;
+            person.account_id = person.account_id.take().or_else(|| {
+                person
+                    .admin_user
+                    .as_ref()
+                    .and_then(|u| u.account_id.clone())
+            });
+        }
+        Ok(person)
+    }
+
+    /// A `GET /Users/{id}` answer: the user, or `None` on 404.
+    fn scim_user(
+        &self,
+        user: &UserRef,
+        result: Result<Response, HttpError>,
+    ) -> Result<Option<scim::User>, ConnectorError> {
+        let subject = format!("{} in {}", describe_ref(user), scim_subject(self.cfg));
+        match upstream::check(&scim_ctx(&subject), result) {
+            Ok(resp) => Ok(Some(upstream::parse_json::<scim::User>(Api::Scim, &resp)?)
+                .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))),
+            Err(ConnectorError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The admin users search for a person first found in SCIM (by SCIM id or external id).
@@ -579,7 +661,7 @@ impl Run<'_> {
 
     /// Every group of the admin groups search, following its cursor (rarely: one page holds
     /// 100 groups).
-    fn admin_groups(
+    pub(super) fn admin_groups(
         &self,
         a: &AdminConfig,
         names: &[&str],
@@ -679,7 +761,7 @@ impl Run<'_> {
     }
 
     /// The write that makes `target` hold: a SCIM PATCH or an admin membership call.
-    fn write(&self, target: &Target, adding: bool, person: &Person) -> Request {
+    pub(super) fn write(&self, target: &Target, adding: bool, person: &Person) -> Request {
         match &target.route {
             Route::Scim { group_id, .. } => {
                 let user_id = person.scim_id.clone().unwrap_or_default();
