@@ -103,3 +103,238 @@ fn ref_value(user: &UserRef) -> &str {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::deprovision::{self, tests::*};
+    use crate::actions::list::{list_groups, list_resources, list_users};
+    use crate::model::{ActionOptions, PageRequest, ResourceKind};
+    use crate::transport::{FakeTransport, Method, Response};
+
+    const LIFECYCLE: &str = "https://api.atlassian.com/users/712020%3Aabc/manage/lifecycle/delete";
+
+    fn opts(purge_account: bool, dry_run: bool) -> DeleteOptions {
+        DeleteOptions {
+            purge_account,
+            dry_run,
+        }
+    }
+
+    fn script(fake: &FakeTransport, status: &str) {
+        fake.on_get(ADA_LOOKUP, 200, &scim_ada(&["sg-1"], true).to_string());
+        fake.on(
+            Method::Post,
+            USERS_SEARCH,
+            Ok(Response::json(200, &admin_ada(&["sg-1"], status))),
+        );
+        fake.on(Method::Delete, USER_URL, Ok(Response::new(204, "")));
+    }
+
+    fn kinds(o: &Outcome) -> Vec<(ChangeKind, ChangeStatus)> {
+        o.changes
+            .iter()
+            .map(|c| (c.kind, c.status.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn e1_one_lookup_then_the_scim_delete() {
+        let fake = FakeTransport::new();
+        script(&fake, "active");
+        let o = delete_identity(&scim_only(), &fake, &ada(), opts(false, false)).unwrap();
+        assert!(o.completed);
+        assert_eq!(kinds(&o), [(ChangeKind::DeleteUser, ChangeStatus::Applied)]);
+        let b = batches(&fake);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].len(), 1);
+        assert_eq!(
+            (b[1][0].method, b[1][0].url.as_str()),
+            (Method::Delete, USER_URL)
+        );
+    }
+
+    #[test]
+    fn e2_an_absent_user_is_already_done_with_zero_writes() {
+        let fake = FakeTransport::new();
+        fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);
+        let o = delete_identity(&scim_only(), &fake, &ada(), opts(false, false)).unwrap();
+        assert!(o.completed);
+        assert_eq!(o.user, None);
+        assert_eq!(
+            kinds(&o),
+            [(ChangeKind::DeleteUser, ChangeStatus::AlreadyDone)]
+        );
+        assert_eq!(o.changes[0].target, "ada@example.com");
+        assert!(writes(&fake).is_empty());
+        // By SCIM id: the GET answers 404.
+        let fake = FakeTransport::new();
+        fake.on_get(USER_URL, 404, r#"{"status":"404"}"#);
+        let o = delete_identity(
+            &scim_only(),
+            &fake,
+            &UserRef::ScimId("u-1".into()),
+            opts(false, false),
+        )
+        .unwrap();
+        assert_eq!(
+            kinds(&o),
+            [(ChangeKind::DeleteUser, ChangeStatus::AlreadyDone)]
+        );
+        assert!(writes(&fake).is_empty());
+    }
+
+    #[test]
+    fn e3_purge_deletes_the_account_after_the_scim_record() {
+        let fake = FakeTransport::new();
+        script(&fake, "active");
+        fake.on(Method::Post, LIFECYCLE, Ok(Response::new(204, "")));
+        let o = delete_identity(&with_admin(None), &fake, &ada(), opts(true, false)).unwrap();
+        assert!(o.completed, "{o:?}");
+        assert_eq!(
+            kinds(&o),
+            [
+                (ChangeKind::DeleteUser, ChangeStatus::Applied),
+                (ChangeKind::DeleteAccount, ChangeStatus::Applied)
+            ]
+        );
+        assert_eq!(o.changes[1].target, ACCOUNT);
+        assert!(
+            o.changes[1]
+                .after
+                .as_deref()
+                .is_some_and(|a| a.contains("14-day"))
+        );
+        let b = batches(&fake);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[0].len(), 2);
+        assert_eq!(b[1][0].url, USER_URL);
+        assert_eq!(
+            (b[2][0].method, b[2][0].url.as_str()),
+            (Method::Post, LIFECYCLE)
+        );
+        // Scheduled for deletion already: no write at all.
+        let fake = FakeTransport::new();
+        fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);
+        fake.on(
+            Method::Post,
+            USERS_SEARCH,
+            Ok(Response::json(200, &admin_ada(&[], "for_deletion"))),
+        );
+        let o = delete_identity(&with_admin(None), &fake, &ada(), opts(true, false)).unwrap();
+        assert!(
+            o.changes
+                .iter()
+                .all(|c| c.status == ChangeStatus::AlreadyDone)
+        );
+        assert!(writes(&fake).is_empty());
+    }
+
+    #[test]
+    fn lifecycle_404_is_already_done_and_403_names_the_admin_key() {
+        for (status, body) in [
+            (404, r#"{"key":"accountNotFound","message":"gone"}"#),
+            (403, r#"{"key":"forbidden","message":"scoped"}"#),
+        ] {
+            let fake = FakeTransport::new();
+            script(&fake, "deactivated");
+            fake.on(Method::Post, LIFECYCLE, Ok(Response::json(status, body)));
+            let o = delete_identity(&with_admin(None), &fake, &ada(), opts(true, false)).unwrap();
+            let s = &o.changes[1].status;
+            if status == 404 {
+                assert_eq!(*s, ChangeStatus::AlreadyDone);
+                assert!(o.completed);
+            } else {
+                assert!(
+                    matches!(s, ChangeStatus::Failed(ConnectorError::Forbidden(m)) if m.contains("admin_api_key")),
+                    "{s:?}"
+                );
+                assert!(!o.completed);
+                assert_eq!(o.changes[0].status, ChangeStatus::Applied);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unlinked_account_fails_the_purge_with_a_reason() {
+        let fake = FakeTransport::new();
+        fake.on_get(
+            ADA_LOOKUP,
+            200,
+            r#"{"totalResults":1,"Resources":[{"id":"u-1","userName":"ada@example.com","active":true}]}"#,
+        );
+        fake.on(
+            Method::Post,
+            USERS_SEARCH,
+            Ok(Response::json(200, r#"{"data":[],"links":{}}"#)),
+        );
+        fake.on(Method::Delete, USER_URL, Ok(Response::new(204, "")));
+        let o = delete_identity(&with_admin(None), &fake, &ada(), opts(true, false)).unwrap();
+        assert_eq!(o.changes[0].status, ChangeStatus::Applied);
+        assert!(
+            matches!(&o.changes[1].status, ChangeStatus::Failed(ConnectorError::NotFound(m)) if m.contains("not linked"))
+        );
+        assert!(!o.completed);
+    }
+
+    #[test]
+    fn dry_run_plans_both_with_reads_only() {
+        let fake = FakeTransport::new();
+        script(&fake, "active");
+        let o = delete_identity(&with_admin(None), &fake, &ada(), opts(true, true)).unwrap();
+        assert_eq!(
+            kinds(&o),
+            [
+                (ChangeKind::DeleteUser, ChangeStatus::Planned),
+                (ChangeKind::DeleteAccount, ChangeStatus::Planned)
+            ]
+        );
+        assert!(writes(&fake).is_empty());
+    }
+
+    #[test]
+    fn e4_protected_users_are_refused_with_zero_writes() {
+        let fake = FakeTransport::new();
+        let cfg = with_admin(Some(ACCOUNT));
+        let by_account = UserRef::AccountId(ACCOUNT.into());
+        let e = delete_identity(&cfg, &fake, &by_account, opts(true, false)).unwrap_err();
+        assert!(matches!(&e, ConnectorError::PolicyDenied(m) if m.contains(ACCOUNT)));
+        assert!(fake.calls().is_empty());
+        script(&fake, "active");
+        let e = delete_identity(&cfg, &fake, &ada(), opts(false, false)).unwrap_err();
+        assert!(matches!(e, ConnectorError::PolicyDenied(_)));
+        assert!(writes(&fake).is_empty());
+    }
+
+    #[test]
+    fn purge_on_a_scim_only_config_is_invalid_config_before_any_request_a5() {
+        let fake = FakeTransport::new();
+        let user = UserRef::ScimId("u1".into());
+        let e = delete_identity(&scim_only(), &fake, &user, opts(true, false)).unwrap_err();
+        assert_eq!(e.config_key(), Some("admin_api_key"));
+        assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn bad_config_comes_first_and_no_request_is_made() {
+        let fake = FakeTransport::new();
+        let bad = Config::new(&[], &[]);
+        let user = ada();
+        let page = PageRequest::default();
+        let results = [
+            deprovision::deprovision_identity(&bad, &fake, &user, ActionOptions::default()).err(),
+            delete_identity(&bad, &fake, &user, DeleteOptions::default()).err(),
+            list_users(&bad, &fake, &page).err(),
+            list_groups(&bad, &fake, &page).err(),
+            list_resources(&bad, &fake, ResourceKind::JiraProject, &page).err(),
+        ];
+        for r in results {
+            assert_eq!(
+                r.as_ref().and_then(|e| e.config_key()),
+                Some("scim_url"),
+                "{r:?}"
+            );
+        }
+        assert!(fake.calls().is_empty());
+    }
+}
