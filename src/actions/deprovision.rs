@@ -120,11 +120,7 @@ pub(super) fn guard<'a>(
 
 /// `policy-denied` when the resolved person's email or account id is protected.
 pub(super) fn refuse_protected(cfg: &ConnectorConfig, p: &Person) -> Result<(), ConnectorError> {
-    cfg.refuse_protected(&[
-        p.email.as_deref(),
-        p.account_id.as_deref(),
-        p.scim.as_ref().and_then(scim::User::primary_email),
-    ])
+    cfg.refuse_protected(&[p.email.as_deref(), p.account_id.as_deref()])
 }
 
 /// What a single write's answer means; with `gone_ok`, a 404 is `already-done`.
@@ -170,7 +166,8 @@ fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorE
     if let Some(a) = run.admin.filter(|_| !held.is_empty()) {
         let names: Vec<&str> = held.iter().filter_map(|g| g.name.as_deref()).collect();
         let first = run.transport.send(groups_search(a, &names, None));
-        for g in run.admin_groups(a, &names, first)? {
+        let found = run.admin_groups(a, &names, first)?;
+        for g in &found {
             let (Some(id), Some(dir)) = (g.id.clone(), g.directory_id.clone()) else {
                 continue;
             };
