@@ -16,9 +16,8 @@ use crate::transport::Transport;
 use crate::upstream::{Api, Context};
 use crate::{admin, scim};
 
-use super::common::{admin_post, scim_ctx, scim_delete};
+use super::common::{admin_post, outcome, scim_ctx, scim_delete};
 use super::deprovision::{guard, refuse_protected, settle};
-use super::relationships::outcome;
 
 /// Deletes `user`'s SCIM record and, with `purge-account`, their Atlassian account.
 pub fn delete_identity(

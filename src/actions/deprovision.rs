@@ -23,10 +23,8 @@ use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outc
 use crate::transport::{Method, Transport};
 use crate::{admin, scim};
 
-use super::common::{scim_ctx, scim_write};
-use super::relationships::{
-    Person, Planned, Route, Run, Target, apply, check_user_ref, groups_search, not_found, outcome,
-};
+use super::common::{Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
+use super::relationships::{Planned, Route, Target, apply, groups_search};
 
 /// Removes every group membership of `user`, then deactivates the SCIM user.
 pub fn deprovision_identity(
