@@ -20,8 +20,8 @@
 use crate::config::ConnectorConfig;
 use crate::error::ConnectorError;
 use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, UserRef};
+use crate::scim;
 use crate::transport::{Method, Transport};
-use crate::{admin, scim};
 
 use super::common::{Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
 use super::relationships::{Planned, Route, Target, apply, groups_search};
@@ -43,16 +43,16 @@ pub fn deprovision_identity(
 
     let targets = memberships(&run, &person)?;
     person.check_routes(&targets, user)?;
-    let mut planned: Vec<Planned<'_>> = targets
-        .iter()
-        .map(|t| Planned {
+    let mut planned: Vec<Planned<'_>> = Vec::with_capacity(targets.len());
+    for t in &targets {
+        planned.push(Planned {
             kind: ChangeKind::RemoveMembership,
             target: t,
             member: true,
             write: (!options.dry_run).then(|| run.write(t, false, &person)),
             status: ChangeStatus::Planned,
-        })
-        .collect();
+        });
+    }
     apply(transport, &mut planned);
     let removal_failed = planned
         .iter()
@@ -137,53 +137,56 @@ pub(super) fn settle(
 /// Every current membership: SCIM groups from the SCIM user's `groups`, admin-managed
 /// groups from the expanded admin user, routed with their own directory (one groups search).
 fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorError> {
-    let mut targets: Vec<Target> = person
-        .scim
-        .iter()
-        .flat_map(|u| &u.groups)
-        .filter_map(|g| {
-            let id = g.value.clone().filter(|v| !v.is_empty())?;
-            Some(Target {
-                display: g.display.clone().unwrap_or_else(|| id.clone()),
-                route: Route::Scim {
-                    group: scim::Group {
-                        id: Some(id.clone()),
-                        ..scim::Group::default()
-                    },
-                    group_id: id,
+    let mut targets: Vec<Target> = Vec::new();
+    let scim_groups = person.scim.as_ref().map_or(&[][..], |u| &u.groups[..]);
+    for g in scim_groups {
+        let Some(id) = g.value.clone().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        targets.push(Target {
+            display: g.display.clone().unwrap_or_else(|| id.clone()),
+            route: Route::Scim {
+                group: scim::Group {
+                    id: Some(id.clone()),
+                    ..scim::Group::default()
                 },
-            })
-        })
-        .collect();
-    let held: Vec<&admin::Group> = person
+                group_id: id,
+            },
+        });
+    }
+    let held = person
         .admin_user
-        .iter()
-        .flat_map(|u| &u.groups)
-        .filter(|g| g.id.as_deref().is_some_and(|s| !s.is_empty()))
-        .collect();
-    if let Some(a) = run.admin.filter(|_| !held.is_empty()) {
-        let names: Vec<&str> = held.iter().filter_map(|g| g.name.as_deref()).collect();
-        let first = run.transport.send(groups_search(a, &names, None));
-        let found = run.admin_groups(a, &names, first)?;
-        for g in &found {
-            let (Some(id), Some(dir)) = (g.id.clone(), g.directory_id.clone()) else {
-                continue;
-            };
-            if g.is_synced() || dir.is_empty() || !held.iter().any(|h| h.id == g.id) {
-                continue;
-            }
-            let seen =
-                |t: &Target| matches!(&t.route, Route::Admin { group_id, .. } if *group_id == id);
-            if !targets.iter().any(seen) {
-                targets.push(Target {
-                    display: g.name.clone().unwrap_or_else(|| id.clone()),
-                    route: Route::Admin {
-                        group_id: id,
-                        directory_id: dir,
-                    },
-                });
-            }
+        .as_ref()
+        .map_or(&[][..], |u| &u.groups[..]);
+    let mut names: Vec<&str> = Vec::new();
+    for g in held {
+        if let (Some(id), Some(name)) = (&g.id, &g.name)
+            && !id.is_empty()
+        {
+            names.push(name);
         }
+    }
+    let Some(a) = run.admin.filter(|_| !names.is_empty()) else {
+        return Ok(targets);
+    };
+    let first = run.transport.send(groups_search(a, &names, None));
+    for g in &run.admin_groups(a, &names, first)? {
+        let (Some(id), Some(dir)) = (&g.id, &g.directory_id) else {
+            continue;
+        };
+        let seen = targets
+            .iter()
+            .any(|t| matches!(&t.route, Route::Admin { group_id, .. } if group_id == id));
+        if g.is_synced() || dir.is_empty() || seen || !held.iter().any(|h| h.id == g.id) {
+            continue;
+        }
+        targets.push(Target {
+            display: g.name.clone().unwrap_or_else(|| id.clone()),
+            route: Route::Admin {
+                group_id: id.clone(),
+                directory_id: dir.clone(),
+            },
+        });
     }
     Ok(targets)
 }
@@ -191,6 +194,7 @@ fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorE
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::admin;
     use crate::transport::{Call, FakeTransport, Request, Response};
     use serde_json::{Value, json};
 
