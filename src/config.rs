@@ -30,6 +30,9 @@ pub const BITBUCKET_API_URL: &str = "bitbucket_api_url";
 /// The Bitbucket workspace slug.
 pub const BITBUCKET_WORKSPACE: &str = "bitbucket_workspace";
 
+/// Emails and account ids that deprovision and delete refuse.
+pub const PROTECTED_USERS: &str = "protected_users";
+
 /// Default for `atlassian_api_url`.
 pub const DEFAULT_ATLASSIAN_API_URL: &str = "https://api.atlassian.com";
 /// Default for `bitbucket_api_url`.
@@ -137,6 +140,13 @@ pub const KEYS: &[KeySpec] = &[
         required: false,
         description: "Bitbucket workspace slug whose repositories discovery lists.",
     },
+    KeySpec {
+        key: PROTECTED_USERS,
+        kind: ValueKind::Text,
+        required: false,
+        description: "Comma-separated emails (any case) and Atlassian account ids that \
+                      deprovision and delete refuse with policy-denied.",
+    },
 ];
 
 /// The schema `describe` publishes, generated from [`KEYS`].
@@ -194,6 +204,8 @@ pub struct ConnectorConfig {
     pub bitbucket_workspace: Option<String>,
     /// Free label.
     pub instance_name: Option<String>,
+    /// Protected emails and account ids, lower-cased.
+    pub protected_users: Vec<String>,
 }
 
 impl ConnectorConfig {
@@ -337,6 +349,16 @@ impl ConnectorConfig {
             ));
         }
 
+        let protected_users: Vec<String> = get(PROTECTED_USERS)
+            .map(|v| v.split(',').map(|p| p.trim().to_lowercase()).collect())
+            .unwrap_or_default();
+        if protected_users.iter().any(String::is_empty) {
+            return Err(ConnectorError::config(
+                PROTECTED_USERS,
+                "has an empty entry: list emails or account ids separated by commas",
+            ));
+        }
+
         Ok(ConnectorConfig {
             scim: ScimConfig {
                 url: scim_url,
@@ -350,7 +372,21 @@ impl ConnectorConfig {
                 .unwrap_or_else(|| DEFAULT_BITBUCKET_API_URL.to_string()),
             bitbucket_workspace,
             instance_name: get(INSTANCE_NAME),
+            protected_users,
         })
+    }
+
+    /// `policy-denied` naming the first of `ids` (emails or account ids, any case) that
+    /// `protected_users` lists.
+    pub fn refuse_protected(&self, ids: &[Option<&str>]) -> Result<(), ConnectorError> {
+        for id in ids.iter().flatten() {
+            if self.protected_users.contains(&id.to_lowercase()) {
+                return Err(ConnectorError::PolicyDenied(format!(
+                    "`{id}` is a protected user (protected_users): nothing was changed"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The admin configuration, or `invalid-config` naming `admin_api_key` for admin-only

@@ -478,6 +478,14 @@ pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
     to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
 }
 
+/// The PATCH that deactivates a user: `replace` `active` with the JSON boolean `false`.
+pub fn deactivate_body() -> Vec<u8> {
+    patch_body(&[PatchOperation::Replace {
+        path: "active".to_string(),
+        value: Value::Bool(false),
+    }])
+}
+
 fn to_body(v: &Value) -> Vec<u8> {
     // Serializing a `Value` cannot fail (its map keys are strings).
     serde_json::to_vec(v).unwrap_or_default()

@@ -1,12 +1,13 @@
 //! Helpers shared by the mutating actions: timeouts, request builders by credential, error
-//! contexts, batches, and picking the right user out of a SCIM look-up.
+//! contexts, batches, picking the right user out of a SCIM look-up, and finding the person an
+//! action is about by any [`UserRef`] ([`Run::find`], [`Person`]).
 
-use crate::config::{ADMIN_API_KEY, ConnectorConfig, SCIM_TOKEN};
+use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
-use crate::model::ResolvedUser;
-use crate::scim;
+use crate::model::{Change, ChangeStatus, Outcome, ResolvedUser, UserRef};
 use crate::transport::{Auth, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api, Context};
+use crate::{admin, scim};
 
 /// Per-request timeout of reads, in milliseconds.
 pub const READ_TIMEOUT_MS: u32 = 15_000;
@@ -30,6 +31,11 @@ pub fn scim_write(method: Method, url: String, body: Vec<u8>) -> Request {
         WRITE_TIMEOUT_MS,
         body,
     )
+}
+
+/// A SCIM `DELETE` with the SCIM token.
+pub fn scim_delete(url: String) -> Request {
+    Request::delete(url, Auth::bearer(SCIM_TOKEN), WRITE_TIMEOUT_MS)
 }
 
 /// An admin API GET with the organization key.
@@ -175,4 +181,305 @@ pub fn resolved(user: &scim::User) -> ResolvedUser {
 /// True when `a` and `b` are equal ignoring case (Unicode-aware).
 pub fn same_ignoring_case(a: &str, b: &str) -> bool {
     a == b || a.to_lowercase() == b.to_lowercase()
+}
+
+// ---- Finding the person an action is about (shared by relationships, deprovision, delete).
+
+pub(super) fn push(batch: &mut Vec<Request>, request: Request) -> usize {
+    batch.push(request);
+    batch.len() - 1
+}
+
+fn users_search(a: &AdminConfig, query: admin::UserQuery<'_>) -> Request {
+    admin_search(
+        admin::users_search_url(&a.api_url, &a.org_id, admin::ALL_DIRECTORIES),
+        admin::users_search_body(query),
+    )
+}
+
+pub(super) fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
+    let (what, value) = match user {
+        UserRef::Email(v) => ("email", v),
+        UserRef::ScimId(v) => ("scim-id", v),
+        UserRef::AccountId(v) => ("account-id", v),
+        UserRef::ExternalId(v) => ("external-id", v),
+    };
+    if value.trim().is_empty() {
+        return Err(ConnectorError::InvalidInput(format!(
+            "the user's {what} is empty"
+        )));
+    }
+    if value.chars().any(char::is_control) || value.chars().count() > 255 {
+        return Err(ConnectorError::InvalidInput(format!(
+            "the user's {what} is not a valid identifier"
+        )));
+    }
+    Ok(())
+}
+
+/// Where the first batch's user reads sit.
+#[derive(Default)]
+pub(super) struct UserReads {
+    scim: Option<usize>,
+    admin_user: Option<usize>,
+    links: Option<usize>,
+}
+
+/// What is known of the person after the reads.
+#[derive(Default)]
+pub(super) struct Person {
+    pub(super) scim: Option<scim::User>,
+    pub(super) scim_id: Option<String>,
+    pub(super) account_id: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) admin_user: Option<admin::User>,
+    /// True when the admin users search already ran (found or not).
+    pub(super) admin_searched: bool,
+}
+impl Person {
+    /// True when a SCIM user or an admin user was found.
+    pub(super) fn found(&self) -> bool {
+        self.scim_id.is_some() || self.admin_user.is_some()
+    }
+
+    pub(super) fn resolved(&self) -> ResolvedUser {
+        let mut r = self.scim.as_ref().map(resolved).unwrap_or_default();
+        r.scim_id = r.scim_id.or_else(|| self.scim_id.clone());
+        r.account_id = r.account_id.or_else(|| self.account_id.clone());
+        r.email = r.email.or_else(|| self.email.clone());
+        r
+    }
+}
+
+/// `not-found` for a user absent from the directory.
+pub(super) fn not_found(cfg: &ConnectorConfig, user: &UserRef) -> ConnectorError {
+    ConnectorError::NotFound(format!(
+        "{} was not found in {}",
+        describe_ref(user),
+        scim_subject(cfg)
+    ))
+}
+
+pub(super) fn describe_ref(user: &UserRef) -> String {
+    match user {
+        UserRef::Email(v) => format!("the user with email `{v}`"),
+        UserRef::ScimId(v) => format!("SCIM user `{v}`"),
+        UserRef::AccountId(v) => format!("account `{v}`"),
+        UserRef::ExternalId(v) => format!("the user with external id `{v}`"),
+    }
+}
+
+pub(super) struct Run<'a> {
+    pub(super) cfg: &'a ConnectorConfig,
+    pub(super) admin: Option<&'a AdminConfig>,
+    pub(super) transport: &'a dyn Transport,
+}
+impl Run<'_> {
+    /// Queues the reads that find the person; admin reads only when groups are named.
+    pub(super) fn user_reads(
+        &self,
+        user: &UserRef,
+        any_groups: bool,
+        batch: &mut Vec<Request>,
+    ) -> UserReads {
+        let base = &self.cfg.scim.url;
+        let mut reads = UserReads::default();
+        match user {
+            UserRef::Email(email) => {
+                let url = scim::users_filter_url(base, "userName", email, LOOKUP_COUNT);
+                reads.scim = Some(push(batch, scim_get(url)));
+                if let Some(a) = self.admin.filter(|_| any_groups) {
+                    let query = admin::UserQuery::Email(email);
+                    reads.admin_user = Some(push(batch, users_search(a, query)));
+                }
+            }
+            UserRef::ScimId(id) => {
+                reads.scim = Some(push(batch, scim_get(scim::user_url(base, id))));
+            }
+            UserRef::ExternalId(x) => {
+                let url = scim::users_filter_url(base, "externalId", x, LOOKUP_COUNT);
+                reads.scim = Some(push(batch, scim_get(url)));
+            }
+            UserRef::AccountId(acc) => {
+                if let Some(a) = self.admin {
+                    let query = admin::UserQuery::AccountId(acc);
+                    reads.admin_user = Some(push(batch, users_search(a, query)));
+                    let links = admin::scim_links_url(&a.api_url, &a.org_id, acc);
+                    reads.links = Some(push(batch, admin_get(links)));
+                }
+            }
+        }
+        reads
+    }
+
+    /// Interprets the user reads of round trip 1.
+    pub(super) fn lookup(
+        &self,
+        user: &UserRef,
+        reads: &UserReads,
+        results: &mut [Option<Result<Response, HttpError>>],
+    ) -> Result<Person, ConnectorError> {
+        let mut person = Person::default();
+        let directory = scim_subject(self.cfg);
+        if let Some(i) = reads.scim {
+            let result = take(results, i);
+            person.scim = match user {
+                UserRef::Email(email) => {
+                    pick_by_user_name(parse_users(&scim_ctx(&directory), result)?, email)
+                }
+                UserRef::ExternalId(x) => {
+                    pick_by_external_id(parse_users(&scim_ctx(&directory), result)?, x)
+                }
+                _ => self.scim_user(user, result)?,
+            };
+        }
+        if let Some(i) = reads.admin_user {
+            person.admin_searched = true;
+            person.admin_user = admin_user_from(user_search_result(take(results, i))?, user);
+        }
+        if let Some(i) = reads.links {
+            let subject = describe_ref(user);
+            match upstream::check(&admin_ctx(&subject), take(results, i)) {
+                Ok(resp) => {
+                    let links = upstream::parse_json::<admin::ScimLinks>(Api::Admin, &resp)?;
+                    person.scim_id = links
+                        .scim_user_id(self.cfg.scim.directory_id.as_deref())
+                        .map(str::to_string);
+                }
+                // The account exists (or not) without a SCIM record here: not an error yet.
+                Err(ConnectorError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(u) = &person.scim {
+            person.scim_id = u.id.clone();
+            person.account_id = u.account_id().map(str::to_string);
+            person.email = u.user_name.clone();
+        }
+        if let Some(u) = &person.admin_user {
+            person.account_id = person.account_id.take().or_else(|| u.account_id.clone());
+            person.email = person.email.take().or_else(|| u.email.clone());
+        }
+        if let UserRef::AccountId(acc) = user
+            && (person.admin_user.is_some() || person.scim_id.is_some())
+        {
+            person.account_id = Some(acc.clone());
+        }
+        Ok(person)
+    }
+
+    /// [`Self::lookup`], with an unknown user `not-found`.
+    pub(super) fn person(
+        &self,
+        user: &UserRef,
+        reads: &UserReads,
+        results: &mut [Option<Result<Response, HttpError>>],
+    ) -> Result<Person, ConnectorError> {
+        let person = self.lookup(user, reads, results)?;
+        if !person.found() {
+            return Err(not_found(self.cfg, user));
+        }
+        Ok(person)
+    }
+
+    /// Finds the person with one read batch, then the SCIM record when only its id is known
+    /// (a user named by account id), then, with `with_admin`, the admin user when round trip
+    /// 1 could not search for it. Absent: an empty [`Person`] (see [`Person::found`]).
+    pub(super) fn find(&self, user: &UserRef, with_admin: bool) -> Result<Person, ConnectorError> {
+        let mut batch = Vec::new();
+        let reads = self.user_reads(user, with_admin, &mut batch);
+        let mut results: Vec<Option<Result<Response, HttpError>>> =
+            send_batch(self.transport, batch)
+                .into_iter()
+                .map(Some)
+                .collect();
+        let mut person = self.lookup(user, &reads, &mut results)?;
+        if let (None, Some(id)) = (&person.scim, &person.scim_id) {
+            let read = self
+                .transport
+                .send(scim_get(scim::user_url(&self.cfg.scim.url, id)));
+            person.scim = self.scim_user(user, read)?;
+            person.scim_id = person.scim.as_ref().and_then(|u| u.id.clone());
+            person.email = person
+                .email
+                .take()
+                .or_else(|| person.scim.as_ref().and_then(|u| u.user_name.clone()));
+        }
+        if let Some(a) = self.admin.filter(|_| with_admin && person.found())
+            && !person.admin_searched
+        {
+            person.admin_user = self.admin_user_after_scim(a, &person)?;
+            person.account_id = person.account_id.take().or_else(|| {
+                person
+                    .admin_user
+                    .as_ref()
+                    .and_then(|u| u.account_id.clone())
+            });
+        }
+        Ok(person)
+    }
+
+    /// A `GET /Users/{id}` answer: the user, or `None` on 404.
+    pub(super) fn scim_user(
+        &self,
+        user: &UserRef,
+        result: Result<Response, HttpError>,
+    ) -> Result<Option<scim::User>, ConnectorError> {
+        let subject = format!("{} in {}", describe_ref(user), scim_subject(self.cfg));
+        match upstream::check(&scim_ctx(&subject), result) {
+            Ok(resp) => Ok(Some(upstream::parse_json::<scim::User>(Api::Scim, &resp)?)
+                .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))),
+            Err(ConnectorError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The admin users search for a person first found in SCIM (by SCIM id or external id).
+    pub(super) fn admin_user_after_scim(
+        &self,
+        a: &AdminConfig,
+        person: &Person,
+    ) -> Result<Option<admin::User>, ConnectorError> {
+        let (query, reference) = match (&person.account_id, &person.email) {
+            (Some(acc), _) => (
+                admin::UserQuery::AccountId(acc),
+                UserRef::AccountId(acc.clone()),
+            ),
+            (None, Some(email)) => (
+                admin::UserQuery::Email(email),
+                UserRef::Email(email.clone()),
+            ),
+            (None, None) => return Ok(None),
+        };
+        let result = self.transport.send(users_search(a, query));
+        Ok(admin_user_from(user_search_result(result)?, &reference))
+    }
+}
+
+fn user_search_result(
+    result: Result<Response, HttpError>,
+) -> Result<admin::Page<admin::User>, ConnectorError> {
+    let resp = upstream::check(&admin_ctx("the user"), result)?;
+    upstream::parse_json(Api::Admin, &resp)
+}
+
+/// The searched-for user out of an admin users search page.
+fn admin_user_from(page: admin::Page<admin::User>, user: &UserRef) -> Option<admin::User> {
+    page.data.into_iter().find(|u| match user {
+        UserRef::Email(e) => u.email.as_deref().is_some_and(|x| same_ignoring_case(x, e)),
+        UserRef::AccountId(a) => u.account_id.as_deref() == Some(a.as_str()),
+        _ => false,
+    })
+}
+
+/// An outcome, complete when no change failed.
+pub(super) fn outcome(user: Option<ResolvedUser>, changes: Vec<Change>) -> Outcome {
+    let completed = !changes
+        .iter()
+        .any(|c| matches!(c.status, ChangeStatus::Failed(_)));
+    Outcome {
+        user,
+        changes,
+        completed,
+    }
 }

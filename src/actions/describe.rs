@@ -10,12 +10,13 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 
 /// The capabilities actually implemented.
 ///
-/// `check-health` is always available and is not a capability. Add `DeprovisionIdentity`
-/// and `DeleteIdentity` here as each action lands in `actions/` (and leaves
-/// `actions/pending.rs`); a platform shows only what is declared.
+/// `check-health` is always available and is not a capability; a platform shows only what
+/// is declared.
 pub const CAPABILITIES: &[Capability] = &[
     Capability::SyncIdentities,
     Capability::ManageRelationships,
+    Capability::DeprovisionIdentity,
+    Capability::DeleteIdentity,
     Capability::Discover,
 ];
 
@@ -45,6 +46,8 @@ mod tests {
             [
                 Capability::SyncIdentities,
                 Capability::ManageRelationships,
+                Capability::DeprovisionIdentity,
+                Capability::DeleteIdentity,
                 Capability::Discover
             ]
         );

@@ -27,17 +27,15 @@
 
 use crate::config::{AdminConfig, ConnectorConfig};
 use crate::error::ConnectorError;
-use crate::model::{
-    ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, ResolvedUser, UserRef,
-};
+use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, UserRef};
 use crate::transport::{HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api};
 use crate::{admin, scim};
 
 use super::common::{
-    LOOKUP_COUNT, admin_ctx, admin_delete, admin_get, admin_post, admin_search, parse_users,
-    pick_by_external_id, pick_by_user_name, resolved, same_ignoring_case, scim_ctx, scim_get,
-    scim_subject, scim_write, send_batch, take,
+    Person, Run, admin_ctx, admin_delete, admin_post, admin_search, check_user_ref, describe_ref,
+    outcome, push, same_ignoring_case, scim_ctx, scim_get, scim_subject, scim_write, send_batch,
+    take,
 };
 
 /// The longest group name accepted, in characters.
@@ -146,6 +144,13 @@ pub fn manage_relationships(
     }
 
     // Round trip 2: every write together.
+    apply(transport, &mut planned);
+    let changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
+    Ok(outcome(Some(person.resolved()), changes))
+}
+
+/// Sends every planned write in ONE `send_all` and judges each answer.
+pub(super) fn apply(transport: &dyn Transport, planned: &mut [Planned<'_>]) {
     let writes: Vec<Request> = planned.iter().filter_map(|p| p.write.clone()).collect();
     let mut answers = send_batch(transport, writes).into_iter();
     for p in planned.iter_mut().filter(|p| p.write.is_some()) {
@@ -154,34 +159,12 @@ pub fn manage_relationships(
             .unwrap_or_else(|| Err(HttpError::Other("the host returned no result".to_string())));
         p.status = judge(p, answer);
     }
-
-    let changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
-    let completed = !changes
-        .iter()
-        .any(|c| matches!(c.status, ChangeStatus::Failed(_)));
-    Ok(Outcome {
-        user: Some(person.resolved()),
-        changes,
-        completed,
-    })
 }
 
-fn push(batch: &mut Vec<Request>, request: Request) -> usize {
-    batch.push(request);
-    batch.len() - 1
-}
-
-fn groups_search(a: &AdminConfig, names: &[&str], cursor: Option<&str>) -> Request {
+pub(super) fn groups_search(a: &AdminConfig, names: &[&str], cursor: Option<&str>) -> Request {
     admin_search(
         admin::groups_search_url(&a.api_url, &a.org_id, admin::ALL_DIRECTORIES),
         admin::groups_search_body(Some(names), admin::MAX_LIMIT, cursor),
-    )
-}
-
-fn users_search(a: &AdminConfig, query: admin::UserQuery<'_>) -> Request {
-    admin_search(
-        admin::users_search_url(&a.api_url, &a.org_id, admin::ALL_DIRECTORIES),
-        admin::users_search_body(query),
     )
 }
 
@@ -233,27 +216,7 @@ pub fn normalize_names(
     Ok((adds, removes))
 }
 
-fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
-    let (what, value) = match user {
-        UserRef::Email(v) => ("email", v),
-        UserRef::ScimId(v) => ("scim-id", v),
-        UserRef::AccountId(v) => ("account-id", v),
-        UserRef::ExternalId(v) => ("external-id", v),
-    };
-    if value.trim().is_empty() {
-        return Err(ConnectorError::InvalidInput(format!(
-            "the user's {what} is empty"
-        )));
-    }
-    if value.chars().any(char::is_control) || value.chars().count() > 255 {
-        return Err(ConnectorError::InvalidInput(format!(
-            "the user's {what} is not a valid identifier"
-        )));
-    }
-    Ok(())
-}
-
-fn quoted_list(names: &[&str]) -> String {
+pub(super) fn quoted_list(names: &[&str]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))
@@ -261,17 +224,9 @@ fn quoted_list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// Where the first batch's user reads sit.
-#[derive(Default)]
-struct UserReads {
-    scim: Option<usize>,
-    admin_user: Option<usize>,
-    links: Option<usize>,
-}
-
 /// How a group's membership changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Route {
+pub(super) enum Route {
     /// SCIM `PATCH /Groups/{id}`: synced groups, and groups only SCIM knows.
     Scim {
         group_id: String,
@@ -284,10 +239,10 @@ enum Route {
     },
 }
 
-struct Target {
+pub(super) struct Target {
     /// The group's display name as Atlassian spells it.
-    display: String,
-    route: Route,
+    pub(super) display: String,
+    pub(super) route: Route,
 }
 
 impl Target {
@@ -299,27 +254,7 @@ impl Target {
     }
 }
 
-/// What is known of the person after the reads.
-#[derive(Default)]
-struct Person {
-    scim: Option<scim::User>,
-    scim_id: Option<String>,
-    account_id: Option<String>,
-    email: Option<String>,
-    admin_user: Option<admin::User>,
-    /// True when the admin users search already ran (found or not).
-    admin_searched: bool,
-}
-
 impl Person {
-    fn resolved(&self) -> ResolvedUser {
-        let mut r = self.scim.as_ref().map(resolved).unwrap_or_default();
-        r.scim_id = r.scim_id.or_else(|| self.scim_id.clone());
-        r.account_id = r.account_id.or_else(|| self.account_id.clone());
-        r.email = r.email.or_else(|| self.email.clone());
-        r
-    }
-
     fn is_member(&self, target: &Target) -> bool {
         match &target.route {
             Route::Scim { group_id, group } => {
@@ -337,7 +272,11 @@ impl Person {
     }
 
     /// Each route needs its id of the person: SCIM the SCIM user id, admin the account id.
-    fn check_routes(&self, targets: &[Target], user: &UserRef) -> Result<(), ConnectorError> {
+    pub(super) fn check_routes(
+        &self,
+        targets: &[Target],
+        user: &UserRef,
+    ) -> Result<(), ConnectorError> {
         let who = describe_ref(user);
         let scim_groups: Vec<&str> = targets
             .iter()
@@ -367,25 +306,16 @@ impl Person {
     }
 }
 
-fn describe_ref(user: &UserRef) -> String {
-    match user {
-        UserRef::Email(v) => format!("the user with email `{v}`"),
-        UserRef::ScimId(v) => format!("SCIM user `{v}`"),
-        UserRef::AccountId(v) => format!("account `{v}`"),
-        UserRef::ExternalId(v) => format!("the user with external id `{v}`"),
-    }
-}
-
-struct Planned<'a> {
-    kind: ChangeKind,
-    target: &'a Target,
-    member: bool,
-    write: Option<Request>,
-    status: ChangeStatus,
+pub(super) struct Planned<'a> {
+    pub(super) kind: ChangeKind,
+    pub(super) target: &'a Target,
+    pub(super) member: bool,
+    pub(super) write: Option<Request>,
+    pub(super) status: ChangeStatus,
 }
 
 impl Planned<'_> {
-    fn into_change(self) -> Change {
+    pub(super) fn into_change(self) -> Change {
         let state = |m: bool| if m { "member" } else { "not a member" };
         let wanted = self.kind == ChangeKind::AddMembership;
         Change {
@@ -399,7 +329,7 @@ impl Planned<'_> {
 }
 
 /// What a write's answer means for its change.
-fn judge(p: &Planned<'_>, answer: Result<Response, HttpError>) -> ChangeStatus {
+pub(super) fn judge(p: &Planned<'_>, answer: Result<Response, HttpError>) -> ChangeStatus {
     let adding = p.kind == ChangeKind::AddMembership;
     let subject = format!("group `{}`", p.target.display);
     let (ctx, api) = match p.target.route {
@@ -434,133 +364,7 @@ fn judge(p: &Planned<'_>, answer: Result<Response, HttpError>) -> ChangeStatus {
     }
 }
 
-struct Run<'a> {
-    cfg: &'a ConnectorConfig,
-    admin: Option<&'a AdminConfig>,
-    transport: &'a dyn Transport,
-}
-
 impl Run<'_> {
-    /// Queues the reads that find the person; admin reads only when groups are named.
-    fn user_reads(&self, user: &UserRef, any_groups: bool, batch: &mut Vec<Request>) -> UserReads {
-        let base = &self.cfg.scim.url;
-        let mut reads = UserReads::default();
-        match user {
-            UserRef::Email(email) => {
-                let url = scim::users_filter_url(base, "userName", email, LOOKUP_COUNT);
-                reads.scim = Some(push(batch, scim_get(url)));
-                if let Some(a) = self.admin.filter(|_| any_groups) {
-                    let query = admin::UserQuery::Email(email);
-                    reads.admin_user = Some(push(batch, users_search(a, query)));
-                }
-            }
-            UserRef::ScimId(id) => {
-                reads.scim = Some(push(batch, scim_get(scim::user_url(base, id))));
-            }
-            UserRef::ExternalId(x) => {
-                let url = scim::users_filter_url(base, "externalId", x, LOOKUP_COUNT);
-                reads.scim = Some(push(batch, scim_get(url)));
-            }
-            UserRef::AccountId(acc) => {
-                if let Some(a) = self.admin {
-                    let query = admin::UserQuery::AccountId(acc);
-                    reads.admin_user = Some(push(batch, users_search(a, query)));
-                    let links = admin::scim_links_url(&a.api_url, &a.org_id, acc);
-                    reads.links = Some(push(batch, admin_get(links)));
-                }
-            }
-        }
-        reads
-    }
-
-    /// Interprets the user reads of round trip 1.
-    fn person(
-        &self,
-        user: &UserRef,
-        reads: &UserReads,
-        results: &mut [Option<Result<Response, HttpError>>],
-    ) -> Result<Person, ConnectorError> {
-        let mut person = Person::default();
-        let directory = scim_subject(self.cfg);
-        if let Some(i) = reads.scim {
-            let result = take(results, i);
-            person.scim = match user {
-                UserRef::Email(email) => {
-                    pick_by_user_name(parse_users(&scim_ctx(&directory), result)?, email)
-                }
-                UserRef::ExternalId(x) => {
-                    pick_by_external_id(parse_users(&scim_ctx(&directory), result)?, x)
-                }
-                _ => {
-                    let subject = format!("{} in {directory}", describe_ref(user));
-                    let resp = upstream::check(&scim_ctx(&subject), result)?;
-                    Some(upstream::parse_json::<scim::User>(Api::Scim, &resp)?)
-                        .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))
-                }
-            };
-        }
-        if let Some(i) = reads.admin_user {
-            person.admin_searched = true;
-            person.admin_user = admin_user_from(user_search_result(take(results, i))?, user);
-        }
-        if let Some(i) = reads.links {
-            let subject = describe_ref(user);
-            match upstream::check(&admin_ctx(&subject), take(results, i)) {
-                Ok(resp) => {
-                    let links = upstream::parse_json::<admin::ScimLinks>(Api::Admin, &resp)?;
-                    person.scim_id = links
-                        .scim_user_id(self.cfg.scim.directory_id.as_deref())
-                        .map(str::to_string);
-                }
-                // The account exists (or not) without a SCIM record here: not an error yet.
-                Err(ConnectorError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if let Some(u) = &person.scim {
-            person.scim_id = u.id.clone();
-            person.account_id = u.account_id().map(str::to_string);
-            person.email = u.user_name.clone();
-        }
-        if let Some(u) = &person.admin_user {
-            person.account_id = person.account_id.take().or_else(|| u.account_id.clone());
-            person.email = person.email.take().or_else(|| u.email.clone());
-        }
-        if let UserRef::AccountId(acc) = user
-            && (person.admin_user.is_some() || person.scim_id.is_some())
-        {
-            person.account_id = Some(acc.clone());
-        }
-        if person.scim_id.is_none() && person.admin_user.is_none() {
-            return Err(ConnectorError::NotFound(format!(
-                "{} was not found in {directory}",
-                describe_ref(user)
-            )));
-        }
-        Ok(person)
-    }
-
-    /// The admin users search for a person first found in SCIM (by SCIM id or external id).
-    fn admin_user_after_scim(
-        &self,
-        a: &AdminConfig,
-        person: &Person,
-    ) -> Result<Option<admin::User>, ConnectorError> {
-        let (query, reference) = match (&person.account_id, &person.email) {
-            (Some(acc), _) => (
-                admin::UserQuery::AccountId(acc),
-                UserRef::AccountId(acc.clone()),
-            ),
-            (None, Some(email)) => (
-                admin::UserQuery::Email(email),
-                UserRef::Email(email.clone()),
-            ),
-            (None, None) => return Ok(None),
-        };
-        let result = self.transport.send(users_search(a, query));
-        Ok(admin_user_from(user_search_result(result)?, &reference))
-    }
-
     fn scim_group(
         &self,
         name: &str,
@@ -579,7 +383,7 @@ impl Run<'_> {
 
     /// Every group of the admin groups search, following its cursor (rarely: one page holds
     /// 100 groups).
-    fn admin_groups(
+    pub(super) fn admin_groups(
         &self,
         a: &AdminConfig,
         names: &[&str],
@@ -679,7 +483,7 @@ impl Run<'_> {
     }
 
     /// The write that makes `target` hold: a SCIM PATCH or an admin membership call.
-    fn write(&self, target: &Target, adding: bool, person: &Person) -> Request {
+    pub(super) fn write(&self, target: &Target, adding: bool, person: &Person) -> Request {
         match &target.route {
             Route::Scim { group_id, .. } => {
                 let user_id = person.scim_id.clone().unwrap_or_default();
@@ -720,22 +524,6 @@ impl Run<'_> {
             }
         }
     }
-}
-
-fn user_search_result(
-    result: Result<Response, HttpError>,
-) -> Result<admin::Page<admin::User>, ConnectorError> {
-    let resp = upstream::check(&admin_ctx("the user"), result)?;
-    upstream::parse_json(Api::Admin, &resp)
-}
-
-/// The searched-for user out of an admin users search page.
-fn admin_user_from(page: admin::Page<admin::User>, user: &UserRef) -> Option<admin::User> {
-    page.data.into_iter().find(|u| match user {
-        UserRef::Email(e) => u.email.as_deref().is_some_and(|x| same_ignoring_case(x, e)),
-        UserRef::AccountId(a) => u.account_id.as_deref() == Some(a.as_str()),
-        _ => false,
-    })
 }
 
 #[cfg(test)]

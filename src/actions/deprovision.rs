@@ -1,0 +1,507 @@
+//! `deprovision-identity`: remove every group membership, then deactivate (`active=false`).
+//! The SCIM record and the Atlassian account stay, so history survives and the person can be
+//! restored. Memberships go first, so a re-run after any failure still finds what is left.
+//!
+//! Requests, in round trips (admin configured, user named by email):
+//! 1. ONE `send_all`: the SCIM look-up (its read-only `groups` attribute lists the SCIM
+//!    groups) and the admin users search with `expand:["groups"]` (every group of the account).
+//! 2. When the account is in groups: ONE admin groups search with their names, for each
+//!    group's own `directoryId` and whether it is synced (the expanded user carries neither).
+//! 3. ONE `send_all` of every removal: SCIM `PATCH /Groups/{id}` with the filtered
+//!    `members[value eq "…"]` path for SCIM groups, admin `DELETE …/memberships/{accountId}`
+//!    for admin-managed ones (synced groups seen by the admin API are left to SCIM).
+//! 4. `PATCH /Users/{id}` `active=false`, only when every removal succeeded and the user is
+//!    still active.
+//!
+//! A user named by SCIM id or external id costs one more read (the admin search needs the
+//! email or account id); by account id, one more (the SCIM record after the SCIM-link
+//! look-up). A SCIM-only configuration sees SCIM groups only. A dry run stops after the reads.
+
+use crate::config::ConnectorConfig;
+use crate::error::ConnectorError;
+use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, UserRef};
+use crate::scim;
+use crate::transport::{Method, Transport};
+
+use super::common::{Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
+use super::relationships::{Planned, Route, Target, apply, groups_search};
+
+/// Removes every group membership of `user`, then deactivates the SCIM user.
+pub fn deprovision_identity(
+    config: &Config,
+    transport: &dyn Transport,
+    user: &UserRef,
+    options: ActionOptions,
+) -> Result<Outcome, ConnectorError> {
+    let cfg = ConnectorConfig::parse(config)?;
+    let run = guard(&cfg, transport, user)?;
+    let person = run.find(user, true)?;
+    let Some(scim_id) = person.scim_id.clone() else {
+        return Err(not_found(&cfg, user));
+    };
+    refuse_protected(&cfg, &person)?;
+
+    let targets = memberships(&run, &person)?;
+    person.check_routes(&targets, user)?;
+    let mut planned: Vec<Planned<'_>> = Vec::with_capacity(targets.len());
+    for t in &targets {
+        planned.push(Planned {
+            kind: ChangeKind::RemoveMembership,
+            target: t,
+            member: true,
+            write: (!options.dry_run).then(|| run.write(t, false, &person)),
+            status: ChangeStatus::Planned,
+        });
+    }
+    apply(transport, &mut planned);
+    let removal_failed = planned
+        .iter()
+        .any(|p| matches!(p.status, ChangeStatus::Failed(_)));
+    let mut changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
+
+    let active = person.scim.as_ref().and_then(|u| u.active) != Some(false);
+    let status = if !active {
+        ChangeStatus::AlreadyDone
+    } else if removal_failed {
+        ChangeStatus::Failed(ConnectorError::Other(
+            "not attempted: a membership removal failed; run deprovision again to finish".into(),
+        ))
+    } else if options.dry_run {
+        ChangeStatus::Planned
+    } else {
+        let url = scim::user_url(&cfg.scim.url, &scim_id);
+        let answer = transport.send(scim_write(Method::Patch, url, scim::deactivate_body()));
+        settle(&scim_ctx(&scim_id), answer, false)
+    };
+    changes.push(Change {
+        kind: ChangeKind::DeactivateUser,
+        target: scim_id,
+        before: Some(if active { "active" } else { "inactive" }.into()),
+        after: Some("inactive; SCIM record and account kept".into()),
+        status,
+    });
+    let mut user = person.resolved();
+    user.active = user.active.map(|a| a && !done(&changes));
+    Ok(outcome(Some(user), changes))
+}
+
+/// True when the last change (the deactivation) holds.
+fn done(changes: &[Change]) -> bool {
+    changes
+        .last()
+        .is_some_and(|c| matches!(c.status, ChangeStatus::Applied | ChangeStatus::AlreadyDone))
+}
+
+/// Checks shared by deprovision and delete, before any request: the reference, the
+/// protected list when the reference itself is an email or account id, and the admin key a
+/// lookup by account id needs.
+pub(super) fn guard<'a>(
+    cfg: &'a ConnectorConfig,
+    transport: &'a dyn Transport,
+    user: &UserRef,
+) -> Result<Run<'a>, ConnectorError> {
+    check_user_ref(user)?;
+    let named = match user {
+        UserRef::Email(v) | UserRef::AccountId(v) => Some(v.as_str()),
+        _ => None,
+    };
+    cfg.refuse_protected(&[named])?;
+    if matches!(user, UserRef::AccountId(_)) {
+        cfg.require_admin()?;
+    }
+    Ok(Run {
+        cfg,
+        admin: cfg.admin.as_ref(),
+        transport,
+    })
+}
+
+/// `policy-denied` when the resolved person's email or account id is protected.
+pub(super) fn refuse_protected(cfg: &ConnectorConfig, p: &Person) -> Result<(), ConnectorError> {
+    cfg.refuse_protected(&[p.email.as_deref(), p.account_id.as_deref()])
+}
+
+/// What a single write's answer means; with `gone_ok`, a 404 is `already-done`.
+pub(super) fn settle(
+    ctx: &crate::upstream::Context<'_>,
+    answer: Result<crate::transport::Response, crate::transport::HttpError>,
+    gone_ok: bool,
+) -> ChangeStatus {
+    match crate::upstream::check(ctx, answer) {
+        Ok(_) => ChangeStatus::Applied,
+        Err(ConnectorError::NotFound(_)) if gone_ok => ChangeStatus::AlreadyDone,
+        Err(e) => ChangeStatus::Failed(e),
+    }
+}
+
+/// Every current membership: SCIM groups from the SCIM user's `groups`, admin-managed
+/// groups from the expanded admin user, routed with their own directory (one groups search).
+fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorError> {
+    let mut targets: Vec<Target> = Vec::new();
+    let scim_groups = person.scim.as_ref().map_or(&[][..], |u| &u.groups[..]);
+    for g in scim_groups {
+        let Some(id) = g.value.clone().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        targets.push(Target {
+            display: g.display.clone().unwrap_or_else(|| id.clone()),
+            route: Route::Scim {
+                group: scim::Group {
+                    id: Some(id.clone()),
+                    ..scim::Group::default()
+                },
+                group_id: id,
+            },
+        });
+    }
+    let held = person
+        .admin_user
+        .as_ref()
+        .map_or(&[][..], |u| &u.groups[..]);
+    let mut names: Vec<&str> = Vec::new();
+    for g in held {
+        if let (Some(id), Some(name)) = (&g.id, &g.name)
+            && !id.is_empty()
+        {
+            names.push(name);
+        }
+    }
+    let Some(a) = run.admin.filter(|_| !names.is_empty()) else {
+        return Ok(targets);
+    };
+    let first = run.transport.send(groups_search(a, &names, None));
+    for g in &run.admin_groups(a, &names, first)? {
+        let (Some(id), Some(dir)) = (&g.id, &g.directory_id) else {
+            continue;
+        };
+        let seen = targets
+            .iter()
+            .any(|t| matches!(&t.route, Route::Admin { group_id, .. } if group_id == id));
+        if g.is_synced() || dir.is_empty() || seen || !held.iter().any(|h| h.id == g.id) {
+            continue;
+        }
+        targets.push(Target {
+            display: g.name.clone().unwrap_or_else(|| id.clone()),
+            route: Route::Admin {
+                group_id: id.clone(),
+                directory_id: dir.clone(),
+            },
+        });
+    }
+    Ok(targets)
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::admin;
+    use crate::transport::{Call, FakeTransport, Request, Response};
+    use serde_json::{Value, json};
+
+    pub const SCIM: &str = "https://api.atlassian.com/scim/directory/dir-1";
+    pub const ADA_LOOKUP: &str = "https://api.atlassian.com/scim/directory/dir-1/Users?filter=userName%20eq%20%22ada%40example.com%22&startIndex=1&count=10";
+    pub const USERS_SEARCH: &str =
+        "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/users/search";
+    const GROUPS_SEARCH: &str =
+        "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/groups/search";
+    pub const USER_URL: &str = "https://api.atlassian.com/scim/directory/dir-1/Users/u-1";
+    pub const ACCOUNT: &str = "712020:abc";
+
+    pub fn with_admin(protected: Option<&str>) -> Config {
+        let mut c = Config::new(
+            &[("scim_url", SCIM), ("scim_organization_id", "org-1")],
+            &["scim_token", "admin_api_key"],
+        );
+        if let Some(p) = protected {
+            c.settings.push(("protected_users".into(), p.into()));
+        }
+        c
+    }
+
+    pub fn scim_only() -> Config {
+        Config::new(&[("scim_url", SCIM)], &["scim_token"])
+    }
+
+    pub fn ada() -> UserRef {
+        UserRef::Email("ada@example.com".into())
+    }
+
+    /// Ada in SCIM groups `sg-*` (names `s-*`), active or not.
+    pub fn scim_ada(groups: &[&str], active: bool) -> Value {
+        let g: Vec<Value> = groups
+            .iter()
+            .map(|id| json!({"value": id, "display": id.replace("sg-", "s-")}))
+            .collect();
+        json!({"totalResults": 1, "Resources": [{"id": "u-1", "userName": "ada@example.com",
+            "active": active, "groups": g,
+            scim::ATLASSIAN_EXTENSION: {"atlassianAccountId": ACCOUNT}}]})
+    }
+
+    /// The admin view of Ada: admin groups `ag-*` (names `a-*`) plus synced `sg-*`.
+    pub fn admin_ada(groups: &[&str], status: &str) -> String {
+        let g: Vec<Value> = groups
+            .iter()
+            .map(|id| json!({"id": id, "name": id.replace("ag-", "a-").replace("sg-", "s-")}))
+            .collect();
+        json!({"data": [{"accountId": ACCOUNT, "email": "ada@example.com", "status": status,
+            "groups": g}], "links": {}})
+        .to_string()
+    }
+
+    fn group_search(groups: &[&str]) -> String {
+        let data: Vec<Value> = groups
+            .iter()
+            .map(|id| {
+                let synced = id.starts_with("sg-");
+                json!({"id": id, "name": id.replace("ag-", "a-").replace("sg-", "s-"),
+                       "directoryId": if synced { "dir-1" } else { "admin-dir" },
+                       "externalSynced": synced})
+            })
+            .collect();
+        json!({"data": data, "links": {}}).to_string()
+    }
+
+    fn script(fake: &FakeTransport, scim: &[&str], admin: &[&str], active: bool) {
+        fake.on_get(ADA_LOOKUP, 200, &scim_ada(scim, active).to_string());
+        let all: Vec<&str> = admin.iter().chain(scim).copied().collect();
+        fake.on(
+            Method::Post,
+            USERS_SEARCH,
+            Ok(Response::json(200, &admin_ada(&all, "active"))),
+        );
+        fake.on(
+            Method::Post,
+            GROUPS_SEARCH,
+            Ok(Response::json(200, &group_search(&all))),
+        );
+        for g in scim {
+            fake.on(
+                Method::Patch,
+                &scim::group_url(SCIM, g),
+                Ok(Response::new(204, "")),
+            );
+        }
+        for g in admin {
+            fake.on(Method::Delete, &membership(g), Ok(Response::new(204, "")));
+        }
+        fake.on(Method::Patch, USER_URL, Ok(Response::json(200, "{}")));
+    }
+
+    fn membership(gid: &str) -> String {
+        admin::membership_url(
+            "https://api.atlassian.com",
+            "org-1",
+            "admin-dir",
+            gid,
+            ACCOUNT,
+        )
+    }
+
+    pub fn batches(fake: &FakeTransport) -> Vec<Vec<Request>> {
+        fake.calls()
+            .into_iter()
+            .map(|c| match c {
+                Call::SendAll(b) => b,
+                Call::Send(r) => vec![r],
+            })
+            .collect()
+    }
+
+    pub fn writes(fake: &FakeTransport) -> Vec<Request> {
+        fake.requests()
+            .into_iter()
+            .filter(|r| r.method != Method::Get && !r.url.ends_with("/search"))
+            .collect()
+    }
+
+    fn run(fake: &FakeTransport, config: &Config, dry_run: bool) -> Outcome {
+        deprovision_identity(config, fake, &ada(), ActionOptions { dry_run }).unwrap()
+    }
+
+    fn statuses(o: &Outcome) -> Vec<(ChangeKind, String, ChangeStatus)> {
+        o.changes
+            .iter()
+            .map(|c| (c.kind, c.target.clone(), c.status.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn d1_one_read_batch_one_group_search_one_removal_batch_then_deactivation() {
+        let fake = FakeTransport::new();
+        script(&fake, &["sg-1", "sg-2"], &["ag-1", "ag-2"], true);
+        let o = run(&fake, &with_admin(None), false);
+        assert!(o.completed, "{o:?}");
+        let b = batches(&fake);
+        assert_eq!(b.len(), 4, "{b:#?}");
+        assert_eq!(b[0].len(), 2); // SCIM look-up + admin users search
+        assert_eq!(b[0][1].json_body()["expand"], json!(["groups"]));
+        assert_eq!(b[1][0].url, GROUPS_SEARCH);
+        assert_eq!(b[2].len(), 4); // every removal in one send_all
+        for r in &b[2][..2] {
+            assert_eq!(r.method, Method::Patch);
+            assert_eq!(
+                r.json_body()["Operations"][0],
+                json!({"op": "remove", "path": "members[value eq \"u-1\"]"})
+            );
+        }
+        assert_eq!(b[2][2].method, Method::Delete);
+        assert_eq!(b[2][2].url, membership("ag-1"));
+        assert_eq!(b[3][0].url, USER_URL);
+        assert_eq!(
+            b[3][0].json_body()["Operations"],
+            json!([{"op": "replace", "path": "active", "value": false}])
+        );
+        let s = statuses(&o);
+        assert_eq!(s.len(), 5);
+        assert_eq!(
+            s[0],
+            (
+                ChangeKind::RemoveMembership,
+                "s-1".into(),
+                ChangeStatus::Applied
+            )
+        );
+        assert_eq!(
+            s[3],
+            (
+                ChangeKind::RemoveMembership,
+                "a-2".into(),
+                ChangeStatus::Applied
+            )
+        );
+        assert_eq!(
+            s[4],
+            (
+                ChangeKind::DeactivateUser,
+                "u-1".into(),
+                ChangeStatus::Applied
+            )
+        );
+        assert_eq!(
+            o.changes[3].after.as_deref(),
+            Some("not a member via admin API")
+        );
+        assert_eq!(o.user.as_ref().and_then(|u| u.active), Some(false));
+    }
+
+    #[test]
+    fn d2_no_memberships_and_inactive_is_all_already_done_without_writes() {
+        let fake = FakeTransport::new();
+        script(&fake, &[], &[], false);
+        let o = run(&fake, &with_admin(None), false);
+        assert!(o.completed);
+        assert_eq!(
+            statuses(&o),
+            [(
+                ChangeKind::DeactivateUser,
+                "u-1".into(),
+                ChangeStatus::AlreadyDone
+            )]
+        );
+        assert!(writes(&fake).is_empty());
+        assert_eq!(batches(&fake).len(), 1);
+    }
+
+    #[test]
+    fn d3_a_failed_removal_leaves_the_user_active_and_the_rerun_finishes() {
+        // The second admin removal answers 500 (a non-retried failure), then 204.
+        let url = membership("ag-2");
+        let fake2 = FakeTransport::new();
+        fake2.on(Method::Delete, &url, Ok(Response::json(500, "{}")));
+        script(&fake2, &["sg-1"], &["ag-1", "ag-2"], true);
+        let o = run(&fake2, &with_admin(None), false);
+        assert!(!o.completed);
+        let s = statuses(&o);
+        assert!(matches!(s[2].2, ChangeStatus::Failed(_)), "{s:?}");
+        assert_eq!(s[3].0, ChangeKind::DeactivateUser);
+        assert!(
+            matches!(&s[3].2, ChangeStatus::Failed(ConnectorError::Other(m)) if m.contains("not attempted"))
+        );
+        assert!(writes(&fake2).iter().all(|r| r.url != USER_URL));
+        assert_eq!(o.user.as_ref().and_then(|u| u.active), Some(true));
+
+        // The re-run: only ag-2 is left.
+        let rerun = FakeTransport::new();
+        script(&rerun, &[], &["ag-2"], true);
+        let o = run(&rerun, &with_admin(None), false);
+        assert!(o.completed);
+        let w = writes(&rerun);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].url, url);
+        assert_eq!(w[1].url, USER_URL);
+    }
+
+    #[test]
+    fn protected_users_are_refused_with_zero_writes() {
+        // By the reference itself: no request at all, any case.
+        let fake = FakeTransport::new();
+        let cfg = with_admin(Some("bob@x.com, ADA@Example.com"));
+        let e = deprovision_identity(&cfg, &fake, &ada(), ActionOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::PolicyDenied(m) if m.contains("ada@example.com") && !m.contains("bob"))
+        );
+        assert!(fake.calls().is_empty());
+        // By account id, found through the reads: no write.
+        let fake = FakeTransport::new();
+        script(&fake, &["sg-1"], &["ag-1"], true);
+        let record = scim_ada(&["sg-1"], true)["Resources"][0].to_string();
+        fake.on_get(USER_URL, 200, &record);
+        let cfg = with_admin(Some(ACCOUNT));
+        let e = deprovision_identity(
+            &cfg,
+            &fake,
+            &UserRef::ScimId("u-1".into()),
+            ActionOptions::default(),
+        );
+        assert!(matches!(e, Err(ConnectorError::PolicyDenied(_))), "{e:?}");
+        assert!(writes(&fake).is_empty());
+        // A blank entry is invalid-config.
+        let e = deprovision_identity(
+            &with_admin(Some("a@x.com,,")),
+            &fake,
+            &ada(),
+            ActionOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.config_key(), Some("protected_users"));
+    }
+
+    #[test]
+    fn dry_run_plans_the_same_list_with_reads_only() {
+        let fake = FakeTransport::new();
+        script(&fake, &["sg-1"], &["ag-1"], true);
+        let o = run(&fake, &with_admin(None), true);
+        assert!(o.completed);
+        assert!(writes(&fake).is_empty());
+        assert_eq!(o.changes.len(), 3);
+        assert!(o.changes.iter().all(|c| c.status == ChangeStatus::Planned));
+    }
+
+    #[test]
+    fn scim_only_config_removes_scim_groups_only() {
+        let fake = FakeTransport::new();
+        script(&fake, &["sg-1"], &[], true);
+        let o = run(&fake, &scim_only(), false);
+        assert!(o.completed);
+        assert!(fake.requests().iter().all(|r| !r.url.contains("/admin/")));
+        assert_eq!(writes(&fake).len(), 2);
+    }
+
+    #[test]
+    fn d5_unknown_user_is_not_found() {
+        let fake = FakeTransport::new();
+        fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);
+        fake.on(
+            Method::Post,
+            USERS_SEARCH,
+            Ok(Response::json(200, r#"{"data":[],"links":{}}"#)),
+        );
+        let e = run_err(&fake);
+        assert!(matches!(&e, ConnectorError::NotFound(m) if m.contains("ada@example.com")));
+        assert!(writes(&fake).is_empty());
+    }
+
+    fn run_err(fake: &FakeTransport) -> ConnectorError {
+        deprovision_identity(&with_admin(None), fake, &ada(), ActionOptions::default()).unwrap_err()
+    }
+}
