@@ -6,7 +6,9 @@
 mod common;
 
 use common::*;
-use host_harness::bindings::types::{ActionOptions, Identity, SyncOptions, UserRef};
+use host_harness::bindings::types::{
+    ActionOptions, DeleteOptions, Identity, PageRequest, SyncOptions, UserRef,
+};
 use host_harness::recorder::Exchange;
 use host_harness::simulator::{SeedUser, Simulator};
 
@@ -43,7 +45,13 @@ fn identity(email: &str, display: &str) -> Identity {
 async fn requests_per_action_in_the_common_cases() {
     let mut builder = Simulator::builder()
         .user(SeedUser::new("ada@example.com"))
-        .admin_group("jira-users", &[]);
+        .user(SeedUser::new("leaver@example.com"))
+        .user(SeedUser::new("gone@example.com"))
+        .admin_group("jira-users", &[])
+        .admin_group("admins-a", &["leaver@example.com"])
+        .admin_group("admins-b", &["leaver@example.com"])
+        .synced_group("synced-a", &["leaver@example.com"])
+        .synced_group("synced-b", &["leaver@example.com"]);
     let groups: Vec<String> = (1..=10).map(|i| format!("team-{i:02}")).collect();
     for (i, g) in groups.iter().enumerate() {
         builder = if i % 2 == 0 {
@@ -107,6 +115,67 @@ async fn requests_per_action_in_the_common_cases() {
         // one admin group search; then 10 writes in one batch.
         measured: measure(&inv.exchanges),
         fewest: (13, 10, 2),
+    });
+
+    let leaver = UserRef::Email("leaver@example.com".into());
+    let inv = connector()
+        .deprovision_identity(&tenant, &leaver, apply)
+        .await;
+    rows.push(Row {
+        action: "deprovision-identity",
+        case: "user in 2 admin + 2 synced groups",
+        // user and its admin groups (one batch); the groups' directory ids and synced flags
+        // (the expanded user carries neither); all removals in one batch; then, only once
+        // they all succeeded, the deactivation.
+        measured: measure(&inv.exchanges),
+        fewest: (3, 5, 4),
+    });
+    let inv = connector()
+        .deprovision_identity(&tenant, &leaver, apply)
+        .await;
+    rows.push(Row {
+        action: "deprovision-identity",
+        case: "again (nothing left to do)",
+        measured: measure(&inv.exchanges),
+        fewest: (2, 0, 1),
+    });
+    let keep_account = DeleteOptions {
+        purge_account: false,
+        dry_run: false,
+    };
+    let inv = connector()
+        .delete_identity(&tenant, &leaver, keep_account)
+        .await;
+    rows.push(Row {
+        action: "delete-identity",
+        case: "SCIM record",
+        measured: measure(&inv.exchanges),
+        fewest: (1, 1, 2),
+    });
+    let purge = DeleteOptions {
+        purge_account: true,
+        dry_run: false,
+    };
+    let gone = UserRef::Email("gone@example.com".into());
+    let inv = connector().delete_identity(&tenant, &gone, purge).await;
+    rows.push(Row {
+        action: "delete-identity",
+        case: "SCIM record and account (`purge-account`)",
+        // the account id comes with the admin user search, beside the SCIM look-up; the
+        // account goes only after its SCIM record.
+        measured: measure(&inv.exchanges),
+        fewest: (2, 2, 3),
+    });
+    let page = PageRequest {
+        cursor: None,
+        limit: Some(100),
+    };
+    let inv = connector().list_users(&tenant, &page).await;
+    rows.push(Row {
+        action: "list-users",
+        case: "one page",
+        measured: measure(&inv.exchanges),
+        fewest: (1, 0, 1),
     });
 
     println!(
