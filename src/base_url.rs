@@ -185,6 +185,38 @@ fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that `s` holds only the characters RFC 3986 allows in a path (unreserved,
+/// sub-delimiters, `:`, `@`, `/`) plus `extra`, and that every `%` starts a valid escape.
+/// `part` names the URL part in the error.
+pub fn check_rfc3986(s: &str, part: &str, extra: &[u8]) -> Result<(), String> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return Err(format!("has a malformed percent-escape in its {part}"));
+                }
+                i += 3;
+                continue;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'@' | b'/' => {}
+            _ if extra.contains(&b) => {}
+            _ => {
+                return Err(format!(
+                    "has a character that must be percent-encoded in its {part}: {:?}",
+                    char::from(b)
+                ));
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,36 +300,4 @@ mod tests {
         );
         assert!(!parse("https://u:secret@h").unwrap_err().contains("secret@"));
     }
-}
-
-/// Checks that `s` holds only the characters RFC 3986 allows in a path (unreserved,
-/// sub-delimiters, `:`, `@`, `/`) plus `extra`, and that every `%` starts a valid escape.
-/// `part` names the URL part in the error.
-pub fn check_rfc3986(s: &str, part: &str, extra: &[u8]) -> Result<(), String> {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
-                if !(hex(i + 1) && hex(i + 2)) {
-                    return Err(format!("has a malformed percent-escape in its {part}"));
-                }
-                i += 3;
-                continue;
-            }
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
-            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
-            | b',' | b';' | b'=' | b':' | b'@' | b'/' => {}
-            _ if extra.contains(&b) => {}
-            _ => {
-                return Err(format!(
-                    "has a character that must be percent-encoded in its {part}: {:?}",
-                    char::from(b)
-                ));
-            }
-        }
-        i += 1;
-    }
-    Ok(())
 }
