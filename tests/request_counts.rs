@@ -9,18 +9,14 @@ use common::*;
 use host_harness::bindings::types::{
     ActionOptions, DeleteOptions, Identity, PageRequest, SyncOptions, UserRef,
 };
-use host_harness::recorder::Exchange;
+use host_harness::recorder::{Exchange, round_trips};
 use host_harness::simulator::{SeedUser, Simulator};
 
 /// Reads, writes and round trips on the critical path of one invocation: each `send-all`
 /// batch is one round trip, each single `send` another.
 fn measure(exchanges: &[Exchange]) -> (usize, usize, usize) {
     let writes = exchanges.iter().filter(|e| e.is_write()).count();
-    let mut batches: Vec<usize> = exchanges.iter().filter_map(|e| e.batch).collect();
-    batches.sort_unstable();
-    batches.dedup();
-    let singles = exchanges.iter().filter(|e| e.batch.is_none()).count();
-    (exchanges.len() - writes, writes, batches.len() + singles)
+    (exchanges.len() - writes, writes, round_trips(exchanges))
 }
 
 struct Row {

@@ -201,6 +201,8 @@ pub struct Invocation<T> {
     pub exchanges: Vec<Exchange>,
     /// Wall-clock time of the whole invocation.
     pub elapsed: Duration,
+    /// The guest's largest linear memory during the invocation, in bytes.
+    pub peak_memory: usize,
 }
 
 type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
@@ -325,6 +327,7 @@ impl LoadedConnector {
             result,
             exchanges: recorder.snapshot(),
             elapsed: started.elapsed(),
+            peak_memory: store.data().limiter.peak,
         }
     }
 

@@ -51,6 +51,8 @@ pub struct MemoryLimiter {
     limits: wasmtime::StoreLimits,
     /// Set when a growth request was refused.
     pub exhausted: bool,
+    /// The largest linear memory granted so far, in bytes.
+    pub peak: usize,
 }
 
 impl MemoryLimiter {
@@ -66,6 +68,7 @@ impl MemoryLimiter {
                 .memories(4)
                 .build(),
             exhausted: false,
+            peak: 0,
         }
     }
 }
@@ -80,6 +83,9 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         let allowed = self.limits.memory_growing(current, desired, maximum)?
             && maximum.is_none_or(|m| desired <= m);
         self.exhausted |= !allowed;
+        if allowed {
+            self.peak = self.peak.max(desired);
+        }
         Ok(allowed)
     }
 

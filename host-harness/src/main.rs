@@ -34,6 +34,9 @@ enum Command {
     Extract(cli::extract::ExtractArgs),
     /// Print the connector's capabilities and configuration schema.
     Describe(cli::describe::DescribeArgs),
+    /// Measure load, instantiation, latency against the critical path, bulk throughput and
+    /// memory, side by side (use a release build; --quick only checks it runs).
+    Bench(cli::bench::BenchArgs),
     /// Print the component's size and imports, and time its load and instantiation.
     Inspect(cli::inspect::InspectArgs),
     /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
@@ -56,6 +59,7 @@ async fn main() -> ExitCode {
             Command::Delete(a) => cli::deprovision::run_delete(&connector()?, a).await,
             Command::Extract(a) => cli::extract::run(&connector()?, a).await,
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,
+            Command::Bench(a) => cli::bench::run(args.component.as_deref(), a).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
         }
     }

@@ -80,3 +80,12 @@ impl Recorder {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
+
+/// Round trips on the critical path of one invocation: each `send-all` batch is one, each
+/// single `send` another (the connector issues them one after another).
+pub fn round_trips(exchanges: &[Exchange]) -> usize {
+    let mut batches: Vec<usize> = exchanges.iter().filter_map(|e| e.batch).collect();
+    batches.sort_unstable();
+    batches.dedup();
+    batches.len() + exchanges.iter().filter(|e| e.batch.is_none()).count()
+}

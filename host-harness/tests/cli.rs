@@ -325,3 +325,29 @@ async fn extract_writes_a_snapshot_of_the_organization() {
         );
     }
 }
+
+#[test]
+fn bench_still_runs_in_quick_mode() {
+    let out = harness(&[
+        "bench",
+        "--quick",
+        "--identities",
+        "16",
+        "--concurrency",
+        "4",
+        "--latency-ms",
+        "5",
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    for row in [
+        "instantiation",
+        "round trips",
+        "bulk onboarding",
+        "peak host memory",
+        "guest linear memory",
+    ] {
+        assert!(shown.contains(row), "{row}: {shown}");
+    }
+    assert!(shown.contains(", 0 failed"), "{shown}");
+}

@@ -1,0 +1,263 @@
+//! `host-harness bench`: the connector's cost beyond Atlassian's own round trips, measured side
+//! by side in one run. Run it on a release build; `--quick` only checks that it still runs.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+
+use crate::bindings::types::{ActionOptions, Identity, SyncOptions, UserRef};
+use crate::cli::EXIT_OK;
+use crate::recorder::round_trips;
+use crate::simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
+use crate::{CallError, Invocation, Runtime, RuntimeOptions, Tenant};
+
+/// Arguments of `bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// A short run that only checks the benchmarks still work (small counts, not figures).
+    #[arg(long)]
+    pub quick: bool,
+    /// Identities in the bulk onboarding run.
+    #[arg(long, default_value_t = 10_000)]
+    pub identities: usize,
+    /// Concurrent invocations in the bulk onboarding run.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Latency added to every simulated request.
+    #[arg(long, default_value_t = 20)]
+    pub latency_ms: u64,
+}
+
+/// One line of the results table.
+struct Line {
+    what: String,
+    value: String,
+    target: &'static str,
+    met: Option<bool>,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn ok<T>(what: &str, inv: Invocation<T>) -> anyhow::Result<Invocation<T>> {
+    match &inv.result {
+        Ok(_) => Ok(inv),
+        Err(e) => anyhow::bail!("{what} failed: {e}"),
+    }
+}
+
+fn identity(email: String) -> Identity {
+    Identity {
+        email,
+        name: Some("Bench Person".into()),
+        given_name: None,
+        family_name: None,
+        display_name: None,
+        external_id: None,
+    }
+}
+
+const SYNC: SyncOptions = SyncOptions {
+    create_missing: true,
+    update_existing: true,
+    dry_run: false,
+};
+const APPLY: ActionOptions = ActionOptions { dry_run: false };
+
+/// A simulator whose every request takes `latency` more.
+async fn slow_sim(builder: SimulatorBuilder, latency: Duration) -> anyhow::Result<Simulator> {
+    let sim = builder.start().await?;
+    if !latency.is_zero() {
+        sim.fault_always(Route::any(), Fault::Latency(latency));
+    }
+    Ok(sim)
+}
+
+/// Runs `bench` and prints the results table.
+pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyhow::Result<u8> {
+    let (identities, iterations) = if args.quick {
+        (args.identities.min(64), 200)
+    } else {
+        (args.identities, 5_000)
+    };
+    let latency = Duration::from_millis(args.latency_ms);
+    let mut lines = Vec::new();
+
+    // 2 and 3: compile versus cached load, and instantiation.
+    let runtime = Runtime::new(RuntimeOptions::default())?;
+    let load = |rt: &Runtime| match component {
+        Some(p) => rt.load_file(p),
+        None => rt.load_builtin(),
+    };
+    let first = load(&runtime)?;
+    let cached = load(&runtime)?;
+    lines.push(Line {
+        what: format!(
+            "load: first compile {:.0} ms, cached",
+            ms(first.info().load_time)
+        ),
+        value: format!("{:.3} ms", ms(cached.info().load_time)),
+        target: "<= 2 ms",
+        met: Some(cached.info().load_time <= Duration::from_millis(2)),
+    });
+    let mut samples = Vec::with_capacity(iterations);
+    cached.instantiate_only().await?;
+    for _ in 0..iterations {
+        let t = Instant::now();
+        cached.instantiate_only().await?;
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    let median = samples[samples.len() / 2];
+    lines.push(Line {
+        what: format!("instantiation (median of {iterations})"),
+        value: format!("{:.1} µs", median.as_secs_f64() * 1e6),
+        target: "<= 20 µs",
+        met: Some(median <= Duration::from_micros(20)),
+    });
+
+    // 6: latency against the critical-path bound.
+    let connector = &cached;
+    let groups: Vec<String> = (1..=20).map(|i| format!("bench-{i:02}")).collect();
+    let mut builder = Simulator::builder()
+        .user(SeedUser::new("joiner@example.com"))
+        .user(SeedUser::new("leaver@example.com"));
+    for (i, g) in groups.iter().enumerate() {
+        builder = if i % 2 == 0 {
+            builder.admin_group(g, &["leaver@example.com"])
+        } else {
+            builder.synced_group(g, &["leaver@example.com"])
+        };
+    }
+    let sim = slow_sim(builder, latency).await?;
+    let tenant = Tenant::from_toml(&sim.config_toml()).map_err(anyhow::Error::msg)?;
+    let joiner = UserRef::Email("joiner@example.com".into());
+    let inv = ok(
+        "manage-relationships",
+        connector
+            .manage_relationships(&tenant, &joiner, &groups[..10], &[], APPLY)
+            .await,
+    )?;
+    lines.push(latency_line(
+        "manage-relationships adding 10 groups",
+        &inv,
+        latency,
+    ));
+    let mut peak = inv.peak_memory;
+    let leaver = UserRef::Email("leaver@example.com".into());
+    let inv = ok(
+        "deprovision-identity",
+        connector
+            .deprovision_identity(&tenant, &leaver, APPLY)
+            .await,
+    )?;
+    lines.push(latency_line(
+        "deprovision of a user in 20 groups",
+        &inv,
+        latency,
+    ));
+    peak = peak.max(inv.peak_memory);
+
+    // 7: bulk onboarding, create + 2 groups each, with bounded concurrency.
+    let sim = slow_sim(
+        Simulator::builder()
+            .admin_group("bulk-admin", &[])
+            .synced_group("bulk-synced", &[]),
+        latency,
+    )
+    .await?;
+    let tenant = Tenant::from_toml(&sim.config_toml()).map_err(anyhow::Error::msg)?;
+    let bulk_groups = ["bulk-admin".to_owned(), "bulk-synced".to_owned()];
+    let started = Instant::now();
+    let mut critical_trips = 0;
+    let mut failures = 0;
+    let mut stream = futures::stream::iter(0..identities)
+        .map(|i| {
+            let tenant = &tenant;
+            let bulk_groups = &bulk_groups;
+            async move {
+                let email = format!("bulk-{i:05}@example.com");
+                let sync = connector
+                    .sync_identity(tenant, &identity(email.clone()), SYNC)
+                    .await;
+                let user = UserRef::Email(email);
+                let groups = connector
+                    .manage_relationships(tenant, &user, bulk_groups, &[], APPLY)
+                    .await;
+                (sync, groups)
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1));
+    while let Some((sync, groups)) = stream.next().await {
+        let failed = |r: &Result<_, CallError>| r.is_err();
+        if failed(&sync.result) || failed(&groups.result) {
+            failures += 1;
+        }
+        critical_trips =
+            critical_trips.max(round_trips(&sync.exchanges) + round_trips(&groups.exchanges));
+        peak = peak.max(sync.peak_memory).max(groups.peak_memory);
+    }
+    let elapsed = started.elapsed();
+    let throughput = identities as f64 / elapsed.as_secs_f64();
+    let bound = args.concurrency as f64 / (critical_trips as f64 * latency.as_secs_f64()).max(1e-9);
+    lines.push(Line {
+        what: format!(
+            "bulk onboarding: {identities} identities (create + 2 groups), concurrency {}, {} failed",
+            args.concurrency, failures
+        ),
+        value: format!("{throughput:.0}/s = {:.2} of the bound {bound:.0}/s", throughput / bound),
+        target: ">= 0.8 of the bound",
+        met: Some(failures == 0 && throughput >= 0.8 * bound),
+    });
+    let rss = peak_rss_bytes();
+    lines.push(Line {
+        what: "peak host memory (RSS, whole run)".into(),
+        value: rss.map_or("unknown".into(), |b| format!("{:.0} MB", b as f64 / 1e6)),
+        target: "<= 300 MB",
+        met: rss.map(|b| b <= 300_000_000),
+    });
+
+    // 8: guest linear memory.
+    lines.push(Line {
+        what: "guest linear memory, largest after any action above".into(),
+        value: format!("{:.2} MiB", peak as f64 / (1 << 20) as f64),
+        target: "<= 2 MiB",
+        met: Some(peak <= 2 << 20),
+    });
+
+    if args.quick {
+        println!("(quick mode: small counts, the figures are not meaningful)");
+    }
+    println!("| measurement | result | target | met |");
+    println!("|---|---|---|---|");
+    for l in &lines {
+        let met = match l.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        println!("| {} | {} | {} | {met} |", l.what, l.value, l.target);
+    }
+    Ok(EXIT_OK)
+}
+
+fn latency_line<T>(what: &str, inv: &Invocation<T>, latency: Duration) -> Line {
+    let trips = round_trips(&inv.exchanges);
+    let bound = latency * u32::try_from(trips).unwrap_or(u32::MAX);
+    let ratio = inv.elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
+    Line {
+        what: format!("{what}: {trips} round trips × {} ms", latency.as_millis()),
+        value: format!("{:.1} ms = {ratio:.2} × the bound", ms(inv.elapsed)),
+        target: "<= 1.2 × bound",
+        met: Some(ratio <= 1.2),
+    }
+}
+
+/// The process's peak resident set size, from `/proc/self/status` (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
