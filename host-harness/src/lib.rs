@@ -5,12 +5,14 @@
 //! ([`egress`]) with secrets injected by name ([`secrets`]), and records every exchange
 //! ([`recorder`]).
 
+pub mod audit;
 pub mod bindings;
 pub mod cli;
 pub mod component;
 pub mod display;
 pub mod egress;
 pub mod http_client;
+pub mod integrations;
 pub mod invoke;
 pub mod limits;
 pub mod recorder;

@@ -18,6 +18,11 @@ fn harness(args: &[&str]) -> Output {
             "XDG_CACHE_HOME",
             concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
         )
+        // Keep saved integrations and the audit log there too.
+        .env(
+            "HOST_HARNESS_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home"),
+        )
         .output()
         .expect("host-harness runs")
 }

@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod outcome;
 pub mod simulate;
 pub mod sync;
+pub mod target;
 
 use std::path::{Path, PathBuf};
 
