@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod tenant;
 pub mod wasi;
+pub mod workflow;
 
 pub use invoke::{CallError, Invocation, InvokeError, LoadedConnector};
 pub use runtime::{LoadError, Runtime, RuntimeOptions};
