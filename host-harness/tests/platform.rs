@@ -49,6 +49,13 @@ impl Home {
         child.wait_with_output().unwrap()
     }
 
+    /// Runs the binary and asserts its exit code.
+    fn expect(&self, args: &[&str], code: i32) -> Output {
+        let out = self.run(args, None);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out));
+        out
+    }
+
     /// Writes a secret to a file in the home's parent-less scratch space.
     fn secret_file(&self, name: &str, value: &str) -> PathBuf {
         let path = self.path().join(format!("{name}.secret"));
@@ -154,8 +161,7 @@ async fn connect_saves_a_healthy_integration_owner_only_and_never_prints_its_sec
         assert_eq!(mode & 0o777, 0o600);
     }
 
-    let out = home.run(&["integrations", "list"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = home.expect(&["integrations", "list"], 0);
     assert!(
         text(&out).contains("acme") && text(&out).contains("scim_token, admin_api_key")
             || text(&out).contains("admin_api_key, scim_token"),
@@ -246,7 +252,7 @@ async fn update_rotates_a_key_only_after_the_new_one_passes_the_health_check() {
 
     // A wrong key is refused and the saved integration keeps the working one.
     let wrong = home.secret_file("wrong", "wrong-scim-token");
-    let out = home.run(
+    let out = home.expect(
         &[
             "integrations",
             "update",
@@ -254,19 +260,17 @@ async fn update_rotates_a_key_only_after_the_new_one_passes_the_health_check() {
             "--scim-token-file",
             wrong.to_str().unwrap(),
         ],
-        None,
+        1,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("not updated"), "{}", text(&out));
     assert_eq!(home.saved("acme").unwrap(), before);
 
     // Atlassian rotates the keys: the saved integration stops working, the new key replaces it.
     let rotated = sim.rotate_tokens();
-    let out = home.run(&["health", "--integration", "acme"], None);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    home.expect(&["health", "--integration", "acme"], 1);
     let scim = home.secret_file("scim-new", &rotated.scim_token);
     let admin = home.secret_file("admin-new", &rotated.admin_api_key);
-    let out = home.run(
+    let out = home.expect(
         &[
             "integrations",
             "update",
@@ -276,12 +280,10 @@ async fn update_rotates_a_key_only_after_the_new_one_passes_the_health_check() {
             "--admin-api-key-file",
             admin.to_str().unwrap(),
         ],
-        None,
+        0,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_no_secret(&out, &rotated);
-    let out = home.run(&["health", "--integration", "acme"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    home.expect(&["health", "--integration", "acme"], 0);
 
     // Unknown integrations: a clear message naming what exists, exit 2.
     for args in [
@@ -304,8 +306,7 @@ async fn update_rotates_a_key_only_after_the_new_one_passes_the_health_check() {
             text(&out)
         );
     }
-    let out = home.run(&["integrations", "remove", "acme"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    home.expect(&["integrations", "remove", "acme"], 0);
     assert!(home.saved("acme").is_none());
     let out = home.run(&["integrations", "list"], None);
     assert!(text(&out).contains("no integrations"), "{}", text(&out));
@@ -316,7 +317,7 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
     let sim = simulator().await;
     let home = Home::new();
     connect(&home, &sim, "acme");
-    let out = home.run(
+    home.expect(
         &[
             "sync",
             "--integration",
@@ -326,10 +327,9 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
             "--name",
             "Joan Clarke",
         ],
-        None,
+        0,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let out = home.run(
+    home.expect(
         &[
             "groups",
             "--integration",
@@ -341,11 +341,10 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
             "--add",
             "site-admins",
         ],
-        None,
+        0,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // Again: nothing changes, so nothing is recorded.
-    let out = home.run(
+    home.expect(
         &[
             "groups",
             "--integration",
@@ -355,11 +354,10 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
             "--add",
             "research",
         ],
-        None,
+        0,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // Refused as a whole (a protected user is not configured here, so: an unknown user).
-    let out = home.run(
+    home.expect(
         &[
             "deprovision",
             "--integration",
@@ -367,9 +365,8 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
             "--user",
             "nobody@example.com",
         ],
-        None,
+        2,
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 
     let records = home.audit();
     let summary: Vec<_> = records
@@ -396,8 +393,7 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
         && r.user.account_id.as_deref() == Some(joan.account_id.as_str())));
     assert_eq!(records[3].error_class.as_deref(), Some("not-found"));
 
-    let out = home.run(&["audit", "--user", "JOAN@example.com"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = home.expect(&["audit", "--user", "JOAN@example.com"], 0);
     let shown = text(&out);
     assert_eq!(shown.lines().count(), 3, "{shown}");
     assert!(
@@ -533,7 +529,7 @@ async fn malformed_workflows_and_parameters_are_refused_before_any_step_runs() {
         assert_eq!(out.status.code(), Some(2), "{expected}: {}", text(&out));
         assert!(text(&out).contains(expected), "{expected}: {}", text(&out));
     }
-    let out = home.run(
+    let out = home.expect(
         &[
             "workflow",
             "run",
@@ -541,9 +537,8 @@ async fn malformed_workflows_and_parameters_are_refused_before_any_step_runs() {
             "--integration",
             "acme",
         ],
-        None,
+        2,
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("cannot read workflow"),
         "{}",
@@ -552,10 +547,56 @@ async fn malformed_workflows_and_parameters_are_refused_before_any_step_runs() {
     assert!(sim.mutations().is_empty(), "nothing ran");
     assert!(home.audit().is_empty());
 
-    let out = home.run(
+    let out = home.expect(
         &["workflow", "show", &format!("{WORKFLOWS}/onboarding.toml")],
-        None,
+        0,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("--set email="), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scim_only_integration_connects_and_syncs() {
+    let sim = simulator().await;
+    let home = Home::new();
+    let tenant = host_harness::Tenant::from_toml(&sim.config_toml()).unwrap();
+    let scim = home.secret_file("scim", &sim.tokens().scim_token);
+    let out = home.expect(
+        &[
+            "connect",
+            "--instance-name",
+            "scim-only",
+            "--scim-url",
+            &tenant.settings["scim_url"],
+            "--scim-token-file",
+            scim.to_str().unwrap(),
+            "--allow-http-loopback",
+        ],
+        0,
+    );
+    assert!(text(&out).contains("[skip] admin"), "{}", text(&out));
+    home.expect(
+        &[
+            "sync",
+            "--integration",
+            "scim-only",
+            "--email",
+            "dorothy@example.com",
+        ],
+        0,
+    );
+    assert!(sim.user_by_email("dorothy@example.com").is_some());
+    // Admin-only work names the missing key.
+    let out = home.expect(
+        &[
+            "groups",
+            "--integration",
+            "scim-only",
+            "--user",
+            "dorothy@example.com",
+            "--add",
+            "site-admins",
+        ],
+        2,
+    );
+    assert!(text(&out).contains("admin_api_key"), "{}", text(&out));
 }

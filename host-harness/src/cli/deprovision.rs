@@ -10,10 +10,7 @@ use crate::cli::outcome::parse_user_ref;
 pub struct DeprovisionArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub target: super::target::TenantArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub audit: super::target::AuditArgs,
+    pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: UserRef,
@@ -27,7 +24,7 @@ pub struct DeprovisionArgs {
 
 /// Runs `deprovision`: every membership removed, then the user deactivated (reversible).
 pub async fn run(connector: &LoadedConnector, args: &DeprovisionArgs) -> anyhow::Result<u8> {
-    let target = args.target.resolve(&args.audit)?;
+    let target = args.target.resolve()?;
     let options = ActionOptions {
         dry_run: args.dry_run,
     };
@@ -43,10 +40,7 @@ pub async fn run(connector: &LoadedConnector, args: &DeprovisionArgs) -> anyhow:
 pub struct DeleteArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub target: super::target::TenantArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub audit: super::target::AuditArgs,
+    pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: UserRef,
@@ -63,7 +57,7 @@ pub struct DeleteArgs {
 
 /// Runs `delete`: the SCIM record (and, with `--purge-account`, the account).
 pub async fn run_delete(connector: &LoadedConnector, args: &DeleteArgs) -> anyhow::Result<u8> {
-    let target = args.target.resolve(&args.audit)?;
+    let target = args.target.resolve()?;
     let options = DeleteOptions {
         purge_account: args.purge_account,
         dry_run: args.dry_run,

@@ -10,10 +10,7 @@ use crate::cli::outcome::parse_user_ref;
 pub struct GroupsArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub target: super::target::TenantArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub audit: super::target::AuditArgs,
+    pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: crate::bindings::types::UserRef,
@@ -36,7 +33,7 @@ pub async fn run(connector: &LoadedConnector, args: &GroupsArgs) -> anyhow::Resu
     if args.add.is_empty() && args.remove.is_empty() {
         anyhow::bail!("nothing to do: give at least one --add NAME or --remove NAME");
     }
-    let target = args.target.resolve(&args.audit)?;
+    let target = args.target.resolve()?;
     let options = ActionOptions {
         dry_run: args.dry_run,
     };

@@ -8,10 +8,7 @@ use crate::bindings::types::{Identity, SyncOptions};
 pub struct SyncArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub target: super::target::TenantArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub audit: super::target::AuditArgs,
+    pub target: super::target::ChangeArgs,
     /// Work email: the SCIM userName and primary email.
     #[arg(long)]
     pub email: String,
@@ -46,7 +43,7 @@ pub struct SyncArgs {
 
 /// Runs `sync`.
 pub async fn run(connector: &LoadedConnector, args: &SyncArgs) -> anyhow::Result<u8> {
-    let target = args.target.resolve(&args.audit)?;
+    let target = args.target.resolve()?;
     let identity = Identity {
         email: args.email.clone(),
         name: args.name.clone(),

@@ -63,6 +63,24 @@ impl AuditArgs {
     }
 }
 
+/// What a command that changes something needs: the tenant, and where its audit records go.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub tenant: TenantArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub audit: AuditArgs,
+}
+
+impl ChangeArgs {
+    /// Loads the tenant and opens its audit log.
+    pub fn resolve(&self) -> anyhow::Result<Target> {
+        self.tenant.resolve(&self.audit)
+    }
+}
+
 /// A resolved tenant with its audit log.
 pub struct Target {
     /// The tenant.

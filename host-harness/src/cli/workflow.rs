@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::audit::AuditContext;
 use crate::bindings::types::Outcome;
-use crate::cli::target::{AuditArgs, Target, TenantArgs};
+use crate::cli::target::{ChangeArgs, Target};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
 use crate::workflow::{Action, Workflow};
 use crate::{CallError, Invocation, LoadedConnector, Tenant};
@@ -44,10 +44,7 @@ pub struct RunArgs {
     pub params: Vec<(String, String)>,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub target: TenantArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub audit: AuditArgs,
+    pub target: ChangeArgs,
     /// Plan every step without writing anything.
     #[arg(long)]
     pub dry_run: bool,
@@ -75,7 +72,7 @@ pub async fn run(
             let workflow = Workflow::from_file(&args.file)?;
             let params: BTreeMap<_, _> = args.params.iter().cloned().collect();
             let actions = workflow.bind(&params, args.dry_run)?;
-            let target = args.target.resolve(&args.audit)?;
+            let target = args.target.resolve()?;
             let connector = connector()?;
             let run = run_id(&workflow.name);
             run_steps(
