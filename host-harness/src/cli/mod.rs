@@ -1,5 +1,6 @@
 //! The `host-harness` command line: one module per subcommand.
 
+pub mod batch;
 pub mod bench;
 pub mod demo;
 pub mod deprovision;
