@@ -176,6 +176,8 @@ async fn a_csv_sync_batch_with_groups_creates_everyone_exactly_once() {
     assert!(audit.iter().all(|r| r.run.as_ref() == Some(&run)));
     assert!(audit.iter().all(|r| r.status == "applied"));
     assert!(s.journal_text().contains("\"finished\""));
+    s.assert_no_secret(&s.journal_text());
+    s.assert_no_secret(&std::fs::read_to_string(s.home().join("audit.jsonl")).unwrap());
 
     // The same batch again: a new run, nothing to change, nothing written.
     let mutations = s.sim.mutations().len();

@@ -1,6 +1,9 @@
 //! The mass-change guard: a batch that would deprovision or delete more than a set share of
 //! the organization's users stops before its first write, unless explicitly allowed. A wrong
 //! export (everyone instead of the leavers) should cost a re-run, not the organization.
+//!
+//! The share is the items about to run over the users the organization has now: a resumed
+//! batch counts only the items it has left.
 
 use std::collections::BTreeSet;
 

@@ -98,7 +98,8 @@ pub struct Report {
     pub elapsed_ms: u128,
     /// Whether every item succeeded.
     pub succeeded: bool,
-    /// The items that did not succeed, with why.
+    /// The items that did not succeed, with why (items stopped before they started are only
+    /// counted, as `not-run`).
     pub failed_items: Vec<ItemResult>,
 }
 
@@ -187,15 +188,24 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
         Plan::New {
             reason: Some(NewReason::Restart),
             ..
-        } => out.line("--restart: an earlier unfinished run is ignored; every item runs again"),
+        } => out.line("--restart: a new run; every item runs again"),
         Plan::Resume {
             completed, recover, ..
-        } => out.line(&format!(
-            "resuming interrupted run {run_id}: {} item{} already done, skipped; {} in flight when it stopped, run again (changes found done are recorded as completing the interrupted run)",
-            completed.len(),
-            if completed.len() == 1 { "" } else { "s" },
-            recover.len(),
-        )),
+        } => {
+            let skipped = format!(
+                "{} item{} completed earlier, skipped",
+                completed.len(),
+                if completed.len() == 1 { "" } else { "s" }
+            );
+            out.line(&if recover.is_empty() {
+                format!("continuing run {run_id}: {skipped}; the rest run again")
+            } else {
+                format!(
+                    "resuming interrupted run {run_id}: {skipped}; {} in flight when it stopped, run again (what they find already done is recorded as completing the interrupted run)",
+                    recover.len()
+                )
+            })
+        }
         Plan::New { reason: None, .. } => {}
     }
     if let Some(v) = &verdict
@@ -237,8 +247,14 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
             if tokio::signal::ctrl_c().await.is_ok() {
                 stop.store(true, Ordering::SeqCst);
                 progress.println(
-                    "interrupted: finishing the items in flight; run the same command again to resume",
+                    "interrupted: finishing the items in flight (Ctrl-C again to stop at once); run the same command again to resume",
                 );
+            }
+            // A second Ctrl-C stops at once: the journal makes that as safe as a kill.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                progress.abandon();
+                eprintln!("stopped; run the same command again to resume");
+                std::process::exit(130);
             }
         })
     };
@@ -310,9 +326,12 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
         guard: verdict,
         elapsed_ms: started.elapsed().as_millis(),
         succeeded,
+        // Items stopped before they started are counted, not listed one by one.
         failed_items: results
             .into_iter()
-            .filter(|r| !r.status.is_success())
+            .filter(|r| {
+                !r.status.is_success() && (r.status != ItemStatus::NotRun || r.error.is_some())
+            })
             .collect(),
     };
     if args.json {
@@ -432,11 +451,20 @@ pub fn render(report: &Report, elapsed: Duration) -> String {
             }
         ));
     } else {
-        out.push_str(&format!(
-            "batch FAILED: {} of {} items did not succeed; run the same command again to retry them (completed items are skipped)\n",
-            report.failed_items.len(),
-            report.items
-        ));
+        let not_run = report.counts.get("not-run").copied().unwrap_or(0);
+        let failed = report.failed_items.len();
+        if not_run > 0 {
+            out.push_str(&format!(
+                "batch INTERRUPTED: {not_run} of {} items did not run; run the same command again to resume\n",
+                report.items
+            ));
+        }
+        if failed > 0 {
+            out.push_str(&format!(
+                "batch FAILED: {failed} of {} items did not succeed; run the same command again to retry them (completed items are skipped), or fix them in a new batch file\n",
+                report.items
+            ));
+        }
     }
     out
 }
