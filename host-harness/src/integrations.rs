@@ -5,6 +5,7 @@
 //! ```text
 //! $HOST_HARNESS_HOME/                 (default: $XDG_CONFIG_HOME/host-harness, ~/.config/host-harness)
 //!   audit.jsonl                       the audit log
+//!   batches/                          0700, one journal per batch (see [`crate::batch::journal`])
 //!   integrations/                     0700
 //!     acme-prod.toml                  0600, the tenant config format of [`crate::tenant`]
 //! ```

@@ -6,6 +6,7 @@
 //! ([`recorder`]).
 
 pub mod audit;
+pub mod batch;
 pub mod bindings;
 pub mod cli;
 pub mod component;

@@ -38,6 +38,9 @@ enum Command {
     Deprovision(cli::deprovision::DeprovisionArgs),
     /// Delete one person's SCIM record; with --purge-account also their Atlassian account.
     Delete(cli::deprovision::DeleteArgs),
+    /// Run one action over every identity of a CSV or JSON file: bounded concurrency,
+    /// resumable, guarded against mass deprovisioning or deletion.
+    Batch(cli::batch::BatchArgs),
     /// Write a JSON snapshot of users, groups and discovered product resources.
     Extract(cli::extract::ExtractArgs),
     /// Print the connector's capabilities and configuration schema.
@@ -69,6 +72,7 @@ async fn main() -> ExitCode {
             Command::Groups(a) => cli::groups::run(&connector()?, a).await,
             Command::Deprovision(a) => cli::deprovision::run(&connector()?, a).await,
             Command::Delete(a) => cli::deprovision::run_delete(&connector()?, a).await,
+            Command::Batch(a) => cli::batch::run(&connector()?, a).await,
             Command::Extract(a) => cli::extract::run(&connector()?, a).await,
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,
             Command::Bench(a) => cli::bench::run(args.component.as_deref(), a).await,

@@ -1,6 +1,7 @@
 //! The `host-harness` command line: one module per subcommand.
 
 pub mod audit;
+pub mod batch;
 pub mod bench;
 pub mod demo;
 pub mod deprovision;

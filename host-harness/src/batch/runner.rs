@@ -1,0 +1,380 @@
+//! Running a batch's items: at most `concurrency` at a time, each invocation in a fresh
+//! instance of the one loaded connector, every outcome recorded in the audit log under the
+//! batch's run id, and every item's start and end in the journal.
+//!
+//! The order on disk for one item is: `started` in the journal, the invocation(s), their audit
+//! records, `done` in the journal. So whatever moment the process is killed at, an item is
+//! either `done` with its records on disk, or it runs again on resume in recovery mode, where
+//! the changes it finds already done are recorded with a note instead of being lost.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt as _;
+
+use super::Action;
+use super::items::Item;
+use super::journal::{DoneStatus, Journal};
+use crate::audit::{AuditContext, AuditLog};
+use crate::bindings::types::{
+    ActionOptions, ChangeKind, ChangeStatus, DeleteOptions, Outcome, SyncOptions,
+};
+use crate::{CallError, Invocation, LoadedConnector, Tenant};
+
+/// How an item ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemStatus {
+    /// At least one change was applied and none failed.
+    Completed,
+    /// Nothing needed changing: every change was already done.
+    AlreadyDone,
+    /// A dry run: the changes it would make.
+    Planned,
+    /// A change failed (the others may have been applied).
+    Failed,
+    /// The connector refused the action as a whole (bad input, not found, denied): no write.
+    Refused,
+    /// The host ended an invocation (timeout, crash): run the batch again to finish it.
+    Interrupted,
+    /// Not run: the batch was stopped first (Ctrl-C) or could not journal it.
+    NotRun,
+}
+
+impl ItemStatus {
+    /// Whether the item succeeded.
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Completed | Self::AlreadyDone | Self::Planned)
+    }
+
+    /// The status as the journal records it (`None` for an item that did not run).
+    pub fn journal(self) -> Option<DoneStatus> {
+        Some(match self {
+            Self::Completed | Self::AlreadyDone | Self::Planned => DoneStatus::Completed,
+            Self::Failed => DoneStatus::Failed,
+            Self::Refused => DoneStatus::Refused,
+            Self::Interrupted => DoneStatus::Interrupted,
+            Self::NotRun => return None,
+        })
+    }
+}
+
+/// The result of one item.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ItemResult {
+    /// The item's index in the batch (0-based, file order).
+    pub index: usize,
+    /// The item's line in the batch file.
+    pub line: usize,
+    /// The person as given.
+    pub user: String,
+    /// How it ended.
+    pub status: ItemStatus,
+    /// Changes applied.
+    pub applied: usize,
+    /// Why it did not succeed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether it ran again to complete an interrupted run.
+    pub recovered: bool,
+}
+
+/// One item to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Work {
+    /// The item's index.
+    pub index: usize,
+    /// Whether an earlier run may have changed something for it without recording it.
+    pub recover: bool,
+}
+
+/// Options of a batch run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Plan only: nothing is written upstream.
+    pub dry_run: bool,
+    /// `delete`: also delete the Atlassian account.
+    pub purge_account: bool,
+    /// Items in flight at most.
+    pub concurrency: usize,
+}
+
+/// Everything a batch run shares between its items.
+pub struct Runner {
+    /// The loaded connector; each invocation gets its own store and instance.
+    pub connector: LoadedConnector,
+    /// The tenant.
+    pub tenant: Tenant,
+    /// The integration's name, for the audit log.
+    pub integration: String,
+    /// The action.
+    pub action: Action,
+    /// The run's id, in every audit record.
+    pub run: String,
+    /// The audit log.
+    pub audit: AuditLog,
+    /// The journal (none in a dry run).
+    pub journal: Option<Journal>,
+    /// The items.
+    pub items: Vec<Item>,
+    /// Options.
+    pub options: RunOptions,
+    /// Set to stop starting new items (items in flight finish).
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Runner {
+    /// Runs `work`, calling `on_done` as each item ends (in completion order), and returns
+    /// every result in item order.
+    pub async fn run(
+        self: Arc<Self>,
+        work: Vec<Work>,
+        mut on_done: impl FnMut(&ItemResult),
+    ) -> Vec<ItemResult> {
+        let concurrency = self.options.concurrency.max(1);
+        let mut stream = futures::stream::iter(work)
+            .map(|w| {
+                let this = self.clone();
+                let handle = tokio::spawn(async move { this.run_item(w).await });
+                let this = self.clone();
+                async move {
+                    handle.await.unwrap_or_else(|e| {
+                        this.result(
+                            w,
+                            ItemStatus::Interrupted,
+                            0,
+                            Some(format!("the item's task ended: {e}")),
+                        )
+                    })
+                }
+            })
+            .buffer_unordered(concurrency);
+        let mut results = Vec::new();
+        while let Some(result) = stream.next().await {
+            on_done(&result);
+            results.push(result);
+        }
+        results.sort_by_key(|r| r.index);
+        results
+    }
+
+    fn result(
+        &self,
+        work: Work,
+        status: ItemStatus,
+        applied: usize,
+        error: Option<String>,
+    ) -> ItemResult {
+        let item = &self.items[work.index];
+        ItemResult {
+            index: work.index,
+            line: item.line,
+            user: item.user.clone(),
+            status,
+            applied,
+            error,
+            recovered: work.recover,
+        }
+    }
+
+    async fn run_item(&self, work: Work) -> ItemResult {
+        if self.stop.load(Ordering::SeqCst) {
+            return self.result(work, ItemStatus::NotRun, 0, None);
+        }
+        let item = &self.items[work.index];
+        if let Some(journal) = &self.journal
+            && let Err(e) = journal.started(work.index, item.line)
+        {
+            return self.result(work, ItemStatus::NotRun, 0, Some(e.to_string()));
+        }
+        let context = |action: &str| AuditContext {
+            integration: self.integration.clone(),
+            action: action.to_owned(),
+            requested: item.user.clone(),
+            run: Some(self.run.clone()),
+            recovering: work
+                .recover
+                .then(|| format!("completes interrupted run {}", self.run)),
+        };
+        let dry_run = self.options.dry_run;
+        let (first_action, first) = match self.action {
+            Action::Sync => (
+                "sync",
+                self.connector
+                    .sync_identity(
+                        &self.tenant,
+                        &item.identity(),
+                        SyncOptions {
+                            create_missing: true,
+                            update_existing: true,
+                            dry_run,
+                        },
+                    )
+                    .await,
+            ),
+            Action::Groups => ("groups", self.groups(item).await),
+            Action::Deprovision => (
+                "deprovision",
+                self.connector
+                    .deprovision_identity(&self.tenant, &item.user_ref, ActionOptions { dry_run })
+                    .await,
+            ),
+            Action::Delete => (
+                "delete",
+                self.connector
+                    .delete_identity(
+                        &self.tenant,
+                        &item.user_ref,
+                        DeleteOptions {
+                            purge_account: self.options.purge_account,
+                            dry_run,
+                        },
+                    )
+                    .await,
+            ),
+        };
+        if let Err(e) = self.audit.record(&context(first_action), &first) {
+            return self.unrecorded(work, e);
+        }
+        let mut summary = Summary::of(&first);
+        // A sync item with groups sets them once the person exists. In a dry run, a person
+        // who would be created cannot be looked up yet: their groups are part of the plan.
+        let planned_create = first.result.as_ref().is_ok_and(|o| {
+            o.changes
+                .iter()
+                .any(|c| c.kind == ChangeKind::CreateUser && c.status == ChangeStatus::Planned)
+        });
+        if self.action == Action::Sync
+            && item.has_groups()
+            && summary.status.is_success()
+            && !planned_create
+        {
+            let second = self.groups(item).await;
+            if let Err(e) = self.audit.record(&context("groups"), &second) {
+                return self.unrecorded(work, e);
+            }
+            summary = summary.then(Summary::of(&second));
+        }
+        if !dry_run
+            && let Some(journal) = &self.journal
+            && let Some(status) = summary.status.journal()
+            && let Err(e) = journal.done(work.index, item.line, status)
+        {
+            // The item ran and its records are on disk; only the journal missed its end, so a
+            // resumed run will repeat it in recovery mode (marked in the audit log).
+            return self.result(
+                work,
+                ItemStatus::Failed,
+                summary.applied,
+                Some(format!(
+                    "{e} (the item ran; re-running the batch repeats it, marked)"
+                )),
+            );
+        }
+        self.result(work, summary.status, summary.applied, summary.error)
+    }
+
+    async fn groups(&self, item: &Item) -> Invocation<Outcome> {
+        self.connector
+            .manage_relationships(
+                &self.tenant,
+                &item.user_ref,
+                &item.add,
+                &item.remove,
+                ActionOptions {
+                    dry_run: self.options.dry_run,
+                },
+            )
+            .await
+    }
+
+    /// An item whose audit records could not be written: it stays `started` in the journal, so
+    /// a resumed run repeats it in recovery mode.
+    fn unrecorded(&self, work: Work, e: crate::audit::AuditError) -> ItemResult {
+        self.result(
+            work,
+            ItemStatus::Failed,
+            0,
+            Some(format!("the audit log could not record this item: {e}")),
+        )
+    }
+}
+
+/// What one or two invocations of an item amount to.
+struct Summary {
+    status: ItemStatus,
+    applied: usize,
+    error: Option<String>,
+}
+
+impl Summary {
+    fn of(invocation: &Invocation<Outcome>) -> Self {
+        match &invocation.result {
+            Err(e @ CallError::Connector(_)) => Self {
+                status: ItemStatus::Refused,
+                applied: 0,
+                error: Some(e.to_string()),
+            },
+            Err(e @ CallError::Host(_)) => Self {
+                status: ItemStatus::Interrupted,
+                applied: 0,
+                error: Some(e.to_string()),
+            },
+            Ok(outcome) => {
+                let applied = outcome
+                    .changes
+                    .iter()
+                    .filter(|c| c.status == ChangeStatus::Applied)
+                    .count();
+                let failed = outcome.changes.iter().find_map(|c| match &c.status {
+                    ChangeStatus::Failed(e) => {
+                        Some(format!("{} {}: {}", c.kind, c.target, e.message()))
+                    }
+                    _ => None,
+                });
+                let (status, error) = if let Some(error) = failed {
+                    (ItemStatus::Failed, Some(error))
+                } else if !outcome.completed {
+                    (
+                        ItemStatus::Failed,
+                        Some("the action did not complete".to_owned()),
+                    )
+                } else if applied > 0 {
+                    (ItemStatus::Completed, None)
+                } else if outcome
+                    .changes
+                    .iter()
+                    .any(|c| c.status == ChangeStatus::Planned)
+                {
+                    (ItemStatus::Planned, None)
+                } else {
+                    (ItemStatus::AlreadyDone, None)
+                };
+                Self {
+                    status,
+                    applied,
+                    error,
+                }
+            }
+        }
+    }
+
+    /// The item's result after a second invocation: its failure wins, else the most done.
+    fn then(self, next: Self) -> Self {
+        let either = |s: ItemStatus| self.status == s || next.status == s;
+        let status = if !next.status.is_success() {
+            next.status
+        } else if either(ItemStatus::Completed) {
+            ItemStatus::Completed
+        } else if either(ItemStatus::Planned) {
+            ItemStatus::Planned
+        } else {
+            ItemStatus::AlreadyDone
+        };
+        Self {
+            status,
+            applied: self.applied + next.applied,
+            error: next.error.or(self.error),
+        }
+    }
+}

@@ -1,0 +1,572 @@
+//! `host-harness batch`, run as a user would: the binary as a process against the simulator
+//! started in the test, with its own home directory (journal and audit log) per test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use host_harness::audit::{AuditLog, AuditRecord};
+use host_harness::simulator::{Fault, Route, Simulator};
+
+/// Runs the harness with `home` as its home directory.
+fn command(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-harness"));
+    command
+        .args(args)
+        // Share the compiled-component cache with the other CLI tests.
+        .env(
+            "XDG_CACHE_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
+        )
+        .env("HOST_HARNESS_HOME", home);
+    command
+}
+
+fn harness(home: &Path, args: &[&str]) -> Output {
+    command(home, args).output().expect("host-harness runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+struct Setup {
+    sim: Simulator,
+    dir: tempfile::TempDir,
+    config: String,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let sim = Simulator::builder().demo_org().start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("sim.toml");
+        std::fs::write(&config, sim.config_toml()).unwrap();
+        Self {
+            sim,
+            config: config.to_str().unwrap().to_owned(),
+            dir,
+        }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    /// `batch --action ACTION --input FILE --config CONFIG ...`.
+    fn batch(&self, action: &str, input: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "batch",
+            "--action",
+            action,
+            "--input",
+            input,
+            "--config",
+            &self.config,
+        ];
+        args.extend_from_slice(extra);
+        let out = harness(&self.home(), &args);
+        self.assert_no_secret(&text(&out));
+        out
+    }
+
+    fn audit(&self) -> Vec<AuditRecord> {
+        AuditLog::read_all(&self.home().join("audit.jsonl")).unwrap()
+    }
+
+    fn journal_text(&self) -> String {
+        let dir = self.home().join("batches");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return String::new();
+        };
+        entries
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+            .collect()
+    }
+
+    fn assert_no_secret(&self, shown: &str) {
+        let tokens = self.sim.tokens();
+        for secret in [
+            tokens.scim_token,
+            tokens.admin_api_key,
+            tokens.product_token,
+        ] {
+            assert!(!shown.contains(&secret), "a secret was printed: {shown}");
+        }
+    }
+
+    fn assert_nothing_written(&self, what: &str) {
+        assert!(
+            self.sim.mutations().is_empty(),
+            "{what}: the organization changed: {:?}",
+            self.sim.mutations()
+        );
+        assert!(
+            !self.home().join("audit.jsonl").exists(),
+            "{what}: an audit log was written"
+        );
+        assert!(
+            !self.home().join("batches").exists(),
+            "{what}: a journal was written"
+        );
+    }
+
+    /// How many users with this email exist.
+    fn users_named(&self, email: &str) -> usize {
+        self.sim
+            .users()
+            .iter()
+            .filter(|u| u.email.eq_ignore_ascii_case(email))
+            .count()
+    }
+}
+
+fn onboarding_csv(n: usize, first: usize) -> String {
+    let mut csv = String::from("email,name,external_id,add\n");
+    for i in first..first + n {
+        csv.push_str(&format!(
+            "hire{i}@example.com,Hire {i},idp-hire-{i},engineering;jira-software-users\n"
+        ));
+    }
+    csv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_sync_batch_with_groups_creates_everyone_exactly_once() {
+    let s = Setup::new().await;
+    let input = s.file("onboarding.csv", &onboarding_csv(6, 1));
+    let out = s.batch("sync", &input, &["--concurrency", "3"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("summary: 6 items"), "{shown}");
+    assert!(shown.contains("completed          6"), "{shown}");
+    assert!(shown.contains("every item succeeded"), "{shown}");
+    for i in 1..=6 {
+        let email = format!("hire{i}@example.com");
+        assert_eq!(s.users_named(&email), 1, "{email}");
+        for group in ["engineering", "jira-software-users"] {
+            assert!(
+                s.sim.group_members(group).contains(&email),
+                "{email} {group}"
+            );
+        }
+    }
+    assert_eq!(
+        s.sim.count("POST", "/scim/directory/"),
+        6,
+        "one create each"
+    );
+
+    // One record per change, all under the batch's run id.
+    let audit = s.audit();
+    assert_eq!(audit.len(), 6 * 3, "{audit:#?}");
+    let run = audit[0].run.clone().expect("a run id");
+    assert!(run.starts_with("sync-"), "{run}");
+    assert!(audit.iter().all(|r| r.run.as_ref() == Some(&run)));
+    assert!(audit.iter().all(|r| r.status == "applied"));
+    assert!(s.journal_text().contains("\"finished\""));
+    s.assert_no_secret(&s.journal_text());
+    s.assert_no_secret(&std::fs::read_to_string(s.home().join("audit.jsonl")).unwrap());
+
+    // The same batch again: a new run, nothing to change, nothing written.
+    let mutations = s.sim.mutations().len();
+    let out = s.batch("sync", &input, &[]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("finished earlier"), "{shown}");
+    assert!(shown.contains("already done       6"), "{shown}");
+    assert_eq!(s.sim.mutations().len(), mutations);
+    assert_eq!(s.audit().len(), 6 * 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_groups_batch_reports_json() {
+    let s = Setup::new().await;
+    let input = s.file(
+        "groups.json",
+        r#"[
+  {"user": "ada@example.com", "add": ["research"], "remove": ["engineering"]},
+  {"email": "alan@example.com", "add": ["research", "site-admins"]}
+]"#,
+    );
+    let out = s.batch("groups", &input, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["items"], 2);
+    assert_eq!(report["counts"]["completed"], 2);
+    assert_eq!(report["succeeded"], true);
+    assert_eq!(report["failed_items"].as_array().unwrap().len(), 0);
+    let research = s.sim.group_members("research");
+    assert!(research.contains(&"ada@example.com".to_owned()));
+    assert!(research.contains(&"alan@example.com".to_owned()));
+    assert!(
+        !s.sim
+            .group_members("engineering")
+            .contains(&"ada@example.com".to_owned())
+    );
+    assert!(
+        s.sim
+            .group_members("site-admins")
+            .contains(&"alan@example.com".to_owned())
+    );
+    assert_eq!(s.audit().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_batch_files_exit_two_with_a_clear_message_and_change_nothing() {
+    let s = Setup::new().await;
+    let good = s.file("good.csv", "email\nnew@example.com\n");
+    let missing = s.dir.path().join("missing.csv");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "sync",
+            missing.to_str().unwrap().to_owned(),
+            "cannot read batch file",
+        ),
+        (
+            "sync",
+            s.file("people.txt", "email\na@example.com\n"),
+            "name it `.csv`",
+        ),
+        (
+            "sync",
+            s.file(
+                "ragged.csv",
+                "email,name\na@example.com,A\nb@example.com,B,extra\n",
+            ),
+            "line 3: 3 fields where the header row has 2",
+        ),
+        (
+            "sync",
+            s.file("broken.json", "[{\"email\": \"a@example.com\"},"),
+            "not valid JSON",
+        ),
+        (
+            "sync",
+            s.file("object.json", "{\"email\": \"a@example.com\"}"),
+            "not a JSON array of objects",
+        ),
+        (
+            "sync",
+            s.file("unknown.csv", "email,nickname\na@example.com,Al\n"),
+            "line 1: unknown column `nickname`",
+        ),
+        (
+            "sync",
+            s.file("no-email.csv", "email,name\na@example.com,A\n,Nobody\n"),
+            "line 3: `email` is missing",
+        ),
+        (
+            "sync",
+            s.file(
+                "twice.json",
+                "[\n {\"email\": \"a@example.com\"},\n {\"email\": \"A@example.com\"}\n]",
+            ),
+            "line 3: `A@example.com` is listed twice (first on line 2)",
+        ),
+        (
+            "deprovision",
+            s.file("dup.csv", "user\nscim:1\nscim:1\n"),
+            "line 3: `scim:1` is listed twice",
+        ),
+        ("sync", s.file("empty.csv", ""), "no header row"),
+        ("sync", s.file("header-only.csv", "email\n"), "no items"),
+    ];
+    for (action, input, expected) in &cases {
+        let out = s.batch(action, input, &[]);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{input}: {shown}");
+        assert!(
+            shown.contains(expected),
+            "{input}: expected `{expected}` in {shown}"
+        );
+        assert!(shown.contains("host-harness:"), "{shown}");
+        s.assert_nothing_written(input);
+    }
+
+    // An unknown integration, options that do not go together, bad flags.
+    let out = harness(
+        &s.home(),
+        &[
+            "batch",
+            "--action",
+            "sync",
+            "--input",
+            &good,
+            "--integration",
+            "nope",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no integration named `nope`"),
+        "{}",
+        text(&out)
+    );
+    let out = s.batch("sync", &good, &["--purge-account"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--purge-account goes with --action delete"));
+    for flags in [["--concurrency", "0"], ["--max-share", "1.5"]] {
+        let out = s.batch("sync", &good, &flags);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    }
+    s.assert_nothing_written("bad options");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mass_change_guard_refuses_a_large_deprovision_before_any_write() {
+    let s = Setup::new().await;
+    let input = s.file(
+        "leavers.csv",
+        "user\nalan@example.com\nmargaret@example.com\n",
+    );
+    let out = s.batch("deprovision", &input, &[]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("deprovision 2 of the organization's 5 users (40%")
+            && shown.contains("allowed 10%")
+            && shown.contains("--allow-mass-change"),
+        "{shown}"
+    );
+    s.assert_nothing_written("the guard");
+
+    // A dry run shows the plan and warns; it writes nothing either way.
+    let out = s.batch("deprovision", &input, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("warning: without --dry-run"),
+        "{}",
+        text(&out)
+    );
+    assert!(s.sim.mutations().is_empty());
+
+    // Delete is guarded too, and a larger --max-share lets a batch through.
+    let out = s.batch("delete", &input, &["--max-share", "0.3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(s.sim.mutations().is_empty());
+
+    let out = s.batch("deprovision", &input, &["--allow-mass-change"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("allowed by --allow-mass-change"), "{shown}");
+    for email in ["alan@example.com", "margaret@example.com"] {
+        assert!(!s.sim.user_by_email(email).unwrap().active, "{email}");
+    }
+    assert!(
+        !s.sim
+            .group_members("engineering")
+            .contains(&"alan@example.com".to_owned())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_item_fails_the_batch_is_listed_and_is_retried_on_the_next_run() {
+    let s = Setup::new().await;
+    let input = s.file(
+        "mixed.csv",
+        "email,name,add\n\
+         one@example.com,One,engineering\n\
+         two@example.com,Two,no-such-group\n\
+         three@example.com,Three,research\n",
+    );
+    // A server fault on one request too: the first membership write fails for good.
+    s.sim.fault(
+        Route::scim("/Groups").method("PATCH"),
+        Fault::Status(400),
+        1,
+    );
+    let out = s.batch("sync", &input, &["--concurrency", "1"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("batch FAILED: 2 of 3 items"), "{shown}");
+    assert!(
+        shown.contains("line 3     two@example.com  refused:") && shown.contains("no-such-group"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("line 2     one@example.com  failed: add-membership engineering"),
+        "{shown}"
+    );
+    // Everyone was created: the failures are in their groups.
+    for email in ["one@example.com", "two@example.com", "three@example.com"] {
+        assert_eq!(s.users_named(email), 1, "{email}");
+    }
+    let audit = s.audit();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.status == "failed" && r.user.is("one@example.com"))
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.status == "refused" && r.user.is("two@example.com"))
+    );
+
+    let out = s.batch("sync", &input, &["--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["resumed"], true);
+    assert_eq!(report["skipped"], 1, "three@ completed the first time");
+    assert_eq!(
+        report["counts"]["completed"], 1,
+        "one@ now joins engineering"
+    );
+    assert_eq!(report["counts"]["refused"], 1);
+    assert_eq!(report["failed_items"][0]["line"], 3);
+    assert!(
+        s.sim
+            .group_members("engineering")
+            .contains(&"one@example.com".to_owned())
+    );
+}
+
+/// Counts `done` lines in the journal(s).
+fn done_lines(s: &Setup) -> usize {
+    s.journal_text()
+        .lines()
+        .filter(|l| l.contains("\"event\":\"done\""))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_batch_resumes_and_records_every_change_once_or_marked() {
+    const ITEMS: usize = 40;
+    let s = Setup::new().await;
+    let input = s.file("onboarding.csv", &onboarding_csv(ITEMS, 1));
+    // Slow answers: the changes commit at once, the replies come later, so the kill lands
+    // between a change and its record.
+    s.sim
+        .fault_always(Route::any(), Fault::Latency(Duration::from_millis(40)));
+    let mut child = command(
+        &s.home(),
+        &[
+            "batch",
+            "--action",
+            "sync",
+            "--input",
+            &input,
+            "--config",
+            &s.config,
+            "--concurrency",
+            "4",
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("host-harness starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Kill once some items are done and another has created its person but is not done: a
+    // change is on the server with no record of it yet.
+    let created = || s.sim.scim_user_count() - 5;
+    while !(done_lines(&s) >= 8 && created() > done_lines(&s)) {
+        assert!(Instant::now() < deadline, "the batch made no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the batch ended too soon"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_at_kill = done_lines(&s);
+    assert!(done_at_kill < ITEMS, "killed too late: {done_at_kill} done");
+    assert!(!s.journal_text().contains("\"finished\""));
+
+    s.sim.clear_faults();
+    let out = s.batch("sync", &input, &["--concurrency", "8"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("resuming interrupted run"), "{shown}");
+    assert!(shown.contains("every item succeeded"), "{shown}");
+    assert!(s.journal_text().contains("\"finished\""));
+
+    // The organization: everyone exactly once, in both groups.
+    assert_eq!(s.sim.scim_user_count(), 5 + ITEMS);
+    for i in 1..=ITEMS {
+        let email = format!("hire{i}@example.com");
+        assert_eq!(s.users_named(&email), 1, "{email}");
+        for group in ["engineering", "jira-software-users"] {
+            let members = s.sim.group_members(group);
+            assert_eq!(
+                members.iter().filter(|m| **m == email).count(),
+                1,
+                "{email} in {group}"
+            );
+        }
+    }
+
+    // The audit log: every change once, or marked as completing the interrupted run.
+    let audit = s.audit();
+    let run = audit[0].run.clone().unwrap();
+    assert!(
+        audit.iter().all(|r| r.run.as_ref() == Some(&run)),
+        "one run id"
+    );
+    let note = format!("completes interrupted run {run}");
+    assert!(
+        audit
+            .iter()
+            .all(|r| r.note.is_none() || r.note.as_ref() == Some(&note)),
+        "{audit:#?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|r| r.status == "applied" || (r.status == "already-done" && r.note.is_some())),
+        "{audit:#?}"
+    );
+    let mut unmarked: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    let mut any: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for r in &audit {
+        let email = r.user.email.clone().unwrap_or_default();
+        let change = r.change.clone().unwrap_or_default();
+        let target = r.target.clone().unwrap_or_default();
+        if r.note.is_none() {
+            *unmarked
+                .entry((email.clone(), change, target.clone()))
+                .or_default() += 1;
+        }
+        *any.entry((email, target)).or_default() += 1;
+    }
+    assert!(
+        unmarked.values().all(|n| *n == 1),
+        "a change recorded twice without a mark: {unmarked:?}"
+    );
+    let marked = audit.iter().filter(|r| r.note.is_some()).count();
+    assert!(
+        marked > 0,
+        "the change in flight at the kill is not marked: {audit:#?}"
+    );
+    for i in 1..=ITEMS {
+        let email = format!("hire{i}@example.com");
+        // The person's creation is recorded, or found done and marked.
+        assert!(
+            any.contains_key(&(email.clone(), email.clone())),
+            "no record of {email}'s creation"
+        );
+        for group in ["engineering", "jira-software-users"] {
+            assert!(
+                any.contains_key(&(email.clone(), group.to_owned())),
+                "no record of {email} joining {group}"
+            );
+        }
+    }
+    eprintln!(
+        "killed with {done_at_kill} of {ITEMS} done; {} records, {marked} marked",
+        audit.len()
+    );
+}
