@@ -8,6 +8,7 @@
 pub mod bindings;
 pub mod cli;
 pub mod component;
+pub mod conformance;
 pub mod display;
 pub mod egress;
 pub mod http_client;

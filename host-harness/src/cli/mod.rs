@@ -1,6 +1,7 @@
 //! The `host-harness` command line: one module per subcommand.
 
 pub mod bench;
+pub mod conformance;
 pub mod demo;
 pub mod deprovision;
 pub mod describe;
