@@ -5,6 +5,7 @@
 //! ([`egress`]) with secrets injected by name ([`secrets`]), and records every exchange
 //! ([`recorder`]).
 
+pub mod audit;
 pub mod bindings;
 pub mod cli;
 pub mod component;
@@ -12,6 +13,7 @@ pub mod conformance;
 pub mod display;
 pub mod egress;
 pub mod http_client;
+pub mod integrations;
 pub mod invoke;
 pub mod limits;
 pub mod recorder;
@@ -20,6 +22,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod tenant;
 pub mod wasi;
+pub mod workflow;
 
 pub use invoke::{CallError, Invocation, InvokeError, LoadedConnector};
 pub use runtime::{LoadError, Runtime, RuntimeOptions};

@@ -20,6 +20,14 @@ struct Cli {
 enum Command {
     /// Run the connector against the embedded Atlassian simulator: no credentials needed.
     Demo(cli::demo::DemoArgs),
+    /// Connect an Atlassian organization: check the credentials' health, save it if healthy.
+    Connect(cli::integrations::ConnectArgs),
+    /// List, update (rotate a key, re-validated first) or remove saved integrations.
+    Integrations(cli::integrations::IntegrationsArgs),
+    /// Run a declarative workflow (onboarding, role change, offboarding, ...) step by step.
+    Workflow(cli::workflow::WorkflowArgs),
+    /// Show the audit log, or one person's history in it.
+    Audit(cli::audit::AuditCmdArgs),
     /// Probe every configured credential (read-only) and report each separately.
     Health(cli::health::HealthArgs),
     /// Create or update one person (SCIM), changing only the attributes that differ.
@@ -55,6 +63,10 @@ async fn main() -> ExitCode {
         match &args.command {
             Command::Demo(a) => cli::demo::run(&connector()?, a).await,
             Command::Simulate(a) => cli::simulate::run(a.clone()).await,
+            Command::Connect(a) => cli::integrations::connect(&connector()?, a).await,
+            Command::Integrations(a) => cli::integrations::run(connector, a).await,
+            Command::Workflow(a) => cli::workflow::run(connector, a).await,
+            Command::Audit(a) => cli::audit::run(a),
             Command::Health(a) => cli::health::run(&connector()?, a).await,
             Command::Sync(a) => cli::sync::run(&connector()?, a).await,
             Command::Groups(a) => cli::groups::run(&connector()?, a).await,

@@ -42,6 +42,11 @@ impl Secrets {
         self.0.insert(key.into(), value);
     }
 
+    /// Removes a secret, returning it if it was there.
+    pub fn remove(&mut self, key: &str) -> Option<SecretValue> {
+        self.0.remove(key)
+    }
+
     /// Looks a secret up by key name.
     pub fn get(&self, key: &str) -> Option<&SecretValue> {
         self.0.get(key)

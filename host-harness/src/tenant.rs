@@ -42,7 +42,7 @@ pub enum TenantError {
 }
 
 /// Host-side settings of a tenant: policy the host enforces, never passed to the guest.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct HostSettings {
     /// Allow plain `http://` to loopback addresses (for the simulator and local tests).

@@ -18,6 +18,11 @@ fn harness(args: &[&str]) -> Output {
             "XDG_CACHE_HOME",
             concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
         )
+        // Keep saved integrations and the audit log there too.
+        .env(
+            "HOST_HARNESS_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home"),
+        )
         .output()
         .expect("host-harness runs")
 }
@@ -180,18 +185,33 @@ fn inspect_measures_the_component() {
 }
 
 #[test]
-fn demo_runs_the_connector_against_the_embedded_simulator() {
+fn demo_runs_onboarding_role_change_and_offboarding_with_an_audit_trail() {
     let out = harness(&["demo"]);
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
-    assert!(shown.contains("simulated-org: healthy"), "{shown}");
+    assert!(shown.contains("demo-acme: healthy"), "{shown}");
     for probe in ["scim", "admin", "jira", "confluence", "bitbucket"] {
         assert!(
             shown.contains(&format!("[ok  ] {probe}")),
             "{probe}: {shown}"
         );
     }
-    assert!(shown.contains("auth: bearer scim_token"), "{shown}");
+    for done in [
+        "workflow onboarding completed",
+        "workflow role-change completed",
+        "workflow offboarding completed",
+    ] {
+        assert!(shown.contains(done), "{done}: {shown}");
+    }
+    // The trail: one line per change, from creation to deactivation.
+    let trail = &shown[shown.find("== the audit trail").expect("a trail")..];
+    let records: Vec<&str> = trail.lines().filter(|l| l.contains(" applied")).collect();
+    assert_eq!(records.len(), 8, "{trail}");
+    assert!(records[0].contains("create-user") && records[7].contains("deactivate-user"));
+    assert!(
+        shown.contains("katherine@example.com: deactivated") && shown.contains("groups: none"),
+        "{shown}"
+    );
     // The demo shows the simulated organization but never a config with its tokens.
     assert!(
         !shown.contains("[secrets]") && !shown.contains("scim_token = "),

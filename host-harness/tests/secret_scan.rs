@@ -1,12 +1,16 @@
 //! Conformance G3 and the secret scan: everything a run produces — command output and errors,
 //! JSON outcomes, the snapshot, the host's exchange records and the simulator's request log
-//! (paths, queries, bodies) — is collected and searched for the secret values in use. None may
-//! appear, on success or on failure.
+//! (paths, queries, bodies), the audit log and the workflow and audit commands' output — is
+//! collected and searched for the secret values in use. None may appear, on success or on
+//! failure.
 
 use std::process::Command;
 
 use host_harness::simulator::{Fault, Route, Simulator, Tokens};
 use host_harness::{Runtime, RuntimeOptions, Tenant};
+
+/// This test's own harness home: its audit log is scanned too.
+const HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/secret-scan-home");
 
 fn harness(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_host-harness"))
@@ -15,6 +19,7 @@ fn harness(args: &[&str]) -> String {
             "XDG_CACHE_HOME",
             concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
         )
+        .env("HOST_HARNESS_HOME", HOME)
         .output()
         .expect("host-harness runs");
     format!(
@@ -35,6 +40,7 @@ fn secrets(tokens: &Tokens) -> [String; 3] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_output_record_or_request_ever_contains_a_secret() {
     let sim = Simulator::builder().demo_org().start().await.unwrap();
+    let _ = std::fs::remove_dir_all(HOME);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("sim.toml");
     std::fs::write(&config, sim.config_toml()).unwrap();
@@ -105,10 +111,31 @@ async fn no_output_record_or_request_ever_contains_a_secret() {
             "--purge-account",
             "--dry-run",
         ],
+        vec![
+            "workflow",
+            "run",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../examples/workflows/offboarding.toml"
+            ),
+            "--config",
+            cfg,
+            "--set",
+            "email=scan@example.com",
+        ],
+        vec!["audit"],
+        vec!["audit", "--json"],
+        vec!["integrations", "list"],
     ] {
         produced.push_str(&harness(&args));
     }
     produced.push_str(&std::fs::read_to_string(&snapshot).unwrap_or_default());
+    let audit_log = std::fs::read_to_string(format!("{HOME}/audit.jsonl")).unwrap_or_default();
+    assert!(
+        audit_log.contains("deactivate-user"),
+        "the audit log was not written: {audit_log}"
+    );
+    produced.push_str(&audit_log);
 
     // Failures that handle credentials: a faulting API, and rotated (now wrong) keys.
     sim.fault(Route::any(), Fault::Status(500), 3);

@@ -1,17 +1,16 @@
 //! `host-harness deprovision` and `host-harness delete`: remove a person's access.
 
-use std::path::PathBuf;
-
+use crate::LoadedConnector;
+use crate::audit::user_ref_text;
 use crate::bindings::types::{ActionOptions, DeleteOptions, UserRef};
-use crate::cli::outcome::{parse_user_ref, report};
-use crate::{LoadedConnector, Tenant};
+use crate::cli::outcome::parse_user_ref;
 
 /// Arguments of `deprovision`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeprovisionArgs {
-    /// The tenant's config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: UserRef,
@@ -25,22 +24,23 @@ pub struct DeprovisionArgs {
 
 /// Runs `deprovision`: every membership removed, then the user deactivated (reversible).
 pub async fn run(connector: &LoadedConnector, args: &DeprovisionArgs) -> anyhow::Result<u8> {
-    let tenant = Tenant::from_file(&args.config)?;
+    let target = args.target.resolve()?;
     let options = ActionOptions {
         dry_run: args.dry_run,
     };
     let invocation = connector
-        .deprovision_identity(&tenant, &args.user, options)
+        .deprovision_identity(&target.tenant, &args.user, options)
         .await;
-    report("deprovision", &invocation, args.json)
+    let context = target.context("deprovision", user_ref_text(&args.user));
+    target.finish(&context, &invocation, args.json)
 }
 
 /// Arguments of `delete`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeleteArgs {
-    /// The tenant's config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: UserRef,
@@ -57,13 +57,14 @@ pub struct DeleteArgs {
 
 /// Runs `delete`: the SCIM record (and, with `--purge-account`, the account).
 pub async fn run_delete(connector: &LoadedConnector, args: &DeleteArgs) -> anyhow::Result<u8> {
-    let tenant = Tenant::from_file(&args.config)?;
+    let target = args.target.resolve()?;
     let options = DeleteOptions {
         purge_account: args.purge_account,
         dry_run: args.dry_run,
     };
     let invocation = connector
-        .delete_identity(&tenant, &args.user, options)
+        .delete_identity(&target.tenant, &args.user, options)
         .await;
-    report("delete", &invocation, args.json)
+    let context = target.context("delete", user_ref_text(&args.user));
+    target.finish(&context, &invocation, args.json)
 }

@@ -19,9 +19,9 @@ const MAX_PAGES: usize = 100_000;
 /// Arguments of `extract`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExtractArgs {
-    /// The tenant's config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub target: super::target::TenantArgs,
     /// Write the snapshot here (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -141,7 +141,7 @@ pub async fn snapshot(
 
 /// Runs `extract`.
 pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Result<u8> {
-    let tenant = Tenant::from_file(&args.config)?;
+    let (tenant, _) = args.target.tenant()?;
     match snapshot(connector, &tenant, args.page_size.max(1)).await {
         Ok(snap) => {
             let json = serde_json::to_string_pretty(&snap)?;

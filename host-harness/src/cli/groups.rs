@@ -1,17 +1,16 @@
 //! `host-harness groups`: add and remove one person's group memberships.
 
-use std::path::PathBuf;
-
+use crate::LoadedConnector;
+use crate::audit::user_ref_text;
 use crate::bindings::types::ActionOptions;
 use crate::cli::outcome::parse_user_ref;
-use crate::{LoadedConnector, Tenant};
 
 /// Arguments of `groups`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GroupsArgs {
-    /// The tenant's config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: crate::bindings::types::UserRef,
@@ -34,12 +33,13 @@ pub async fn run(connector: &LoadedConnector, args: &GroupsArgs) -> anyhow::Resu
     if args.add.is_empty() && args.remove.is_empty() {
         anyhow::bail!("nothing to do: give at least one --add NAME or --remove NAME");
     }
-    let tenant = Tenant::from_file(&args.config)?;
+    let target = args.target.resolve()?;
     let options = ActionOptions {
         dry_run: args.dry_run,
     };
     let invocation = connector
-        .manage_relationships(&tenant, &args.user, &args.add, &args.remove, options)
+        .manage_relationships(&target.tenant, &args.user, &args.add, &args.remove, options)
         .await;
-    super::outcome::report("groups", &invocation, args.json)
+    let context = target.context("groups", user_ref_text(&args.user));
+    target.finish(&context, &invocation, args.json)
 }

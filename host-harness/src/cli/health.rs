@@ -1,17 +1,15 @@
 //! `host-harness health --config FILE [--json]`: probe every configured credential.
 
-use std::path::PathBuf;
-
 use crate::bindings::types::{HealthReport, ProbeStatus};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use crate::{CallError, LoadedConnector, Tenant};
+use crate::{CallError, LoadedConnector};
 
 /// Arguments of `health`.
 #[derive(Debug, clap::Args)]
 pub struct HealthArgs {
-    /// The tenant's config file (TOML: settings, `[secrets]`, `[host]`).
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub target: super::target::TenantArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -19,7 +17,7 @@ pub struct HealthArgs {
 
 /// Runs `health`; exits 0 when every probe passed, 1 when one failed, 2 on a config error.
 pub async fn run(connector: &LoadedConnector, args: &HealthArgs) -> anyhow::Result<u8> {
-    let tenant = Tenant::from_file(&args.config)?;
+    let (tenant, _) = args.target.tenant()?;
     let invocation = connector.check_health(&tenant).await;
     if args.json {
         let value = match &invocation.result {

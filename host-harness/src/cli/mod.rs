@@ -1,5 +1,6 @@
 //! The `host-harness` command line: one module per subcommand.
 
+pub mod audit;
 pub mod bench;
 pub mod conformance;
 pub mod demo;
@@ -9,9 +10,12 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod inspect;
+pub mod integrations;
 pub mod outcome;
 pub mod simulate;
 pub mod sync;
+pub mod target;
+pub mod workflow;
 
 use std::path::{Path, PathBuf};
 

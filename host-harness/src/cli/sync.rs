@@ -1,16 +1,14 @@
 //! `host-harness sync`: create or update one person in Atlassian.
 
-use std::path::PathBuf;
-
+use crate::LoadedConnector;
 use crate::bindings::types::{Identity, SyncOptions};
-use crate::{LoadedConnector, Tenant};
 
 /// Arguments of `sync`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SyncArgs {
-    /// The tenant's config file.
-    #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub target: super::target::ChangeArgs,
     /// Work email: the SCIM userName and primary email.
     #[arg(long)]
     pub email: String,
@@ -45,7 +43,7 @@ pub struct SyncArgs {
 
 /// Runs `sync`.
 pub async fn run(connector: &LoadedConnector, args: &SyncArgs) -> anyhow::Result<u8> {
-    let tenant = Tenant::from_file(&args.config)?;
+    let target = args.target.resolve()?;
     let identity = Identity {
         email: args.email.clone(),
         name: args.name.clone(),
@@ -59,6 +57,9 @@ pub async fn run(connector: &LoadedConnector, args: &SyncArgs) -> anyhow::Result
         update_existing: !args.no_update,
         dry_run: args.dry_run,
     };
-    let invocation = connector.sync_identity(&tenant, &identity, options).await;
-    super::outcome::report("sync", &invocation, args.json)
+    let invocation = connector
+        .sync_identity(&target.tenant, &identity, options)
+        .await;
+    let context = target.context("sync", args.email.clone());
+    target.finish(&context, &invocation, args.json)
 }

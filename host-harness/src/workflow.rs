@@ -1,0 +1,490 @@
+//! Declarative workflows: a TOML file of steps, each one connector action with its arguments,
+//! and the parameters (`{email}`, `{team}`) a run fills in. A workflow is checked whole before
+//! its first step runs: unknown actions or fields, a placeholder with no parameter, a missing
+//! parameter value — each names the step and what is wrong, and nothing is run.
+//!
+//! ```toml
+//! name = "onboarding"
+//! description = "Create the person and give them their team's groups."
+//!
+//! [params]
+//! email = { description = "work email" }
+//! team = { description = "the team's group", default = "engineering" }
+//!
+//! [[steps]]
+//! action = "sync"
+//! email = "{email}"
+//!
+//! [[steps]]
+//! action = "groups"
+//! user = "{email}"
+//! add = ["{team}"]
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::bindings::types::{ActionOptions, DeleteOptions, Identity, SyncOptions, UserRef};
+
+/// Why a workflow file cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    /// The file could not be read.
+    #[error("cannot read workflow {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a workflow.
+    #[error("workflow {path} is malformed: {message}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// What is wrong, with its place.
+        message: String,
+    },
+    /// A run's parameters do not fit the workflow.
+    #[error("workflow `{workflow}`: {message}")]
+    Params {
+        /// The workflow's name.
+        workflow: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// One parameter a workflow takes.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// What it is, for `workflow show` and error messages.
+    #[serde(default)]
+    pub description: String,
+    /// Its value when a run does not give one; without a default the parameter is required.
+    pub default: Option<String>,
+}
+
+/// One step: a connector action and its arguments, which may hold `{param}` placeholders.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Step {
+    /// `sync-identity`.
+    Sync {
+        /// Work email.
+        email: String,
+        /// Full name.
+        name: Option<String>,
+        /// Given name.
+        given_name: Option<String>,
+        /// Family name.
+        family_name: Option<String>,
+        /// Display name.
+        display_name: Option<String>,
+        /// The platform's id for the person.
+        external_id: Option<String>,
+        /// Create the person when absent (default true).
+        #[serde(default = "yes")]
+        create_missing: bool,
+        /// Update the person when present (default true).
+        #[serde(default = "yes")]
+        update_existing: bool,
+    },
+    /// `manage-relationships`.
+    Groups {
+        /// The person (an email, or `scim:`/`account:`/`external:` id).
+        user: String,
+        /// Groups to add, by display name.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Groups to remove, by display name.
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    /// `deprovision-identity`.
+    Deprovision {
+        /// The person.
+        user: String,
+    },
+    /// `delete-identity`.
+    Delete {
+        /// The person.
+        user: String,
+        /// Also delete the Atlassian account.
+        #[serde(default)]
+        purge_account: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A workflow file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workflow {
+    /// Its name, used in run ids and the audit log.
+    pub name: String,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+    /// The parameters a run fills in.
+    #[serde(default)]
+    pub params: BTreeMap<String, Param>,
+    /// The steps, run in order; a step that does not complete stops the run.
+    pub steps: Vec<Step>,
+}
+
+/// A step with every placeholder filled in: what the runner invokes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `sync-identity`.
+    Sync(Identity, SyncOptions),
+    /// `manage-relationships`.
+    Groups {
+        /// The person.
+        user: UserRef,
+        /// Groups to add.
+        add: Vec<String>,
+        /// Groups to remove.
+        remove: Vec<String>,
+        /// Dry run or not.
+        options: ActionOptions,
+    },
+    /// `deprovision-identity`.
+    Deprovision(UserRef, ActionOptions),
+    /// `delete-identity`.
+    Delete(UserRef, DeleteOptions),
+}
+
+impl Action {
+    /// The action's name, as the CLI and the audit log spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sync(..) => "sync",
+            Self::Groups { .. } => "groups",
+            Self::Deprovision(..) => "deprovision",
+            Self::Delete(..) => "delete",
+        }
+    }
+
+    /// The person the action is about, as given.
+    pub fn user_text(&self) -> String {
+        match self {
+            Self::Sync(identity, _) => identity.email.clone(),
+            Self::Groups { user, .. } | Self::Deprovision(user, _) | Self::Delete(user, _) => {
+                crate::audit::user_ref_text(user)
+            }
+        }
+    }
+}
+
+impl Workflow {
+    /// Reads and checks a workflow file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, WorkflowError> {
+        let text = std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| WorkflowError::Malformed {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses and checks a workflow: every placeholder must name a declared parameter.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let workflow: Workflow = toml::from_str(text).map_err(|e| e.to_string())?;
+        if workflow.steps.is_empty() {
+            return Err("it has no steps: add at least one [[steps]] table".into());
+        }
+        for (i, step) in workflow.steps.iter().enumerate() {
+            for field in step_strings(step) {
+                for name in placeholders(field).map_err(|e| format!("step {}: {e}", i + 1))? {
+                    if !workflow.params.contains_key(name) {
+                        return Err(format!(
+                            "step {}: `{{{name}}}` is not a parameter; declare it under [params]",
+                            i + 1
+                        ));
+                    }
+                }
+            }
+            if let Step::Groups { add, remove, .. } = step
+                && add.is_empty()
+                && remove.is_empty()
+            {
+                return Err(format!(
+                    "step {}: a groups step needs `add` or `remove`",
+                    i + 1
+                ));
+            }
+        }
+        Ok(workflow)
+    }
+
+    /// Fills every step in with `given` parameter values (and the declared defaults). An
+    /// unknown parameter or a required one left out is an error; nothing is half-filled.
+    pub fn bind(
+        &self,
+        given: &BTreeMap<String, String>,
+        dry_run: bool,
+    ) -> Result<Vec<Action>, WorkflowError> {
+        let error = |message: String| WorkflowError::Params {
+            workflow: self.name.clone(),
+            message,
+        };
+        if let Some(unknown) = given.keys().find(|k| !self.params.contains_key(*k)) {
+            return Err(error(format!(
+                "`{unknown}` is not one of its parameters ({})",
+                self.params.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let mut values = BTreeMap::new();
+        for (name, param) in &self.params {
+            match given.get(name).or(param.default.as_ref()) {
+                Some(v) => values.insert(name.as_str(), v.as_str()),
+                None => {
+                    return Err(error(format!(
+                        "parameter `{name}` is required ({}): pass --set {name}=VALUE",
+                        param.description
+                    )));
+                }
+            };
+        }
+        let fill = |s: &String| fill(s, &values);
+        let user = |s: &String| -> Result<UserRef, WorkflowError> {
+            crate::cli::outcome::parse_user_ref(&fill(s)).map_err(error)
+        };
+        // An optional field whose parameter was left empty is absent, not an empty string.
+        let opt = |s: &Option<String>| s.as_ref().map(fill).filter(|v| !v.is_empty());
+        self.steps
+            .iter()
+            .map(|step| {
+                Ok(match step {
+                    Step::Sync {
+                        email,
+                        name,
+                        given_name,
+                        family_name,
+                        display_name,
+                        external_id,
+                        create_missing,
+                        update_existing,
+                    } => Action::Sync(
+                        Identity {
+                            email: fill(email),
+                            name: opt(name),
+                            given_name: opt(given_name),
+                            family_name: opt(family_name),
+                            display_name: opt(display_name),
+                            external_id: opt(external_id),
+                        },
+                        SyncOptions {
+                            create_missing: *create_missing,
+                            update_existing: *update_existing,
+                            dry_run,
+                        },
+                    ),
+                    Step::Groups {
+                        user: u,
+                        add,
+                        remove,
+                    } => Action::Groups {
+                        user: user(u)?,
+                        add: add.iter().map(fill).collect(),
+                        remove: remove.iter().map(fill).collect(),
+                        options: ActionOptions { dry_run },
+                    },
+                    Step::Deprovision { user: u } => {
+                        Action::Deprovision(user(u)?, ActionOptions { dry_run })
+                    }
+                    Step::Delete {
+                        user: u,
+                        purge_account,
+                    } => Action::Delete(
+                        user(u)?,
+                        DeleteOptions {
+                            purge_account: *purge_account,
+                            dry_run,
+                        },
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+fn step_strings(step: &Step) -> Vec<&String> {
+    match step {
+        Step::Sync {
+            email,
+            name,
+            given_name,
+            family_name,
+            display_name,
+            external_id,
+            ..
+        } => std::iter::once(email)
+            .chain(
+                [name, given_name, family_name, display_name, external_id]
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect(),
+        Step::Groups { user, add, remove } => {
+            std::iter::once(user).chain(add).chain(remove).collect()
+        }
+        Step::Deprovision { user } | Step::Delete { user, .. } => vec![user],
+    }
+}
+
+/// The placeholder names in `s`: `{name}`; `{{` and `}}` are literal braces.
+fn placeholders(s: &str) -> Result<Vec<&str>, String> {
+    let mut names = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(['{', '}']) {
+        let after = &rest[i + 1..];
+        if rest[i..].starts_with("{{") || rest[i..].starts_with("}}") {
+            rest = &after[1..];
+            continue;
+        }
+        if rest[i..].starts_with('}') {
+            return Err(format!(
+                "`{s}` has a `}}` without its `{{` (write `}}}}` for a brace)"
+            ));
+        }
+        let end = after.find('}').ok_or_else(|| {
+            format!("`{s}` has a `{{` without its `}}` (write `{{{{` for a brace)")
+        })?;
+        let name = &after[..end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("`{{{name}}}` in `{s}` is not a parameter name"));
+        }
+        names.push(name);
+        rest = &after[end + 1..];
+    }
+    Ok(names)
+}
+
+/// `s` with every placeholder replaced (checked beforehand by [`Workflow::from_toml`]).
+fn fill(s: &str, values: &BTreeMap<&str, &str>) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+        } else if let Some(end) = tail.find('}') {
+            let name = &tail[1..end];
+            out.push_str(values.get(name).copied().unwrap_or_default());
+            rest = &tail[end + 1..];
+        } else {
+            out.push_str(tail);
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONBOARDING: &str = r#"
+        name = "onboarding"
+        [params]
+        email = { description = "work email" }
+        team = { default = "engineering" }
+        [[steps]]
+        action = "sync"
+        email = "{email}"
+        name = "{{literal}} {email}"
+        [[steps]]
+        action = "groups"
+        user = "{email}"
+        add = ["{team}", "jira-software-users"]
+    "#;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn binds_parameters_and_defaults() {
+        let wf = Workflow::from_toml(ONBOARDING).unwrap();
+        let actions = wf.bind(&params(&[("email", "a@x.io")]), false).unwrap();
+        let Action::Sync(identity, options) = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(identity.email, "a@x.io");
+        assert_eq!(identity.name.as_deref(), Some("{literal} a@x.io"));
+        assert!(options.create_missing && !options.dry_run);
+        assert_eq!(
+            actions[1],
+            Action::Groups {
+                user: UserRef::Email("a@x.io".into()),
+                add: vec!["engineering".into(), "jira-software-users".into()],
+                remove: vec![],
+                options: ActionOptions { dry_run: false },
+            }
+        );
+    }
+
+    #[test]
+    fn bad_runs_are_refused_whole() {
+        let wf = Workflow::from_toml(ONBOARDING).unwrap();
+        let err = wf.bind(&params(&[]), false).unwrap_err().to_string();
+        assert!(err.contains("`email` is required"), "{err}");
+        let err = wf
+            .bind(&params(&[("email", "a@x.io"), ("tema", "x")]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`tema` is not one of its parameters"), "{err}");
+        let err = wf
+            .bind(&params(&[("email", "not-an-email")]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a user"), "{err}");
+    }
+
+    #[test]
+    fn malformed_files_name_the_step_and_the_problem() {
+        let cases = [
+            ("name = \"x\"\nsteps = []", "no steps"),
+            ("name = \"x\"\n[[steps]]\naction = \"launch\"", "launch"),
+            (
+                "name = \"x\"\n[[steps]]\naction = \"deprovision\"\nuser = \"{who}\"",
+                "`{who}` is not a parameter",
+            ),
+            (
+                "name = \"x\"\n[[steps]]\naction = \"deprovision\"\nuser = \"a@b.c\"\ncolour = 1",
+                "colour",
+            ),
+            (
+                "name = \"x\"\n[[steps]]\naction = \"groups\"\nuser = \"a@b.c\"",
+                "needs `add` or `remove`",
+            ),
+            (
+                "name = \"x\"\n[params]\nu = {}\n[[steps]]\naction = \"deprovision\"\nuser = \"{u\"",
+                "without its",
+            ),
+            (
+                "[[steps]]\naction = \"deprovision\"\nuser = \"a@b.c\"",
+                "name",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = Workflow::from_toml(text).unwrap_err();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+}
