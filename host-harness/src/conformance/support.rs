@@ -89,3 +89,37 @@ pub(crate) fn status_of(outcome: &Outcome, target: &str) -> Option<ChangeStatus>
 pub(crate) fn all(outcome: &Outcome, status: &ChangeStatus) -> bool {
     !outcome.changes.is_empty() && outcome.changes.iter().all(|c| &c.status == status)
 }
+
+/// An audit log in a fresh temporary file, removed when dropped.
+pub(crate) struct TempAuditLog {
+    /// The open log.
+    pub(crate) log: crate::audit::AuditLog,
+}
+
+impl TempAuditLog {
+    /// Creates the file (owner-only) under the system's temporary directory.
+    pub(crate) fn new() -> Result<Self, crate::audit::AuditError> {
+        let path = std::env::temp_dir().join(format!(
+            "host-harness-conformance-{}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        Ok(Self {
+            log: crate::audit::AuditLog::open(&path)?,
+        })
+    }
+
+    /// Every record written so far, and the file's text.
+    pub(crate) fn read(&self) -> Result<(Vec<crate::audit::AuditRecord>, String), String> {
+        let path = self.log.path();
+        let records = crate::audit::AuditLog::read_all(path).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Ok((records, text))
+    }
+}
+
+impl Drop for TempAuditLog {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.log.path());
+    }
+}
