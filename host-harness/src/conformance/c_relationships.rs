@@ -150,7 +150,8 @@ pub(crate) async fn c2(connector: &LoadedConnector, c: &mut Check) -> Step {
     Ok(())
 }
 
-/// Two runs both read "not a member" and both write: the second write meets an existing
+/// Two runs both read "not a member" (each admin user search answers after 600 ms, so both
+/// have read before either writes) and both write: the second write meets an existing
 /// member, answered 204 or 409 `ADMIN-UAM-409-2`.
 async fn race_two_adds(connector: &LoadedConnector, conflict: bool, c: &mut Check) -> Step {
     let label = if conflict {
@@ -161,7 +162,7 @@ async fn race_two_adds(connector: &LoadedConnector, conflict: bool, c: &mut Chec
     let sim = start(org_builder().existing_member_conflict(conflict)).await?;
     sim.fault(
         Route::admin("/users/search"),
-        Fault::Latency(Duration::from_millis(300)),
+        Fault::Latency(Duration::from_millis(600)),
         2,
     );
     let tenant = sim_tenant(&sim);
