@@ -213,6 +213,8 @@ pub struct LoadedConnector {
     runtime: Arc<RuntimeInner>,
     pre: ConnectorPre<GuestState>,
     info: ComponentInfo,
+    /// The limits its invocations run under: the runtime's, unless [`Self::with_limits`].
+    limits: Arc<crate::limits::Limits>,
 }
 
 impl LoadedConnector {
@@ -221,7 +223,30 @@ impl LoadedConnector {
         pre: ConnectorPre<GuestState>,
         info: ComponentInfo,
     ) -> Self {
-        Self { runtime, pre, info }
+        let limits = runtime.limits.clone();
+        Self {
+            runtime,
+            pre,
+            info,
+            limits,
+        }
+    }
+
+    /// The same compiled component on the same engine, its invocations run under other
+    /// limits (a host policy per tenant, or tightened limits to check that the host enforces
+    /// them). Linear memory above the runtime's own limit is capped to it: the engine's
+    /// pooling allocator reserves no more.
+    pub fn with_limits(&self, mut limits: crate::limits::Limits) -> Self {
+        limits.memory_bytes = limits.memory_bytes.min(self.runtime.limits.memory_bytes);
+        Self {
+            limits: Arc::new(limits),
+            ..self.clone()
+        }
+    }
+
+    /// The limits this connector's invocations run under.
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.limits
     }
 
     /// Facts about the component.
@@ -246,7 +271,7 @@ impl LoadedConnector {
         tenant: &Tenant,
         recorder: Recorder,
     ) -> (Store<GuestState>, MemoryOutputPipe, Arc<RunClock>) {
-        let limits = &self.runtime.limits;
+        let limits = &self.limits;
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let state = GuestState {
             wasi: crate::wasi::deny_all_ctx(stderr.clone()),
@@ -302,7 +327,7 @@ impl LoadedConnector {
         let started = Instant::now();
         let recorder = Recorder::default();
         let (mut store, stderr, clock) = self.new_store(tenant, recorder.clone());
-        let wall = self.runtime.limits.wall_time;
+        let wall = self.limits.wall_time;
         let run = async {
             let instance = self
                 .pre
@@ -338,10 +363,10 @@ impl LoadedConnector {
         stderr: &MemoryOutputPipe,
     ) -> InvokeError {
         if store.data().limiter.exhausted {
-            return InvokeError::OutOfMemory(self.runtime.limits.memory_bytes);
+            return InvokeError::OutOfMemory(self.limits.memory_bytes);
         }
         if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
-            return InvokeError::CpuTimeout(self.runtime.limits.cpu_time);
+            return InvokeError::CpuTimeout(self.limits.cpu_time);
         }
         // Keep what the guest said (its panic location and message), not std's hint lines.
         let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod bindings;
 pub mod cli;
 pub mod component;
+pub mod conformance;
 pub mod display;
 pub mod egress;
 pub mod http_client;

@@ -53,6 +53,9 @@ enum Command {
     /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
     /// (or write) a ready-to-use config file pointing at it.
     Simulate(cli::simulate::SimulateArgs),
+    /// Run every conformance case (A1-H6) against the embedded simulator through the component;
+    /// one line per case, exit 1 if any fails.
+    Conformance(cli::conformance::ConformanceArgs),
 }
 
 #[tokio::main]
@@ -77,6 +80,7 @@ async fn main() -> ExitCode {
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,
             Command::Bench(a) => cli::bench::run(args.component.as_deref(), a).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
+            Command::Conformance(a) => cli::conformance::run(&connector()?, a).await,
         }
     }
     .await;

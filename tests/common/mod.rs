@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use host_harness::recorder::Exchange;
@@ -47,25 +46,7 @@ pub fn test_guest_bytes() -> Vec<u8> {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     let path = PATH.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let target = root.join("target/test-guests");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .current_dir(root.join("test-guests"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building test-guests failed");
-        target.join("wasm32-wasip2/release/test_guests.wasm")
+        host_harness::conformance::support::build_test_guest(&root).expect("test-guests build")
     });
     std::fs::read(path).expect("test guest component exists")
 }
@@ -103,23 +84,8 @@ pub fn assert_exchanges_clean(exchanges: &[Exchange]) {
     assert_no_secret("the exchange record", &json);
 }
 
-/// The tenant a simulator's own config file describes (full: SCIM, admin and products).
-pub fn sim_tenant(sim: &host_harness::simulator::Simulator) -> Tenant {
-    Tenant::from_toml(&sim.config_toml()).expect("the simulator writes a valid config")
-}
-
-/// The SCIM-only shape of a simulator's tenant: `scim_url` and `scim_token` only.
-pub fn sim_scim_only(sim: &host_harness::simulator::Simulator) -> Tenant {
-    let full = sim_tenant(sim);
-    let mut t = Tenant::default()
-        .with_setting("scim_url", full.settings["scim_url"].clone())
-        .with_secret(
-            "scim_token",
-            full.secrets.get("scim_token").unwrap().expose(),
-        );
-    t.host = full.host;
-    t
-}
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use host_harness::conformance::support::{sim_scim_only, sim_tenant};
 
 /// Fails if any of the simulator's secret values appears in `text`.
 pub fn assert_no_sim_secret(sim: &host_harness::simulator::Simulator, what: &str, text: &str) {

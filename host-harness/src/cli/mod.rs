@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod batch;
 pub mod bench;
+pub mod conformance;
 pub mod demo;
 pub mod deprovision;
 pub mod describe;

@@ -52,7 +52,8 @@ pub(crate) fn scim(st: &State, req: &Req) -> Result<(), Reply> {
 }
 
 /// Admin, lifecycle and SCIM links: Bearer org key. A missing or wrong key is refused by the
-/// gateway (401, flat body); the right key on another organization is 403.
+/// gateway (401, flat body); the right key on another organization, or a key that lost its
+/// access ([`SimOptions::admin_key_forbidden`](super::SimOptions::admin_key_forbidden)), is 403.
 pub(crate) fn admin(st: &State, req: &Req) -> Result<(), Reply> {
     let ok = matches!(bearer(req), Some(t) if same(t, &st.tokens.admin_api_key));
     if !ok {
@@ -61,6 +62,14 @@ pub(crate) fn admin(st: &State, req: &Req) -> Result<(), Reply> {
             json!({"timestamp": util::now_iso(), "status": 401, "error": "Unauthorized",
                    "message": "Unauthorized: the API key is missing, invalid or revoked",
                    "traceId": util::trace_id()}),
+        ));
+    }
+    if st.options.admin_key_forbidden {
+        return Err(generic_error(
+            req.api,
+            403,
+            "The API key no longer grants access to this organization",
+            st,
         ));
     }
     let org = match req.api {

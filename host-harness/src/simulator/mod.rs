@@ -24,7 +24,8 @@
 //! Staging the conformance cases (ids as in the README):
 //! - A3/A4/A6: put a wrong token, another organization id (403) or another directory id (404)
 //!   in the config; [`Simulator::rotate_tokens`] makes the old secrets stop working at once;
-//!   `admin_key_scoped` makes the lifecycle API answer 403.
+//!   `admin_key_scoped` makes the lifecycle API answer 403, `admin_key_forbidden` the whole
+//!   admin API (a genuine key without access, where a wrong key answers 401).
 //! - B5: `sim.fault(Route::scim("/Users").method("POST"), Fault::Concurrent(Box::new(seed)), 1)`
 //!   where `seed` holds the same user: the POST answers a real 409 `uniqueness`.
 //! - B6: `sim.fault(Route::scim("/Users").method("POST"), Fault::DropResponse, 1)`.

@@ -47,6 +47,10 @@ pub struct SimOptions {
     pub delete_deactivates_only: bool,
     /// The org API key has scopes: the lifecycle endpoints answer 403.
     pub admin_key_scoped: bool,
+    /// The org API key is genuine but has lost its access to this organization (revoked by
+    /// another admin, or its admin's role removed): admin and lifecycle requests with it
+    /// answer 403, where a wrong or missing key answers 401.
+    pub admin_key_forbidden: bool,
     /// Admin error bodies carry `status` as a string (`"409"`) instead of a number.
     pub admin_error_status_as_string: bool,
     /// Verified email domains; SCIM writes with an email elsewhere answer 400. Empty: any domain.
@@ -77,6 +81,7 @@ impl Default for SimOptions {
             resource_type_upper: false,
             delete_deactivates_only: false,
             admin_key_scoped: false,
+            admin_key_forbidden: false,
             admin_error_status_as_string: false,
             verified_domains: Vec::new(),
             delete_grace_days: 14,

@@ -1,0 +1,552 @@
+//! B. Sync identities.
+
+use serde_json::Value;
+
+use crate::bindings::types::{
+    ChangeKind, ChangeStatus, ConnectorError, Identity, Outcome, SyncOptions,
+};
+use crate::conformance::check::{Check, Difference, Step, connector_error, ensure, ok, start};
+use crate::conformance::support::{all, changes, sim_tenant};
+use crate::simulator::{Fault, Route, Seed, SeedUser, Simulator};
+use crate::{LoadedConnector, Tenant};
+
+const SYNC: SyncOptions = SyncOptions {
+    create_missing: true,
+    update_existing: true,
+    dry_run: false,
+};
+
+pub(crate) fn identity(email: &str) -> Identity {
+    Identity {
+        email: email.into(),
+        name: None,
+        given_name: None,
+        family_name: None,
+        display_name: None,
+        external_id: None,
+    }
+}
+
+pub(crate) fn full_identity(email: &str) -> Identity {
+    Identity {
+        name: Some("Katherine Johnson".into()),
+        given_name: Some("Katherine".into()),
+        family_name: Some("Johnson".into()),
+        display_name: Some("Katherine J.".into()),
+        external_id: Some("idp-4471".into()),
+        ..identity(email)
+    }
+}
+
+async fn org() -> Step<Simulator> {
+    start(Simulator::builder().user(SeedUser::new("ada@example.com").name("Ada Lovelace"))).await
+}
+
+async fn sync(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    who: &Identity,
+    options: SyncOptions,
+) -> Step<Outcome> {
+    ok(
+        "sync-identity",
+        connector.sync_identity(tenant, who, options).await.result,
+    )
+}
+
+/// The SCIM record the simulator holds for an email (a fresh read).
+fn record(sim: &Simulator, email: &str) -> Step<Value> {
+    sim.user_by_email(email)
+        .and_then(|u| u.scim)
+        .ok_or_else(|| Difference::new(format!("the SCIM record of {email}"), "present", "absent"))
+}
+
+fn users_named(sim: &Simulator, email: &str) -> usize {
+    sim.users()
+        .iter()
+        .filter(|u| u.email.eq_ignore_ascii_case(email))
+        .count()
+}
+
+fn writes(sim: &Simulator) -> Vec<String> {
+    sim.mutations()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// One look-up, one POST; the re-read matches every mapped attribute.
+pub(crate) async fn b1(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let who = full_identity("katherine@example.com");
+    let o = sync(connector, &sim_tenant(&sim), &who, SYNC).await?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq(
+        "changes",
+        vec!["create-user katherine@example.com applied".to_owned()],
+        changes(&o),
+    );
+    let requests: Vec<String> = sim
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path.rsplit('/').next().unwrap_or("")))
+        .collect();
+    c.eq(
+        "requests",
+        vec!["GET Users".to_owned(), "POST Users".to_owned()],
+        requests,
+    );
+    let r = record(&sim, "katherine@example.com")?;
+    c.eq(
+        "userName",
+        "katherine@example.com",
+        r["userName"].as_str().unwrap_or(""),
+    );
+    let primary_work = r["emails"].as_array().is_some_and(|emails| {
+        emails.iter().any(|e| {
+            e["value"] == "katherine@example.com" && e["primary"] == true && e["type"] == "work"
+        })
+    });
+    c.that(
+        "emails",
+        primary_work,
+        "a primary work email katherine@example.com",
+        &r["emails"],
+    );
+    c.eq(
+        "name.formatted",
+        "Katherine Johnson",
+        r["name"]["formatted"].as_str().unwrap_or(""),
+    );
+    c.eq(
+        "name.givenName",
+        "Katherine",
+        r["name"]["givenName"].as_str().unwrap_or(""),
+    );
+    c.eq(
+        "name.familyName",
+        "Johnson",
+        r["name"]["familyName"].as_str().unwrap_or(""),
+    );
+    c.eq(
+        "displayName",
+        "Katherine J.",
+        r["displayName"].as_str().unwrap_or(""),
+    );
+    c.eq(
+        "externalId",
+        "idp-4471",
+        r["externalId"].as_str().unwrap_or(""),
+    );
+    let view = sim.user_by_email("katherine@example.com");
+    c.that(
+        "active",
+        view.as_ref().is_some_and(|u| u.active),
+        "true",
+        "false",
+    );
+    c.eq(
+        "the outcome's SCIM id",
+        view.and_then(|v| v.scim_id),
+        o.user.and_then(|u| u.scim_id),
+    );
+    Ok(())
+}
+
+/// The same identity again: one look-up, no write, every change already done.
+pub(crate) async fn b2(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let tenant = sim_tenant(&sim);
+    let who = full_identity("katherine@example.com");
+    sync(connector, &tenant, &who, SYNC).await?;
+    let before = record(&sim, "katherine@example.com")?;
+    sim.clear_requests();
+    let o = sync(connector, &tenant, &who, SYNC).await?;
+    c.that("completed", o.completed, "true", "false");
+    c.that(
+        "changes",
+        all(&o, &ChangeStatus::AlreadyDone),
+        "all already-done",
+        format!("{:?}", changes(&o)),
+    );
+    c.eq("writes", Vec::<String>::new(), writes(&sim));
+    c.eq("requests", 1, sim.requests().len());
+    c.eq(
+        "the SCIM record",
+        before,
+        record(&sim, "katherine@example.com")?,
+    );
+    Ok(())
+}
+
+/// One attribute changed: one PATCH with one `replace`; the rest and `active` untouched.
+pub(crate) async fn b3(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(
+        Simulator::builder().user(SeedUser::new("linus@example.com").name("Linus").inactive()),
+    )
+    .await?;
+    let tenant = sim_tenant(&sim);
+    let who = full_identity("katherine@example.com");
+    sync(connector, &tenant, &who, SYNC).await?;
+    let before = record(&sim, "katherine@example.com")?;
+    sim.clear_requests();
+    let changed = Identity {
+        display_name: Some("Dr. Katherine Johnson".into()),
+        ..who
+    };
+    let o = sync(connector, &tenant, &changed, SYNC).await?;
+    c.eq(
+        "change kinds",
+        vec![(ChangeKind::UpdateUser, ChangeStatus::Applied)],
+        o.changes
+            .iter()
+            .map(|c| (c.kind, c.status.clone()))
+            .collect(),
+    );
+    let m = sim.mutations();
+    c.eq(
+        "writes",
+        vec!["PATCH".to_owned()],
+        m.iter().map(|r| r.method.clone()).collect(),
+    );
+    if let Some(w) = m.first() {
+        let ops = w.json()["Operations"].clone();
+        c.that(
+            "the PATCH operations",
+            ops.as_array().is_some_and(|a| a.len() == 1) && ops[0]["op"] == "replace",
+            "one replace",
+            &ops,
+        );
+    }
+    let after = record(&sim, "katherine@example.com")?;
+    c.eq(
+        "displayName",
+        "Dr. Katherine Johnson",
+        after["displayName"].as_str().unwrap_or(""),
+    );
+    for unchanged in ["userName", "name", "externalId", "emails", "active"] {
+        c.eq(unchanged, &before[unchanged], &after[unchanged]);
+    }
+    // A deactivated user stays deactivated when another attribute is synced.
+    let linus = Identity {
+        name: Some("Linus Torvalds".into()),
+        ..identity("linus@example.com")
+    };
+    sync(connector, &tenant, &linus, SYNC).await?;
+    c.eq(
+        "linus name.formatted",
+        "Linus Torvalds",
+        record(&sim, "linus@example.com")?["name"]["formatted"]
+            .as_str()
+            .unwrap_or(""),
+    );
+    let active = sim.user_by_email("linus@example.com").map(|u| u.active);
+    c.eq("linus active (was deactivated)", Some(false), active);
+    Ok(())
+}
+
+/// `create-missing = false`: `not-found`, no write; `update-existing = false`: no write.
+pub(crate) async fn b4(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let tenant = sim_tenant(&sim);
+    let no_create = SyncOptions {
+        create_missing: false,
+        ..SYNC
+    };
+    let inv = connector
+        .sync_identity(&tenant, &identity("nobody@example.com"), no_create)
+        .await;
+    match connector_error("sync without create-missing", inv.result)? {
+        ConnectorError::NotFound(m) => {
+            c.that(
+                "the not-found message",
+                m.contains("nobody@example.com"),
+                "names the email",
+                m,
+            );
+        }
+        other => c.push(Difference::new(
+            "sync without create-missing",
+            "not-found",
+            other.message(),
+        )),
+    }
+    let no_update = SyncOptions {
+        update_existing: false,
+        ..SYNC
+    };
+    let changed = Identity {
+        display_name: Some("Countess".into()),
+        ..identity("ada@example.com")
+    };
+    let o = sync(connector, &tenant, &changed, no_update).await?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq("writes", Vec::<String>::new(), writes(&sim));
+    c.eq("users", 1, sim.users().len());
+    c.that(
+        "ada's displayName",
+        record(&sim, "ada@example.com")?["displayName"] != "Countess",
+        "unchanged",
+        "Countess",
+    );
+    Ok(())
+}
+
+/// A rival creates the user between look-up and POST (a real 409): it is found and updated.
+pub(crate) async fn b5(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let rival = Seed {
+        users: vec![SeedUser::new("katherine@example.com").display_name("Created elsewhere")],
+        ..Seed::default()
+    };
+    sim.fault(
+        Route::scim("/Users").method("POST"),
+        Fault::Concurrent(Box::new(rival)),
+        1,
+    );
+    let o = sync(
+        connector,
+        &sim_tenant(&sim),
+        &full_identity("katherine@example.com"),
+        SYNC,
+    )
+    .await?;
+    c.that(
+        "completed",
+        o.completed,
+        "true",
+        format!("false: {:?}", changes(&o)),
+    );
+    c.eq(
+        "users named katherine@example.com",
+        1,
+        users_named(&sim, "katherine@example.com"),
+    );
+    c.eq(
+        "displayName",
+        "Katherine J.",
+        record(&sim, "katherine@example.com")?["displayName"]
+            .as_str()
+            .unwrap_or(""),
+    );
+    c.that(
+        "the POST",
+        sim.requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.status == 409),
+        "answered 409",
+        "no 409",
+    );
+    Ok(())
+}
+
+/// The POST commits but its answer is lost: the next run finds the user; one user exists.
+pub(crate) async fn b6(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let tenant = sim_tenant(&sim);
+    sim.fault(Route::scim("/Users").method("POST"), Fault::DropResponse, 1);
+    let who = full_identity("katherine@example.com");
+    // Whatever the first run concludes, the next run must find the user and create nothing.
+    let _ = connector.sync_identity(&tenant, &who, SYNC).await;
+    let o = sync(connector, &tenant, &who, SYNC).await?;
+    c.that("completed", o.completed, "true", "false");
+    c.that(
+        "the second run's changes",
+        o.changes.iter().all(|c| c.kind != ChangeKind::CreateUser),
+        "no create-user",
+        format!("{:?}", changes(&o)),
+    );
+    c.eq(
+        "users named katherine@example.com",
+        1,
+        users_named(&sim, "katherine@example.com"),
+    );
+    c.eq("SCIM POSTs", 1, sim.count("POST", "/scim/"));
+    Ok(())
+}
+
+/// Emails with `'`, `+` and non-ASCII letters and external ids with `"`, `\` and spaces
+/// round-trip to exactly that user, never to a look-alike.
+pub(crate) async fn b7(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(
+        Simulator::builder()
+            .user(SeedUser::new("obrien@example.com"))
+            .user(SeedUser::new("ada@example.com"))
+            .user(SeedUser::new("zoe.muller@example.com")),
+    )
+    .await?;
+    let tenant = sim_tenant(&sim);
+    for (i, email) in [
+        "o'brien@example.com",
+        "ada+atlassian@example.com",
+        "zoë.müller@example.com",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let external = format!("ext \"{i}\" \\ with spaces");
+        let who = Identity {
+            external_id: Some(external.clone()),
+            display_name: Some(format!("Person {i}")),
+            ..identity(email)
+        };
+        let o = sync(connector, &tenant, &who, SYNC).await?;
+        c.eq(
+            format!("{email}: changes"),
+            vec![format!("create-user {email} applied")],
+            changes(&o),
+        );
+        let r = record(&sim, email)?;
+        c.eq(
+            format!("{email}: userName"),
+            *email,
+            r["userName"].as_str().unwrap_or(""),
+        );
+        c.eq(
+            format!("{email}: externalId"),
+            external.as_str(),
+            r["externalId"].as_str().unwrap_or(""),
+        );
+        let again = sync(connector, &tenant, &who, SYNC).await?;
+        c.that(
+            format!("{email}: second run"),
+            all(&again, &ChangeStatus::AlreadyDone),
+            "all already-done",
+            format!("{:?}", changes(&again)),
+        );
+        c.eq(format!("users named {email}"), 1, users_named(&sim, email));
+    }
+    for plain in [
+        "obrien@example.com",
+        "ada@example.com",
+        "zoe.muller@example.com",
+    ] {
+        let r = record(&sim, plain)?;
+        c.that(
+            format!("{plain} (a look-alike)"),
+            r.get("externalId").is_none_or(Value::is_null),
+            "untouched",
+            &r["externalId"],
+        );
+    }
+    c.eq("SCIM users", 6, sim.scim_user_count());
+    Ok(())
+}
+
+/// `ADA@EXAMPLE.COM` finds `ada@example.com`: no create, no write, one user.
+pub(crate) async fn b8(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let o = sync(
+        connector,
+        &sim_tenant(&sim),
+        &identity("ADA@EXAMPLE.COM"),
+        SYNC,
+    )
+    .await?;
+    c.that("completed", o.completed, "true", "false");
+    c.that(
+        "changes",
+        o.changes.iter().all(|c| c.kind != ChangeKind::CreateUser),
+        "no create-user",
+        format!("{:?}", changes(&o)),
+    );
+    c.eq("writes", Vec::<String>::new(), writes(&sim));
+    c.eq(
+        "users named ada@example.com",
+        1,
+        users_named(&sim, "ada@example.com"),
+    );
+    c.eq(
+        "userName",
+        "ada@example.com",
+        record(&sim, "ada@example.com")?["userName"]
+            .as_str()
+            .unwrap_or(""),
+    );
+    Ok(())
+}
+
+/// No email, malformed emails, over-long attributes: `invalid-input`, zero requests.
+pub(crate) async fn b9(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = org().await?;
+    let tenant = sim_tenant(&sim);
+    let long = "x".repeat(300);
+    let cases = [
+        ("no email", identity("")),
+        ("no @", identity("not-an-email")),
+        ("two @", identity("two@@example.com")),
+        ("a space", identity("spaces in@example.com")),
+        (
+            "display name of 300",
+            Identity {
+                display_name: Some(long.clone()),
+                ..identity("ok@example.com")
+            },
+        ),
+        (
+            "external id of 300",
+            Identity {
+                external_id: Some(long),
+                ..identity("ok@example.com")
+            },
+        ),
+        (
+            "email of 272",
+            identity(&format!("{}@example.com", "a".repeat(260))),
+        ),
+    ];
+    for (case, who) in cases {
+        let inv = connector.sync_identity(&tenant, &who, SYNC).await;
+        match connector_error(case, inv.result) {
+            Ok(ConnectorError::InvalidInput(_)) => {}
+            Ok(other) => c.push(Difference::new(case, "invalid-input", other.message())),
+            Err(d) => c.push(d),
+        }
+        c.eq(format!("{case}: requests"), 0, inv.exchanges.len());
+    }
+    c.eq("requests the simulator received", 0, sim.requests().len());
+    c.eq("users", 1, sim.users().len());
+    Ok(())
+}
+
+/// A fresh user whose account is not linked yet: the outcome says so; a linked one carries
+/// the account id.
+pub(crate) async fn b10(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(
+        Simulator::builder()
+            .user(SeedUser::new("ada@example.com"))
+            .account_id_pending(true),
+    )
+    .await?;
+    let tenant = sim_tenant(&sim);
+    let o = sync(connector, &tenant, &identity("new@example.com"), SYNC).await?;
+    c.that("completed", o.completed, "true", "false");
+    let (scim_id, account_id) = o
+        .user
+        .map(|u| (u.scim_id, u.account_id))
+        .unwrap_or_default();
+    c.that(
+        "the new user's SCIM id",
+        scim_id.is_some(),
+        "present",
+        "absent",
+    );
+    c.eq(
+        "the new user's account id (not linked yet)",
+        None,
+        account_id,
+    );
+    let o = sync(connector, &tenant, &identity("ada@example.com"), SYNC).await?;
+    let expected = sim.user_by_email("ada@example.com").map(|u| u.account_id);
+    c.eq(
+        "ada's account id",
+        expected,
+        o.user.and_then(|u| u.account_id),
+    );
+    ensure(
+        sim.user_by_email("new@example.com").is_some(),
+        "new@example.com",
+        "created",
+        "absent",
+    )
+}

@@ -1,0 +1,494 @@
+//! C. Manage relationships.
+
+use std::time::Duration;
+
+use crate::bindings::types::{
+    ActionOptions, ChangeKind, ChangeStatus, ConnectorError, Outcome, UserRef,
+};
+use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
+use crate::conformance::support::{changes, sim_tenant, status_of};
+use crate::simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
+use crate::{Invocation, LoadedConnector, Tenant};
+
+const APPLY: ActionOptions = ActionOptions { dry_run: false };
+
+/// ada, grace, alan; `engineering` (synced, all three), `research` (synced, empty),
+/// `jira-users` (admin-managed, grace), `confluence-users` (admin-managed, empty).
+pub(crate) fn org_builder() -> SimulatorBuilder {
+    Simulator::builder()
+        .user(SeedUser::new("ada@example.com").name("Ada Lovelace"))
+        .user(SeedUser::new("grace@example.com").name("Grace Hopper"))
+        .user(SeedUser::new("alan@example.com").name("Alan Turing"))
+        .synced_group(
+            "engineering",
+            &["ada@example.com", "grace@example.com", "alan@example.com"],
+        )
+        .synced_group("research", &[])
+        .admin_group("jira-users", &["grace@example.com"])
+        .admin_group("confluence-users", &[])
+}
+
+pub(crate) fn email(e: &str) -> UserRef {
+    UserRef::Email(e.into())
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+pub(crate) async fn manage(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    user: &UserRef,
+    add: &[&str],
+    remove: &[&str],
+    options: ActionOptions,
+) -> Invocation<Outcome> {
+    connector
+        .manage_relationships(tenant, user, &names(add), &names(remove), options)
+        .await
+}
+
+fn status(o: &Outcome, group: &str) -> String {
+    status_of(o, group).map_or_else(|| "no change".to_owned(), |s| s.to_string())
+}
+
+fn admin_membership_writes(sim: &Simulator) -> usize {
+    sim.mutations()
+        .iter()
+        .filter(|r| r.path.starts_with("/admin/") && r.path.contains("/memberships"))
+        .count()
+}
+
+fn scim_group_patches(sim: &Simulator) -> Vec<serde_json::Value> {
+    sim.mutations()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.contains("/Groups/"))
+        .map(|r| r.json())
+        .collect()
+}
+
+/// An admin-managed group: one admin membership POST to the group's own directory.
+pub(crate) async fn c1(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("ada@example.com"),
+        &["jira-users"],
+        &[],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq(
+        "changes",
+        vec!["add-membership jira-users applied".to_owned()],
+        changes(&o),
+    );
+    c.eq(
+        "members of jira-users",
+        vec!["ada@example.com".to_owned(), "grace@example.com".to_owned()],
+        sim.group_members("jira-users"),
+    );
+    c.eq("SCIM group PATCHes", 0, scim_group_patches(&sim).len());
+    let m = sim.mutations();
+    c.eq("writes", 1, m.len());
+    if let (Some(w), Some(g)) = (m.first(), sim.group_by_name("jira-users")) {
+        let path = format!(
+            "/directories/{}/groups/{}/memberships",
+            g.directory_id, g.admin_id
+        );
+        c.that(
+            "the write",
+            w.method == "POST" && w.path.contains(&path),
+            format!("POST …{path}"),
+            format!("{} {}", w.method, w.path),
+        );
+    }
+    Ok(())
+}
+
+/// A synced group: one SCIM PATCH `add members`; the admin API is not used for the write.
+pub(crate) async fn c2(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("alan@example.com"),
+        &["research"],
+        &[],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq("research", "applied", &status(&o, "research"));
+    c.eq(
+        "members of research",
+        vec!["alan@example.com".to_owned()],
+        sim.group_members("research"),
+    );
+    c.eq("admin membership writes", 0, admin_membership_writes(&sim));
+    let patches = scim_group_patches(&sim);
+    c.eq("SCIM group PATCHes", 1, patches.len());
+    if let Some(p) = patches.first() {
+        let op = &p["Operations"][0];
+        let alan = sim
+            .user_by_email("alan@example.com")
+            .and_then(|u| u.scim_id);
+        c.that(
+            "the PATCH operation",
+            op["op"] == "add"
+                && op["path"] == "members"
+                && op["value"][0]["value"].as_str() == alan.as_deref(),
+            format!("add members [{}]", alan.unwrap_or_default()),
+            op,
+        );
+    }
+    Ok(())
+}
+
+/// Two runs both read "not a member" (each admin user search answers after 600 ms, so both
+/// have read before either writes) and both write: the second write meets an existing
+/// member, answered 204 or 409 `ADMIN-UAM-409-2`.
+async fn race_two_adds(connector: &LoadedConnector, conflict: bool, c: &mut Check) -> Step {
+    let label = if conflict {
+        "409 ADMIN-UAM-409-2"
+    } else {
+        "204"
+    };
+    let sim = start(org_builder().existing_member_conflict(conflict)).await?;
+    sim.fault(
+        Route::admin("/users/search"),
+        Fault::Latency(Duration::from_millis(600)),
+        2,
+    );
+    let tenant = sim_tenant(&sim);
+    let user = email("ada@example.com");
+    let (a, b) = futures::join!(
+        manage(connector, &tenant, &user, &["jira-users"], &[], APPLY),
+        manage(connector, &tenant, &user, &["jira-users"], &[], APPLY),
+    );
+    let mut statuses = Vec::new();
+    for inv in [a, b] {
+        let o = ok("manage-relationships", inv.result)?;
+        c.that(
+            format!("{label}: completed"),
+            o.completed,
+            "true",
+            format!("false: {:?}", changes(&o)),
+        );
+        statuses.push(status(&o, "jira-users"));
+    }
+    statuses.sort();
+    if conflict {
+        c.eq(
+            format!("{label}: statuses of the two runs"),
+            vec!["already-done".to_owned(), "applied".to_owned()],
+            statuses,
+        );
+        c.that(
+            format!("{label}: the simulator"),
+            sim.requests().iter().any(|r| r.status == 409),
+            "answered one write 409",
+            "no 409",
+        );
+    } else {
+        c.that(
+            format!("{label}: statuses of the two runs"),
+            statuses
+                .iter()
+                .all(|s| s == "applied" || s == "already-done"),
+            "applied or already-done",
+            format!("{statuses:?}"),
+        );
+    }
+    c.eq(
+        format!("{label}: members of jira-users"),
+        vec!["ada@example.com".to_owned(), "grace@example.com".to_owned()],
+        sim.group_members("jira-users"),
+    );
+    Ok(())
+}
+
+/// Already a member (read first), and the 204 and 409 `ADMIN-UAM-409-2` answers to a racing
+/// add: `already-done`, success.
+pub(crate) async fn c3(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("grace@example.com"),
+        &["jira-users", "engineering"],
+        &[],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq("jira-users", "already-done", &status(&o, "jira-users"));
+    c.eq("engineering", "already-done", &status(&o, "engineering"));
+    c.eq("writes", 0, sim.mutations().len());
+    let (r204, r409) = futures::join!(
+        async {
+            let mut c = Check::default();
+            let step = race_two_adds(connector, false, &mut c).await;
+            c.finish(step)
+        },
+        async {
+            let mut c = Check::default();
+            let step = race_two_adds(connector, true, &mut c).await;
+            c.finish(step)
+        },
+    );
+    for d in r204.differences().iter().chain(r409.differences()) {
+        c.push(d.clone());
+    }
+    Ok(())
+}
+
+/// Removing one of three members: exactly that member goes, with the filtered SCIM path.
+pub(crate) async fn c4(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("grace@example.com"),
+        &[],
+        &["engineering"],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq(
+        "changes",
+        vec!["remove-membership engineering applied".to_owned()],
+        changes(&o),
+    );
+    c.eq(
+        "members of engineering",
+        vec!["ada@example.com".to_owned(), "alan@example.com".to_owned()],
+        sim.group_members("engineering"),
+    );
+    let patches = scim_group_patches(&sim);
+    c.eq("SCIM group PATCHes", 1, patches.len());
+    if let Some(p) = patches.first() {
+        let grace = sim
+            .user_by_email("grace@example.com")
+            .and_then(|u| u.scim_id)
+            .unwrap_or_default();
+        let op = &p["Operations"][0];
+        let path = format!("members[value eq \"{grace}\"]");
+        c.that(
+            "the PATCH operation",
+            op["op"] == "remove" && op["path"] == path.as_str(),
+            format!("remove {path}"),
+            op,
+        );
+    }
+    Ok(())
+}
+
+/// Removing a non-member of a synced and an admin group: `already-done`, no write.
+pub(crate) async fn c5(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("ada@example.com"),
+        &[],
+        &["research", "confluence-users"],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq("research", "already-done", &status(&o, "research"));
+    c.eq(
+        "confluence-users",
+        "already-done",
+        &status(&o, "confluence-users"),
+    );
+    c.eq("writes", 0, sim.mutations().len());
+    c.eq(
+        "ada's groups",
+        Some(vec!["engineering".to_owned()]),
+        sim.user_by_email("ada@example.com").map(|u| u.groups),
+    );
+    Ok(())
+}
+
+/// Unknown names fail the call naming them, before the first write of the known ones.
+pub(crate) async fn c6(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("ada@example.com"),
+        &["jira-users", "no-such-group", "research"],
+        &["also-missing"],
+        APPLY,
+    )
+    .await;
+    match connector_error("manage-relationships", inv.result)? {
+        ConnectorError::NotFound(m) => {
+            c.that(
+                "the message",
+                m.contains("no-such-group")
+                    && m.contains("also-missing")
+                    && !m.contains("jira-users"),
+                "names no-such-group and also-missing only",
+                m,
+            );
+        }
+        other => c.push(Difference::new(
+            "manage-relationships",
+            "not-found",
+            other.message(),
+        )),
+    }
+    c.eq("writes", 0, sim.mutations().len());
+    c.eq(
+        "members of jira-users",
+        vec!["grace@example.com".to_owned()],
+        sim.group_members("jira-users"),
+    );
+    c.eq(
+        "members of research",
+        Vec::<String>::new(),
+        sim.group_members("research"),
+    );
+    Ok(())
+}
+
+/// A licence limit (409 `ADMIN-UAM-409-3`): a failed change with that reason; the other
+/// change still applies and the call is not complete.
+pub(crate) async fn c7(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder().licence_limit("jira-users", 1)).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("ada@example.com"),
+        &["jira-users", "research"],
+        &[],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", !o.completed, "false", "true");
+    match status_of(&o, "jira-users") {
+        Some(ChangeStatus::Failed(e)) => {
+            let m = format!("{e:?}");
+            c.that(
+                "the failure",
+                m.contains("ADMIN-UAM-409-3") || m.to_lowercase().contains("licen"),
+                "names ADMIN-UAM-409-3 or the licence",
+                m,
+            );
+        }
+        other => c.push(Difference::new(
+            "jira-users",
+            "a failed change",
+            format!("{other:?}"),
+        )),
+    }
+    c.eq("research", "applied", &status(&o, "research"));
+    c.eq(
+        "members of jira-users",
+        vec!["grace@example.com".to_owned()],
+        sim.group_members("jira-users"),
+    );
+    c.eq(
+        "members of research",
+        vec!["ada@example.com".to_owned()],
+        sim.group_members("research"),
+    );
+    Ok(())
+}
+
+/// Ten groups (five synced, five admin) in one call: the ten writes go out as one `send-all`.
+pub(crate) async fn c8(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let groups: Vec<String> = (1..=10).map(|i| format!("team-{i:02}")).collect();
+    let mut builder = org_builder();
+    for (i, g) in groups.iter().enumerate() {
+        builder = if i % 2 == 0 {
+            builder.admin_group(g, &[])
+        } else {
+            builder.synced_group(g, &[])
+        };
+    }
+    let sim = start(builder).await?;
+    let refs: Vec<&str> = groups.iter().map(String::as_str).collect();
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("ada@example.com"),
+        &refs,
+        &[],
+        APPLY,
+    )
+    .await;
+    let batches: Vec<Option<usize>> = inv
+        .exchanges
+        .iter()
+        .filter(|e| e.is_write())
+        .map(|e| e.batch)
+        .collect();
+    c.eq("writes", 10, batches.len());
+    c.that(
+        "the writes",
+        batches.first().is_some_and(|b| b.is_some()) && batches.windows(2).all(|w| w[0] == w[1]),
+        "one send-all batch",
+        format!("batches {batches:?}"),
+    );
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    for g in &groups {
+        c.eq(
+            format!("members of {g}"),
+            vec!["ada@example.com".to_owned()],
+            sim.group_members(g),
+        );
+    }
+    Ok(())
+}
+
+/// `Jira-Users`, `JIRA-USERS` and `Research`: two groups, one write each.
+pub(crate) async fn c9(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let inv = manage(
+        connector,
+        &sim_tenant(&sim),
+        &email("ada@example.com"),
+        &["Jira-Users", "JIRA-USERS", "Research"],
+        &[],
+        APPLY,
+    )
+    .await;
+    let o = ok("manage-relationships", inv.result)?;
+    c.that("completed", o.completed, "true", "false");
+    c.eq("changes", 2, o.changes.len());
+    c.that(
+        "change kinds",
+        o.changes
+            .iter()
+            .all(|c| c.kind == ChangeKind::AddMembership),
+        "add-membership",
+        format!("{:?}", changes(&o)),
+    );
+    c.eq("admin membership writes", 1, admin_membership_writes(&sim));
+    c.eq("SCIM group PATCHes", 1, scim_group_patches(&sim).len());
+    for g in ["jira-users", "research"] {
+        c.that(
+            format!("members of {g}"),
+            sim.group_members(g).iter().any(|m| m == "ada@example.com"),
+            "include ada@example.com",
+            format!("{:?}", sim.group_members(g)),
+        );
+    }
+    c.eq("groups", 4, sim.groups().len());
+    Ok(())
+}

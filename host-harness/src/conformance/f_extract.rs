@@ -1,0 +1,416 @@
+//! F. Discovery and extraction: every listing walked by handing each page's cursor back.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use crate::bindings::types::{
+    ConnectorError, DeleteOptions, PageRequest, ResourceKind, ResourceRecord, UserRecord, UserRef,
+};
+use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
+use crate::conformance::support::{sim_scim_only, sim_tenant};
+use crate::simulator::{Api, Fault, LinkStyle, Route, Simulator};
+use crate::{CallError, LoadedConnector, Tenant};
+
+/// More calls than any walk here needs: a walk that does not end fails the case.
+const MAX_CALLS: usize = 200;
+
+type Page<T> = Result<(Vec<T>, Option<String>), CallError>;
+
+/// Calls `list` with each cursor until there is none: every item, and how many calls.
+async fn walk<T, F, Fut>(what: &str, limit: Option<u32>, mut list: F) -> Step<(Vec<T>, usize)>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Page<T>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    for calls in 1..=MAX_CALLS {
+        let (page, next) = ok(what, list(PageRequest { cursor, limit }).await)?;
+        items.extend(page);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok((items, calls)),
+        }
+    }
+    Err(Difference::new(
+        what,
+        format!("an end within {MAX_CALLS} calls"),
+        "no end",
+    ))
+}
+
+async fn users(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    limit: Option<u32>,
+) -> Step<(Vec<UserRecord>, usize)> {
+    walk("list-users", limit, |p| async move {
+        connector
+            .list_users(tenant, &p)
+            .await
+            .result
+            .map(|page| (page.items, page.next_cursor))
+    })
+    .await
+}
+
+async fn resources(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    kind: ResourceKind,
+    limit: Option<u32>,
+) -> Step<(Vec<ResourceRecord>, usize)> {
+    walk(&format!("list-resources {kind}"), limit, |p| async move {
+        connector
+            .list_resources(tenant, kind, &p)
+            .await
+            .result
+            .map(|page| (page.items, page.next_cursor))
+    })
+    .await
+}
+
+/// The `startIndex` of every SCIM user listing request, in order.
+fn start_indexes(sim: &Simulator) -> Vec<u64> {
+    let path = format!("/scim/directory/{}/Users", sim.directory_id());
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path)
+        .map(|r| {
+            r.query
+                .as_deref()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("startIndex="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+fn unique_users(c: &mut Check, what: &str, users: &[UserRecord], sim: &Simulator) {
+    let ids: BTreeSet<&str> = users.iter().map(|u| u.scim_id.as_str()).collect();
+    let names: BTreeSet<String> = users.iter().map(|u| u.user_name.clone()).collect();
+    let want: BTreeSet<String> = sim.users().into_iter().map(|u| u.email).collect();
+    c.eq(format!("{what}: users listed"), want.len(), users.len());
+    c.eq(format!("{what}: unique SCIM ids"), want.len(), ids.len());
+    c.that(
+        format!("{what}: userNames"),
+        names == want,
+        "exactly the simulator's users",
+        format!("{} listed, {} in the simulator", names.len(), want.len()),
+    );
+}
+
+async fn users_sim(n: usize, server_page: usize) -> Step<Simulator> {
+    start(Simulator::builder().users(n).scim_page_size(server_page)).await
+}
+
+/// 250 users, server page 100 ignoring a larger count; exact-multiple, short and empty last
+/// pages all end the walk.
+pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = users_sim(250, 100).await?;
+    let tenant = sim_scim_only(&sim);
+    let (listed, calls) = users(connector, &tenant, Some(250)).await?;
+    unique_users(c, "250 users", &listed, &sim);
+    c.eq("250 users: calls", 3, calls);
+    c.eq(
+        "250 users: startIndex of each request",
+        vec![1, 101, 201],
+        start_indexes(&sim),
+    );
+    if let (Some(u7), Some(view)) = (
+        listed.iter().find(|u| u.user_name == "user7@example.com"),
+        sim.user_by_email("user7@example.com"),
+    ) {
+        c.eq(
+            "user7: account id",
+            Some(view.account_id),
+            u7.account_id.clone(),
+        );
+        c.eq(
+            "user7: external id",
+            Some("idp-7".to_owned()),
+            u7.external_id.clone(),
+        );
+    }
+    c.eq("250 users: writes", 0, sim.writes().len());
+
+    for (n, pages) in [(200, vec![1, 101]), (130, vec![1, 101])] {
+        let sim = users_sim(n, 100).await?;
+        let (listed, _) = users(connector, &sim_scim_only(&sim), None).await?;
+        unique_users(c, &format!("{n} users"), &listed, &sim);
+        c.eq(
+            format!("{n} users: startIndex of each request"),
+            pages,
+            start_indexes(&sim),
+        );
+    }
+
+    // The directory shrinks between two pages: the next page is empty, and ends the walk.
+    let sim = users_sim(110, 100).await?;
+    let tenant = sim_scim_only(&sim);
+    let first = ok(
+        "list-users",
+        connector
+            .list_users(
+                &tenant,
+                &PageRequest {
+                    cursor: None,
+                    limit: None,
+                },
+            )
+            .await
+            .result,
+    )?;
+    c.eq("110 users: first page", 100, first.items.len());
+    let Some(next) = first.next_cursor else {
+        return Err(Difference::new(
+            "110 users: first page",
+            "a next cursor",
+            "none",
+        ));
+    };
+    let purge = DeleteOptions {
+        purge_account: false,
+        dry_run: false,
+    };
+    for i in 101..=110 {
+        let user = UserRef::Email(format!("user{i}@example.com"));
+        ok(
+            "delete-identity",
+            connector
+                .delete_identity(&tenant, &user, purge)
+                .await
+                .result,
+        )?;
+    }
+    let last = ok(
+        "list-users",
+        connector
+            .list_users(
+                &tenant,
+                &PageRequest {
+                    cursor: Some(next),
+                    limit: None,
+                },
+            )
+            .await
+            .result,
+    )?;
+    c.eq("the empty last page: items", 0, last.items.len());
+    c.eq("the empty last page: next cursor", None, last.next_cursor);
+    c.eq("SCIM users left", 100, sim.scim_user_count());
+    Ok(())
+}
+
+/// Five synced and three admin groups over SCIM pages of 2 and admin pages of 3, one group of
+/// 150 members and one of 120: every group once, with exactly its members.
+pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let emails: Vec<String> = (1..=150).map(|i| format!("user{i}@example.com")).collect();
+    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let sim = start(
+        Simulator::builder()
+            .users(150)
+            .synced_group("all-staff", &all)
+            .synced_group("engineering", &all[..10])
+            .synced_group("sales", &all[10..20])
+            .synced_group("support", &[])
+            .synced_group("design", &all[20..25])
+            .admin_group("jira-users", &all[..120])
+            .admin_group("confluence-users", &all[100..105])
+            .admin_group("bitbucket-users", &[])
+            .scim_page_size(2)
+            .admin_page_size(3),
+    )
+    .await?;
+    let tenant = sim_tenant(&sim);
+    let (groups, calls) = walk("list-groups", None, |p| {
+        let tenant = &tenant;
+        async move {
+            connector
+                .list_groups(tenant, &p)
+                .await
+                .result
+                .map(|page| (page.items, page.next_cursor))
+        }
+    })
+    .await?;
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    c.eq("groups listed", 8, names.len());
+    c.eq("unique group names", 8, unique.len());
+    c.that("calls", calls <= 8, "at most 8", calls);
+    for view in sim.groups() {
+        let Some(g) = groups.iter().find(|g| g.name == view.name) else {
+            c.push(Difference::new(&view.name, "listed", "missing"));
+            continue;
+        };
+        c.eq(format!("{}: synced", view.name), view.synced, g.synced);
+        c.eq(
+            format!("{}: admin id", view.name),
+            Some(view.admin_id.clone()),
+            g.admin_id.clone(),
+        );
+        c.eq(
+            format!("{}: SCIM id", view.name),
+            view.scim_id.clone(),
+            g.scim_id.clone(),
+        );
+        // Synced groups list SCIM user ids, admin-managed ones account ids.
+        let want: BTreeSet<String> = if view.synced {
+            view.member_emails
+                .iter()
+                .filter_map(|e| sim.user_by_email(e).and_then(|u| u.scim_id))
+                .collect()
+        } else {
+            view.member_account_ids.iter().cloned().collect()
+        };
+        let got: BTreeSet<String> = g.members.iter().cloned().collect();
+        c.eq(
+            format!("{}: members listed", view.name),
+            want.len(),
+            g.members.len(),
+        );
+        c.that(
+            format!("{}: members", view.name),
+            got == want,
+            format!("exactly its {} members", want.len()),
+            format!(
+                "{} members, {} of them right",
+                got.len(),
+                got.intersection(&want).count()
+            ),
+        );
+    }
+    c.eq("writes", 0, sim.mutations().len());
+    Ok(())
+}
+
+/// 23 Jira projects (cap 5), 17 Confluence spaces (cap 4; next link in the body, then in a
+/// `Link` header) and 12 Bitbucket repositories (cap 5), each walked to its end.
+pub(crate) async fn f3(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(
+        Simulator::builder()
+            .products(23, 17, 12)
+            .jira_page_size(5)
+            .confluence_page_size(4)
+            .bitbucket_page_size(5),
+    )
+    .await?;
+    let tenant = sim_tenant(&sim);
+    let expected = |kind| match kind {
+        ResourceKind::JiraProject => (23, 5, "/rest/api/3/project/search".to_owned()),
+        ResourceKind::ConfluenceSpace => (17, 5, "/wiki/api/v2/spaces".to_owned()),
+        ResourceKind::BitbucketRepository => {
+            (12, 3, format!("/2.0/repositories/{}", sim.workspace()))
+        }
+    };
+    let runs = [
+        (ResourceKind::JiraProject, LinkStyle::Body),
+        (ResourceKind::ConfluenceSpace, LinkStyle::Body),
+        (ResourceKind::ConfluenceSpace, LinkStyle::Header),
+        (ResourceKind::BitbucketRepository, LinkStyle::Body),
+    ];
+    for (kind, style) in runs {
+        sim.configure(|o| o.confluence_link_style = style);
+        sim.clear_requests();
+        let what = match kind {
+            ResourceKind::ConfluenceSpace => format!("{kind} ({style:?} link)"),
+            _ => kind.to_string(),
+        };
+        let (items, calls) = resources(connector, &tenant, kind, None).await?;
+        let (n, pages, path) = expected(kind);
+        let ids: BTreeSet<&str> = items.iter().map(|r| r.id.as_str()).collect();
+        c.eq(format!("{what}: items"), n, items.len());
+        c.eq(format!("{what}: unique ids"), n, ids.len());
+        c.that(
+            format!("{what}: records"),
+            items.iter().all(|r| r.kind == kind && !r.name.is_empty()),
+            format!("all {kind} with a name"),
+            "another kind or an empty name",
+        );
+        c.eq(format!("{what}: calls"), pages, calls);
+        c.eq(
+            format!("{what}: page requests"),
+            pages,
+            sim.count("GET", &path),
+        );
+    }
+    c.eq("writes", 0, sim.writes().len());
+    Ok(())
+}
+
+/// A 400 answering a listing (users on the first page and mid-walk, groups, Jira) is an
+/// upstream error, never an empty page; the same cursor works once the error clears.
+pub(crate) async fn f4(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = users_sim(250, 100).await?;
+    let tenant = sim_tenant(&sim);
+    let first_page = PageRequest {
+        cursor: None,
+        limit: None,
+    };
+    let upstream_400 =
+        |c: &mut Check, what: &str, result: Result<String, CallError>| match connector_error(
+            what, result,
+        ) {
+            Ok(ConnectorError::Upstream(u)) => {
+                c.eq(format!("{what}: status"), 400, u.status);
+            }
+            Ok(other) => c.push(Difference::new(
+                what,
+                "an upstream 400 error",
+                other.message(),
+            )),
+            Err(d) => c.push(d),
+        };
+    sim.fault(Route::scim("/Users"), Fault::Status(400), 1);
+    let r = connector.list_users(&tenant, &first_page).await.result;
+    upstream_400(
+        c,
+        "list-users, first page",
+        r.map(|p| format!("{} users", p.items.len())),
+    );
+
+    let first = ok(
+        "list-users",
+        connector.list_users(&tenant, &first_page).await.result,
+    )?;
+    let next = PageRequest {
+        cursor: first.next_cursor,
+        limit: None,
+    };
+    sim.fault(Route::scim("/Users"), Fault::Status(400), 1);
+    let r = connector.list_users(&tenant, &next).await.result;
+    upstream_400(
+        c,
+        "list-users, second page",
+        r.map(|p| format!("{} users", p.items.len())),
+    );
+    let retry = ok(
+        "list-users, the same cursor again",
+        connector.list_users(&tenant, &next).await.result,
+    )?;
+    c.eq("the same cursor again: users", 100, retry.items.len());
+
+    sim.fault(Route::scim("/Groups"), Fault::Status(400), 1);
+    let r = connector.list_groups(&tenant, &first_page).await.result;
+    upstream_400(
+        c,
+        "list-groups",
+        r.map(|p| format!("{} groups", p.items.len())),
+    );
+    sim.fault(Route::api(Api::Jira), Fault::Status(400), 1);
+    let r = connector
+        .list_resources(&tenant, ResourceKind::JiraProject, &first_page)
+        .await
+        .result;
+    upstream_400(
+        c,
+        "list-resources jira-project",
+        r.map(|p| format!("{} projects", p.items.len())),
+    );
+    c.eq("faults left unused", 0, sim.pending_faults());
+    c.eq("writes", 0, sim.writes().len());
+    Ok(())
+}

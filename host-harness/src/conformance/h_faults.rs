@@ -1,0 +1,354 @@
+//! H. Faults and limits.
+
+use std::time::{Duration, Instant};
+
+use crate::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
+use crate::conformance::check::{Check, Difference, Step, ok, start};
+use crate::conformance::support::sim_tenant;
+use crate::limits::Limits;
+use crate::simulator::{Fault, RetryHint, Route, Simulator};
+use crate::{CallError, InvokeError, LoadedConnector};
+
+async fn sim() -> Step<Simulator> {
+    start(Simulator::builder().demo_org()).await
+}
+
+fn scim_probe(report: &HealthReport) -> Step<&ProbeStatus> {
+    report
+        .probes
+        .iter()
+        .find(|p| p.name == "scim")
+        .map(|p| &p.status)
+        .ok_or_else(|| Difference::new("the probes", "a scim probe", "none"))
+}
+
+/// The SCIM listing reads the simulator answered, by status.
+fn scim_reads(sim: &Simulator) -> Vec<u16> {
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/Users"))
+        .map(|r| r.status)
+        .collect()
+}
+
+fn users_get() -> Route {
+    Route::scim("/Users").method("GET")
+}
+
+/// One 429 with a hint: the host waits at least the hint, retries once, and the probe passes.
+async fn rate_limited_once(
+    connector: &LoadedConnector,
+    name: &str,
+    hint: RetryHint,
+) -> Vec<Difference> {
+    let mut c = Check::default();
+    let step = async {
+        let sim = sim().await?;
+        sim.fault(users_get(), Fault::RateLimited(hint), 1);
+        let inv = connector.check_health(&sim_tenant(&sim)).await;
+        let report = ok("check-health", inv.result)?;
+        c.eq(
+            format!("{name}: scim probe"),
+            &ProbeStatus::Ok,
+            scim_probe(&report)?,
+        );
+        match inv.exchanges.iter().find(|e| e.url.contains("/Users")) {
+            Some(x) => {
+                c.eq(format!("{name}: attempts"), 2, x.attempts);
+                c.that(
+                    format!("{name}: wait"),
+                    x.retry_wait >= Duration::from_secs(1),
+                    "at least the 1 s hint",
+                    format!("{:?}", x.retry_wait),
+                );
+            }
+            None => c.push(Difference::new(name, "a SCIM exchange", "none")),
+        }
+        c.eq(
+            format!("{name}: SCIM reads answered"),
+            vec![429, 200],
+            scim_reads(&sim),
+        );
+        Ok(())
+    }
+    .await;
+    c.finish(step).differences().to_vec()
+}
+
+/// `Retry-After` in seconds and as an HTTP date, and `X-RateLimit-Reset`: each waited out.
+pub(crate) async fn h1(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let runs = futures::future::join_all([
+        rate_limited_once(connector, "Retry-After seconds", RetryHint::Seconds(1)),
+        rate_limited_once(connector, "Retry-After HTTP date", RetryHint::HttpDate(2)),
+        rate_limited_once(connector, "X-RateLimit-Reset", RetryHint::RateLimitReset(2)),
+    ])
+    .await;
+    for d in runs.into_iter().flatten() {
+        c.push(d);
+    }
+    Ok(())
+}
+
+/// A 429 or 503 that never clears: after the host's bounded attempts and wait, the probe
+/// fails `rate-limited` with the hint, or `unavailable`.
+pub(crate) async fn h2(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let policy = connector.limits().retry.clone();
+    let attempts = policy.max_attempts as usize;
+    let bound = policy.max_total_wait + Duration::from_secs(5);
+    let (rate, unavailable) = futures::join!(
+        async {
+            let sim = sim().await?;
+            sim.fault_always(users_get(), Fault::RateLimited(RetryHint::Seconds(1)));
+            let started = Instant::now();
+            let report = ok(
+                "check-health",
+                connector.check_health(&sim_tenant(&sim)).await.result,
+            )?;
+            Ok::<_, Difference>((report, scim_reads(&sim).len(), started.elapsed()))
+        },
+        async {
+            let sim = sim().await?;
+            sim.fault_always(
+                users_get(),
+                Fault::Unavailable {
+                    retry_after: Some(1),
+                },
+            );
+            let started = Instant::now();
+            let report = ok(
+                "check-health",
+                connector.check_health(&sim_tenant(&sim)).await.result,
+            )?;
+            Ok::<_, Difference>((report, scim_reads(&sim).len(), started.elapsed()))
+        },
+    );
+    let (report, reads, took) = rate?;
+    match scim_probe(&report)? {
+        ProbeStatus::Failed(ConnectorError::RateLimited(r)) => {
+            c.eq("429: retry hint", Some(1000), r.retry_after_ms);
+        }
+        other => c.push(Difference::new("429: scim probe", "rate-limited", other)),
+    }
+    c.eq("429: attempts (the host's bound)", attempts, reads);
+    c.that(
+        "429: time taken",
+        took < bound,
+        format!("under {bound:?}"),
+        format!("{took:?}"),
+    );
+    let (report, reads, took) = unavailable?;
+    match scim_probe(&report)? {
+        ProbeStatus::Failed(ConnectorError::Unavailable(_)) => {}
+        other => c.push(Difference::new("503: scim probe", "unavailable", other)),
+    }
+    c.eq("503: attempts (the host's bound)", attempts, reads);
+    c.that(
+        "503: time taken",
+        took < bound,
+        format!("under {bound:?}"),
+        format!("{took:?}"),
+    );
+    Ok(())
+}
+
+/// 400, 401, 403, 404 and 409: one attempt each.
+pub(crate) async fn h3(connector: &LoadedConnector, c: &mut Check) -> Step {
+    for status in [400u16, 401, 403, 404, 409] {
+        let sim = sim().await?;
+        sim.fault(users_get(), Fault::Status(status), 1);
+        let inv = connector.check_health(&sim_tenant(&sim)).await;
+        let attempts: Vec<u32> = inv.exchanges.iter().map(|e| e.attempts).collect();
+        let report = ok("check-health", inv.result)?;
+        c.that(
+            format!("{status}: scim probe"),
+            matches!(scim_probe(&report)?, ProbeStatus::Failed(_)),
+            "failed",
+            scim_probe(&report)?,
+        );
+        c.eq(
+            format!("{status}: SCIM reads answered"),
+            vec![status],
+            scim_reads(&sim),
+        );
+        c.that(
+            format!("{status}: attempts of every exchange"),
+            attempts.iter().all(|a| *a == 1),
+            "1",
+            format!("{attempts:?}"),
+        );
+    }
+    Ok(())
+}
+
+/// Malformed JSON, an HTML error page, a truncated body and a body over the host's cap
+/// (64 KiB here): an `upstream` error; the same host answers the next call normally.
+pub(crate) async fn h4(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let capped = connector.with_limits(Limits {
+        max_response_bytes: 64 << 10,
+        ..connector.limits().clone()
+    });
+    for (name, fault) in [
+        ("malformed JSON", Fault::MalformedJson),
+        ("HTML error page", Fault::HtmlErrorPage(200)),
+        ("truncated body", Fault::TruncatedBody),
+        ("oversized body", Fault::OversizedBody(100_000)),
+    ] {
+        let sim = sim().await?;
+        sim.fault(users_get(), fault, 1);
+        let report = ok(
+            "check-health",
+            capped.check_health(&sim_tenant(&sim)).await.result,
+        )?;
+        match scim_probe(&report)? {
+            ProbeStatus::Failed(ConnectorError::Upstream(_)) => {}
+            other => c.push(Difference::new(
+                format!("{name}: scim probe"),
+                "an upstream error",
+                other,
+            )),
+        }
+        let again = ok(
+            "check-health",
+            capped.check_health(&sim_tenant(&sim)).await.result,
+        )?;
+        c.eq(
+            format!("{name}: the next call's scim probe"),
+            &ProbeStatus::Ok,
+            scim_probe(&again)?,
+        );
+        c.eq(format!("{name}: faults left"), 0, sim.pending_faults());
+    }
+    Ok(())
+}
+
+/// Plain http to loopback without the host's permission: every probe is `policy-denied`,
+/// nothing is sent.
+pub(crate) async fn h5(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = sim().await?;
+    let mut tenant = sim_tenant(&sim);
+    tenant.host.allow_http_loopback = false;
+    let inv = connector.check_health(&tenant).await;
+    let sent = inv.exchanges.iter().filter(|e| e.was_sent()).count();
+    let report = ok("check-health", inv.result)?;
+    for probe in &report.probes {
+        c.that(
+            format!("{} probe", probe.name),
+            matches!(
+                probe.status,
+                ProbeStatus::Failed(ConnectorError::PolicyDenied(_))
+            ),
+            "policy-denied",
+            &probe.status,
+        );
+    }
+    c.that("probes", !report.probes.is_empty(), "some", "none");
+    c.eq("exchanges sent", 0, sent);
+    c.eq("requests the simulator received", 0, sim.requests().len());
+    Ok(())
+}
+
+/// The class of a host error, or what came back instead.
+fn host_class<T: std::fmt::Debug>(result: &Result<T, CallError>) -> String {
+    match result {
+        Err(CallError::Host(e)) => e.class().to_owned(),
+        Err(CallError::Connector(e)) => format!("a connector error ({})", e.message()),
+        Ok(v) => format!("success ({v:?})"),
+    }
+}
+
+/// A healthy report from `connector`, or the difference.
+async fn healthy(
+    c: &mut Check,
+    what: &str,
+    connector: &LoadedConnector,
+    sim: &Simulator,
+) -> Step<usize> {
+    let inv = connector.check_health(&sim_tenant(sim)).await;
+    let peak = inv.peak_memory;
+    let report = ok(what, inv.result)?;
+    c.that(what, report.healthy, "healthy", format!("{report:?}"));
+    Ok(peak)
+}
+
+/// The host's limits on the component under test: a CPU budget it exceeds (10 ms, which a
+/// normal health check fits in, against a 12 MiB answer to take in and parse), a memory limit it exceeds (1 MiB above its own peak, against an
+/// 8 MiB answer), a wall-clock deadline (300 ms against a 2 s answer). Each invocation fails
+/// with its class; the next invocation on the same engine succeeds.
+pub(crate) async fn h6(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = sim().await?;
+    let peak = healthy(c, "a normal invocation first", connector, &sim).await?;
+    let standard = connector.limits().clone();
+
+    let spin = connector.with_limits(Limits {
+        cpu_time: Duration::from_millis(10),
+        ..standard.clone()
+    });
+    sim.fault(users_get(), Fault::OversizedBody(12 << 20), 1);
+    let inv = spin.check_health(&sim_tenant(&sim)).await;
+    c.eq(
+        "over the CPU budget",
+        "timeout".to_owned(),
+        host_class(&inv.result),
+    );
+    healthy(
+        c,
+        "the next invocation after the CPU timeout",
+        connector,
+        &sim,
+    )
+    .await?;
+
+    let page = 64 << 10;
+    let tight = (peak + (1 << 20)).div_ceil(page) * page;
+    let small = connector.with_limits(Limits {
+        memory_bytes: tight,
+        ..standard.clone()
+    });
+    sim.clear_faults();
+    sim.fault(users_get(), Fault::OversizedBody(8 << 20), 1);
+    let inv = small.check_health(&sim_tenant(&sim)).await;
+    c.eq(
+        "over the memory limit",
+        "out-of-memory".to_owned(),
+        host_class(&inv.result),
+    );
+    if let Err(CallError::Host(InvokeError::OutOfMemory(limit))) = &inv.result {
+        c.eq("the limit reported", tight, *limit);
+    }
+    healthy(
+        c,
+        "the next invocation under the same memory limit",
+        &small,
+        &sim,
+    )
+    .await?;
+
+    let hurried = connector.with_limits(Limits {
+        wall_time: Duration::from_millis(300),
+        ..standard
+    });
+    sim.clear_faults();
+    sim.fault(users_get(), Fault::Latency(Duration::from_secs(2)), 1);
+    let started = Instant::now();
+    let inv = hurried.check_health(&sim_tenant(&sim)).await;
+    c.eq(
+        "over the wall-clock deadline",
+        "timeout".to_owned(),
+        host_class(&inv.result),
+    );
+    c.that(
+        "ended after",
+        started.elapsed() < Duration::from_millis(1500),
+        "about 300 ms",
+        format!("{:?}", started.elapsed()),
+    );
+    healthy(c, "the next invocation after the deadline", &hurried, &sim).await?;
+    c.note(
+        "checked on the component under test: 10 ms CPU budget vs a 12 MiB answer -> timeout, \
+         memory limit 1 MiB over its peak vs an 8 MiB answer -> out-of-memory, 300 ms deadline \
+         vs a 2 s answer -> timeout, each followed by a successful invocation on the same \
+         engine; a guest panic cannot be caused from outside a correct component (covered by \
+         the hostile guest in tests/sandbox.rs)",
+    );
+    Ok(())
+}

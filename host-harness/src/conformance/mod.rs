@@ -1,0 +1,142 @@
+//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H6),
+//! run against the embedded Atlassian simulator through the component under test.
+//!
+//! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
+//! itself, starts its own simulator (seeded, with faults and quirks as the case needs), calls
+//! the component through the real host, and ends with a fresh read of the simulator's state
+//! and request log rather than trusting the connector's answer. It returns a [`CaseResult`]:
+//! pass, or fail with each [`Difference`] (what, expected, found).
+//!
+//! [`cases`] lists them with their stable ids and names; [`run`] runs a selection
+//! concurrently (each case has its own simulator) and returns a [`Report`] that
+//! [`render`] prints one line per case.
+
+mod a_health;
+mod b_sync;
+mod c_relationships;
+mod check;
+mod d_deprovision;
+mod e_delete;
+mod f_extract;
+mod g_audit;
+mod h_faults;
+mod runner;
+pub mod support;
+
+pub use check::{CaseResult, Difference};
+pub use runner::{Case, CaseReport, Report, cases, render, run, select};
+
+use crate::LoadedConnector;
+use check::Check;
+
+/// Declares the public, named function of each case around its body.
+macro_rules! cases {
+    ($($(#[$doc:meta])* $id:literal $name:ident => $body:path;)*) => {
+        $(
+            $(#[$doc])*
+            #[doc = concat!("\n\nConformance case ", $id, ".")]
+            pub async fn $name(connector: &LoadedConnector) -> CaseResult {
+                let mut check = Check::default();
+                let step = $body(connector, &mut check).await;
+                check.finish(step)
+            }
+        )*
+    };
+}
+
+cases! {
+    /// Health with valid SCIM, admin and product credentials: every probe ok, only reads.
+    "A1" a1_health_with_valid_credentials => a_health::a1;
+    /// Empty or malformed config: `invalid-config` naming the key, before any request.
+    "A2" a2_malformed_config_names_the_key => a_health::a2;
+    /// Wrong SCIM token (401): the SCIM probe is unauthorized, not retried.
+    "A3" a3_wrong_scim_token => a_health::a3;
+    /// Bad admin key (401) or one without access (403): named, told apart; SCIM still passes.
+    "A4" a4_bad_admin_key => a_health::a4;
+    /// SCIM-only config: healthy; admin-only actions name `admin_api_key`.
+    "A5" a5_scim_only_config => a_health::a5;
+    /// Wrong directory id (404): an error naming the directory.
+    "A6" a6_wrong_directory_id => a_health::a6;
+    /// Create a new user: one look-up, one POST, every mapped attribute on re-read.
+    "B1" b1_create_a_new_user => b_sync::b1;
+    /// Sync the same identity again: no write.
+    "B2" b2_sync_again_writes_nothing => b_sync::b2;
+    /// Update one attribute: only that attribute changes.
+    "B3" b3_update_one_attribute => b_sync::b3;
+    /// `create-missing`/`update-existing` off: no write.
+    "B4" b4_create_and_update_switches => b_sync::b4;
+    /// A POST answering 409 uniqueness: the user is found and updated.
+    "B5" b5_conflict_on_create => b_sync::b5;
+    /// A lost POST response: the next run finds the user.
+    "B6" b6_lost_create_response => b_sync::b6;
+    /// Filter escaping of emails and external ids.
+    "B7" b7_filter_escaping => b_sync::b7;
+    /// Email case never makes a duplicate.
+    "B8" b8_email_case => b_sync::b8;
+    /// Invalid identities: `invalid-input`, zero requests.
+    "B9" b9_invalid_identity => b_sync::b9;
+    /// The account id in the outcome, or said to be pending.
+    "B10" b10_account_id_or_pending => b_sync::b10;
+    /// Add to an admin-managed group through the admin API.
+    "C1" c1_add_to_admin_group => c_relationships::c1;
+    /// Add to a synced group through SCIM only.
+    "C2" c2_add_to_synced_group => c_relationships::c2;
+    /// Add an existing member (204 and 409 `ADMIN-UAM-409-2`): `already-done`.
+    "C3" c3_add_existing_member => c_relationships::c3;
+    /// Remove one member of three with the filtered SCIM path.
+    "C4" c4_remove_one_of_three => c_relationships::c4;
+    /// Remove a non-member: `already-done`.
+    "C5" c5_remove_non_member => c_relationships::c5;
+    /// Unknown group: `not-found` before any write.
+    "C6" c6_unknown_group => c_relationships::c6;
+    /// Licence limit (409 `ADMIN-UAM-409-3`): a failed change.
+    "C7" c7_licence_limit => c_relationships::c7;
+    /// Ten groups: the writes go out as one `send-all`.
+    "C8" c8_ten_groups_one_batch => c_relationships::c8;
+    /// Group names differing only in case are one group.
+    "C9" c9_group_name_case => c_relationships::c9;
+    /// Deprovision: no memberships, inactive, record and account kept.
+    "D1" d1_deprovision => d_deprovision::d1;
+    /// Deprovision again: all `already-done`, zero writes.
+    "D2" d2_deprovision_again => d_deprovision::d2;
+    /// A fault after the first removal: the next run completes the rest.
+    "D3" d3_deprovision_resumes => d_deprovision::d3;
+    /// Deprovision a protected user: `policy-denied`, zero writes.
+    "D4" d4_deprovision_protected_user => d_deprovision::d4;
+    /// Deprovision an unknown user: `not-found`.
+    "D5" d5_deprovision_unknown_user => d_deprovision::d5;
+    /// Delete: the SCIM record (404 on its old id) and its memberships gone.
+    "E1" e1_delete => e_delete::e1;
+    /// Delete twice: `already-done`.
+    "E2" e2_delete_twice => e_delete::e2;
+    /// `purge-account`: the lifecycle delete of the account, recorded.
+    "E3" e3_purge_account => e_delete::e3;
+    /// Delete a protected user: `policy-denied`, zero writes.
+    "E4" e4_delete_protected_user => e_delete::e4;
+    /// 250 users over server-capped pages; exact-multiple, short and empty last pages.
+    "F1" f1_users_over_pages => f_extract::f1;
+    /// Groups over several pages, a group of more than 100 members.
+    "F2" f2_groups_over_pages => f_extract::f2;
+    /// Jira, Confluence (both next-link styles) and Bitbucket over several pages.
+    "F3" f3_products_over_pages => f_extract::f3;
+    /// A 400 on a listing is an error, never an empty result.
+    "F4" f4_listing_error_is_not_empty => f_extract::f4;
+    /// Dry run of every action: planned, zero writes; the real run applies that plan.
+    "G1" g1_dry_run_then_real_run => g_audit::g1;
+    /// One audit record per applied or failed change.
+    "G2" g2_audit_records => g_audit::g2;
+    /// No secret in any outcome, error, rendered line, exchange record or request.
+    "G3" g3_no_secret_anywhere => g_audit::g3;
+    /// 429 hints (Retry-After seconds and date, X-RateLimit-Reset) waited out.
+    "H1" h1_rate_limit_hints_waited_out => h_faults::h1;
+    /// 429/503 that never clear: the error with the hint after bounded attempts.
+    "H2" h2_limits_that_never_clear => h_faults::h2;
+    /// 400/401/403/404/409 are never retried.
+    "H3" h3_client_errors_not_retried => h_faults::h3;
+    /// Malformed, HTML, truncated and oversized answers: `upstream`; the host runs on.
+    "H4" h4_malformed_answers => h_faults::h4;
+    /// A destination outside the allow-list: denied, never sent.
+    "H5" h5_destination_outside_allow_list => h_faults::h5;
+    /// Runaway invocations fail with their class; the next one succeeds.
+    "H6" h6_runaway_invocations => h_faults::h6;
+}

@@ -1,0 +1,125 @@
+//! Helpers the cases share with the integration tests: tenants pointing at a simulator, the
+//! hostile test guest, and short readable forms of outcomes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::Tenant;
+use crate::bindings::types::{ChangeKind, ChangeStatus, Outcome};
+use crate::simulator::Simulator;
+
+/// The tenant a simulator's own config file describes (full: SCIM, admin and products).
+///
+/// The simulator always writes a valid file; were it not to, the tenant would be empty and
+/// every call would fail with `invalid-config` rather than panic.
+pub fn sim_tenant(sim: &Simulator) -> Tenant {
+    Tenant::from_toml(&sim.config_toml()).unwrap_or_default()
+}
+
+/// The SCIM-only shape of a simulator's tenant: `scim_url` and `scim_token` only.
+pub fn sim_scim_only(sim: &Simulator) -> Tenant {
+    let full = sim_tenant(sim);
+    let mut tenant = Tenant::default();
+    if let Some(url) = full.settings.get("scim_url") {
+        tenant = tenant.with_setting("scim_url", url.clone());
+    }
+    if let Some(token) = full.secrets.get("scim_token") {
+        tenant = tenant.with_secret("scim_token", token.expose());
+    }
+    tenant.host = full.host;
+    tenant
+}
+
+/// Builds the hostile test guest (`test-guests/` in the workspace at `workspace`) for
+/// `wasm32-wasip2` into `workspace/target/test-guests` with the cargo that runs the caller, and
+/// returns the component's path. For tests: the guest misbehaves on request (spins, grows
+/// memory, panics, reports what it can see) and answers every action with `unsupported`.
+pub fn build_test_guest(workspace: &Path) -> Result<PathBuf, String> {
+    let target = workspace.join("target/test-guests");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace.join("test-guests"))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building test-guests failed: {status}"));
+    }
+    Ok(target.join("wasm32-wasip2/release/test_guests.wasm"))
+}
+
+/// `kind target status` of every change, e.g. `add-membership jira-users applied`.
+pub(crate) fn changes(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .changes
+        .iter()
+        .map(|c| format!("{} {} {}", c.kind, c.target, c.status))
+        .collect()
+}
+
+/// `(kind, target)` of every change: the shape a dry run and a real run must share.
+pub(crate) fn plan(outcome: &Outcome) -> Vec<(ChangeKind, String)> {
+    outcome
+        .changes
+        .iter()
+        .map(|c| (c.kind, c.target.clone()))
+        .collect()
+}
+
+/// The status of the change aimed at `target` (case-insensitive), if any.
+pub(crate) fn status_of(outcome: &Outcome, target: &str) -> Option<ChangeStatus> {
+    outcome
+        .changes
+        .iter()
+        .find(|c| c.target.eq_ignore_ascii_case(target))
+        .map(|c| c.status.clone())
+}
+
+/// True when every change has this status (and there is at least one).
+pub(crate) fn all(outcome: &Outcome, status: &ChangeStatus) -> bool {
+    !outcome.changes.is_empty() && outcome.changes.iter().all(|c| &c.status == status)
+}
+
+/// An audit log in a fresh temporary file, removed when dropped.
+pub(crate) struct TempAuditLog {
+    /// The open log.
+    pub(crate) log: crate::audit::AuditLog,
+}
+
+impl TempAuditLog {
+    /// Creates the file (owner-only) under the system's temporary directory.
+    pub(crate) fn new() -> Result<Self, crate::audit::AuditError> {
+        let path = std::env::temp_dir().join(format!(
+            "host-harness-conformance-{}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        Ok(Self {
+            log: crate::audit::AuditLog::open(&path)?,
+        })
+    }
+
+    /// Every record written so far, and the file's text.
+    pub(crate) fn read(&self) -> Result<(Vec<crate::audit::AuditRecord>, String), String> {
+        let path = self.log.path();
+        let records = crate::audit::AuditLog::read_all(path).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Ok((records, text))
+    }
+}
+
+impl Drop for TempAuditLog {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.log.path());
+    }
+}

@@ -1,0 +1,93 @@
+//! The conformance suite's cases, one test each (named after the case id), run through the
+//! library against the built-in connector: each must pass. The same functions back the
+//! `host-harness conformance` command.
+
+use std::sync::OnceLock;
+
+use host_harness::conformance::{self, CaseResult};
+use host_harness::{LoadedConnector, Runtime, RuntimeOptions};
+
+/// The built-in connector, compiled once for this test binary.
+fn connector() -> &'static LoadedConnector {
+    static CONNECTOR: OnceLock<LoadedConnector> = OnceLock::new();
+    CONNECTOR.get_or_init(|| {
+        Runtime::new(RuntimeOptions::default())
+            .and_then(|r| Ok(r.load_builtin()?))
+            .expect("the built-in connector loads")
+    })
+}
+
+fn assert_passed(id: &str, result: CaseResult) {
+    if let CaseResult::Fail { differences } = &result {
+        let lines: Vec<String> = differences.iter().map(ToString::to_string).collect();
+        panic!("{id} failed:\n  {}", lines.join("\n  "));
+    }
+}
+
+macro_rules! case_tests {
+    ($($id:literal $name:ident;)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                assert_passed($id, conformance::$name(connector()).await);
+            }
+        )*
+
+        #[test]
+        fn every_case_of_the_list_has_a_test() {
+            let tested = [$($id),*];
+            let listed: Vec<&str> = conformance::cases().iter().map(|c| c.id).collect();
+            assert_eq!(listed, tested);
+        }
+    };
+}
+
+case_tests! {
+    "A1" a1_health_with_valid_credentials;
+    "A2" a2_malformed_config_names_the_key;
+    "A3" a3_wrong_scim_token;
+    "A4" a4_bad_admin_key;
+    "A5" a5_scim_only_config;
+    "A6" a6_wrong_directory_id;
+    "B1" b1_create_a_new_user;
+    "B2" b2_sync_again_writes_nothing;
+    "B3" b3_update_one_attribute;
+    "B4" b4_create_and_update_switches;
+    "B5" b5_conflict_on_create;
+    "B6" b6_lost_create_response;
+    "B7" b7_filter_escaping;
+    "B8" b8_email_case;
+    "B9" b9_invalid_identity;
+    "B10" b10_account_id_or_pending;
+    "C1" c1_add_to_admin_group;
+    "C2" c2_add_to_synced_group;
+    "C3" c3_add_existing_member;
+    "C4" c4_remove_one_of_three;
+    "C5" c5_remove_non_member;
+    "C6" c6_unknown_group;
+    "C7" c7_licence_limit;
+    "C8" c8_ten_groups_one_batch;
+    "C9" c9_group_name_case;
+    "D1" d1_deprovision;
+    "D2" d2_deprovision_again;
+    "D3" d3_deprovision_resumes;
+    "D4" d4_deprovision_protected_user;
+    "D5" d5_deprovision_unknown_user;
+    "E1" e1_delete;
+    "E2" e2_delete_twice;
+    "E3" e3_purge_account;
+    "E4" e4_delete_protected_user;
+    "F1" f1_users_over_pages;
+    "F2" f2_groups_over_pages;
+    "F3" f3_products_over_pages;
+    "F4" f4_listing_error_is_not_empty;
+    "G1" g1_dry_run_then_real_run;
+    "G2" g2_audit_records;
+    "G3" g3_no_secret_anywhere;
+    "H1" h1_rate_limit_hints_waited_out;
+    "H2" h2_limits_that_never_clear;
+    "H3" h3_client_errors_not_retried;
+    "H4" h4_malformed_answers;
+    "H5" h5_destination_outside_allow_list;
+    "H6" h6_runaway_invocations;
+}

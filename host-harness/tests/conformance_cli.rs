@@ -1,0 +1,105 @@
+//! `host-harness conformance` run as a process: every case passes against the built-in
+//! connector; a component that is not the connector gives FAIL lines and exit 1, never a
+//! crash; bad ids and `--json`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use host_harness::conformance;
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_host-harness"))
+        .args(args)
+        // Keep the compiled-component cache inside the test's own target directory.
+        .env(
+            "XDG_CACHE_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
+        )
+        .output()
+        .expect("host-harness runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The line of case `id` (it starts with the id and a space).
+fn line<'a>(text: &'a str, id: &str) -> Option<&'a str> {
+    text.lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+}
+
+#[test]
+fn every_case_passes_against_the_built_in_connector() {
+    let out = harness(&["conformance"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    for case in conformance::cases() {
+        let l = line(&text, case.id).unwrap_or_else(|| panic!("no line for {}: {text}", case.id));
+        assert!(l.contains(case.name) && l.contains(" PASS"), "{l}");
+    }
+    let summary = text.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("47 cases: 47 passed, 0 failed"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_component_that_is_not_the_connector_fails_every_case_without_crashing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let guest = conformance::support::build_test_guest(&root).expect("the test guest builds");
+    let out = harness(&[
+        "--component",
+        guest.to_str().unwrap(),
+        "conformance",
+        "--only",
+        "A1",
+        "B1",
+        "C4",
+        "E3",
+        "F1",
+        "H6",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    for id in ["A1", "B1", "C4", "E3", "F1", "H6"] {
+        let l = line(&text, id).unwrap_or_else(|| panic!("no line for {id}: {text}"));
+        assert!(l.contains(" FAIL ") && l.contains("expected"), "{l}");
+    }
+    assert!(
+        text.contains("sync-identity: expected success, found unsupported: test guest"),
+        "{text}"
+    );
+    assert!(text.contains("6 cases: 0 passed, 6 failed"), "{text}");
+}
+
+#[test]
+fn only_selects_cases_json_reports_them_and_unknown_ids_are_refused() {
+    let out = harness(&["conformance", "--json", "--only", "a2", "H5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ids: Vec<&str> = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["A2", "H5"]);
+    assert_eq!(report["cases"][0]["result"], "pass");
+    assert_eq!(report["passed"], 2);
+
+    let out = harness(&["conformance", "--only", "A1", "Z9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown case id Z9"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}
