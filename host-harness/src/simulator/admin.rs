@@ -74,7 +74,7 @@ pub(crate) fn render_group(st: &State, g: &Group) -> Value {
         "id": g.admin_id, "name": g.name, "description": g.description,
         "directoryId": g.directory_id, "externalSynced": synced, "managedBy": g.managed_by,
         "managementAccess": {"modifiable": !synced, "deletable": !synced, "readable": true},
-        "counts": {"users": st.accounts.iter().filter(|a| st.admin_is_member(&g.admin_id, &a.account_id)).count()}
+        "counts": {"users": st.admin_member_count(&g.admin_id)}
     })
 }
 

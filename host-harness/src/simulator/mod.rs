@@ -245,6 +245,7 @@ impl SimulatorBuilder {
             log: Vec::new(),
             pending_fault: None,
             admin_lag: Default::default(),
+            hints: Default::default(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));

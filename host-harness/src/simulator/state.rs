@@ -101,6 +101,45 @@ impl Tokens {
     }
 }
 
+/// Which vector and key a [`Hints`] entry locates.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum HintKind {
+    AccountById,
+    ScimUserById,
+    ScimUserByAccount,
+}
+
+/// Remembered positions of records in [`State`]'s vectors, so a look-up by id costs O(1)
+/// instead of a scan of every user (a bulk run makes tens of thousands of them). A hint is
+/// checked on every use, so whatever changes the vectors can only cost a scan, never give a
+/// wrong answer.
+#[derive(Default)]
+pub(crate) struct Hints(std::cell::RefCell<std::collections::HashMap<(HintKind, String), usize>>);
+
+impl Hints {
+    fn find<T>(
+        &self,
+        kind: HintKind,
+        items: &[T],
+        key: &str,
+        is: impl Fn(&T) -> bool,
+    ) -> Option<usize> {
+        let mut map = self.0.borrow_mut();
+        let slot = (kind, key.to_string());
+        if let Some(&i) = map.get(&slot)
+            && items.get(i).is_some_and(&is)
+        {
+            return Some(i);
+        }
+        let found = items.iter().position(is);
+        match found {
+            Some(i) => map.insert(slot, i),
+            None => map.remove(&slot),
+        };
+        found
+    }
+}
+
 /// Everything the simulator knows, behind one mutex.
 pub(crate) struct State {
     pub org_id: String,
@@ -126,27 +165,46 @@ pub(crate) struct State {
     /// SCIM membership changes the admin API does not show yet (quirk `admin_sync_lag`):
     /// (group admin id, account id) → (added, admin requests left).
     pub admin_lag: std::collections::BTreeMap<(String, String), (bool, u32)>,
+    /// Positions of records looked up by id.
+    pub hints: Hints,
 }
 
 impl State {
+    /// The position of an account in `accounts` (its creation order).
+    pub fn account_index(&self, account_id: &str) -> Option<usize> {
+        self.hints
+            .find(HintKind::AccountById, &self.accounts, account_id, |a| {
+                a.account_id == account_id
+            })
+    }
     pub fn account(&self, account_id: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.account_id == account_id)
+        self.accounts.get(self.account_index(account_id)?)
     }
     pub fn account_mut(&mut self, account_id: &str) -> Option<&mut Account> {
-        self.accounts
-            .iter_mut()
-            .find(|a| a.account_id == account_id)
+        let i = self.account_index(account_id)?;
+        self.accounts.get_mut(i)
     }
     pub fn account_by_email(&self, email: &str) -> Option<&Account> {
         self.accounts
             .iter()
             .find(|a| a.email.eq_ignore_ascii_case(email))
     }
+    /// The position of a SCIM user in `scim_users`, by SCIM id.
+    pub fn scim_user_index(&self, id: &str) -> Option<usize> {
+        self.hints
+            .find(HintKind::ScimUserById, &self.scim_users, id, |u| u.id == id)
+    }
     pub fn scim_user(&self, id: &str) -> Option<&ScimUser> {
-        self.scim_users.iter().find(|u| u.id == id)
+        self.scim_users.get(self.scim_user_index(id)?)
     }
     pub fn scim_user_by_account(&self, account_id: &str) -> Option<&ScimUser> {
-        self.scim_users.iter().find(|u| u.account_id == account_id)
+        let i = self.hints.find(
+            HintKind::ScimUserByAccount,
+            &self.scim_users,
+            account_id,
+            |u| u.account_id == account_id,
+        )?;
+        self.scim_users.get(i)
     }
     pub fn group_by_admin_id(&self, id: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.admin_id == id)
@@ -158,17 +216,34 @@ impl State {
     }
     /// Account ids of a group's members, in account creation order.
     pub fn member_ids(&self, group_admin_id: &str) -> Vec<String> {
-        let set: std::collections::HashSet<&str> = self
+        let mut found: Vec<(usize, &str)> = self
             .members
             .range((group_admin_id.to_string(), String::new())..)
             .take_while(|(g, _)| g == group_admin_id)
-            .map(|(_, a)| a.as_str())
+            .filter_map(|(_, a)| Some((self.account_index(a)?, a.as_str())))
             .collect();
-        self.accounts
+        found.sort_unstable();
+        found.into_iter().map(|(_, a)| a.to_string()).collect()
+    }
+
+    /// How many members the admin API shows for a group (SCIM changes appear after a lag).
+    pub fn admin_member_count(&self, group_admin_id: &str) -> usize {
+        let stored = self
+            .members
+            .range((group_admin_id.to_string(), String::new())..)
+            .take_while(|(g, _)| g == group_admin_id)
+            .filter(|(_, a)| self.account_index(a).is_some())
+            .count();
+        // Pending SCIM additions are not shown yet; pending removals still are.
+        self.admin_lag
             .iter()
-            .filter(|a| set.contains(a.account_id.as_str()))
-            .map(|a| a.account_id.clone())
-            .collect()
+            .filter(|((g, a), _)| g == group_admin_id && self.account_index(a).is_some())
+            .fold(
+                stored,
+                |n, (_, (added, _))| {
+                    if *added { n.saturating_sub(1) } else { n + 1 }
+                },
+            )
     }
     /// Adds or removes a membership through SCIM, recording it for the admin API's lag.
     pub fn scim_set_member(&mut self, group_admin_id: &str, account_id: &str, member: bool) {
