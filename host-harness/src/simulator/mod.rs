@@ -246,6 +246,8 @@ impl SimulatorBuilder {
             pending_fault: None,
             admin_lag: Default::default(),
             hints: Default::default(),
+            user_names: Default::default(),
+            emails: Default::default(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));

@@ -216,7 +216,12 @@ fn list_users(st: &mut State, req: &Req) -> Reply {
         Err(r) => return r,
     };
     let wanted = filter.as_ref().map(|f| f.value.to_lowercase());
-    let matching: Vec<usize> = (0..st.scim_users.len())
+    let candidates: Vec<usize> = match &filter {
+        Some(f) if f.attr == "userName" => st.scim_users_by_name(&f.value),
+        _ => (0..st.scim_users.len()).collect(),
+    };
+    let matching: Vec<usize> = candidates
+        .into_iter()
         .filter(|i| {
             let u = &st.scim_users[*i];
             match (&filter, &wanted) {
@@ -324,7 +329,8 @@ fn validate_user(
             }
         }
     }
-    let clash = st.scim_users.iter().any(|u| {
+    let clash = st.scim_users_by_name(user_name).into_iter().any(|i| {
+        let u = &st.scim_users[i];
         Some(u.id.as_str()) != own_id
             && u.attrs["userName"]
                 .as_str()
@@ -357,10 +363,10 @@ fn sync_account(
         .and_then(Value::as_str)
         .or_else(|| attrs.get("name").and_then(|n| n["formatted"].as_str()))
         .map(str::to_string);
+    if let Some(e) = email {
+        st.set_account_email(account_id, e);
+    }
     if let Some(a) = st.account_mut(account_id) {
-        if let Some(e) = email {
-            a.email = e;
-        }
         if let Some(d) = display {
             a.display_name = d;
         }
@@ -411,7 +417,7 @@ fn create_user(st: &mut State, req: &Req) -> Reply {
         }
         None => {
             let id = util::account_id();
-            st.accounts.push(Account {
+            st.push_account(Account {
                 account_id: id.clone(),
                 email: email.clone(),
                 display_name: email.clone(),
@@ -432,7 +438,7 @@ fn create_user(st: &mut State, req: &Req) -> Reply {
         pending_reads: st.options.account_id_pending_reads,
     };
     let attrs = user.attrs.clone();
-    st.scim_users.push(user);
+    st.push_scim_user(user);
     sync_account(st, &account_id, &attrs, Some(active.unwrap_or(true)));
     let i = st.scim_users.len() - 1;
     let v = read_user(st, i);
@@ -461,7 +467,7 @@ fn put_user(st: &mut State, req: &Req, id: &str) -> Reply {
 
 fn commit_user(st: &mut State, i: usize, attrs: Map<String, Value>, active: Option<bool>) -> Reply {
     let account_id = st.scim_users[i].account_id.clone();
-    st.scim_users[i].attrs = attrs.clone();
+    st.set_scim_attrs(i, attrs.clone());
     st.scim_users[i].modified = util::now_iso();
     sync_account(st, &account_id, &attrs, active);
     let v = read_user(st, i);
@@ -506,7 +512,7 @@ fn delete_user(st: &mut State, id: &str) -> Reply {
         a.status = AccountStatus::Deactivated;
     }
     if !st.options.delete_deactivates_only {
-        st.scim_users.remove(i);
+        st.remove_scim_user(i);
         let synced: BTreeSet<String> = st
             .groups
             .iter()
