@@ -172,26 +172,32 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     let tenant = Tenant::from_toml(&child.config).map_err(anyhow::Error::msg)?;
     let bulk_groups = ["bulk-admin".to_owned(), "bulk-synced".to_owned()];
     let started = Instant::now();
+    let (host_cpu, sim_cpu) = (cpu_time(None), child.cpu_time());
     let mut critical_trips = 0;
     let mut failures = 0;
+    // Each identity is a task of its own, as a host serving many requests would run them, so
+    // the guests of different identities execute on every worker thread.
+    let tenant = std::sync::Arc::new(tenant);
+    let bulk_groups = std::sync::Arc::new(bulk_groups);
     let mut stream = futures::stream::iter(0..identities)
         .map(|i| {
-            let tenant = &tenant;
-            let bulk_groups = &bulk_groups;
-            async move {
+            let (connector, tenant, bulk_groups) =
+                (connector.clone(), tenant.clone(), bulk_groups.clone());
+            tokio::spawn(async move {
                 let email = format!("bulk-{i:05}@example.com");
                 let sync = connector
-                    .sync_identity(tenant, &identity(email.clone()), SYNC)
+                    .sync_identity(&tenant, &identity(email.clone()), SYNC)
                     .await;
                 let user = UserRef::Email(email);
                 let groups = connector
-                    .manage_relationships(tenant, &user, bulk_groups, &[], APPLY)
+                    .manage_relationships(&tenant, &user, &bulk_groups[..], &[], APPLY)
                     .await;
                 (sync, groups)
-            }
+            })
         })
         .buffer_unordered(args.concurrency.max(1));
-    while let Some((sync, groups)) = stream.next().await {
+    while let Some(joined) = stream.next().await {
+        let (sync, groups) = joined?;
         let failed = |r: &Result<_, CallError>| r.is_err();
         if failed(&sync.result) || failed(&groups.result) {
             failures += 1;
@@ -201,11 +207,20 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
         peak = peak.max(sync.peak_memory).max(groups.peak_memory);
     }
     let elapsed = started.elapsed();
+    let per_identity = |before: Option<Duration>, after: Option<Duration>| match (before, after) {
+        (Some(b), Some(a)) => format!("{:.2} ms", ms(a.saturating_sub(b)) / identities as f64),
+        _ => "unknown".into(),
+    };
+    let cpu = format!(
+        "CPU per identity: host {}, simulator {}",
+        per_identity(host_cpu, cpu_time(None)),
+        per_identity(sim_cpu, child.cpu_time())
+    );
     let throughput = identities as f64 / elapsed.as_secs_f64();
     let bound = args.concurrency as f64 / (critical_trips as f64 * latency.as_secs_f64()).max(1e-9);
     lines.push(Line {
         what: format!(
-            "bulk onboarding: {identities} identities (create + 2 groups), concurrency {}, {} failed",
+            "bulk onboarding: {identities} identities (create + 2 groups), concurrency {}, {} failed, {cpu}",
             args.concurrency, failures
         ),
         value: format!("{throughput:.0}/s = {:.2} of the bound {bound:.0}/s", throughput / bound),
@@ -336,6 +351,15 @@ async fn overhead(
     }
     let per_action = median(per_action);
     let instantiation = median(instantiation);
+    // The host's fixed cost of an invocation beyond instantiation: `describe` takes no
+    // tenant and makes no request.
+    let mut fixed = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        connector.describe().await?;
+        fixed.push(t.elapsed());
+    }
+    let fixed = median(fixed);
 
     // Natively: the same core function, the same answer, through the connector's own fake.
     use atlassian_connector::{actions, model, transport};
@@ -397,9 +421,11 @@ async fn overhead(
         Line {
             what: format!(
                 "the same action natively with FakeTransport ({}) vs in the component \
-                 (per action minus instantiation, {})",
+                 (per action minus instantiation, {}; a `describe` with no tenant and no \
+                 request takes {} per action)",
                 micros(native),
-                micros(call)
+                micros(call),
+                micros(fixed)
             ),
             value: format!("{ratio:.2} ×"),
             target: "<= 2 ×",
@@ -480,6 +506,26 @@ impl OwnSimulator {
     fn peak_rss(&self) -> Option<u64> {
         peak_rss_bytes(Some(self.child.id()))
     }
+
+    fn cpu_time(&self) -> Option<Duration> {
+        cpu_time(Some(self.child.id()))
+    }
+}
+
+/// A process's user + system CPU time so far (this one by default), from `/proc/…/stat`.
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // Clock ticks; 100 per second on Linux.
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl Drop for OwnSimulator {
