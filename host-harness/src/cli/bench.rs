@@ -86,6 +86,18 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     let latency = Duration::from_millis(args.latency_ms);
     let mut lines = Vec::new();
 
+    // 1: the component's size, as built (stripped release).
+    let size = match component {
+        Some(p) => std::fs::metadata(p)?.len(),
+        None => crate::component::BUILTIN.len() as u64,
+    };
+    lines.push(Line {
+        what: "component size (stripped release)".into(),
+        value: format!("{size} B = {:.0} KB", size as f64 / 1e3),
+        target: "<= 400 KB",
+        met: Some(size <= 400_000),
+    });
+
     // 2 and 3: compile versus cached load, and instantiation.
     let runtime = Runtime::new(RuntimeOptions::default())?;
     let load = |rt: &Runtime| match component {
