@@ -66,6 +66,26 @@ pub fn group_url(base: &str, id: &str) -> String {
     format!("{base}/Groups/{}", encode::segment(id))
 }
 
+/// `excludedAttributes=members` (RFC 7644 §3.9): a group without its member list, which can
+/// hold tens of thousands of entries. A server that ignores it sends the members anyway,
+/// which costs only time: nothing depends on their absence.
+pub const WITHOUT_MEMBERS: &str = "excludedAttributes=members";
+
+/// `{base}/Groups?filter=displayName eq "name"&excludedAttributes=members`: the look-up of
+/// a group by name when membership is decided from the user's own `groups` attribute.
+pub fn groups_by_name_without_members_url(base: &str, display_name: &str) -> String {
+    format!(
+        "{}&{WITHOUT_MEMBERS}",
+        groups_by_name_url(base, display_name)
+    )
+}
+
+/// `{base}/Groups/{id}?excludedAttributes=members`: the URL membership PATCHes go to, so
+/// the group the server answers with (RFC 7644 §3.5.2) does not carry every member.
+pub fn group_patch_url(base: &str, id: &str) -> String {
+    format!("{}?{WITHOUT_MEMBERS}", group_url(base, id))
+}
+
 /// `attribute eq "value"` with `\` and `"` escaped inside the quotes (not yet URL-encoded).
 pub fn filter_eq(attribute: &str, value: &str) -> String {
     let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");

@@ -52,9 +52,60 @@ pub fn outbound_client() -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
+/// A request as it leaves the sandbox for an [`Upstream::InProcess`] answerer: every policy
+/// applied and the credential attached, exactly what would go on the wire.
+pub struct OutboundRequest<'a> {
+    /// The method.
+    pub method: &'a reqwest::Method,
+    /// The URL the egress policy allowed.
+    pub url: &'a url::Url,
+    /// The headers, `Authorization` included (marked sensitive).
+    pub headers: &'a HeaderMap,
+    /// The body, if any.
+    pub body: Option<&'a [u8]>,
+}
+
+/// An in-process answerer: a function from request to response, with no socket.
+pub type AnswerFn = dyn Fn(&OutboundRequest<'_>) -> Response + Send + Sync;
+
+/// Where requests go once the sandbox let them through. Only the socket differs: the
+/// budget, allow-list, header rules, size caps, credential injection, timeout, retries and
+/// recording apply to both.
+#[derive(Clone)]
+pub enum Upstream {
+    /// The network, through the shared client (the default).
+    Network(reqwest::Client),
+    /// A function answering in process, with zero latency: for measuring the host's and the
+    /// guest's own cost per action.
+    InProcess(Arc<AnswerFn>),
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Upstream::Network(_) => "Upstream::Network",
+            Upstream::InProcess(_) => "Upstream::InProcess",
+        })
+    }
+}
+
+impl Upstream {
+    /// The network, through [`outbound_client`].
+    pub fn network() -> reqwest::Result<Self> {
+        outbound_client().map(Upstream::Network)
+    }
+
+    /// An in-process answerer.
+    pub fn in_process(
+        answer: impl Fn(&OutboundRequest<'_>) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        Upstream::InProcess(Arc::new(answer))
+    }
+}
+
 /// Per-invocation HTTP state of one guest.
 pub struct HttpContext {
-    client: reqwest::Client,
+    client: Upstream,
     tenant: Arc<Tenant>,
     policy: Arc<EgressPolicy>,
     limits: Arc<Limits>,
@@ -76,7 +127,7 @@ struct Prepared {
 impl HttpContext {
     /// State for one invocation of one tenant.
     pub fn new(
-        client: reqwest::Client,
+        client: Upstream,
         tenant: Arc<Tenant>,
         policy: Arc<EgressPolicy>,
         limits: Arc<Limits>,
@@ -309,7 +360,7 @@ fn denied_exchange(request: &Request, batch: Option<usize>, why: &str) -> Exchan
 
 /// Sends a prepared request, retrying as [`crate::retry`] allows, and records the exchange.
 async fn execute(
-    client: &reqwest::Client,
+    client: &Upstream,
     limits: &Limits,
     recorder: &Recorder,
     p: Prepared,
@@ -361,10 +412,25 @@ async fn execute(
 
 /// One attempt: send, then read the body within the timeout and the size cap.
 async fn attempt(
-    client: &reqwest::Client,
+    upstream: &Upstream,
     limits: &Limits,
     p: &Prepared,
 ) -> Result<Response, (HttpError, Option<u16>)> {
+    let client = match upstream {
+        Upstream::Network(client) => client,
+        Upstream::InProcess(answer) => {
+            let response = answer(&OutboundRequest {
+                method: &p.method,
+                url: &p.url,
+                headers: &p.headers,
+                body: p.body.as_deref(),
+            });
+            if response.body.len() > limits.max_response_bytes {
+                return Err((HttpError::TooLarge, Some(response.status)));
+            }
+            return Ok(response);
+        }
+    };
     let mut builder = client
         .request(p.method.clone(), p.url.clone())
         .headers(p.headers.clone());

@@ -17,7 +17,10 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Largest response body passed back to a guest.
     pub max_response_bytes: usize,
-    /// Most requests in flight at once for one `send-all`.
+    /// Most requests in flight at once for one `send-all`. The default, 64, sends an
+    /// action's whole batch in one wave (a deprovision of a user in 64 groups, a
+    /// manage-relationships of 64 groups), so a batch costs one latency, while still
+    /// capping the connections one guest can open at once well below `max_batch`.
     pub send_all_concurrency: usize,
     /// Most requests in one `send-all` call.
     pub max_batch: usize,
@@ -36,7 +39,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_request_bytes: 1 << 20,
             max_response_bytes: 16 << 20,
-            send_all_concurrency: 16,
+            send_all_concurrency: 64,
             max_batch: 256,
             max_requests: 5_000,
             retry: crate::retry::RetryPolicy::default(),

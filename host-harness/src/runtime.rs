@@ -77,7 +77,7 @@ pub enum LoadSource {
 pub(crate) struct RuntimeInner {
     pub(crate) engine: Engine,
     linker: Linker<GuestState>,
-    pub(crate) client: reqwest::Client,
+    pub(crate) client: crate::http_client::Upstream,
     pub(crate) limits: Arc<Limits>,
     cache: Mutex<HashMap<String, Component>>,
     cache_dir: Option<PathBuf>,
@@ -99,6 +99,15 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine, the linker with exactly the allowed imports, and the epoch ticker.
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Self> {
+        Self::with_upstream(options, crate::http_client::Upstream::network()?)
+    }
+
+    /// [`Runtime::new`] with requests answered by `upstream` once the sandbox let them
+    /// through (an in-process answerer for measurements; every policy still applies).
+    pub fn with_upstream(
+        options: RuntimeOptions,
+        upstream: crate::http_client::Upstream,
+    ) -> anyhow::Result<Self> {
         let mut pool = PoolingAllocationConfig::new();
         let n = options.max_instances.max(1);
         pool.total_component_instances(n)
@@ -143,7 +152,7 @@ impl Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
                 linker,
-                client: crate::http_client::outbound_client()?,
+                client: upstream,
                 limits: Arc::new(options.limits),
                 cache: Mutex::new(HashMap::new()),
                 cache_dir: options.cache_dir,

@@ -747,3 +747,70 @@ async fn error_bodies_for_unknown_things() {
     .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn excluded_members_are_left_out_of_group_reads_and_patch_answers() {
+    let sim = Simulator::builder()
+        .user(SeedUser::new("a@example.com"))
+        .user(SeedUser::new("b@example.com"))
+        .synced_group("Big", &["a@example.com"])
+        .start()
+        .await
+        .unwrap();
+    let b = sim.user_by_email("b@example.com").unwrap().scim_id.unwrap();
+    let filter = "/Groups?filter=displayName%20eq%20%22big%22";
+    let with = scim(&sim, "GET", filter, None).await.json();
+    assert_eq!(with["Resources"][0]["members"].as_array().unwrap().len(), 1);
+    let without = scim(
+        &sim,
+        "GET",
+        &format!("{filter}&excludedAttributes=members"),
+        None,
+    )
+    .await
+    .json();
+    let group = &without["Resources"][0];
+    assert!(group.get("members").is_none(), "{group}");
+    let gid = group["id"].as_str().unwrap().to_string();
+    // A membership PATCH asking for no members answers with the group without them, and
+    // changes the membership exactly as one without the parameter does.
+    let patch = |ops: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+    let url = format!("/Groups/{gid}?excludedAttributes=members");
+    let r = scim(
+        &sim,
+        "PATCH",
+        &url,
+        Some(patch(
+            json!([{"op": "add", "path": "members", "value": [{"value": b}]}]),
+        )),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.json().get("members").is_none(), "{}", r.text);
+    assert_eq!(r.json()["displayName"], "Big");
+    assert_eq!(
+        sim.group_members("Big"),
+        vec!["a@example.com", "b@example.com"]
+    );
+    let path = format!("members[value eq \"{b}\"]");
+    let r = scim(
+        &sim,
+        "PATCH",
+        &url,
+        Some(patch(json!([{"op": "remove", "path": path}]))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(sim.group_members("Big"), vec!["a@example.com"]);
+    // An unknown member still takes the general path and its 400.
+    let r = scim(
+        &sim,
+        "PATCH",
+        &url,
+        Some(patch(
+            json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}]),
+        )),
+    )
+    .await;
+    assert_scim_error(&r, 400, Some("invalidValue"));
+}

@@ -277,7 +277,7 @@ pub(super) mod tests {
         for g in scim {
             fake.on(
                 Method::Patch,
-                &scim::group_url(SCIM, g),
+                &scim::group_patch_url(SCIM, g),
                 Ok(Response::new(204, "")),
             );
         }

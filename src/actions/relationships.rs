@@ -3,7 +3,8 @@
 //! Flow, in round trips on the critical path:
 //! 1. ONE `send_all` of every independent read: the user (SCIM look-up by email or external
 //!    id, `GET /Users/{id}`, or for an account id the admin users search plus the SCIM-link
-//!    look-up), one SCIM `GET /Groups?filter=displayName eq "…"` per name, and, when the
+//!    look-up), one SCIM `GET /Groups?filter=displayName eq "…"` per name (without members,
+//!    see below), and, when the
 //!    admin API is configured, ONE admin groups search with every name and the admin users
 //!    search (`expand:["groups"]`) when the user is named by email or account id.
 //! 2. ONE `send_all` of every write (SCIM `PATCH /Groups/{id}` and admin memberships).
@@ -16,11 +17,15 @@
 //! `not-found` naming every missing group, and nothing is written.
 //!
 //! Current membership, so already-member and not-member are `already-done` without a write:
-//! - SCIM groups: the SCIM user's read-only `groups` attribute, or the group's inline
-//!   `members`. Both arrive with reads the action makes anyway (zero extra requests), and
-//!   SCIM is authoritative for these groups — the admin API lags behind SCIM changes.
-//!   Either one naming the user counts: a large group's inline list may be cut short, and
-//!   a user found through the SCIM-link look-up has no record of its own in hand.
+//! - SCIM groups: the SCIM user's read-only `groups` attribute, which arrives with the user
+//!   read the action makes anyway (zero extra requests); SCIM is authoritative for these
+//!   groups — the admin API lags behind SCIM changes. The groups are therefore looked up
+//!   with `excludedAttributes=members`: a synced group can hold 35,000 members, and reading
+//!   them on every call would make each call O(members) and a bulk onboarding O(N²). Only a
+//!   user named by account id, found through the SCIM-link look-up with no record of its
+//!   own in hand, is judged by the group's inline `members` (read with them for that case).
+//!   A server that ignores `excludedAttributes` costs time only: either source naming the
+//!   user counts.
 //! - Admin-managed groups: the admin users search with `expand:["groups"]`, the only
 //!   one-request source (a group has no member list to read), which also gives the account
 //!   id when the SCIM record does not carry it yet.
@@ -72,14 +77,17 @@ pub fn manage_relationships(
     // Round trip 1: every independent read.
     let mut batch: Vec<Request> = Vec::new();
     let user_reads = run.user_reads(user, !names.is_empty(), &mut batch);
+    // The user's own record lists its SCIM groups: the groups are then read without their
+    // members. Only a user named by account id has no record in hand (the SCIM-link look-up
+    // gives its id alone), so only then do the groups' inline members decide.
+    let group_url = if matches!(user, UserRef::AccountId(_)) {
+        scim::groups_by_name_url
+    } else {
+        scim::groups_by_name_without_members_url
+    };
     let scim_group_reads: Vec<usize> = names
         .iter()
-        .map(|n| {
-            push(
-                &mut batch,
-                scim_get(scim::groups_by_name_url(&cfg.scim.url, n)),
-            )
-        })
+        .map(|n| push(&mut batch, scim_get(group_url(&cfg.scim.url, n))))
         .collect();
     let admin_groups_read = run
         .admin
@@ -494,7 +502,7 @@ impl Run<'_> {
                 };
                 scim_write(
                     Method::Patch,
-                    scim::group_url(&self.cfg.scim.url, group_id),
+                    scim::group_patch_url(&self.cfg.scim.url, group_id),
                     scim::patch_body(&[op]),
                 )
             }
@@ -563,8 +571,9 @@ mod tests {
         ActionOptions { dry_run: false }
     }
 
+    /// The look-up of a group by name for a user whose own record is read (without members).
     fn group_lookup(name: &str) -> String {
-        scim::groups_by_name_url(SCIM, name)
+        scim::groups_by_name_without_members_url(SCIM, name)
     }
 
     fn admin_members(dir: &str, gid: &str) -> String {
@@ -734,7 +743,7 @@ mod tests {
             &admin_groups(&[("ag-9", "Eng", "dir-1", true)]),
             &admin_user(&[]),
         );
-        let patch_url = format!("{SCIM}/Groups/sg-1");
+        let patch_url = format!("{SCIM}/Groups/sg-1?excludedAttributes=members");
         fake.on(Method::Patch, &patch_url, Ok(Response::new(204, "")));
         let out = manage_relationships(&with_admin(), &fake, &ada(), &names(&["eng"]), &[], real())
             .unwrap();
@@ -834,7 +843,7 @@ mod tests {
             &admin_groups(&[("ag-9", "eng", "dir-1", true)]),
             &admin_user(&[("ag-9", "eng")]),
         );
-        let patch_url = format!("{SCIM}/Groups/sg-1");
+        let patch_url = format!("{SCIM}/Groups/sg-1?excludedAttributes=members");
         fake.on(Method::Patch, &patch_url, Ok(Response::new(204, "")));
         let out = manage_relationships(&with_admin(), &fake, &ada(), &[], &names(&["eng"]), real())
             .unwrap();
@@ -921,7 +930,7 @@ mod tests {
         );
         fake.on(
             Method::Patch,
-            &format!("{SCIM}/Groups/sg-1"),
+            &format!("{SCIM}/Groups/sg-1?excludedAttributes=members"),
             Ok(Response::json(
                 400,
                 r#"{"status":"400","scimType":"noTarget","detail":"no member matched"}"#,
@@ -1076,7 +1085,7 @@ mod tests {
         );
         fake.on(
             Method::Patch,
-            &format!("{SCIM}/Groups/sg-1"),
+            &format!("{SCIM}/Groups/sg-1?excludedAttributes=members"),
             Ok(Response::new(204, "")),
         );
         let out = manage_relationships(
@@ -1149,7 +1158,7 @@ mod tests {
         fake.on_get(&group_lookup("jira"), 200, &list(&[]));
         fake.on(
             Method::Patch,
-            &format!("{SCIM}/Groups/sg-1"),
+            &format!("{SCIM}/Groups/sg-1?excludedAttributes=members"),
             Ok(Response::new(204, "")),
         );
         // A synced group works without the admin key (and without an account id).
@@ -1195,11 +1204,11 @@ mod tests {
             Ok(Response::json(200, &admin_user(&[]))),
         );
         fake.on_get(
-            &group_lookup("eng"),
+            &scim::groups_by_name_url(SCIM, "eng"),
             200,
             &list(&[scim_group("sg-1", "eng", &["u-1"])]),
         );
-        fake.on_get(&group_lookup("jira"), 200, &list(&[]));
+        fake.on_get(&scim::groups_by_name_url(SCIM, "jira"), 200, &list(&[]));
         fake.on(
             Method::Post,
             GROUPS_SEARCH,
@@ -1215,7 +1224,7 @@ mod tests {
         );
         fake.on(
             Method::Patch,
-            &format!("{SCIM}/Groups/sg-1"),
+            &format!("{SCIM}/Groups/sg-1?excludedAttributes=members"),
             Ok(Response::new(204, "")),
         );
         let out = manage_relationships(

@@ -74,7 +74,7 @@ pub(crate) fn render_group(st: &State, g: &Group) -> Value {
         "id": g.admin_id, "name": g.name, "description": g.description,
         "directoryId": g.directory_id, "externalSynced": synced, "managedBy": g.managed_by,
         "managementAccess": {"modifiable": !synced, "deletable": !synced, "readable": true},
-        "counts": {"users": st.accounts.iter().filter(|a| st.admin_is_member(&g.admin_id, &a.account_id)).count()}
+        "counts": {"users": st.admin_member_count(&g.admin_id)}
     })
 }
 
@@ -241,9 +241,26 @@ fn search_users(st: &State, req: &Req) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let matching: Vec<String> = st
-        .accounts
-        .iter()
+    let candidates: Vec<usize> = match &emails {
+        Some(es) => {
+            let mut found: Vec<usize> = es.iter().flat_map(|e| st.accounts_by_email(e)).collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        }
+        None => match &ids {
+            Some(is) => {
+                let mut found: Vec<usize> = is.iter().filter_map(|i| st.account_index(i)).collect();
+                found.sort_unstable();
+                found.dedup();
+                found
+            }
+            None => (0..st.accounts.len()).collect(),
+        },
+    };
+    let matching: Vec<String> = candidates
+        .into_iter()
+        .filter_map(|i| st.accounts.get(i))
         .filter(|a| {
             emails
                 .as_ref()

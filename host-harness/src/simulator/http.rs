@@ -372,6 +372,8 @@ fn handle(shared: &Shared, wreq: &Request) -> (Reply, Option<Duration>) {
         }
         None => (dispatch(&mut st, &req), None),
     };
+    let latency = st.options.latency_ms;
+    let delay = delay.or((latency > 0).then(|| Duration::from_millis(latency)));
     st.log.push(LoggedRequest {
         method: req.method.clone(),
         path: req.raw_path.clone(),

@@ -246,6 +246,9 @@ impl SimulatorBuilder {
             log: Vec::new(),
             pending_fault: None,
             admin_lag: Default::default(),
+            hints: Default::default(),
+            user_names: Default::default(),
+            emails: Default::default(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));

@@ -64,6 +64,10 @@ pub struct SimOptions {
     /// (resources carry it either way). Off only for clients whose path grammar cannot parse a
     /// URN ending in a version number (scim2-models).
     pub advertise_atlassian_extension: bool,
+    /// Milliseconds added to every response (a fault's own latency takes its place): the
+    /// round trip to Atlassian, for a simulator running in a process of its own (`simulate
+    /// --seed`), where faults cannot be injected.
+    pub latency_ms: u64,
 }
 
 impl Default for SimOptions {
@@ -87,6 +91,7 @@ impl Default for SimOptions {
             delete_grace_days: 14,
             advertise_atlassian_extension: true,
             admin_sync_lag: 0,
+            latency_ms: 0,
         }
     }
 }

@@ -148,7 +148,7 @@ fn project(req: &Req, mut v: Value) -> Value {
 // Users
 
 fn user_index(st: &State, id: &str) -> Option<usize> {
-    st.scim_users.iter().position(|u| u.id == id)
+    st.scim_user_index(id)
 }
 
 pub(crate) fn render_user(st: &State, u: &ScimUser) -> Value {
@@ -215,15 +215,21 @@ fn list_users(st: &mut State, req: &Req) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let matching: Vec<usize> = (0..st.scim_users.len())
+    let wanted = filter.as_ref().map(|f| f.value.to_lowercase());
+    let candidates: Vec<usize> = match &filter {
+        Some(f) if f.attr == "userName" => st.scim_users_by_name(&f.value),
+        _ => (0..st.scim_users.len()).collect(),
+    };
+    let matching: Vec<usize> = candidates
+        .into_iter()
         .filter(|i| {
             let u = &st.scim_users[*i];
-            match &filter {
-                None => true,
-                Some(f) if f.attr == "userName" => u.attrs["userName"]
+            match (&filter, &wanted) {
+                (None, _) | (_, None) => true,
+                (Some(f), Some(w)) if f.attr == "userName" => u.attrs["userName"]
                     .as_str()
-                    .is_some_and(|n| n.to_lowercase() == f.value.to_lowercase()),
-                Some(f) => {
+                    .is_some_and(|n| same_lowercase(n, w)),
+                (Some(f), _) => {
                     u.attrs.get("externalId").and_then(Value::as_str) == Some(f.value.as_str())
                 }
             }
@@ -239,6 +245,16 @@ fn list_users(st: &mut State, req: &Req) -> Reply {
         })
         .collect();
     list_response(resources, total, start)
+}
+
+/// `name.to_lowercase() == lowered`, without allocating for the ASCII names a filter scan
+/// over every user mostly meets.
+fn same_lowercase(name: &str, lowered: &str) -> bool {
+    if name.is_ascii() && lowered.is_ascii() {
+        name.eq_ignore_ascii_case(lowered)
+    } else {
+        name.to_lowercase() == lowered
+    }
 }
 
 fn get_user(st: &mut State, req: &Req, id: &str) -> Reply {
@@ -313,7 +329,8 @@ fn validate_user(
             }
         }
     }
-    let clash = st.scim_users.iter().any(|u| {
+    let clash = st.scim_users_by_name(user_name).into_iter().any(|i| {
+        let u = &st.scim_users[i];
         Some(u.id.as_str()) != own_id
             && u.attrs["userName"]
                 .as_str()
@@ -346,10 +363,10 @@ fn sync_account(
         .and_then(Value::as_str)
         .or_else(|| attrs.get("name").and_then(|n| n["formatted"].as_str()))
         .map(str::to_string);
+    if let Some(e) = email {
+        st.set_account_email(account_id, e);
+    }
     if let Some(a) = st.account_mut(account_id) {
-        if let Some(e) = email {
-            a.email = e;
-        }
         if let Some(d) = display {
             a.display_name = d;
         }
@@ -400,7 +417,7 @@ fn create_user(st: &mut State, req: &Req) -> Reply {
         }
         None => {
             let id = util::account_id();
-            st.accounts.push(Account {
+            st.push_account(Account {
                 account_id: id.clone(),
                 email: email.clone(),
                 display_name: email.clone(),
@@ -421,7 +438,7 @@ fn create_user(st: &mut State, req: &Req) -> Reply {
         pending_reads: st.options.account_id_pending_reads,
     };
     let attrs = user.attrs.clone();
-    st.scim_users.push(user);
+    st.push_scim_user(user);
     sync_account(st, &account_id, &attrs, Some(active.unwrap_or(true)));
     let i = st.scim_users.len() - 1;
     let v = read_user(st, i);
@@ -450,7 +467,7 @@ fn put_user(st: &mut State, req: &Req, id: &str) -> Reply {
 
 fn commit_user(st: &mut State, i: usize, attrs: Map<String, Value>, active: Option<bool>) -> Reply {
     let account_id = st.scim_users[i].account_id.clone();
-    st.scim_users[i].attrs = attrs.clone();
+    st.set_scim_attrs(i, attrs.clone());
     st.scim_users[i].modified = util::now_iso();
     sync_account(st, &account_id, &attrs, active);
     let v = read_user(st, i);
@@ -495,7 +512,7 @@ fn delete_user(st: &mut State, id: &str) -> Reply {
         a.status = AccountStatus::Deactivated;
     }
     if !st.options.delete_deactivates_only {
-        st.scim_users.remove(i);
+        st.remove_scim_user(i);
         let synced: BTreeSet<String> = st
             .groups
             .iter()
@@ -570,22 +587,45 @@ fn list_groups(st: &mut State, req: &Req) -> Reply {
         })
         .collect();
     let total = matching.len();
-    let excluded_members = req.q("excludedAttributes").is_some_and(|e| {
-        e.split(',')
-            .any(|x| x.trim().eq_ignore_ascii_case("members"))
-    });
+    let with_members = wants_members(req);
     let resources: Vec<Value> = matching
         .into_iter()
         .skip(start - 1)
         .take(count)
-        .map(|g| project(req, render_group(st, g, !excluded_members)))
+        .map(|g| project(req, render_group(st, g, with_members)))
         .collect();
     list_response(resources, total, start)
 }
 
+/// False when `attributes` or `excludedAttributes` leave `members` out, so a large group is
+/// not rendered only to be projected away.
+fn wants_members(req: &Req) -> bool {
+    let names = |q: &str| -> Vec<String> {
+        req.q(q)
+            .map(|v| {
+                v.split(',')
+                    .map(|x| x.trim().to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match req.q("attributes") {
+        Some(_) => names("attributes").iter().any(|a| a == "members"),
+        None => !names("excludedAttributes").iter().any(|a| a == "members"),
+    }
+}
+
+/// The group a write answers with, projected like a read (RFC 7644 §3.5.2).
+fn group_reply(st: &State, req: &Req, i: usize) -> Reply {
+    Reply::scim(
+        200,
+        project(req, render_group(st, &st.groups[i], wants_members(req))),
+    )
+}
+
 fn get_group(st: &mut State, req: &Req, id: &str) -> Reply {
     match group_index(st, id) {
-        Some(i) => Reply::scim(200, project(req, render_group(st, &st.groups[i], true))),
+        Some(i) => group_reply(st, req, i),
         None => error(404, None, &format!("Group {id} not found")),
     }
 }
@@ -687,7 +727,7 @@ fn group_doc(st: &State, g: &Group) -> Map<String, Value> {
     doc
 }
 
-fn commit_group(st: &mut State, i: usize, attrs: Map<String, Value>) -> Reply {
+fn commit_group(st: &mut State, req: &Req, i: usize, attrs: Map<String, Value>) -> Reply {
     let Some(name) = attrs
         .get("displayName")
         .and_then(Value::as_str)
@@ -720,7 +760,7 @@ fn commit_group(st: &mut State, i: usize, attrs: Map<String, Value>) -> Reply {
         .and_then(Value::as_str)
         .map(str::to_string);
     st.groups[i].modified = util::now_iso();
-    Reply::scim(200, render_group(st, &st.groups[i], true))
+    group_reply(st, req, i)
 }
 
 fn put_group(st: &mut State, req: &Req, id: &str) -> Reply {
@@ -732,7 +772,7 @@ fn put_group(st: &mut State, req: &Req, id: &str) -> Reply {
         Err(r) => return r,
     };
     match schema::sanitize(Kind::Group, &input) {
-        Ok(a) => commit_group(st, i, a),
+        Ok(a) => commit_group(st, req, i, a),
         Err(e) => bad(e),
     }
 }
@@ -745,14 +785,75 @@ fn patch_group(st: &mut State, req: &Req, id: &str) -> Reply {
         Ok(v) => v,
         Err(e) => return error(400, Some("invalidSyntax"), &e),
     };
+    if let Some(changes) = membership_only(st, &body) {
+        let admin_id = st.groups[i].admin_id.clone();
+        for (account, member) in changes {
+            st.scim_set_member(&admin_id, &account, member);
+        }
+        st.groups[i].modified = util::now_iso();
+        return group_reply(st, req, i);
+    }
     let mut doc = group_doc(st, &st.groups[i]);
     if let Err(e) = scim_patch::apply(Kind::Group, &mut doc, &body) {
         return bad(e);
     }
     match schema::sanitize(Kind::Group, &doc) {
-        Ok(a) => commit_group(st, i, a),
+        Ok(a) => commit_group(st, req, i, a),
         Err(e) => bad(e),
     }
+}
+
+/// The membership changes of a PatchOp made only of member additions
+/// (`add` `members` with `[{"value": id}]`) and filtered removals
+/// (`remove` `members[value eq "id"]`), as `(account id, member)`: what the general path
+/// would do, without rebuilding a group of thousands of members for each change. `None`
+/// for anything else, including every error case, which the general path then reports.
+fn membership_only(st: &State, body: &Value) -> Option<Vec<(String, bool)>> {
+    let b = body.as_object()?;
+    let schemas_ok = b.get("schemas").is_none_or(|s| {
+        s.as_array()
+            .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(schema::PATCH_OP)))
+    });
+    if !schemas_ok || b.keys().any(|k| k != "schemas" && k != "Operations") {
+        return None;
+    }
+    let mut changes = Vec::new();
+    for o in b.get("Operations")?.as_array()? {
+        let o = o.as_object()?;
+        if o.keys()
+            .any(|k| !["op", "path", "value"].contains(&k.as_str()))
+        {
+            return None;
+        }
+        let op = o.get("op")?.as_str()?.to_ascii_lowercase();
+        let path = o.get("path")?.as_str()?;
+        match (op.as_str(), o.get("value")) {
+            ("add", Some(Value::Array(values))) if path == "members" => {
+                for v in values {
+                    let v = v.as_object()?;
+                    if v.keys().any(|k| k != "value") {
+                        return None;
+                    }
+                    let user = st.scim_user(v.get("value")?.as_str()?)?;
+                    changes.push((user.account_id.clone(), true));
+                }
+            }
+            ("remove", None) => {
+                let id = path
+                    .strip_prefix("members[value eq \"")?
+                    .strip_suffix("\"]")?;
+                if id.contains(['"', '\\']) {
+                    return None;
+                }
+                // A filter that matches no member removes nothing, as on the general path.
+                if let Some(user) = st.scim_user(id) {
+                    changes.push((user.account_id.clone(), false));
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(changes)
 }
 
 fn delete_group(st: &mut State, id: &str) -> Reply {

@@ -101,6 +101,77 @@ impl Tokens {
     }
 }
 
+/// Which vector and key a [`Hints`] entry locates.
+#[derive(Clone, Copy)]
+enum HintKind {
+    AccountById = 0,
+    ScimUserById = 1,
+    ScimUserByAccount = 2,
+}
+
+type HintMap = std::collections::HashMap<String, usize>;
+
+/// Remembered positions of records in [`State`]'s vectors, so a look-up by id costs O(1)
+/// instead of a scan of every user (a bulk run makes tens of thousands of them). A hint is
+/// checked on every use, so whatever changes the vectors can only cost a scan, never give a
+/// wrong answer.
+#[derive(Default)]
+pub(crate) struct Hints(std::cell::RefCell<[HintMap; 3]>);
+
+impl Hints {
+    fn find<T>(
+        &self,
+        kind: HintKind,
+        items: &[T],
+        key: &str,
+        is: impl Fn(&T) -> bool,
+    ) -> Option<usize> {
+        let mut maps = self.0.borrow_mut();
+        let map = &mut maps[kind as usize];
+        if let Some(&i) = map.get(key)
+            && items.get(i).is_some_and(&is)
+        {
+            return Some(i);
+        }
+        let found = items.iter().position(is);
+        match found {
+            Some(i) => map.insert(key.to_string(), i),
+            None => map.remove(key),
+        };
+        found
+    }
+}
+
+/// Ids by case-folded name (`to_lowercase`), kept up to date by every change of a SCIM
+/// user's `userName` or an account's email: a filter or uniqueness check looks at the
+/// few candidates instead of every user. Callers still confirm each candidate.
+#[derive(Default)]
+pub(crate) struct NameIndex(std::collections::HashMap<String, Vec<String>>);
+
+impl NameIndex {
+    fn update(&mut self, id: &str, old: Option<&str>, new: Option<&str>) {
+        if let Some(old) = old
+            && let Some(ids) = self.0.get_mut(&old.to_lowercase())
+        {
+            ids.retain(|x| x != id);
+        }
+        if let Some(new) = new {
+            self.0
+                .entry(new.to_lowercase())
+                .or_default()
+                .push(id.to_string());
+        }
+    }
+
+    fn get(&self, name: &str) -> &[String] {
+        self.0.get(&name.to_lowercase()).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn user_name(u: &ScimUser) -> Option<&str> {
+    u.attrs.get("userName").and_then(Value::as_str)
+}
+
 /// Everything the simulator knows, behind one mutex.
 pub(crate) struct State {
     pub org_id: String,
@@ -126,27 +197,115 @@ pub(crate) struct State {
     /// SCIM membership changes the admin API does not show yet (quirk `admin_sync_lag`):
     /// (group admin id, account id) → (added, admin requests left).
     pub admin_lag: std::collections::BTreeMap<(String, String), (bool, u32)>,
+    /// Positions of records looked up by id.
+    pub hints: Hints,
+    /// SCIM user ids by `userName`.
+    pub user_names: NameIndex,
+    /// Account ids by email.
+    pub emails: NameIndex,
 }
 
 impl State {
+    /// The position of an account in `accounts` (its creation order).
+    pub fn account_index(&self, account_id: &str) -> Option<usize> {
+        self.hints
+            .find(HintKind::AccountById, &self.accounts, account_id, |a| {
+                a.account_id == account_id
+            })
+    }
     pub fn account(&self, account_id: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.account_id == account_id)
+        self.accounts.get(self.account_index(account_id)?)
     }
     pub fn account_mut(&mut self, account_id: &str) -> Option<&mut Account> {
-        self.accounts
-            .iter_mut()
-            .find(|a| a.account_id == account_id)
+        let i = self.account_index(account_id)?;
+        self.accounts.get_mut(i)
     }
     pub fn account_by_email(&self, email: &str) -> Option<&Account> {
-        self.accounts
-            .iter()
+        self.accounts_by_email(email)
+            .into_iter()
+            .filter_map(|i| self.accounts.get(i))
             .find(|a| a.email.eq_ignore_ascii_case(email))
     }
+    /// Positions of the accounts whose email folds to the same lowercase as `email`,
+    /// in creation order.
+    pub fn accounts_by_email(&self, email: &str) -> Vec<usize> {
+        let folded = email.to_lowercase();
+        let mut found: Vec<usize> = self
+            .emails
+            .get(email)
+            .iter()
+            .filter_map(|id| self.account_index(id))
+            .filter(|&i| self.accounts[i].email.to_lowercase() == folded)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+    /// Positions of the SCIM users whose `userName` folds to the same lowercase as `name`,
+    /// in creation order.
+    pub fn scim_users_by_name(&self, name: &str) -> Vec<usize> {
+        let folded = name.to_lowercase();
+        let mut found: Vec<usize> = self
+            .user_names
+            .get(name)
+            .iter()
+            .filter_map(|id| self.scim_user_index(id))
+            .filter(|&i| user_name(&self.scim_users[i]).is_some_and(|n| n.to_lowercase() == folded))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+    /// Adds an account (the only way accounts are made).
+    pub fn push_account(&mut self, account: Account) {
+        self.emails
+            .update(&account.account_id, None, Some(&account.email));
+        self.accounts.push(account);
+    }
+    /// Changes an account's email.
+    pub fn set_account_email(&mut self, account_id: &str, email: String) {
+        let Some(i) = self.account_index(account_id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut self.accounts[i].email, email);
+        self.emails
+            .update(account_id, Some(&old), Some(&self.accounts[i].email));
+    }
+    /// Adds a SCIM user.
+    pub fn push_scim_user(&mut self, user: ScimUser) {
+        self.user_names.update(&user.id, None, user_name(&user));
+        self.scim_users.push(user);
+    }
+    /// Replaces a SCIM user's attributes.
+    pub fn set_scim_attrs(&mut self, i: usize, attrs: Map<String, Value>) {
+        let u = &mut self.scim_users[i];
+        let old = std::mem::replace(&mut u.attrs, attrs);
+        let new = user_name(u).map(str::to_string);
+        let old = old.get("userName").and_then(Value::as_str);
+        let id = u.id.clone();
+        self.user_names.update(&id, old, new.as_deref());
+    }
+    /// Removes a SCIM user.
+    pub fn remove_scim_user(&mut self, i: usize) {
+        let u = self.scim_users.remove(i);
+        self.user_names.update(&u.id, user_name(&u), None);
+    }
+    /// The position of a SCIM user in `scim_users`, by SCIM id.
+    pub fn scim_user_index(&self, id: &str) -> Option<usize> {
+        self.hints
+            .find(HintKind::ScimUserById, &self.scim_users, id, |u| u.id == id)
+    }
     pub fn scim_user(&self, id: &str) -> Option<&ScimUser> {
-        self.scim_users.iter().find(|u| u.id == id)
+        self.scim_users.get(self.scim_user_index(id)?)
     }
     pub fn scim_user_by_account(&self, account_id: &str) -> Option<&ScimUser> {
-        self.scim_users.iter().find(|u| u.account_id == account_id)
+        let i = self.hints.find(
+            HintKind::ScimUserByAccount,
+            &self.scim_users,
+            account_id,
+            |u| u.account_id == account_id,
+        )?;
+        self.scim_users.get(i)
     }
     pub fn group_by_admin_id(&self, id: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.admin_id == id)
@@ -158,17 +317,33 @@ impl State {
     }
     /// Account ids of a group's members, in account creation order.
     pub fn member_ids(&self, group_admin_id: &str) -> Vec<String> {
-        let set: std::collections::HashSet<&str> = self
+        let mut found: Vec<(usize, &str)> = self
             .members
             .range((group_admin_id.to_string(), String::new())..)
             .take_while(|(g, _)| g == group_admin_id)
-            .map(|(_, a)| a.as_str())
+            .filter_map(|(_, a)| Some((self.account_index(a)?, a.as_str())))
             .collect();
-        self.accounts
+        found.sort_unstable();
+        found.into_iter().map(|(_, a)| a.to_string()).collect()
+    }
+
+    /// How many members the admin API shows for a group (SCIM changes appear after a lag).
+    pub fn admin_member_count(&self, group_admin_id: &str) -> usize {
+        let stored = self
+            .members
+            .range((group_admin_id.to_string(), String::new())..)
+            .take_while(|(g, _)| g == group_admin_id)
+            .count();
+        // Pending SCIM additions are not shown yet; pending removals still are.
+        self.admin_lag
             .iter()
-            .filter(|a| set.contains(a.account_id.as_str()))
-            .map(|a| a.account_id.clone())
-            .collect()
+            .filter(|((g, _), _)| g == group_admin_id)
+            .fold(
+                stored,
+                |n, (_, (added, _))| {
+                    if *added { n.saturating_sub(1) } else { n + 1 }
+                },
+            )
     }
     /// Adds or removes a membership through SCIM, recording it for the admin API's lag.
     pub fn scim_set_member(&mut self, group_admin_id: &str, account_id: &str, member: bool) {
@@ -235,7 +410,7 @@ impl State {
             .map(str::to_string)
             .unwrap_or_else(util::account_id);
         let display = display_name.unwrap_or(name).to_string();
-        self.accounts.push(Account {
+        self.push_account(Account {
             account_id: account_id.clone(),
             email: email.to_string(),
             display_name: display.clone(),
@@ -266,7 +441,7 @@ impl State {
                 attrs.insert("externalId".into(), json!(x));
             }
             let now = util::now_iso();
-            self.scim_users.push(ScimUser {
+            self.push_scim_user(ScimUser {
                 id: util::uuid(),
                 account_id: account_id.clone(),
                 attrs,
