@@ -133,8 +133,20 @@ pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
             Some("idp-7".to_owned()),
             u7.external_id.clone(),
         );
+        c.eq("user7: SCIM id", view.scim_id, Some(u7.scim_id.clone()));
+        c.eq("user7: active", true, u7.active);
     }
     c.eq("250 users: writes", 0, sim.writes().len());
+    // A limit below the server's page: pages are resumed inside, never skipped.
+    sim.clear_requests();
+    let (listed, calls) = users(connector, &tenant, Some(40)).await?;
+    unique_users(c, "250 users by 40", &listed, &sim);
+    c.eq("250 users by 40: calls", 7, calls);
+    c.eq(
+        "250 users by 40: startIndex of each request",
+        vec![1, 41, 81, 121, 161, 201, 241],
+        start_indexes(&sim),
+    );
 
     for (n, pages) in [(200, vec![1, 101]), (130, vec![1, 101])] {
         let sim = users_sim(n, 100).await?;
@@ -283,7 +295,7 @@ pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
             ),
         );
     }
-    c.eq("writes", 0, sim.mutations().len());
+    c.writes(&sim, 0);
     Ok(())
 }
 

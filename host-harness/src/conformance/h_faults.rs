@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
+use crate::conformance::b_sync::{SYNC, identity};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::sim_tenant;
 use crate::limits::Limits;
@@ -75,15 +76,51 @@ async fn rate_limited_once(
     c.finish(step).differences().to_vec()
 }
 
-/// `Retry-After` in seconds and as an HTTP date, and `X-RateLimit-Reset`: each waited out.
-pub(crate) async fn h1(connector: &LoadedConnector, c: &mut Check) -> Step {
-    let runs = futures::future::join_all([
-        rate_limited_once(connector, "Retry-After seconds", RetryHint::Seconds(1)),
-        rate_limited_once(connector, "Retry-After HTTP date", RetryHint::HttpDate(2)),
-        rate_limited_once(connector, "X-RateLimit-Reset", RetryHint::RateLimitReset(2)),
-    ])
+/// One 429 on the create of a sync: retried after the hint, and the user created once.
+async fn rate_limited_create(connector: &LoadedConnector) -> Vec<Difference> {
+    let mut c = Check::default();
+    let step = async {
+        let sim = sim().await?;
+        sim.fault(
+            Route::scim("/Users").method("POST"),
+            Fault::RateLimited(RetryHint::Seconds(1)),
+            1,
+        );
+        let who = identity("new.hire@example.com");
+        let inv = connector.sync_identity(&sim_tenant(&sim), &who, SYNC).await;
+        let o = ok("sync-identity", inv.result)?;
+        c.completed(&o, true);
+        let posts: Vec<u16> = sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with("/scim/"))
+            .map(|r| r.status)
+            .collect();
+        c.eq(
+            "a rate-limited create: POSTs answered",
+            vec![429, 201],
+            posts,
+        );
+        let users = sim.users().iter().filter(|u| u.email == who.email).count();
+        c.eq("a rate-limited create: users created", 1, users);
+        Ok(())
+    }
     .await;
-    for d in runs.into_iter().flatten() {
+    c.finish(step).differences().to_vec()
+}
+
+/// `Retry-After` in seconds and as an HTTP date, and `X-RateLimit-Reset`: each waited out,
+/// on a read and on a create.
+pub(crate) async fn h1(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let (reads, create) = futures::join!(
+        futures::future::join_all([
+            rate_limited_once(connector, "Retry-After seconds", RetryHint::Seconds(1)),
+            rate_limited_once(connector, "Retry-After HTTP date", RetryHint::HttpDate(2)),
+            rate_limited_once(connector, "X-RateLimit-Reset", RetryHint::RateLimitReset(2)),
+        ]),
+        rate_limited_create(connector),
+    );
+    for d in reads.into_iter().flatten().chain(create) {
         c.push(d);
     }
     Ok(())
@@ -138,7 +175,14 @@ pub(crate) async fn h2(connector: &LoadedConnector, c: &mut Check) -> Step {
     );
     let (report, reads, took) = unavailable?;
     match scim_probe(&report)? {
-        ProbeStatus::Failed(ConnectorError::Unavailable(_)) => {}
+        ProbeStatus::Failed(ConnectorError::Unavailable(m)) => {
+            c.that(
+                "503: the error",
+                m.contains("1000") || m.contains("retry"),
+                "carries the retry hint",
+                m,
+            );
+        }
         other => c.push(Difference::new("503: scim probe", "unavailable", other)),
     }
     c.eq("503: attempts (the host's bound)", attempts, reads);
