@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use common::*;
 use host_harness::CallError;
 use host_harness::bindings::types::{ConnectorError, PageRequest, ResourceKind};
-use host_harness::conformance::support::{groups, resources, start_indexes, users};
+use host_harness::conformance::support::{groups, many_groups, resources, start_indexes, users};
 use host_harness::simulator::{LinkStyle, Simulator, SimulatorBuilder};
 
 async fn start(builder: SimulatorBuilder) -> Simulator {
@@ -58,23 +58,7 @@ async fn tampered_cursors_are_invalid_input_and_send_nothing() {
 
 #[tokio::test]
 async fn a_group_listing_makes_one_request_per_server_page() {
-    let emails: Vec<String> = (1..=150).map(|i| format!("user{i}@example.com")).collect();
-    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let sim = start(
-        Simulator::builder()
-            .users(150)
-            .synced_group("all-staff", &all)
-            .synced_group("engineering", &all[..10])
-            .synced_group("sales", &all[10..20])
-            .synced_group("support", &[])
-            .synced_group("design", &all[20..25])
-            .admin_group("jira-users", &all[..120])
-            .admin_group("confluence-users", &all[100..105])
-            .admin_group("bitbucket-users", &[])
-            .scim_page_size(2)
-            .admin_page_size(3),
-    )
-    .await;
+    let sim = start(many_groups()).await;
     let (listed, _) = groups(connector(), &sim_tenant(&sim), None).await.unwrap();
     assert_eq!(listed.len(), 8);
     // SCIM pages of 2: 5 synced groups in 3 requests; admin pages of 3 over 8 groups.

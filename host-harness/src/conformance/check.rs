@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::CallError;
-use crate::bindings::types::{ConnectorError, Outcome};
+use crate::bindings::types::{ChangeStatus, ConnectorError, Outcome};
 use crate::simulator::{Simulator, SimulatorBuilder};
 
 /// Longest expected or found text kept in a difference; the rest is cut with `…`.
@@ -159,6 +159,21 @@ impl Check {
                 outcome.completed,
                 super::support::changes(outcome)
             ),
+        )
+    }
+
+    /// Records a difference unless the outcome has changes and every one has `status`.
+    pub(crate) fn all_changes(
+        &mut self,
+        what: impl Into<String>,
+        outcome: &Outcome,
+        status: &ChangeStatus,
+    ) -> bool {
+        self.that(
+            what,
+            super::support::all(outcome, status),
+            format!("all {status}"),
+            format!("{:?}", super::support::changes(outcome)),
         )
     }
 

@@ -7,7 +7,7 @@ use crate::bindings::types::{
 };
 use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
 use crate::conformance::support::{
-    groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
+    groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
 };
 use crate::simulator::{Api, Fault, LinkStyle, Route, Simulator};
 use crate::{CallError, LoadedConnector};
@@ -143,23 +143,7 @@ pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// Five synced and three admin groups over SCIM pages of 2 and admin pages of 3, one group of
 /// 150 members and one of 120: every group once, with exactly its members.
 pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
-    let emails: Vec<String> = (1..=150).map(|i| format!("user{i}@example.com")).collect();
-    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let sim = start(
-        Simulator::builder()
-            .users(150)
-            .synced_group("all-staff", &all)
-            .synced_group("engineering", &all[..10])
-            .synced_group("sales", &all[10..20])
-            .synced_group("support", &[])
-            .synced_group("design", &all[20..25])
-            .admin_group("jira-users", &all[..120])
-            .admin_group("confluence-users", &all[100..105])
-            .admin_group("bitbucket-users", &[])
-            .scim_page_size(2)
-            .admin_page_size(3),
-    )
-    .await?;
+    let sim = start(many_groups()).await?;
     let tenant = sim_tenant(&sim);
     let (groups, calls) = groups(connector, &tenant, None).await?;
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();

@@ -11,7 +11,7 @@ use crate::bindings::types::{
     UserRecord,
 };
 use crate::conformance::check::{Difference, ok};
-use crate::simulator::Simulator;
+use crate::simulator::{Simulator, SimulatorBuilder};
 use crate::{CallError, LoadedConnector, Tenant};
 
 /// The tenant a simulator's own config file describes (full: SCIM, admin and products).
@@ -162,6 +162,25 @@ pub fn start_indexes(sim: &Simulator) -> Vec<u64> {
                 .unwrap_or(0)
         })
         .collect()
+}
+
+/// 150 users; five synced groups (one of all 150) and three admin-managed ones (one of 120),
+/// over SCIM pages of 2 and admin pages of 3.
+pub fn many_groups() -> SimulatorBuilder {
+    let emails: Vec<String> = (1..=150).map(|i| format!("user{i}@example.com")).collect();
+    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
+    Simulator::builder()
+        .users(150)
+        .synced_group("all-staff", &all)
+        .synced_group("engineering", &all[..10])
+        .synced_group("sales", &all[10..20])
+        .synced_group("support", &[])
+        .synced_group("design", &all[20..25])
+        .admin_group("jira-users", &all[..120])
+        .admin_group("confluence-users", &all[100..105])
+        .admin_group("bitbucket-users", &[])
+        .scim_page_size(2)
+        .admin_page_size(3)
 }
 
 /// `kind target status` of every change, e.g. `add-membership jira-users applied`.
