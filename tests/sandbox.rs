@@ -17,12 +17,7 @@ fn guest_tenant(base: &str) -> Tenant {
 }
 
 async fn ok_server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
-        .mount(&server)
-        .await;
-    server
+    server_answering(ResponseTemplate::new(200).set_body_string("{}")).await
 }
 
 fn failure(report: &HealthReport) -> String {
@@ -102,7 +97,7 @@ async fn a_guest_sees_secret_names_but_never_their_values() {
 #[tokio::test]
 async fn secrets_are_injected_by_name_and_only_where_they_belong() {
     let server = ok_server().await;
-    let scim_url = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let scim_url = scim_users_url(&server.uri());
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
         .with_setting("url", &scim_url)
@@ -177,7 +172,7 @@ async fn basic_credentials_are_assembled_by_the_host() {
 #[tokio::test]
 async fn a_guest_cannot_set_credentials_or_routing_headers_itself() {
     let server = ok_server().await;
-    let scim_url = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let scim_url = scim_users_url(&server.uri());
     for header in [
         "Authorization: Bearer forged",
         "authorization: Basic Zm9yZ2Vk",
@@ -204,7 +199,7 @@ async fn a_request_outside_the_allow_list_is_denied_and_never_sent() {
     let allowed = ok_server().await;
     let outside = ok_server().await;
     for url in [
-        format!("{}/scim/directory/{DIRECTORY}/Users", outside.uri()),
+        scim_users_url(&outside.uri()),
         format!("{}/scim/directory/other-directory/Users", allowed.uri()),
         format!("{}/somewhere/else", allowed.uri()),
         "https://example.com/exfiltrate".to_owned(),
@@ -227,10 +222,7 @@ async fn plain_http_to_loopback_needs_the_host_setting() {
     let server = ok_server().await;
     let mut tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
-        .with_setting(
-            "url",
-            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
-        );
+        .with_setting("url", scim_users_url(&server.uri()));
     tenant.host.allow_http_loopback = false;
     let inv = test_guest().check_health(&tenant).await;
     assert!(failure(&inv.result.unwrap()).contains("plain http"));
@@ -243,10 +235,7 @@ async fn oversized_request_bodies_are_refused_before_sending() {
     let limit = runtime().limits().max_request_bytes;
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
-        .with_setting(
-            "url",
-            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
-        )
+        .with_setting("url", scim_users_url(&server.uri()))
         .with_setting("body_size", (limit + 1).to_string());
     let inv = test_guest().check_health(&tenant).await;
     assert!(failure(&inv.result.unwrap()).contains("TooLarge"));
@@ -255,12 +244,11 @@ async fn oversized_request_bodies_are_refused_before_sending() {
 
 #[tokio::test]
 async fn send_all_runs_concurrently_and_is_bounded() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(100)))
-        .mount(&server)
-        .await;
-    let url = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let server = server_answering(
+        ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(100)),
+    )
+    .await;
+    let url = scim_users_url(&server.uri());
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "flood")
         .with_setting("url", &url)
@@ -336,10 +324,7 @@ async fn redirects_are_returned_to_the_guest_never_followed() {
         .await;
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
-        .with_setting(
-            "url",
-            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
-        );
+        .with_setting("url", scim_users_url(&server.uri()));
     let inv = test_guest().check_health(&tenant).await;
     assert_eq!(inv.result.unwrap().probes[0].target, "302 0");
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
@@ -347,18 +332,13 @@ async fn redirects_are_returned_to_the_guest_never_followed() {
 
 #[tokio::test]
 async fn a_slow_answer_times_out_at_the_guests_deadline() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3)))
-        .mount(&server)
-        .await;
+    let server =
+        server_answering(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3)))
+            .await;
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
         .with_setting("timeout_ms", "200")
-        .with_setting(
-            "url",
-            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
-        );
+        .with_setting("url", scim_users_url(&server.uri()));
     let inv = test_guest().check_health(&tenant).await;
     assert!(failure(&inv.result.unwrap()).contains("Timeout"));
     // A GET that timed out is retried (it is idempotent), each attempt ending at the guest's
@@ -421,17 +401,12 @@ async fn waiting_on_a_slow_upstream_does_not_count_as_guest_cpu_time() {
     })
     .unwrap();
     let guest = runtime.load(&test_guest_bytes()).unwrap();
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(1)))
-        .mount(&server)
-        .await;
+    let server =
+        server_answering(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(1)))
+            .await;
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
-        .with_setting(
-            "url",
-            format!("{}/scim/directory/{DIRECTORY}/Users", server.uri()),
-        );
+        .with_setting("url", scim_users_url(&server.uri()));
     let inv = guest.check_health(&tenant).await;
     assert_eq!(inv.result.unwrap().probes[0].target, "200 0");
     assert!(inv.elapsed >= std::time::Duration::from_secs(1));
@@ -455,7 +430,7 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
         .unwrap();
     let good_tenant = sim_tenant(&sim);
     let base = guest_tenant(&server.uri());
-    let scim = format!("{}/scim/directory/{DIRECTORY}/Users", server.uri());
+    let scim = scim_users_url(&server.uri());
     let hostile: Vec<(Tenant, &str)> = vec![
         (base.clone().with_setting("mode", "spin"), "timeout"),
         (base.clone().with_setting("mode", "grow"), "out-of-memory"),

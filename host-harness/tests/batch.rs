@@ -1,6 +1,8 @@
 //! `host-harness batch`, run as a user would: the binary as a process against the simulator
 //! started in the test, with its own home directory (journal and audit log) per test.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -8,31 +10,15 @@ use std::time::{Duration, Instant};
 
 use host_harness::audit::{AuditLog, AuditRecord};
 use host_harness::simulator::{Fault, Route, Simulator};
+use support::text;
 
 /// Runs the harness with `home` as its home directory.
 fn command(home: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_host-harness"));
-    command
-        .args(args)
-        // Share the compiled-component cache with the other CLI tests.
-        .env(
-            "XDG_CACHE_HOME",
-            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
-        )
-        .env("HOST_HARNESS_HOME", home);
-    command
+    support::command(Some(home), args)
 }
 
 fn harness(home: &Path, args: &[&str]) -> Output {
-    command(home, args).output().expect("host-harness runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    support::run(Some(home), args)
 }
 
 struct Setup {

@@ -1,38 +1,22 @@
 //! The `host-harness` binary, run as a user would: readable output, JSON output, exit codes,
 //! and clear messages for bad input. Upstream APIs are wiremock stubs started by each test.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
+use support::text;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SCIM_TOKEN: &str = "cli-scim-token-93be";
 
 fn harness(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-harness"))
-        .args(args)
-        // Keep the compiled-component cache inside the test's own target directory.
-        .env(
-            "XDG_CACHE_HOME",
-            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
-        )
-        // Keep saved integrations and the audit log there too.
-        .env(
-            "HOST_HARNESS_HOME",
-            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home"),
-        )
-        .output()
-        .expect("host-harness runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    // Saved integrations and the audit log stay inside the test target directory too.
+    let home = concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home");
+    support::run(Some(Path::new(home)), args)
 }
 
 fn write_config(dir: &Path, base: &str) -> std::path::PathBuf {

@@ -2,29 +2,16 @@
 //! connector; a component that is not the connector gives FAIL lines and exit 1, never a
 //! crash; bad ids and `--json`.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use host_harness::conformance;
+use support::{stderr, stdout};
 
 fn harness(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-harness"))
-        .args(args)
-        // Keep the compiled-component cache inside the test's own target directory.
-        .env(
-            "XDG_CACHE_HOME",
-            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
-        )
-        .output()
-        .expect("host-harness runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    support::run(None, args)
 }
 
 /// The line of case `id` (it starts with the id and a space).

@@ -3,12 +3,14 @@
 //! action commands and workflows, and reading the audit log. Bad input gets a clear message, a
 //! non-zero exit, and nothing saved or half-written. Every test has its own simulator and home.
 
-use std::io::Write as _;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use host_harness::audit::{AuditLog, AuditRecord};
 use host_harness::simulator::{Simulator, Tokens};
+use support::text;
 
 const WORKFLOWS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/workflows");
 
@@ -29,24 +31,7 @@ impl Home {
 
     /// Runs the binary with this home, optionally feeding `stdin`.
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_host-harness"))
-            .args(args)
-            .env(
-                "XDG_CACHE_HOME",
-                concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
-            )
-            .env("HOST_HARNESS_HOME", self.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("host-harness runs");
-        let mut pipe = child.stdin.take().unwrap();
-        if let Some(input) = stdin {
-            pipe.write_all(input.as_bytes()).unwrap();
-        }
-        drop(pipe);
-        child.wait_with_output().unwrap()
+        support::run_with_stdin(Some(self.path()), args, stdin)
     }
 
     /// Runs the binary and asserts its exit code.
@@ -70,14 +55,6 @@ impl Home {
     fn saved(&self, name: &str) -> Option<String> {
         std::fs::read_to_string(self.path().join(format!("integrations/{name}.toml"))).ok()
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn assert_no_secret(out: &Output, tokens: &Tokens) {

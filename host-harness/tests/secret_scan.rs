@@ -4,7 +4,7 @@
 //! collected and searched for the secret values in use. None may appear, on success or on
 //! failure.
 
-use std::process::Command;
+mod support;
 
 use host_harness::simulator::{Fault, Route, Simulator, Tokens};
 use host_harness::{Runtime, RuntimeOptions, Tenant};
@@ -13,20 +13,7 @@ use host_harness::{Runtime, RuntimeOptions, Tenant};
 const HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/secret-scan-home");
 
 fn harness(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_host-harness"))
-        .args(args)
-        .env(
-            "XDG_CACHE_HOME",
-            concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache"),
-        )
-        .env("HOST_HARNESS_HOME", HOME)
-        .output()
-        .expect("host-harness runs");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    support::text(&support::run(Some(std::path::Path::new(HOME)), args))
 }
 
 fn secrets(tokens: &Tokens) -> [String; 3] {

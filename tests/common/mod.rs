@@ -51,6 +51,21 @@ pub fn test_guest_bytes() -> Vec<u8> {
     std::fs::read(path).expect("test guest component exists")
 }
 
+/// The SCIM user listing URL of the tests' directory on the server at `base`.
+pub fn scim_users_url(base: &str) -> String {
+    format!("{base}/scim/directory/{DIRECTORY}/Users")
+}
+
+/// A mock server that answers every request with `template`.
+pub async fn server_answering(template: wiremock::ResponseTemplate) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A full tenant (SCIM + admin) whose APIs all point at `base` (a local mock server).
 pub fn full_tenant(base: &str) -> Tenant {
     scim_only_tenant(base)

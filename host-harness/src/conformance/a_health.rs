@@ -52,15 +52,36 @@ fn failed<'a>(report: &'a HealthReport, name: &str) -> Step<&'a ConnectorError> 
 pub(crate) async fn a1(connector: &LoadedConnector, c: &mut Check) -> Step {
     let sim = org().await?;
     let before = sim.dump();
-    let report = health(connector, &sim_tenant(&sim)).await?;
+    let inv = connector.check_health(&sim_tenant(&sim)).await;
+    let report = ok("check-health", inv.result)?;
     c.that("healthy", report.healthy, "true", "false");
-    for name in ["scim", "admin", "jira", "confluence", "bitbucket"] {
+    for (name, credential) in [
+        ("scim", "scim_token"),
+        ("admin", "admin_api_key"),
+        ("jira", "product_token"),
+        ("confluence", "product_token"),
+        ("bitbucket", "product_token"),
+    ] {
         c.eq(
             format!("{name} probe"),
             &ProbeStatus::Ok,
             probe(&report, name)?,
         );
+        let named = report.probes.iter().find(|p| p.name == name);
+        c.eq(
+            format!("{name} probe's credential"),
+            Some(credential),
+            named.map(|p| p.credential.as_str()),
+        );
     }
+    // The probes are independent reads: one `send-all` round trip.
+    let batches: Vec<Option<usize>> = inv.exchanges.iter().map(|e| e.batch).collect();
+    c.that(
+        "the probes' requests",
+        batches.first().is_some_and(Option::is_some) && batches.windows(2).all(|w| w[0] == w[1]),
+        "one send-all batch",
+        format!("batches {batches:?}"),
+    );
     let log = sim.requests();
     let writes: Vec<String> = log
         .iter()
@@ -134,6 +155,12 @@ pub(crate) async fn a2(connector: &LoadedConnector, c: &mut Check) -> Step {
                     keys.contains(&e.key.as_str()),
                     keys.join(" or "),
                     &e.key,
+                );
+                c.that(
+                    format!("{case}: the message"),
+                    !e.message.is_empty(),
+                    "says what is wrong",
+                    "empty",
                 );
             }
             other => c.push(Difference::new(case, "invalid-config", other.message())),
@@ -229,6 +256,16 @@ pub(crate) async fn a4(connector: &LoadedConnector, c: &mut Check) -> Step {
             "names admin_api_key",
             &message,
         );
+        let leaked = tenant
+            .secrets
+            .values()
+            .any(|s| message.contains(s.expose()));
+        c.that(
+            format!("{status}: admin probe message"),
+            !leaked,
+            "no secret value",
+            "a secret value",
+        );
         let admin: Vec<u16> = sim
             .requests()
             .iter()
@@ -262,6 +299,15 @@ pub(crate) async fn a5(connector: &LoadedConnector, c: &mut Check) -> Step {
             );
         }
         other => c.push(Difference::new("admin probe", "skipped", other)),
+    }
+    for name in ["jira", "confluence", "bitbucket"] {
+        let status = probe(&report, name)?;
+        c.that(
+            format!("{name} probe (not configured)"),
+            matches!(status, ProbeStatus::Skipped(_)),
+            "skipped",
+            status,
+        );
     }
     let ada = UserRef::Email("ada@example.com".into());
     let purge = DeleteOptions {

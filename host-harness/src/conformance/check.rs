@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::CallError;
-use crate::bindings::types::ConnectorError;
+use crate::bindings::types::{ChangeStatus, ConnectorError, Outcome};
 use crate::simulator::{Simulator, SimulatorBuilder};
 
 /// Longest expected or found text kept in a difference; the rest is cut with `…`.
@@ -146,6 +146,87 @@ impl Check {
     /// Records a difference.
     pub(crate) fn push(&mut self, difference: Difference) {
         self.differences.push(difference);
+    }
+
+    /// Records a difference unless the outcome's `completed` is `expected`.
+    pub(crate) fn completed(&mut self, outcome: &Outcome, expected: bool) -> bool {
+        self.that(
+            "completed",
+            outcome.completed == expected,
+            expected,
+            format!(
+                "{}: {:?}",
+                outcome.completed,
+                super::support::changes(outcome)
+            ),
+        )
+    }
+
+    /// Records a difference unless the outcome has changes and every one has `status`.
+    pub(crate) fn all_changes(
+        &mut self,
+        what: impl Into<String>,
+        outcome: &Outcome,
+        status: &ChangeStatus,
+    ) -> bool {
+        self.that(
+            what,
+            super::support::all(outcome, status),
+            format!("all {status}"),
+            format!("{:?}", super::support::changes(outcome)),
+        )
+    }
+
+    /// Records a difference unless the simulator holds exactly `expected` writes (on a fresh
+    /// read of its request log).
+    pub(crate) fn writes(&mut self, sim: &Simulator, expected: usize) -> bool {
+        let found: Vec<String> = sim
+            .mutations()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        self.that(
+            "writes",
+            found.len() == expected,
+            expected,
+            format!("{} {found:?}", found.len()),
+        )
+    }
+
+    /// Records a difference unless the simulator's group has exactly these members.
+    pub(crate) fn members(&mut self, sim: &Simulator, group: &str, expected: &[&str]) -> bool {
+        self.eq(
+            format!("members of {group}"),
+            expected.to_vec(),
+            sim.group_members(group)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Expects a connector error of `class` (e.g. `not-found`) whose message names each of
+    /// `names`; records a difference otherwise. A success or a host error stops the case.
+    pub(crate) fn error<T: fmt::Debug>(
+        &mut self,
+        what: &str,
+        result: Result<T, CallError>,
+        class: &str,
+        names: &[&str],
+    ) -> Step<ConnectorError> {
+        let e = connector_error(what, result)?;
+        let message = e.message();
+        if self.eq(format!("{what}: error class"), class, e.class()) {
+            for name in names {
+                self.that(
+                    format!("{what}: the message"),
+                    message.contains(name),
+                    format!("names {name}"),
+                    &message,
+                );
+            }
+        }
+        Ok(e)
     }
 
     /// Says what a passing case checked.

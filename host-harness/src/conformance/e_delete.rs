@@ -1,12 +1,10 @@
 //! E. Delete.
 
 use crate::LoadedConnector;
-use crate::bindings::types::{
-    ChangeKind, ChangeStatus, ConnectorError, DeleteOptions, Outcome, UserRef,
-};
-use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
-use crate::conformance::d_deprovision::{ADA, ada};
-use crate::conformance::support::{all, changes, sim_tenant};
+use crate::bindings::types::{ChangeKind, ChangeStatus, DeleteOptions, Outcome, UserRef};
+use crate::conformance::check::{Check, Difference, Step, ok, start};
+use crate::conformance::d_deprovision::{ADA, ada, protected_calls};
+use crate::conformance::support::sim_tenant;
 use crate::simulator::{AccountStatus, SeedUser, Simulator, SimulatorBuilder};
 
 const DELETE: DeleteOptions = DeleteOptions {
@@ -55,7 +53,7 @@ pub(crate) async fn e1(connector: &LoadedConnector, c: &mut Check) -> Step {
         return Err(Difference::new("ada's SCIM record", "seeded", "absent"));
     };
     let o = delete(connector, &sim, &ada(), DELETE).await?;
-    c.that("completed", o.completed, "true", "false");
+    c.completed(&o, true);
     c.eq(
         "changes",
         vec![(ChangeKind::DeleteUser, ChangeStatus::Applied)],
@@ -131,13 +129,13 @@ pub(crate) async fn e2(connector: &LoadedConnector, c: &mut Check) -> Step {
     delete(connector, &sim, &ada(), DELETE).await?;
     sim.clear_requests();
     let o = delete(connector, &sim, &ada(), DELETE).await?;
-    c.that("completed", o.completed, "true", "false");
+    c.completed(&o, true);
     c.eq(
         "changes",
         vec![(ChangeKind::DeleteUser, ChangeStatus::AlreadyDone)],
         kinds(&o),
     );
-    c.eq("writes", 0, sim.mutations().len());
+    c.writes(&sim, 0);
     c.eq(
         "ada's SCIM record",
         None,
@@ -155,12 +153,7 @@ pub(crate) async fn e3(connector: &LoadedConnector, c: &mut Check) -> Step {
         .map(|u| u.account_id)
         .unwrap_or_default();
     let o = delete(connector, &sim, &ada(), PURGE).await?;
-    c.that(
-        "completed",
-        o.completed,
-        "true",
-        format!("false: {:?}", changes(&o)),
-    );
+    c.completed(&o, true);
     c.eq(
         "changes",
         vec![
@@ -193,12 +186,7 @@ pub(crate) async fn e3(connector: &LoadedConnector, c: &mut Check) -> Step {
     );
     sim.clear_requests();
     let o = delete(connector, &sim, &ada(), PURGE).await?;
-    c.that(
-        "again",
-        all(&o, &ChangeStatus::AlreadyDone),
-        "all already-done",
-        format!("{:?}", changes(&o)),
-    );
+    c.all_changes("again", &o, &ChangeStatus::AlreadyDone);
     c.eq("writes again", 0, sim.mutations().len());
     Ok(())
 }
@@ -207,23 +195,19 @@ pub(crate) async fn e3(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// `policy-denied`, zero writes.
 pub(crate) async fn e4(connector: &LoadedConnector, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
-    let account = sim
-        .user_by_email(ADA)
-        .map(|u| u.account_id)
-        .unwrap_or_default();
-    for protected in ["Ada@EXAMPLE.com", account.as_str()] {
-        let tenant =
-            sim_tenant(&sim).with_setting("protected_users", format!("x@y.com,{protected}"));
-        for user in [ada(), UserRef::AccountId(account.clone())] {
-            let what = format!("protected {protected}, delete {user:?}");
-            let inv = connector.delete_identity(&tenant, &user, PURGE).await;
-            match connector_error(&what, inv.result)? {
-                ConnectorError::PolicyDenied(_) => {}
-                other => c.push(Difference::new(what, "policy-denied", other.message())),
-            }
-        }
-    }
-    c.eq("writes", 0, sim.mutations().len());
+    protected_calls(
+        c,
+        &sim,
+        "Ada@EXAMPLE.com",
+        "delete",
+        |tenant, user| async move {
+            connector
+                .delete_identity(&tenant, &user, PURGE)
+                .await
+                .result
+        },
+    )
+    .await?;
     c.that(
         "ada's SCIM record",
         sim.user_by_email(ADA).and_then(|u| u.scim_id).is_some(),

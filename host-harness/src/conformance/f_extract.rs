@@ -1,92 +1,16 @@
 //! F. Discovery and extraction: every listing walked by handing each page's cursor back.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 
 use crate::bindings::types::{
-    ConnectorError, DeleteOptions, PageRequest, ResourceKind, ResourceRecord, UserRecord, UserRef,
+    ConnectorError, DeleteOptions, PageRequest, ResourceKind, UserRecord, UserRef,
 };
 use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
-use crate::conformance::support::{sim_scim_only, sim_tenant};
+use crate::conformance::support::{
+    groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
+};
 use crate::simulator::{Api, Fault, LinkStyle, Route, Simulator};
-use crate::{CallError, LoadedConnector, Tenant};
-
-/// More calls than any walk here needs: a walk that does not end fails the case.
-const MAX_CALLS: usize = 200;
-
-type Page<T> = Result<(Vec<T>, Option<String>), CallError>;
-
-/// Calls `list` with each cursor until there is none: every item, and how many calls.
-async fn walk<T, F, Fut>(what: &str, limit: Option<u32>, mut list: F) -> Step<(Vec<T>, usize)>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Page<T>>,
-{
-    let mut items = Vec::new();
-    let mut cursor = None;
-    for calls in 1..=MAX_CALLS {
-        let (page, next) = ok(what, list(PageRequest { cursor, limit }).await)?;
-        items.extend(page);
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return Ok((items, calls)),
-        }
-    }
-    Err(Difference::new(
-        what,
-        format!("an end within {MAX_CALLS} calls"),
-        "no end",
-    ))
-}
-
-async fn users(
-    connector: &LoadedConnector,
-    tenant: &Tenant,
-    limit: Option<u32>,
-) -> Step<(Vec<UserRecord>, usize)> {
-    walk("list-users", limit, |p| async move {
-        connector
-            .list_users(tenant, &p)
-            .await
-            .result
-            .map(|page| (page.items, page.next_cursor))
-    })
-    .await
-}
-
-async fn resources(
-    connector: &LoadedConnector,
-    tenant: &Tenant,
-    kind: ResourceKind,
-    limit: Option<u32>,
-) -> Step<(Vec<ResourceRecord>, usize)> {
-    walk(&format!("list-resources {kind}"), limit, |p| async move {
-        connector
-            .list_resources(tenant, kind, &p)
-            .await
-            .result
-            .map(|page| (page.items, page.next_cursor))
-    })
-    .await
-}
-
-/// The `startIndex` of every SCIM user listing request, in order.
-fn start_indexes(sim: &Simulator) -> Vec<u64> {
-    let path = format!("/scim/directory/{}/Users", sim.directory_id());
-    sim.requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path == path)
-        .map(|r| {
-            r.query
-                .as_deref()
-                .unwrap_or("")
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("startIndex="))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        })
-        .collect()
-}
+use crate::{CallError, LoadedConnector};
 
 fn unique_users(c: &mut Check, what: &str, users: &[UserRecord], sim: &Simulator) {
     let ids: BTreeSet<&str> = users.iter().map(|u| u.scim_id.as_str()).collect();
@@ -133,8 +57,20 @@ pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
             Some("idp-7".to_owned()),
             u7.external_id.clone(),
         );
+        c.eq("user7: SCIM id", view.scim_id, Some(u7.scim_id.clone()));
+        c.eq("user7: active", true, u7.active);
     }
     c.eq("250 users: writes", 0, sim.writes().len());
+    // A limit below the server's page: pages are resumed inside, never skipped.
+    sim.clear_requests();
+    let (listed, calls) = users(connector, &tenant, Some(40)).await?;
+    unique_users(c, "250 users by 40", &listed, &sim);
+    c.eq("250 users by 40: calls", 7, calls);
+    c.eq(
+        "250 users by 40: startIndex of each request",
+        vec![1, 41, 81, 121, 161, 201, 241],
+        start_indexes(&sim),
+    );
 
     for (n, pages) in [(200, vec![1, 101]), (130, vec![1, 101])] {
         let sim = users_sim(n, 100).await?;
@@ -207,35 +143,9 @@ pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// Five synced and three admin groups over SCIM pages of 2 and admin pages of 3, one group of
 /// 150 members and one of 120: every group once, with exactly its members.
 pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
-    let emails: Vec<String> = (1..=150).map(|i| format!("user{i}@example.com")).collect();
-    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let sim = start(
-        Simulator::builder()
-            .users(150)
-            .synced_group("all-staff", &all)
-            .synced_group("engineering", &all[..10])
-            .synced_group("sales", &all[10..20])
-            .synced_group("support", &[])
-            .synced_group("design", &all[20..25])
-            .admin_group("jira-users", &all[..120])
-            .admin_group("confluence-users", &all[100..105])
-            .admin_group("bitbucket-users", &[])
-            .scim_page_size(2)
-            .admin_page_size(3),
-    )
-    .await?;
+    let sim = start(many_groups()).await?;
     let tenant = sim_tenant(&sim);
-    let (groups, calls) = walk("list-groups", None, |p| {
-        let tenant = &tenant;
-        async move {
-            connector
-                .list_groups(tenant, &p)
-                .await
-                .result
-                .map(|page| (page.items, page.next_cursor))
-        }
-    })
-    .await?;
+    let (groups, calls) = groups(connector, &tenant, None).await?;
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
     let unique: BTreeSet<&str> = names.iter().copied().collect();
     c.eq("groups listed", 8, names.len());
@@ -283,7 +193,7 @@ pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
             ),
         );
     }
-    c.eq("writes", 0, sim.mutations().len());
+    c.writes(&sim, 0);
     Ok(())
 }
 

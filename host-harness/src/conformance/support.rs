@@ -1,12 +1,18 @@
 //! Helpers the cases share with the integration tests: tenants pointing at a simulator, the
-//! hostile test guest, and short readable forms of outcomes.
+//! hostile test guest, walks of the paged listings, and short readable forms of outcomes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::Tenant;
-use crate::bindings::types::{ChangeKind, ChangeStatus, Outcome};
-use crate::simulator::Simulator;
+use std::future::Future;
+
+use crate::bindings::types::{
+    ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceKind, ResourceRecord,
+    UserRecord,
+};
+use crate::conformance::check::{Difference, ok};
+use crate::simulator::{Simulator, SimulatorBuilder};
+use crate::{CallError, LoadedConnector, Tenant};
 
 /// The tenant a simulator's own config file describes (full: SCIM, admin and products).
 ///
@@ -56,6 +62,125 @@ pub fn build_test_guest(workspace: &Path) -> Result<PathBuf, String> {
         return Err(format!("building test-guests failed: {status}"));
     }
     Ok(target.join("wasm32-wasip2/release/test_guests.wasm"))
+}
+
+/// More calls than any walk needs: a walk that does not end is a difference.
+pub const MAX_CALLS: usize = 200;
+
+/// One page of a listing: its items and the next cursor.
+pub type Page<T> = Result<(Vec<T>, Option<String>), CallError>;
+
+/// Calls `list` with each cursor until there is none: every item, and how many calls.
+pub async fn walk<T, F, Fut>(
+    what: &str,
+    limit: Option<u32>,
+    mut list: F,
+) -> Result<(Vec<T>, usize), Difference>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Page<T>>,
+{
+    let mut items = Vec::new();
+    let mut cursor = None;
+    for calls in 1..=MAX_CALLS {
+        let (page, next) = ok(what, list(PageRequest { cursor, limit }).await)?;
+        items.extend(page);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok((items, calls)),
+        }
+    }
+    Err(Difference::new(
+        what,
+        format!("an end within {MAX_CALLS} calls"),
+        "no end",
+    ))
+}
+
+/// Walks `list-users` to its end: every user, and how many calls.
+pub async fn users(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    limit: Option<u32>,
+) -> Result<(Vec<UserRecord>, usize), Difference> {
+    walk("list-users", limit, |p| async move {
+        connector
+            .list_users(tenant, &p)
+            .await
+            .result
+            .map(|page| (page.items, page.next_cursor))
+    })
+    .await
+}
+
+/// Walks `list-groups` to its end: every group, and how many calls.
+pub async fn groups(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    limit: Option<u32>,
+) -> Result<(Vec<GroupRecord>, usize), Difference> {
+    walk("list-groups", limit, |p| async move {
+        connector
+            .list_groups(tenant, &p)
+            .await
+            .result
+            .map(|page| (page.items, page.next_cursor))
+    })
+    .await
+}
+
+/// Walks `list-resources` of `kind` to its end: every record, and how many calls.
+pub async fn resources(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    kind: ResourceKind,
+    limit: Option<u32>,
+) -> Result<(Vec<ResourceRecord>, usize), Difference> {
+    walk(&format!("list-resources {kind}"), limit, |p| async move {
+        connector
+            .list_resources(tenant, kind, &p)
+            .await
+            .result
+            .map(|page| (page.items, page.next_cursor))
+    })
+    .await
+}
+
+/// The `startIndex` of every SCIM user listing request, in order.
+pub fn start_indexes(sim: &Simulator) -> Vec<u64> {
+    let path = format!("/scim/directory/{}/Users", sim.directory_id());
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path)
+        .map(|r| {
+            r.query
+                .as_deref()
+                .unwrap_or("")
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("startIndex="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// 150 users; five synced groups (one of all 150) and three admin-managed ones (one of 120),
+/// over SCIM pages of 2 and admin pages of 3.
+pub fn many_groups() -> SimulatorBuilder {
+    let emails: Vec<String> = (1..=150).map(|i| format!("user{i}@example.com")).collect();
+    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
+    Simulator::builder()
+        .users(150)
+        .synced_group("all-staff", &all)
+        .synced_group("engineering", &all[..10])
+        .synced_group("sales", &all[10..20])
+        .synced_group("support", &[])
+        .synced_group("design", &all[20..25])
+        .admin_group("jira-users", &all[..120])
+        .admin_group("confluence-users", &all[100..105])
+        .admin_group("bitbucket-users", &[])
+        .scim_page_size(2)
+        .admin_page_size(3)
 }
 
 /// `kind target status` of every change, e.g. `add-membership jira-users applied`.
