@@ -11,9 +11,13 @@ use host_harness::{LoadedConnector, Runtime, RuntimeOptions};
 fn connector() -> &'static LoadedConnector {
     static CONNECTOR: OnceLock<LoadedConnector> = OnceLock::new();
     CONNECTOR.get_or_init(|| {
-        Runtime::new(RuntimeOptions::default())
-            .and_then(|r| Ok(r.load_builtin()?))
-            .expect("the built-in connector loads")
+        // The compiled-component cache is shared with the other test binaries.
+        Runtime::new(RuntimeOptions {
+            cache_dir: Some(concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache/host-harness").into()),
+            ..RuntimeOptions::default()
+        })
+        .and_then(|r| Ok(r.load_builtin()?))
+        .expect("the built-in connector loads")
     })
 }
 

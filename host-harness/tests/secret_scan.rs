@@ -140,7 +140,11 @@ async fn no_output_record_or_request_ever_contains_a_secret() {
     ]));
 
     // The library's own records of the same kind of run.
-    let runtime = Runtime::new(RuntimeOptions::default()).unwrap();
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: Some(concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache/host-harness").into()),
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
     let connector = runtime.load_builtin().unwrap();
     let tenant = Tenant::from_toml(&std::fs::read_to_string(&config).unwrap()).unwrap();
     let inv = connector.check_health(&tenant).await;

@@ -19,10 +19,21 @@ pub const DIRECTORY: &str = "dir-7c1e";
 /// The organization id of the tests.
 pub const ORG: &str = "org-31a8";
 
-/// One runtime per test binary (an engine compiles the component once).
+/// One runtime per test binary. Its compiled-component cache sits in the target directory and
+/// is shared by every test binary, so the component is compiled once per build, not once per
+/// binary (an unoptimised Cranelift takes seconds).
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::new(RuntimeOptions::default()).expect("runtime"))
+    RUNTIME.get_or_init(|| {
+        Runtime::new(RuntimeOptions {
+            cache_dir: Some(PathBuf::from(concat!(
+                env!("CARGO_TARGET_TMPDIR"),
+                "/cli-cache/host-harness"
+            ))),
+            ..RuntimeOptions::default()
+        })
+        .expect("runtime")
+    })
 }
 
 /// The built-in connector component, loaded once.
