@@ -137,7 +137,7 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     lines.extend(overhead_lines);
     // 5: the same core logic against the same FakeTransport, natively and inside a component.
     let (k, repetitions) = if args.quick { (200, 3) } else { (10_000, 7) };
-    lines.push(core_ratio(&runtime, &lookup_url, k, repetitions).await);
+    lines.extend(core_ratio(&runtime, &lookup_url, k, repetitions).await);
 
     // 6: latency against the critical-path bound.
     let connector = &cached;
@@ -551,9 +551,10 @@ impl wasmtime_wasi::WasiView for BenchState {
 
 /// Item 5: `k` syncs of the unchanged user against the connector's `FakeTransport`, natively
 /// and inside the bench guest (one invocation running all `k`), alternated `repetitions`
-/// times; the medians per iteration and their ratio. A guest that cannot be built or run is
-/// reported as not measured, not as a failed bench.
-async fn core_ratio(runtime: &Runtime, lookup_url: &str, k: u32, repetitions: usize) -> Line {
+/// times; the medians per iteration and their ratio, and, for information, the same guest on
+/// wasmtime's default engine configuration. A guest that cannot be built or run is reported
+/// as not measured, not as a failed bench.
+async fn core_ratio(runtime: &Runtime, lookup_url: &str, k: u32, repetitions: usize) -> Vec<Line> {
     let what = |detail: String| {
         format!(
             "the same core logic (sync of an unchanged user against FakeTransport, the same \
@@ -561,26 +562,40 @@ async fn core_ratio(runtime: &Runtime, lookup_url: &str, k: u32, repetitions: us
         )
     };
     match measure_core_ratio(runtime, lookup_url, k, repetitions).await {
-        Ok((native, guest)) => {
-            let ratio = guest.as_secs_f64() / native.as_secs_f64().max(1e-12);
-            Line {
-                what: what(format!(
-                    "{k} iterations in one invocation, median of {repetitions}: natively {} \
-                     per iteration, in the component {} per iteration",
-                    nanos(native),
-                    nanos(guest)
-                )),
-                value: format!("{ratio:.2} ×"),
-                target: "<= 2 ×",
-                met: Some(ratio <= 2.0),
-            }
+        Ok(m) => {
+            let ratio = |d: Duration| d.as_secs_f64() / m.native.as_secs_f64().max(1e-12);
+            vec![
+                Line {
+                    what: what(format!(
+                        "{k} iterations in one invocation, median of {repetitions}: natively \
+                         {} per iteration, in the component (the connector's engine) {} per \
+                         iteration",
+                        nanos(m.native),
+                        nanos(m.guest)
+                    )),
+                    value: format!("{:.2} ×", ratio(m.guest)),
+                    target: "<= 2 ×",
+                    met: Some(ratio(m.guest) <= 2.0),
+                },
+                Line {
+                    what: format!(
+                        "(information) that component on wasmtime's default engine \
+                         configuration (no epoch checks; 4 GiB reservation and guard, so no \
+                         explicit bounds checks): {} per iteration",
+                        nanos(m.guest_default_engine)
+                    ),
+                    value: format!("{:.2} ×", ratio(m.guest_default_engine)),
+                    target: "-",
+                    met: None,
+                },
+            ]
         }
-        Err(e) => Line {
+        Err(e) => vec![Line {
             what: what("not measured".into()),
             value: format!("not measured: {e:#}"),
             target: "<= 2 ×",
             met: None,
-        },
+        }],
     }
 }
 
@@ -588,35 +603,37 @@ fn nanos(d: Duration) -> String {
     format!("{:.2} µs", d.as_secs_f64() * 1e6)
 }
 
-/// The medians per iteration of [`core_ratio`]: (native, in the component).
-async fn measure_core_ratio(
-    runtime: &Runtime,
-    lookup_url: &str,
-    k: u32,
-    repetitions: usize,
-) -> anyhow::Result<(Duration, Duration)> {
-    use wasmtime::component::{Component, Linker};
-    let wasm = build_bench_guest().map_err(anyhow::Error::msg)?;
-    let answer = String::from_utf8(unchanged_user_body())?;
-    // The connector's engine: the same compiler settings, pooling allocator and epoch checks.
-    let engine = runtime.engine();
-    let component = Component::from_file(engine, &wasm)?;
-    let mut linker = Linker::<BenchState>::new(engine);
-    crate::wasi::add_to_linker(&mut linker)?;
-    let pre = linker.instantiate_pre(&component)?;
-    let per_iteration = |d: Duration| d / k.max(1);
+/// Medians per iteration of [`core_ratio`].
+struct CoreTimes {
+    native: Duration,
+    guest: Duration,
+    guest_default_engine: Duration,
+}
 
-    let mut native = Vec::with_capacity(repetitions);
-    let mut guest = Vec::with_capacity(repetitions);
-    // One warm-up round of each, then the measured rounds alternated so that both sides see
-    // the same machine load.
-    for round in 0..=repetitions {
-        let t = Instant::now();
-        let native_sum = native_sync_loop(k, lookup_url, &answer)?;
-        let native_time = t.elapsed();
+/// The bench guest, instantiable on one engine.
+struct BenchGuest {
+    engine: wasmtime::Engine,
+    pre: wasmtime::component::InstancePre<BenchState>,
+}
 
+impl BenchGuest {
+    fn new(engine: &wasmtime::Engine, wasm: &std::path::Path) -> anyhow::Result<Self> {
+        use wasmtime::component::{Component, Linker};
+        let component = Component::from_file(engine, wasm)?;
+        let mut linker = Linker::<BenchState>::new(engine);
+        crate::wasi::add_to_linker(&mut linker)?;
+        let pre = linker.instantiate_pre(&component)?;
+        Ok(Self {
+            engine: engine.clone(),
+            pre,
+        })
+    }
+
+    /// Instantiates the guest in a fresh store (not timed) and times one `run` of `k`
+    /// iterations; returns its checksum and the time of the call alone.
+    async fn run(&self, k: u32, lookup_url: &str, answer: &str) -> anyhow::Result<(u64, Duration)> {
         let mut store = wasmtime::Store::new(
-            engine,
+            &self.engine,
             BenchState {
                 wasi: crate::wasi::deny_all_ctx(wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(
                     4096,
@@ -624,28 +641,59 @@ async fn measure_core_ratio(
                 table: wasmtime::component::ResourceTable::new(),
             },
         );
-        // Epochs tick as for a connector; the deadline only ever extends.
+        // Where epochs tick (the connector's engine), they do as for a connector; the
+        // deadline only ever extends.
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|_| Ok(wasmtime::UpdateDeadline::Continue(1_000)));
-        let instance = pre.instantiate_async(&mut store).await?;
+        let instance = self.pre.instantiate_async(&mut store).await?;
         let run = instance
             .get_typed_func::<(u32, &str, &str), (Result<u64, String>,)>(&mut store, "run")?;
         let t = Instant::now();
-        let (guest_sum,) = run
-            .call_async(&mut store, (k, lookup_url, answer.as_str()))
-            .await?;
-        let guest_time = t.elapsed();
-        let guest_sum = guest_sum.map_err(|e| anyhow::anyhow!("in the bench guest: {e}"))?;
+        let (sum,) = run.call_async(&mut store, (k, lookup_url, answer)).await?;
+        let elapsed = t.elapsed();
+        let sum = sum.map_err(|e| anyhow::anyhow!("in the bench guest: {e}"))?;
+        Ok((sum, elapsed))
+    }
+}
+
+async fn measure_core_ratio(
+    runtime: &Runtime,
+    lookup_url: &str,
+    k: u32,
+    repetitions: usize,
+) -> anyhow::Result<CoreTimes> {
+    let wasm = build_bench_guest().map_err(anyhow::Error::msg)?;
+    let answer = String::from_utf8(unchanged_user_body())?;
+    // The connector's engine: the same compiler settings, pooling allocator and epoch checks.
+    let guest = BenchGuest::new(runtime.engine(), &wasm)?;
+    let default_engine = BenchGuest::new(&wasmtime::Engine::default(), &wasm)?;
+    let per_iteration = |d: Duration| d / k.max(1);
+
+    let (mut native, mut in_guest, mut in_default) = (Vec::new(), Vec::new(), Vec::new());
+    // One warm-up round, then the measured rounds, each side in turn so that all see the
+    // same machine load.
+    for round in 0..=repetitions {
+        let t = Instant::now();
+        let native_sum = native_sync_loop(k, lookup_url, &answer)?;
+        let native_time = t.elapsed();
+        let (guest_sum, guest_time) = guest.run(k, lookup_url, &answer).await?;
+        let (default_sum, default_time) = default_engine.run(k, lookup_url, &answer).await?;
         anyhow::ensure!(
-            guest_sum == native_sum,
-            "the bench guest's checksum {guest_sum} differs from the native {native_sum}"
+            guest_sum == native_sum && default_sum == native_sum,
+            "the bench guest's checksums {guest_sum}, {default_sum} differ from the native \
+             {native_sum}"
         );
         if round > 0 {
             native.push(per_iteration(native_time));
-            guest.push(per_iteration(guest_time));
+            in_guest.push(per_iteration(guest_time));
+            in_default.push(per_iteration(default_time));
         }
     }
-    Ok((median(native), median(guest)))
+    Ok(CoreTimes {
+        native: median(native),
+        guest: median(in_guest),
+        guest_default_engine: median(in_default),
+    })
 }
 
 fn latency_line<T>(what: &str, inv: &Invocation<T>, latency: Duration) -> Line {
