@@ -26,6 +26,13 @@ fn main() {
         .map(|target| target.join("connector-wasm"))
         .unwrap_or_else(|| out_dir.join("connector-wasm"));
 
+    // `bench` builds `bench-guest/` on demand into <target>/bench-guest, next to this.
+    let bench_guest_dir = target_dir.with_file_name("bench-guest");
+    println!(
+        "cargo:rustc-env=BENCH_GUEST_TARGET_DIR={}",
+        bench_guest_dir.display()
+    );
+
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)

@@ -1,9 +1,11 @@
 //! Atlassian Cloud identity lifecycle connector, delivered as a WebAssembly component.
 //!
-//! This file holds only the module declarations and, on wasm32, the wit-bindgen glue:
-//! conversions between generated and core types, the `http-client`-backed [`Transport`],
-//! and the `lifecycle` export. Every piece of logic lives in modules that never name a
-//! generated type, so the crate compiles and unit-tests natively.
+//! This file holds only the module declarations and, on wasm32 with the default `component`
+//! feature, the wit-bindgen glue: conversions between generated and core types, the
+//! `http-client`-backed [`Transport`], and the `lifecycle` export. Every piece of logic lives
+//! in modules that never name a generated type, so the crate compiles and unit-tests
+//! natively, and another component can use it as a library without the `component` feature
+//! (`bench-guest/` does, to run the core logic inside a component of its own).
 //!
 //! [`Transport`]: transport::Transport
 #![deny(missing_docs)]
@@ -38,7 +40,7 @@ mod robustness_tests;
 
 pub use error::ConnectorError;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod glue {
     wit_bindgen::generate!({ path: "wit", world: "connector" });
 
