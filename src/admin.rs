@@ -126,17 +126,12 @@ pub fn users_search_body(query: UserQuery<'_>) -> Vec<u8> {
             json!({"accountIds": [a], "expand": ["groups"], "limit": MAX_LIMIT})
         }
     };
-    to_body(&body)
+    wire::to_body(&body)
 }
 
 /// Body of `POST …/groups/{groupId}/memberships`: `{"accountId":…}`.
 pub fn add_member_body(account_id: &str) -> Vec<u8> {
-    to_body(&json!({"accountId": account_id}))
-}
-
-fn to_body(v: &Value) -> Vec<u8> {
-    // Serializing a `Value` cannot fail (its map keys are strings).
-    serde_json::to_vec(v).unwrap_or_default()
+    wire::to_body(&json!({"accountId": account_id}))
 }
 
 /// One entry of a `get-scim-links` answer.
@@ -199,7 +194,7 @@ pub fn groups_search_body<S: AsRef<str>>(
         body.insert("groupNames".into(), Value::from(names));
     }
     search_paging(&mut body, limit, cursor);
-    Value::Object(body).to_string().into_bytes()
+    wire::to_body(&Value::Object(body))
 }
 
 /// Body of `POST …/users/search` for every user, each with `groups` expanded.
@@ -207,7 +202,7 @@ pub fn users_with_groups_body(limit: u32, cursor: Option<&str>) -> Vec<u8> {
     let mut body = serde_json::Map::new();
     body.insert("expand".into(), Value::from(vec!["groups"]));
     search_paging(&mut body, limit, cursor);
-    Value::Object(body).to_string().into_bytes()
+    wire::to_body(&Value::Object(body))
 }
 
 fn search_paging(body: &mut serde_json::Map<String, Value>, limit: u32, cursor: Option<&str>) {
@@ -357,7 +352,7 @@ impl User {
 /// `{"timestamp","status","error","message"}`, the lifecycle API's `{"key":…,"message"?}`
 /// and `{"error":…,"traceId":…}`.
 pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v = wire::parse_value(body).ok()?;
     let text = |o: &Value, k: &str| {
         o.get(k)
             .and_then(wire::value_to_string)

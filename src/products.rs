@@ -337,7 +337,7 @@ impl FromJson for BitbucketRepositoryPage {
 /// Confluence `{"errors":[{"status","code","title","detail"}]}`, Bitbucket
 /// `{"type":"error","error":{"message","detail"}}`, or the common `{"message"}` forms.
 pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v = wire::parse_value(body).ok()?;
     let text = |o: &Value, k: &str| {
         o.get(k)
             .and_then(wire::value_to_string)

@@ -285,7 +285,7 @@ pub fn parse_list<T: FromJson>(body: &[u8]) -> Result<ListResponse<T>, String> {
 /// Parses a SCIM error body (`{"status":"409","scimType":…,"detail":…}`, status a string or
 /// a number), falling back to the `{"error":…,"traceId":…}` form of 401/403.
 pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v = wire::parse_value(body).ok()?;
     let obj = v.as_object()?;
     let scim_type = obj
         .get("scimType")
@@ -451,7 +451,7 @@ pub fn create_user_body(attributes: &[(Attribute, &str)]) -> Vec<u8> {
         doc.insert("name".into(), Value::Object(name));
     }
     doc.insert("active".into(), json!(true));
-    to_body(&Value::Object(doc))
+    wire::to_body(&Value::Object(doc))
 }
 
 /// One operation of a SCIM PATCH body.
@@ -503,7 +503,7 @@ pub fn member_path(user_id: &str) -> String {
 /// A PATCH body: `{"schemas":[PatchOp],"Operations":[…]}` (capital O, lowercase `op`).
 pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
     let ops: Vec<Value> = operations.iter().map(PatchOperation::to_json).collect();
-    to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
+    wire::to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
 }
 
 /// The PATCH that deactivates a user: `replace` `active` with the JSON boolean `false`.
@@ -512,11 +512,6 @@ pub fn deactivate_body() -> Vec<u8> {
         path: "active".to_string(),
         value: Value::Bool(false),
     }])
-}
-
-fn to_body(v: &Value) -> Vec<u8> {
-    // Serializing a `Value` cannot fail (its map keys are strings).
-    serde_json::to_vec(v).unwrap_or_default()
 }
 
 #[cfg(test)]

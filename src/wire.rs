@@ -17,8 +17,22 @@ pub trait FromJson: Sized {
 
 /// Parses `body` as JSON and reads a `T` out of it.
 pub fn parse<T: FromJson>(body: &[u8]) -> Result<T, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    T::from_json(&v)
+    T::from_json(&parse_value(body)?)
+}
+
+/// Parses `body` as JSON. Kept out of the generic [`parse`] (never inlined) so the component
+/// carries one copy of the parser's entry instead of one per wire type.
+#[inline(never)]
+pub fn parse_value(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
+
+/// The compact JSON text of `v`, as a request body. Never inlined, like [`parse_value`]:
+/// every body shares one serializer.
+#[inline(never)]
+pub fn to_body(v: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail (its map keys are strings).
+    serde_json::to_vec(v).unwrap_or_default()
 }
 
 /// Accepts any JSON value and keeps nothing of it (where only the document's shape matters).
