@@ -3,12 +3,11 @@
 //! gateway form and `{"error":…,"traceId":…}`). Unknown attributes are ignored; parsers
 //! never panic.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::encode::segment;
 use crate::upstream::{ErrorDetail, fallback_detail};
-use crate::wire;
+use crate::wire::{self, FromJson};
 
 /// The 409 code meaning "already a member": success, not a failure.
 pub const ALREADY_MEMBER: &str = "ADMIN-UAM-409-2";
@@ -127,17 +126,12 @@ pub fn users_search_body(query: UserQuery<'_>) -> Vec<u8> {
             json!({"accountIds": [a], "expand": ["groups"], "limit": MAX_LIMIT})
         }
     };
-    to_body(&body)
+    wire::to_body(&body)
 }
 
 /// Body of `POST …/groups/{groupId}/memberships`: `{"accountId":…}`.
 pub fn add_member_body(account_id: &str) -> Vec<u8> {
-    to_body(&json!({"accountId": account_id}))
-}
-
-fn to_body(v: &Value) -> Vec<u8> {
-    // Serializing a `Value` cannot fail (its map keys are strings).
-    serde_json::to_vec(v).unwrap_or_default()
+    wire::to_body(&json!({"accountId": account_id}))
 }
 
 /// One entry of a `get-scim-links` answer.
@@ -200,7 +194,7 @@ pub fn groups_search_body<S: AsRef<str>>(
         body.insert("groupNames".into(), Value::from(names));
     }
     search_paging(&mut body, limit, cursor);
-    Value::Object(body).to_string().into_bytes()
+    wire::to_body(&Value::Object(body))
 }
 
 /// Body of `POST …/users/search` for every user, each with `groups` expanded.
@@ -208,7 +202,7 @@ pub fn users_with_groups_body(limit: u32, cursor: Option<&str>) -> Vec<u8> {
     let mut body = serde_json::Map::new();
     body.insert("expand".into(), Value::from(vec!["groups"]));
     search_paging(&mut body, limit, cursor);
-    Value::Object(body).to_string().into_bytes()
+    wire::to_body(&Value::Object(body))
 }
 
 fn search_paging(body: &mut serde_json::Map<String, Value>, limit: u32, cursor: Option<&str>) {
@@ -219,34 +213,57 @@ fn search_paging(body: &mut serde_json::Map<String, Value>, limit: u32, cursor: 
 }
 
 /// Paging links: `links.next` is an opaque cursor.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Links {
     /// The next page's cursor.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub next: Option<String>,
 }
 
+impl FromJson for Links {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "`links`")?;
+        Ok(Links {
+            next: wire::opt_string(o, "next"),
+        })
+    }
+}
+
 /// A page of the admin API: `{data:[…], links:{next}}`. `data` is required.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[derive(Debug, Clone)]
 pub struct Page<T> {
     /// The items.
-    #[serde(deserialize_with = "wire::null_as_empty")]
     pub data: Vec<T>,
     /// Paging links.
-    #[serde(default)]
     pub links: Option<Links>,
 }
 
+impl<T: FromJson> FromJson for Page<T> {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "an admin API page")?;
+        Ok(Page {
+            data: wire::opt_list(Some(wire::required(o, "data")?), "data")?.unwrap_or_default(),
+            links: wire::opt_object(o.get("links"), "links")?,
+        })
+    }
+}
+
 /// A directory of `GET /directories`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directory {
     /// `directoryId`.
-    #[serde(rename = "directoryId", default, deserialize_with = "wire::opt_string")]
     pub directory_id: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
+}
+
+impl FromJson for Directory {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a directory")?;
+        Ok(Directory {
+            directory_id: wire::opt_string(o, "directoryId"),
+            name: wire::opt_string(o, "name"),
+        })
+    }
 }
 
 /// An admin group object, parsed leniently through [`Group::from_value`].
@@ -264,9 +281,7 @@ pub struct Group {
     pub managed_by: Option<String>,
 }
 
-wire::deserialize_via_value!(Group);
-wire::deserialize_via_value!(User);
-wire::deserialize_via_value!(ScimLinks);
+wire::from_json_via_value!(Group, User, ScimLinks);
 
 impl Group {
     /// Reads a group object leniently: fields of an unexpected type are ignored.
@@ -337,7 +352,7 @@ impl User {
 /// `{"timestamp","status","error","message"}`, the lifecycle API's `{"key":…,"message"?}`
 /// and `{"error":…,"traceId":…}`.
 pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v = wire::parse_value(body).ok()?;
     let text = |o: &Value, k: &str| {
         o.get(k)
             .and_then(wire::value_to_string)
@@ -396,19 +411,17 @@ mod tests {
 
     #[test]
     fn parses_pages_and_groups() {
-        let p: Page<Directory> = serde_json::from_slice(
+        let p: Page<Directory> = wire::parse(
             br#"{"data":[{"directoryId":"d1","name":"Main","x":1}],"links":{"next":null}}"#,
         )
         .unwrap();
         assert_eq!(p.data[0].directory_id.as_deref(), Some("d1"));
         assert_eq!(p.links.unwrap().next, None);
-        assert!(serde_json::from_slice::<Page<Directory>>(br#"{"items":[]}"#).is_err());
-        let g: Group =
-            serde_json::from_slice(br#"{"id":"g","name":"eng","managedBy":"EXTERNAL"}"#).unwrap();
+        assert!(wire::parse::<Page<Directory>>(br#"{"items":[]}"#).is_err());
+        let g: Group = wire::parse(br#"{"id":"g","name":"eng","managedBy":"EXTERNAL"}"#).unwrap();
         assert!(g.is_synced());
         let g: Group =
-            serde_json::from_slice(br#"{"id":"g","externalSynced":false,"managedBy":"admins"}"#)
-                .unwrap();
+            wire::parse(br#"{"id":"g","externalSynced":false,"managedBy":"admins"}"#).unwrap();
         assert!(!g.is_synced());
     }
 
@@ -481,18 +494,17 @@ mod tests {
 
     #[test]
     fn reads_scim_links_and_expanded_groups() {
-        let l: ScimLinks = serde_json::from_slice(
+        let l: ScimLinks = wire::parse(
             br#"{"scimLinks":[{"scimUserId":"s0","directoryId":"other"},{"scimUserId":"s1","atlassianAccountId":"a","directoryId":"d"}]}"#,
         )
         .unwrap();
         assert_eq!(l.scim_user_id(Some("d")), Some("s1"));
         assert_eq!(l.scim_user_id(Some("x")), None);
         assert_eq!(l.scim_user_id(None), None, "ambiguous without a directory");
-        let none: ScimLinks = serde_json::from_slice(br#"{"scimLinks":null}"#).unwrap();
+        let none: ScimLinks = wire::parse(br#"{"scimLinks":null}"#).unwrap();
         assert_eq!(none.scim_user_id(None), None);
         let u: User =
-            serde_json::from_slice(br#"{"accountId":"a","groups":[{"id":"g1","name":"Eng"}]}"#)
-                .unwrap();
+            wire::parse(br#"{"accountId":"a","groups":[{"id":"g1","name":"Eng"}]}"#).unwrap();
         assert!(u.in_group("g1") && !u.in_group("g2"));
         assert!(u.groups[0].is_named("eNG"));
     }

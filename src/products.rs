@@ -1,14 +1,13 @@
 //! The product APIs used for discovery (Jira, Confluence, Bitbucket): URL builders, page
 //! shapes and error bodies. Unknown attributes are ignored; parsers never panic.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::base_url;
 use crate::encode::{decode, query, segment};
 use crate::transport::Response;
 use crate::upstream::{ErrorDetail, fallback_detail};
-use crate::wire;
+use crate::wire::{self, FromJson};
 
 /// The Confluence spaces endpoint, relative to `site_url`.
 pub const CONFLUENCE_SPACES_PATH: &str = "/wiki/api/v2/spaces";
@@ -149,103 +148,159 @@ pub fn check_query(query: &str) -> Result<(), String> {
 }
 
 /// A Jira project.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JiraProject {
     /// `id` (a numeric string).
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `key`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub key: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
     /// `self`.
-    #[serde(rename = "self", default, deserialize_with = "wire::opt_string")]
     pub self_url: Option<String>,
 }
 
+impl FromJson for JiraProject {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a Jira project")?;
+        Ok(JiraProject {
+            id: wire::opt_string(o, "id"),
+            key: wire::opt_string(o, "key"),
+            name: wire::opt_string(o, "name"),
+            self_url: wire::opt_string(o, "self"),
+        })
+    }
+}
+
 /// A page of Jira's project search. `values` is required.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct JiraProjectPage {
     /// `values`.
-    #[serde(deserialize_with = "wire::null_as_empty")]
     pub values: Vec<JiraProject>,
     /// `isLast`.
-    #[serde(rename = "isLast", default)]
     pub is_last: Option<bool>,
     /// `startAt`.
-    #[serde(rename = "startAt", default, deserialize_with = "wire::opt_u64")]
     pub start_at: Option<u64>,
     /// `total`.
-    #[serde(default, deserialize_with = "wire::opt_u64")]
     pub total: Option<u64>,
     /// `maxResults`: the page size the server really used.
-    #[serde(rename = "maxResults", default, deserialize_with = "wire::opt_u64")]
     pub max_results: Option<u64>,
 }
 
+impl FromJson for JiraProjectPage {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a Jira project page")?;
+        Ok(JiraProjectPage {
+            values: required_list(o, "values")?,
+            is_last: wire::opt_bool(o.get("isLast"), "isLast")?,
+            start_at: wire::opt_u64(o, "startAt"),
+            total: wire::opt_u64(o, "total"),
+            max_results: wire::opt_u64(o, "maxResults"),
+        })
+    }
+}
+
+/// The list `key`: required, `null` meaning empty.
+fn required_list<T: FromJson>(
+    o: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Vec<T>, String> {
+    Ok(wire::opt_list(Some(wire::required(o, key)?), key)?.unwrap_or_default())
+}
+
 /// A Confluence space.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfluenceSpace {
     /// `id`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub id: Option<String>,
     /// `key`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub key: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
     /// `_links` (`webui`: the space's path under `_links.base`).
-    #[serde(rename = "_links", default)]
     pub links: Option<ConfluenceLinks>,
 }
 
+impl FromJson for ConfluenceSpace {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a Confluence space")?;
+        Ok(ConfluenceSpace {
+            id: wire::opt_string(o, "id"),
+            key: wire::opt_string(o, "key"),
+            name: wire::opt_string(o, "name"),
+            links: wire::opt_object(o.get("_links"), "_links")?,
+        })
+    }
+}
+
 /// `_links` of a Confluence page or space.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfluenceLinks {
     /// `next`: a relative URL of the next page.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub next: Option<String>,
     /// `base`: the absolute URL relative links of the page build on (e.g. `…/wiki`).
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub base: Option<String>,
     /// `webui`: a space's path in the web UI, relative to `base`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub webui: Option<String>,
+}
+
+impl FromJson for ConfluenceLinks {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "`_links`")?;
+        Ok(ConfluenceLinks {
+            next: wire::opt_string(o, "next"),
+            base: wire::opt_string(o, "base"),
+            webui: wire::opt_string(o, "webui"),
+        })
+    }
 }
 
 /// A page of Confluence spaces. `results` is required; the next page is in `_links.next`
 /// or the `Link` header.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ConfluenceSpacePage {
     /// `results`.
-    #[serde(deserialize_with = "wire::null_as_empty")]
     pub results: Vec<ConfluenceSpace>,
     /// `_links`.
-    #[serde(rename = "_links", default)]
     pub links: Option<ConfluenceLinks>,
 }
 
+impl FromJson for ConfluenceSpacePage {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a Confluence space page")?;
+        Ok(ConfluenceSpacePage {
+            results: required_list(o, "results")?,
+            links: wire::opt_object(o.get("_links"), "_links")?,
+        })
+    }
+}
+
 /// A Bitbucket repository.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BitbucketRepository {
     /// `uuid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub uuid: Option<String>,
     /// `slug`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub slug: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub name: Option<String>,
     /// `full_name`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub full_name: Option<String>,
     /// `links` (`html.href`: the repository's web page).
-    #[serde(default)]
     pub links: Option<Value>,
+}
+
+impl FromJson for BitbucketRepository {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a Bitbucket repository")?;
+        Ok(BitbucketRepository {
+            uuid: wire::opt_string(o, "uuid"),
+            slug: wire::opt_string(o, "slug"),
+            name: wire::opt_string(o, "name"),
+            full_name: wire::opt_string(o, "full_name"),
+            links: o.get("links").filter(|l| !l.is_null()).cloned(),
+        })
+    }
 }
 
 impl BitbucketRepository {
@@ -260,21 +315,29 @@ impl BitbucketRepository {
 }
 
 /// A page of Bitbucket repositories. `values` is required; follow `next` until absent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct BitbucketRepositoryPage {
     /// `values`.
-    #[serde(deserialize_with = "wire::null_as_empty")]
     pub values: Vec<BitbucketRepository>,
     /// `next`: the absolute URL of the next page.
-    #[serde(default, deserialize_with = "wire::opt_string")]
     pub next: Option<String>,
+}
+
+impl FromJson for BitbucketRepositoryPage {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a Bitbucket repository page")?;
+        Ok(BitbucketRepositoryPage {
+            values: required_list(o, "values")?,
+            next: wire::opt_string(o, "next"),
+        })
+    }
 }
 
 /// Parses a product error body: Jira `{"errorMessages":[…],"errors":{field:msg}}`,
 /// Confluence `{"errors":[{"status","code","title","detail"}]}`, Bitbucket
 /// `{"type":"error","error":{"message","detail"}}`, or the common `{"message"}` forms.
 pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v = wire::parse_value(body).ok()?;
     let text = |o: &Value, k: &str| {
         o.get(k)
             .and_then(wire::value_to_string)
@@ -349,18 +412,18 @@ mod tests {
 
     #[test]
     fn parses_pages() {
-        let j: JiraProjectPage = serde_json::from_slice(
+        let j: JiraProjectPage = wire::parse(
             br#"{"values":[{"id":"10000","key":"ENG","name":"Eng"}],"isLast":true,"startAt":0}"#,
         )
         .unwrap();
         assert_eq!(j.values[0].key.as_deref(), Some("ENG"));
-        let c: ConfluenceSpacePage = serde_json::from_slice(br#"{"results":[{"id":123,"key":"DOC","name":"Docs"}],"_links":{"next":"/wiki/api/v2/spaces?cursor=x"}}"#).unwrap();
+        let c: ConfluenceSpacePage = wire::parse(br#"{"results":[{"id":123,"key":"DOC","name":"Docs"}],"_links":{"next":"/wiki/api/v2/spaces?cursor=x"}}"#).unwrap();
         assert_eq!(c.results[0].id.as_deref(), Some("123"));
         assert!(c.links.unwrap().next.is_some());
         let b: BitbucketRepositoryPage =
-            serde_json::from_slice(br#"{"values":[{"slug":"r","name":"R"}],"next":null}"#).unwrap();
+            wire::parse(br#"{"values":[{"slug":"r","name":"R"}],"next":null}"#).unwrap();
         assert_eq!(b.next, None);
-        assert!(serde_json::from_slice::<JiraProjectPage>(br#"{"projects":[]}"#).is_err());
+        assert!(wire::parse::<JiraProjectPage>(br#"{"projects":[]}"#).is_err());
     }
 
     #[test]

@@ -60,11 +60,11 @@ fn parsers_and_classifier_never_panic() {
         let _ = products::parse_error(&body);
         let _ = scim::parse_list::<scim::User>(&body);
         let _ = scim::parse_list::<scim::Group>(&body);
-        let _ = serde_json::from_slice::<admin::Page<admin::Group>>(&body);
-        let _ = serde_json::from_slice::<admin::Page<admin::User>>(&body);
-        let _ = serde_json::from_slice::<products::JiraProjectPage>(&body);
-        let _ = serde_json::from_slice::<products::ConfluenceSpacePage>(&body);
-        let _ = serde_json::from_slice::<products::BitbucketRepositoryPage>(&body);
+        let _ = crate::wire::parse::<admin::Page<admin::Group>>(&body);
+        let _ = crate::wire::parse::<admin::Page<admin::User>>(&body);
+        let _ = crate::wire::parse::<products::JiraProjectPage>(&body);
+        let _ = crate::wire::parse::<products::ConfluenceSpacePage>(&body);
+        let _ = crate::wire::parse::<products::BitbucketRepositoryPage>(&body);
         let _ = upstream::body_snippet(&body);
         for api in apis {
             let ctx = Context {

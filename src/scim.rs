@@ -1,12 +1,11 @@
 //! The SCIM wire format under `scim_url`: URL builders, filters, resources, list responses
 //! and error bodies. Unknown attributes are ignored; parsers never panic.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::encode;
 use crate::upstream::{ErrorDetail, fallback_detail};
-use crate::wire;
+use crate::wire::{self, FromJson};
 
 /// Schema URN of a list response.
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -93,43 +92,55 @@ pub fn filter_eq(attribute: &str, value: &str) -> String {
 }
 
 /// A SCIM ListResponse. `totalResults` is required; `Resources` may be absent or null.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[derive(Debug, Clone)]
 pub struct ListResponse<T> {
     /// `totalResults`.
-    #[serde(rename = "totalResults", deserialize_with = "required_u64")]
     pub total_results: u64,
     /// `startIndex`, when given.
-    #[serde(rename = "startIndex", default, deserialize_with = "wire::opt_u64")]
     pub start_index: Option<u64>,
     /// `itemsPerPage`, when given.
-    #[serde(rename = "itemsPerPage", default, deserialize_with = "wire::opt_u64")]
     pub items_per_page: Option<u64>,
     /// `Resources` (capital R).
-    #[serde(
-        rename = "Resources",
-        default,
-        deserialize_with = "wire::null_as_empty"
-    )]
     pub resources: Vec<T>,
 }
 
-fn required_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    wire::opt_u64(d)?.ok_or_else(|| serde::de::Error::custom("totalResults is not a number"))
+impl<T: FromJson> FromJson for ListResponse<T> {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a SCIM ListResponse")?;
+        Ok(ListResponse {
+            total_results: total_results(o)?,
+            start_index: wire::opt_u64(o, "startIndex"),
+            items_per_page: wire::opt_u64(o, "itemsPerPage"),
+            resources: wire::opt_list(o.get("Resources"), "Resources")?.unwrap_or_default(),
+        })
+    }
+}
+
+/// `totalResults`: required, a number or a string holding one.
+fn total_results(o: &serde_json::Map<String, Value>) -> Result<u64, String> {
+    wire::value_to_u64(wire::required(o, "totalResults")?)
+        .ok_or_else(|| "totalResults is not a number".to_string())
 }
 
 /// One page of a paged SCIM listing. Unlike [`ListResponse`], an absent or `null`
 /// `Resources` stays `None`, so a listing can tell "no resources" (allowed only when nothing
 /// is left) from "an empty page".
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[derive(Debug, Clone)]
 pub struct ListPage<T> {
     /// `totalResults`.
-    #[serde(rename = "totalResults", deserialize_with = "required_u64")]
     pub total_results: u64,
     /// `Resources` (capital R), `None` when absent or `null`.
-    #[serde(rename = "Resources", default)]
     pub resources: Option<Vec<T>>,
+}
+
+impl<T: FromJson> FromJson for ListPage<T> {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = wire::object(v, "a SCIM ListResponse")?;
+        Ok(ListPage {
+            total_results: total_results(o)?,
+            resources: wire::opt_list(o.get("Resources"), "Resources")?,
+        })
+    }
 }
 
 /// A multi-valued attribute entry (`emails`, `groups`, `members`).
@@ -206,8 +217,7 @@ pub struct User {
     pub atlassian: Option<AtlassianExtension>,
 }
 
-wire::deserialize_via_value!(User);
-wire::deserialize_via_value!(Group);
+wire::from_json_via_value!(User, Group);
 
 impl User {
     /// Reads a user resource leniently (a non-object gives an empty user, without an id).
@@ -268,16 +278,14 @@ impl Group {
 }
 
 /// Parses a SCIM list response body.
-pub fn parse_list<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-) -> Result<ListResponse<T>, serde_json::Error> {
-    serde_json::from_slice(body)
+pub fn parse_list<T: FromJson>(body: &[u8]) -> Result<ListResponse<T>, String> {
+    wire::parse(body)
 }
 
 /// Parses a SCIM error body (`{"status":"409","scimType":…,"detail":…}`, status a string or
 /// a number), falling back to the `{"error":…,"traceId":…}` form of 401/403.
 pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+    let v = wire::parse_value(body).ok()?;
     let obj = v.as_object()?;
     let scim_type = obj
         .get("scimType")
@@ -443,7 +451,7 @@ pub fn create_user_body(attributes: &[(Attribute, &str)]) -> Vec<u8> {
         doc.insert("name".into(), Value::Object(name));
     }
     doc.insert("active".into(), json!(true));
-    to_body(&Value::Object(doc))
+    wire::to_body(&Value::Object(doc))
 }
 
 /// One operation of a SCIM PATCH body.
@@ -495,7 +503,7 @@ pub fn member_path(user_id: &str) -> String {
 /// A PATCH body: `{"schemas":[PatchOp],"Operations":[…]}` (capital O, lowercase `op`).
 pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
     let ops: Vec<Value> = operations.iter().map(PatchOperation::to_json).collect();
-    to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
+    wire::to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
 }
 
 /// The PATCH that deactivates a user: `replace` `active` with the JSON boolean `false`.
@@ -504,11 +512,6 @@ pub fn deactivate_body() -> Vec<u8> {
         path: "active".to_string(),
         value: Value::Bool(false),
     }])
-}
-
-fn to_body(v: &Value) -> Vec<u8> {
-    // Serializing a `Value` cannot fail (its map keys are strings).
-    serde_json::to_vec(v).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -618,11 +621,10 @@ mod tests {
 
     #[test]
     fn reads_managed_attributes_and_memberships() {
-        let u: User = serde_json::from_value(json!({"id": "u1", "userName": "a@x.com",
+        let u = User::from_value(&json!({"id": "u1", "userName": "a@x.com",
             "emails": [{"value": "old@x.com", "type": "home"}, {"value": "a@x.com", "primary": true}],
             "name": {"formatted": "A", "familyName": "X"},
-            "groups": [{"value": "g1"}]}))
-        .unwrap();
+            "groups": [{"value": "g1"}]}));
         assert_eq!(u.attribute(Attribute::Emails), Some("a@x.com"));
         assert_eq!(u.attribute(Attribute::NameFormatted), Some("A"));
         assert_eq!(u.attribute(Attribute::GivenName), None);
@@ -630,8 +632,7 @@ mod tests {
         assert_eq!(u.attribute(Attribute::DisplayName), None);
         assert!(u.in_group("g1") && !u.in_group("g2"));
         assert_eq!(u.account_id(), None);
-        let g: Group =
-            serde_json::from_value(json!({"id": "g1", "members": [{"value": "u1"}]})).unwrap();
+        let g = Group::from_value(&json!({"id": "g1", "members": [{"value": "u1"}]}));
         assert!(g.has_member("u1") && !g.has_member("u2"));
     }
 }

@@ -4,12 +4,11 @@
 //! [`crate::products`]); this module decides what the status means and words the message,
 //! naming the credential key for 401/403 and what was looked for on 404.
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{ConnectorError, RateLimit};
 use crate::transport::{HttpError, Response};
-use crate::wire::value_to_string;
+use crate::wire::{self, FromJson, value_to_string};
 use crate::{admin, products, scim};
 
 /// What an API said went wrong, from its error body.
@@ -164,17 +163,17 @@ pub fn from_http_error(api: Api, e: HttpError) -> ConnectorError {
 
 /// Parses a 2xx body as JSON of type `T`; anything else is
 /// `upstream{status, None, "malformed … response: …"}`.
-pub fn parse_json<T: DeserializeOwned>(api: Api, resp: &Response) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&resp.body).map_err(|e| malformed(api, resp, &e))
+pub fn parse_json<T: FromJson>(api: Api, resp: &Response) -> Result<T, ConnectorError> {
+    wire::parse(&resp.body).map_err(|what| malformed(api, resp, what))
 }
 
 /// The error of a body that did not parse. Kept out of the generic [`parse_json`] so each
 /// parsed type does not carry its own copy in the component.
-fn malformed(api: Api, resp: &Response, e: &serde_json::Error) -> ConnectorError {
+fn malformed(api: Api, resp: &Response, what: String) -> ConnectorError {
     let what = if looks_like_html(&resp.body) {
         "an HTML page instead of JSON".to_string()
     } else {
-        e.to_string()
+        what
     };
     ConnectorError::upstream(
         resp.status,
@@ -414,10 +413,12 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_upstream_errors() {
-        #[derive(serde::Deserialize, Debug)]
-        struct Need {
-            #[allow(dead_code)]
-            x: u32,
+        #[derive(Debug)]
+        struct Need;
+        impl FromJson for Need {
+            fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+                wire::required(wire::object(v, "need")?, "x").map(|_| Need)
+            }
         }
         let e = parse_json::<Need>(
             Api::Scim,

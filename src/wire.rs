@@ -1,26 +1,120 @@
-//! Small serde helpers for the quirks every Atlassian wire format shares: numbers that are
-//! sometimes strings, and lists or strings that are sometimes `null`.
+//! Readers for the quirks every Atlassian wire format shares: numbers that are sometimes
+//! strings, and lists or strings that are sometimes `null`.
+//!
+//! Every body is parsed once into a [`Value`], and each wire type reads itself out of that
+//! through [`FromJson`]. The component then carries one JSON parser, shared by every type,
+//! instead of a derived serde visitor per type (each of which also dragged in serde's error
+//! formatting, float formatting included).
 
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// A string, or a number rendered as a string; `null` or absent is `None`.
-pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(value_to_string(&Value::deserialize(d)?))
+/// A wire type read out of a parsed JSON document. `Err` says what is wrong with it; the
+/// caller adds which API answered.
+pub trait FromJson: Sized {
+    /// Reads `Self` out of `v`.
+    fn from_json(v: &Value) -> Result<Self, String>;
 }
 
-/// A number, or a string holding one; anything else is `None`.
-pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(value_to_u64(&Value::deserialize(d)?))
+/// Parses `body` as JSON and reads a `T` out of it.
+pub fn parse<T: FromJson>(body: &[u8]) -> Result<T, String> {
+    T::from_json(&parse_value(body)?)
 }
 
-/// A list where `null` means empty.
-pub fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+/// Parses `body` as JSON. Kept out of the generic [`parse`] (never inlined) so the component
+/// carries one copy of the parser's entry instead of one per wire type.
+#[inline(never)]
+pub fn parse_value(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
+
+/// The compact JSON text of `v`, as a request body. Never inlined, like [`parse_value`]:
+/// every body shares one serializer.
+#[inline(never)]
+pub fn to_body(v: &Value) -> Vec<u8> {
+    // Serializing a `Value` cannot fail (its map keys are strings).
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+/// Accepts any JSON value and keeps nothing of it (where only the document's shape matters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ignored;
+
+impl FromJson for Ignored {
+    fn from_json(_: &Value) -> Result<Self, String> {
+        Ok(Ignored)
+    }
+}
+
+impl FromJson for Value {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        Ok(v.clone())
+    }
+}
+
+/// Implements [`FromJson`] for a type with a lenient `from_value(&Value) -> Self`, which
+/// ignores fields of an unexpected type like unknown attributes and never fails.
+macro_rules! from_json_via_value {
+    ($($t:ty),+) => {$(
+        impl $crate::wire::FromJson for $t {
+            fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+                Ok(<$t>::from_value(v))
+            }
+        }
+    )+};
+}
+pub(crate) use from_json_via_value;
+
+/// The object a wire type is read from; anything else is an error naming `what`.
+pub fn object<'a>(v: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+    v.as_object()
+        .ok_or_else(|| format!("expected an object for {what}"))
+}
+
+/// The field `key`, which must be present (it may be `null`).
+pub fn required<'a>(o: &'a Map<String, Value>, key: &str) -> Result<&'a Value, String> {
+    o.get(key).ok_or_else(|| format!("missing field `{key}`"))
+}
+
+/// A list of `T` where absent or `null` is `None`; any other non-list is an error.
+pub fn opt_list<T: FromJson>(v: Option<&Value>, key: &str) -> Result<Option<Vec<T>>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(T::from_json)
+            .collect::<Result<_, _>>()
+            .map(Some),
+        Some(_) => Err(format!("invalid type: `{key}` is not a list")),
+    }
+}
+
+/// An object `T` where absent or `null` is `None`; any other non-object is an error.
+pub fn opt_object<T: FromJson>(v: Option<&Value>, key: &str) -> Result<Option<T>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) if x.is_object() => T::from_json(x).map(Some),
+        Some(_) => Err(format!("invalid type: `{key}` is not an object")),
+    }
+}
+
+/// A boolean where absent or `null` is `None`; anything else is an error.
+pub fn opt_bool(v: Option<&Value>, key: &str) -> Result<Option<bool>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(format!("invalid type: `{key}` is not a boolean")),
+    }
+}
+
+/// The text of `key` in an object (a string, or a number rendered as one); `None` when
+/// absent, `null` or of another type.
+pub fn opt_string(o: &Map<String, Value>, key: &str) -> Option<String> {
+    o.get(key).and_then(value_to_string)
+}
+
+/// The unsigned integer `key` in an object (a number or numeric string); `None` otherwise.
+pub fn opt_u64(o: &Map<String, Value>, key: &str) -> Option<u64> {
+    o.get(key).and_then(value_to_u64)
 }
 
 /// The text of a string or number value.
@@ -59,18 +153,24 @@ pub fn field_list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
         .unwrap_or(&[])
 }
 
-/// Implements `Deserialize` for a resource type through [`Value`] and the type's lenient
-/// `from_value(&Value) -> Self`. Every resource then shares one JSON parser instead of a
-/// derived visitor each, which keeps the component small; a field of an unexpected type is
-/// ignored like an unknown attribute instead of failing the whole document.
-macro_rules! deserialize_via_value {
-    ($t:ty) => {
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let v = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
-                Ok(<$t>::from_value(&v))
-            }
-        }
-    };
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_shapes() {
+        let v: Value =
+            serde_json::from_str(r#"{"a":null,"b":[],"c":"x","d":true,"n":"12"}"#).unwrap();
+        let o = object(&v, "test").unwrap();
+        assert_eq!(opt_list::<Ignored>(o.get("a"), "a"), Ok(None));
+        assert_eq!(opt_list::<Ignored>(o.get("zz"), "zz"), Ok(None));
+        assert_eq!(opt_list::<Ignored>(o.get("b"), "b"), Ok(Some(vec![])));
+        assert!(opt_list::<Ignored>(o.get("c"), "c").is_err());
+        assert_eq!(opt_bool(o.get("d"), "d"), Ok(Some(true)));
+        assert!(opt_bool(o.get("c"), "c").is_err());
+        assert_eq!(opt_u64(o, "n"), Some(12));
+        assert_eq!(required(o, "q"), Err("missing field `q`".to_string()));
+        assert!(object(&Value::Null, "x").is_err());
+        assert!(parse::<Ignored>(b"{").is_err());
+    }
 }
-pub(crate) use deserialize_via_value;

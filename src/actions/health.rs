@@ -1,7 +1,7 @@
 //! `check-health`: one read-only probe per configured credential, all sent in ONE
 //! `send_all` batch (they are independent), each reported separately.
 
-use serde::de::IgnoredAny;
+use crate::wire::Ignored;
 
 use crate::config::{
     ADMIN_API_KEY, BITBUCKET_WORKSPACE, ConnectorConfig, PRODUCT_TOKEN, PRODUCT_USER,
@@ -101,7 +101,7 @@ fn plans(cfg: &ConnectorConfig) -> Vec<Plan> {
         Auth::bearer(SCIM_TOKEN),
         Api::Scim,
         scim_subject,
-        |r| upstream::parse_json::<scim::ListResponse<IgnoredAny>>(Api::Scim, r).map(drop),
+        |r| upstream::parse_json::<scim::ListResponse<Ignored>>(Api::Scim, r).map(drop),
     ));
 
     plans.push(match &cfg.admin {
@@ -112,7 +112,7 @@ fn plans(cfg: &ConnectorConfig) -> Vec<Plan> {
             Auth::bearer(ADMIN_API_KEY),
             Api::Admin,
             format!("organization `{}` (scim_organization_id)", a.org_id),
-            |r| upstream::parse_json::<admin::Page<IgnoredAny>>(Api::Admin, r).map(drop),
+            |r| upstream::parse_json::<admin::Page<Ignored>>(Api::Admin, r).map(drop),
         ),
         None => skipped(
             "admin",

@@ -12,8 +12,6 @@
 //!   end: Atlassian documents no member listing of a group, and this is the one documented
 //!   read that names a user's admin groups.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::cursor::{Cursor, Listing};
 use super::users::scim_subject;
 use super::{fetch, fill, malformed, page_limit, post_json, repeated, scim_page, start};
@@ -24,6 +22,19 @@ use crate::model::{Config, GroupPage, GroupRecord, PageRequest};
 use crate::scim;
 use crate::transport::{Auth, Response, Transport};
 use crate::upstream::{self, Api, Context};
+
+/// A set of strings on serde_json's object map, whose B-tree code the component already
+/// carries for every JSON object: a `BTreeSet` (or a map of another key and value type)
+/// would add a second copy of it (~5 KB each).
+#[derive(Default)]
+struct StringSet(serde_json::Map<String, serde_json::Value>);
+
+impl StringSet {
+    /// Adds `s`; false when it was already there.
+    fn insert(&mut self, s: String) -> bool {
+        self.0.insert(s, serde_json::Value::Null).is_none()
+    }
+}
 
 /// Most pages of one admin walk (a directory holds at most 150,000 users: 1,500 pages).
 const MAX_WALK_PAGES: usize = 2_000;
@@ -163,7 +174,7 @@ fn merge_admin_ids(
     let mut found: Vec<admin::Group> = Vec::new();
     for chunk in names.chunks(usize::try_from(admin::MAX_LIMIT).unwrap_or(100)) {
         let mut cursor: Option<String> = None;
-        let mut seen = BTreeSet::new();
+        let mut seen = StringSet::default();
         for _ in 0..MAX_WALK_PAGES {
             let body = admin::groups_search_body(Some(chunk), admin::MAX_LIMIT, cursor.as_deref());
             let (page, resp) = admin_search(admin, transport, &admin.directory_id, body)?;
@@ -241,10 +252,15 @@ fn admin_step(
         }
     };
     let members = if groups.is_empty() {
-        BTreeMap::new()
+        Vec::new()
     } else {
-        let wanted: BTreeSet<String> = groups.iter().filter_map(|g| g.id.clone()).collect();
-        admin_members(admin, transport, &wanted)?
+        let mut wanted: Vec<(String, Vec<String>)> = Vec::with_capacity(groups.len());
+        for id in groups.iter().filter_map(|g| g.id.as_ref()) {
+            if !wanted.iter().any(|(w, _)| w == id) {
+                wanted.push((id.clone(), Vec::new()));
+            }
+        }
+        admin_members(admin, transport, wanted)?
     };
     let mut records = Vec::with_capacity(groups.len());
     for g in groups {
@@ -259,20 +275,26 @@ fn admin_step(
             name: g.name.clone().unwrap_or_else(|| id.clone()),
             scim_id: None,
             synced: g.is_synced(),
-            members: members.get(&id).cloned().unwrap_or_default(),
+            members: members
+                .iter()
+                .find(|(gid, _)| *gid == id)
+                .map(|(_, m)| m.clone())
+                .unwrap_or_default(),
             admin_id: Some(id),
         });
     }
     Ok((records, next))
 }
 
-/// The members (account ids) of the groups `wanted`, from one walk over every user of the
-/// organization with their groups expanded.
+/// The members (account ids) of the groups `wanted` (each group id once, its members
+/// empty), from one walk over every user of the organization with their groups expanded.
+/// A page holds at most [`admin::MAX_LIMIT`] groups, so finding one in `wanted` is a short
+/// scan.
 fn admin_members(
     admin: &AdminConfig,
     transport: &dyn Transport,
-    wanted: &BTreeSet<String>,
-) -> Result<BTreeMap<String, Vec<String>>, ConnectorError> {
+    mut members: Vec<(String, Vec<String>)>,
+) -> Result<Vec<(String, Vec<String>)>, ConnectorError> {
     let (subject, api) = admin_ctx(admin);
     let ctx = Context {
         api,
@@ -280,10 +302,10 @@ fn admin_members(
         subject: &subject,
     };
     let url = admin::users_search_url(&admin.api_url, &admin.org_id, admin::ALL_DIRECTORIES);
-    let mut members: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+    // Each (group, account) once, keyed unambiguously: the group id's length, then both ids.
+    let mut pairs = StringSet::default();
     let mut cursor: Option<String> = None;
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut seen = StringSet::default();
     for _ in 0..MAX_WALK_PAGES {
         let body = admin::users_with_groups_body(admin::MAX_LIMIT, cursor.as_deref());
         let resp = fetch(
@@ -298,10 +320,11 @@ fn admin_members(
                 continue;
             };
             for g in user.groups {
-                if let Some(gid) = g.id.filter(|id| wanted.contains(id))
-                    && pairs.insert((gid.clone(), account.clone()))
+                let Some(gid) = g.id else { continue };
+                if let Some((_, m)) = members.iter_mut().find(|(w, _)| *w == gid)
+                    && pairs.insert(format!("{}:{gid}{account}", gid.len()))
                 {
-                    members.entry(gid).or_default().push(account.clone());
+                    m.push(account.clone());
                 }
             }
         }

@@ -15,7 +15,7 @@ pub use groups::list_groups;
 pub use resources::list_resources;
 pub use users::list_users;
 
-use serde::de::DeserializeOwned;
+use crate::wire::FromJson;
 
 use crate::error::ConnectorError;
 use crate::model::PageRequest;
@@ -122,7 +122,7 @@ pub(crate) fn malformed(api: Api, status: u16, what: &str) -> ConnectorError {
 /// One SCIM ListResponse page from `start_index`: its resources (at most `limit`) and the
 /// next `startIndex`, `None` at the end. The end is an empty page, or `startIndex` plus the
 /// resources received passing `totalResults`; the requested `count` is never trusted.
-pub(crate) fn scim_page<T: DeserializeOwned>(
+pub(crate) fn scim_page<T: FromJson>(
     transport: &dyn Transport,
     ctx: &Context<'_>,
     url: String,
