@@ -170,7 +170,7 @@ async fn demo(connector: &LoadedConnector, home: &Home) -> anyhow::Result<u8> {
         out,
         "\nThe simulator answered {} requests; the host added every credential, the guest saw none.\n\
          Next: `host-harness simulate` keeps a simulator running for your own commands, and\n\
-         `host-harness conformance` runs every conformance case against it.",
+         `host-harness conformance` runs every conformance case, each against a fresh simulator.",
         sim.requests().len()
     )?;
     Ok(EXIT_OK)
