@@ -4,7 +4,9 @@
 
 use std::env;
 use std::path::PathBuf;
-use std::process::Command;
+
+#[path = "src/guest_build.rs"]
+mod guest_build;
 
 fn main() {
     let manifest_dir =
@@ -33,33 +35,7 @@ fn main() {
         bench_guest_dir.display()
     );
 
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args([
-            "build",
-            "--package",
-            "atlassian-connector",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    // Flags and wrappers meant for the host build must not leak into the guest build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_LLVM_COV",
-        "CARGO_LLVM_COV_TARGET_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = guest_build::command(&root, &target_dir, &["--package", "atlassian-connector"]);
     let status = cmd
         .status()
         .expect("failed to run cargo for the connector component");

@@ -25,6 +25,7 @@
 pub mod actions;
 pub mod admin;
 pub mod base_url;
+pub mod bench_loop;
 pub mod config;
 pub mod encode;
 pub mod error;

@@ -13,6 +13,7 @@ pub mod component;
 pub mod conformance;
 pub mod display;
 pub mod egress;
+pub mod guest_build;
 pub mod http_client;
 pub mod integrations;
 pub mod invoke;

@@ -286,8 +286,8 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
 const IN_PROCESS_TENANT: &str = "instance_name = \"bench\"\n\
     scim_url = \"https://api.atlassian.com/scim/directory/bench-dir\"\n\
     [secrets]\nscim_token = \"bench-not-a-secret\"\n";
-const UNCHANGED_EMAIL: &str = "ada@example.com";
-const UNCHANGED_NAME: &str = "Ada Lovelace";
+const UNCHANGED_EMAIL: &str = atlassian_connector::bench_loop::EMAIL;
+const UNCHANGED_NAME: &str = atlassian_connector::bench_loop::NAME;
 
 /// The SCIM look-up answer for a user whose every managed attribute already matches.
 fn unchanged_user_body() -> Vec<u8> {
@@ -418,62 +418,10 @@ async fn overhead(
     ))
 }
 
-/// The tenant configuration of the core-logic measurements, as the host would pass it.
-fn core_config() -> atlassian_connector::model::Config {
-    atlassian_connector::model::Config::new(
-        &[
-            ("instance_name", "bench"),
-            (
-                "scim_url",
-                "https://api.atlassian.com/scim/directory/bench-dir",
-            ),
-        ],
-        &["scim_token"],
-    )
-}
-
-/// Natively, the loop `bench-guest/src/lib.rs` runs inside its component: `iterations` syncs
-/// of the unchanged user, each through a fresh `FakeTransport` answering `GET lookup_url` with
-/// `answer`; returns the same checksum.
+/// Natively, the loop `bench-guest/` runs inside its component (the same function).
 fn native_sync_loop(iterations: u32, lookup_url: &str, answer: &str) -> anyhow::Result<u64> {
-    use atlassian_connector::{actions, model, transport};
-    let config = core_config();
-    let who = model::Identity {
-        email: UNCHANGED_EMAIL.into(),
-        name: Some(UNCHANGED_NAME.into()),
-        given_name: None,
-        family_name: None,
-        display_name: None,
-        external_id: None,
-    };
-    let options = model::SyncOptions {
-        create_missing: true,
-        update_existing: true,
-        dry_run: false,
-    };
-    let mut checksum = 0u64;
-    for _ in 0..iterations {
-        let fake = transport::FakeTransport::new();
-        fake.on(
-            transport::Method::Get,
-            std::hint::black_box(lookup_url),
-            Ok(transport::Response::json(200, std::hint::black_box(answer))),
-        );
-        let out = actions::sync::sync_identity(&config, &fake, &who, options)
-            .map_err(|e| anyhow::anyhow!("the native sync of an unchanged user failed: {e}"))?;
-        anyhow::ensure!(
-            out.changes
-                .iter()
-                .all(|c| matches!(c.status, model::ChangeStatus::AlreadyDone)),
-            "the native sync of an unchanged user changed something"
-        );
-        checksum = checksum
-            .wrapping_mul(31)
-            .wrapping_add(out.changes.len() as u64)
-            .wrapping_add(fake.calls().len() as u64)
-            .wrapping_add(u64::from(out.completed));
-    }
-    Ok(checksum)
+    atlassian_connector::bench_loop::sync_unchanged(iterations, lookup_url, answer)
+        .map_err(|e| anyhow::anyhow!("natively: {e}"))
 }
 
 /// Builds `bench-guest/` (the connector's core logic as a library inside a component of its
@@ -489,32 +437,7 @@ fn build_bench_guest() -> Result<std::path::PathBuf, String> {
         return Err(format!("no bench guest at {}", workspace.display()));
     }
     eprintln!("bench: building {} (item 5) …", workspace.display());
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = std::process::Command::new(cargo);
-    cmd.current_dir(&workspace)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .stdin(std::process::Stdio::null());
-    // Flags and wrappers meant for the host build must not leak into the guest build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_LLVM_COV",
-        "CARGO_LLVM_COV_TARGET_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::guest_build::command(&workspace, &target, &[]);
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);

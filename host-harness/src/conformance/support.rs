@@ -2,7 +2,6 @@
 //! hostile test guest, walks of the paged listings, and short readable forms of outcomes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use std::future::Future;
 
@@ -42,20 +41,7 @@ pub fn sim_scim_only(sim: &Simulator) -> Tenant {
 /// memory, panics, reports what it can see) and answers every action with `unsupported`.
 pub fn build_test_guest(workspace: &Path) -> Result<PathBuf, String> {
     let target = workspace.join("target/test-guests");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(workspace.join("test-guests"))
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+    let status = crate::guest_build::command(&workspace.join("test-guests"), &target, &[])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {

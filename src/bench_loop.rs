@@ -1,0 +1,70 @@
+//! The loop behind the benchmark's native-versus-component ratio: one function, compiled
+//! natively into `host-harness bench` and into the `bench-guest/` component, so the two sides
+//! run literally the same code. Nothing in the connector's own exports calls it (the
+//! production component's link-time optimisation drops it).
+
+use crate::model::{ChangeStatus, Config, Identity, SyncOptions};
+use crate::transport::{FakeTransport, Method, Response};
+
+/// The unchanged user's email (the SCIM `userName` of the scripted answer).
+pub const EMAIL: &str = "ada@example.com";
+/// The unchanged user's full name.
+pub const NAME: &str = "Ada Lovelace";
+
+/// The tenant configuration of the loop, as a host would pass it.
+pub fn config() -> Config {
+    Config::new(
+        &[
+            ("instance_name", "bench"),
+            (
+                "scim_url",
+                "https://api.atlassian.com/scim/directory/bench-dir",
+            ),
+        ],
+        &["scim_token"],
+    )
+}
+
+/// `iterations` syncs of the unchanged user, each through a fresh [`FakeTransport`] that
+/// answers `GET lookup_url` with `answer`; returns a checksum of the outcomes (so nothing is
+/// optimised away), or what went wrong when a sync failed or changed something.
+pub fn sync_unchanged(iterations: u32, lookup_url: &str, answer: &str) -> Result<u64, String> {
+    let config = config();
+    let who = Identity {
+        email: EMAIL.into(),
+        name: Some(NAME.into()),
+        given_name: None,
+        family_name: None,
+        display_name: None,
+        external_id: None,
+    };
+    let options = SyncOptions {
+        create_missing: true,
+        update_existing: true,
+        dry_run: false,
+    };
+    let mut checksum = 0u64;
+    for _ in 0..iterations {
+        let fake = FakeTransport::new();
+        fake.on(
+            Method::Get,
+            std::hint::black_box(lookup_url),
+            Ok(Response::json(200, std::hint::black_box(answer))),
+        );
+        let out = crate::actions::sync::sync_identity(&config, &fake, &who, options)
+            .map_err(|e| format!("the sync of the unchanged user failed: {e}"))?;
+        if !out
+            .changes
+            .iter()
+            .all(|c| matches!(c.status, ChangeStatus::AlreadyDone))
+        {
+            return Err("the sync of the unchanged user changed something".into());
+        }
+        checksum = checksum
+            .wrapping_mul(31)
+            .wrapping_add(out.changes.len() as u64)
+            .wrapping_add(fake.calls().len() as u64)
+            .wrapping_add(u64::from(out.completed));
+    }
+    Ok(checksum)
+}
