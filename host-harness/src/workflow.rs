@@ -171,6 +171,33 @@ impl Action {
         }
     }
 
+    /// Invokes the action on `connector` for `tenant`.
+    pub async fn invoke(
+        &self,
+        connector: &crate::LoadedConnector,
+        tenant: &crate::Tenant,
+    ) -> crate::Invocation<crate::bindings::types::Outcome> {
+        match self {
+            Self::Sync(identity, options) => {
+                connector.sync_identity(tenant, identity, *options).await
+            }
+            Self::Groups {
+                user,
+                add,
+                remove,
+                options,
+            } => {
+                connector
+                    .manage_relationships(tenant, user, add, remove, *options)
+                    .await
+            }
+            Self::Deprovision(user, options) => {
+                connector.deprovision_identity(tenant, user, *options).await
+            }
+            Self::Delete(user, options) => connector.delete_identity(tenant, user, *options).await,
+        }
+    }
+
     /// The person the action is about, as given.
     pub fn user_text(&self) -> String {
         match self {

@@ -19,6 +19,7 @@ use crate::audit::{AuditContext, AuditLog};
 use crate::bindings::types::{
     ActionOptions, ChangeKind, ChangeStatus, DeleteOptions, Outcome, SyncOptions,
 };
+use crate::workflow::Action as Bound;
 use crate::{CallError, Invocation, LoadedConnector, Tenant};
 
 /// How an item ended.
@@ -197,42 +198,29 @@ impl Runner {
                 .then(|| format!("completes interrupted run {}", self.run)),
         };
         let dry_run = self.options.dry_run;
-        let (first_action, first) = match self.action {
-            Action::Sync => (
-                "sync",
-                self.connector
-                    .sync_identity(
-                        &self.tenant,
-                        &item.identity(),
-                        SyncOptions {
-                            create_missing: true,
-                            update_existing: true,
-                            dry_run,
-                        },
-                    )
-                    .await,
+        let action = match self.action {
+            Action::Sync => Bound::Sync(
+                item.identity(),
+                SyncOptions {
+                    create_missing: true,
+                    update_existing: true,
+                    dry_run,
+                },
             ),
-            Action::Groups => ("groups", self.groups(item).await),
-            Action::Deprovision => (
-                "deprovision",
-                self.connector
-                    .deprovision_identity(&self.tenant, &item.user_ref, ActionOptions { dry_run })
-                    .await,
-            ),
-            Action::Delete => (
-                "delete",
-                self.connector
-                    .delete_identity(
-                        &self.tenant,
-                        &item.user_ref,
-                        DeleteOptions {
-                            purge_account: self.options.purge_account,
-                            dry_run,
-                        },
-                    )
-                    .await,
+            Action::Groups => self.groups(item),
+            Action::Deprovision => {
+                Bound::Deprovision(item.user_ref.clone(), ActionOptions { dry_run })
+            }
+            Action::Delete => Bound::Delete(
+                item.user_ref.clone(),
+                DeleteOptions {
+                    purge_account: self.options.purge_account,
+                    dry_run,
+                },
             ),
         };
+        let first = action.invoke(&self.connector, &self.tenant).await;
+        let first_action = action.name();
         if let Err(e) = self.audit.record(&context(first_action), &first) {
             return self.unrecorded(work, e);
         }
@@ -249,7 +237,10 @@ impl Runner {
             && summary.status.is_success()
             && !planned_create
         {
-            let second = self.groups(item).await;
+            let second = self
+                .groups(item)
+                .invoke(&self.connector, &self.tenant)
+                .await;
             if let Err(e) = self.audit.record(&context("groups"), &second) {
                 return self.unrecorded(work, e);
             }
@@ -274,18 +265,16 @@ impl Runner {
         self.result(work, summary.status, summary.applied, summary.error)
     }
 
-    async fn groups(&self, item: &Item) -> Invocation<Outcome> {
-        self.connector
-            .manage_relationships(
-                &self.tenant,
-                &item.user_ref,
-                &item.add,
-                &item.remove,
-                ActionOptions {
-                    dry_run: self.options.dry_run,
-                },
-            )
-            .await
+    /// The item's group changes as an action.
+    fn groups(&self, item: &Item) -> Bound {
+        Bound::Groups {
+            user: item.user_ref.clone(),
+            add: item.add.clone(),
+            remove: item.remove.clone(),
+            options: ActionOptions {
+                dry_run: self.options.dry_run,
+            },
+        }
     }
 
     /// An item whose audit records could not be written: it stays `started` in the journal, so

@@ -28,10 +28,7 @@ pub struct AuditCmdArgs {
 
 /// Runs `audit`.
 pub fn run(args: &AuditCmdArgs) -> anyhow::Result<u8> {
-    let path = match &args.audit.audit_log {
-        Some(path) => path.clone(),
-        None => args.home.home()?.audit_log(),
-    };
+    let path = args.audit.path(&args.home)?;
     let records: Vec<AuditRecord> = AuditLog::read_all(&path)?
         .into_iter()
         .filter(|r| args.user.as_deref().is_none_or(|u| r.user.is(u)))

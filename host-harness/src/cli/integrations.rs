@@ -35,18 +35,11 @@ pub struct CredentialArgs {
     pub product_token_file: Option<PathBuf>,
     /// Any other connector setting (`site_url`, `bitbucket_workspace`, `protected_users`, ...;
     /// see `host-harness describe`). Repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = super::parse_key_value)]
     pub settings: Vec<(String, String)>,
     /// Allow plain `http://` to loopback hosts (for the simulator).
     #[arg(long)]
     pub allow_http_loopback: bool,
-}
-
-fn parse_setting(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err(format!("`{s}` is not KEY=VALUE")),
-    }
 }
 
 /// Secret keys that may only come from files, never from `--set`.

@@ -31,6 +31,14 @@ pub const EXIT_FAILED: u8 = 1;
 /// user or group, a denied action, an unloadable component.
 pub const EXIT_ERROR: u8 = 2;
 
+/// Parses a repeatable `--set NAME=VALUE` (the name trimmed, the value as given).
+pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
 /// Builds a runtime with the on-disk component cache and loads the connector.
 pub fn load_connector(component: Option<&Path>) -> anyhow::Result<LoadedConnector> {
     let runtime = Runtime::new(RuntimeOptions {

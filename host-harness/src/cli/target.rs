@@ -53,13 +53,17 @@ pub struct AuditArgs {
 }
 
 impl AuditArgs {
-    /// Opens the audit log (creating it if absent).
-    pub fn open(&self, home: &HomeArgs) -> anyhow::Result<AuditLog> {
-        let path = match &self.audit_log {
+    /// The audit log's path: `--audit-log`, else the home directory's `audit.jsonl`.
+    pub fn path(&self, home: &HomeArgs) -> anyhow::Result<PathBuf> {
+        Ok(match &self.audit_log {
             Some(path) => path.clone(),
             None => home.home()?.audit_log(),
-        };
-        Ok(AuditLog::open(&path)?)
+        })
+    }
+
+    /// Opens the audit log (creating it if absent).
+    pub fn open(&self, home: &HomeArgs) -> anyhow::Result<AuditLog> {
+        Ok(AuditLog::open(&self.path(home)?)?)
     }
 }
 

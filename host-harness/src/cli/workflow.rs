@@ -8,11 +8,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::audit::AuditContext;
-use crate::bindings::types::Outcome;
 use crate::cli::target::{ChangeArgs, Target};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
 use crate::workflow::{Action, Workflow};
-use crate::{CallError, Invocation, LoadedConnector, Tenant};
+use crate::{CallError, LoadedConnector};
 
 /// `workflow` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -40,7 +39,7 @@ pub struct RunArgs {
     /// The workflow file (TOML; see `examples/workflows/`).
     pub file: PathBuf,
     /// A parameter's value (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_param)]
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = super::parse_key_value)]
     pub params: Vec<(String, String)>,
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -48,13 +47,6 @@ pub struct RunArgs {
     /// Plan every step without writing anything.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-fn parse_param(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(format!("`{s}` is not NAME=VALUE")),
-    }
 }
 
 /// Runs `workflow …`.
@@ -113,33 +105,6 @@ pub fn describe(workflow: &Workflow) -> String {
     out
 }
 
-/// Invokes one bound action.
-pub async fn invoke(
-    connector: &LoadedConnector,
-    tenant: &Tenant,
-    action: &Action,
-) -> Invocation<Outcome> {
-    match action {
-        Action::Sync(identity, options) => {
-            connector.sync_identity(tenant, identity, *options).await
-        }
-        Action::Groups {
-            user,
-            add,
-            remove,
-            options,
-        } => {
-            connector
-                .manage_relationships(tenant, user, add, remove, *options)
-                .await
-        }
-        Action::Deprovision(user, options) => {
-            connector.deprovision_identity(tenant, user, *options).await
-        }
-        Action::Delete(user, options) => connector.delete_identity(tenant, user, *options).await,
-    }
-}
-
 /// Runs the steps in order, printing and auditing each; stops at the first step that does not
 /// complete. Returns the exit code.
 pub async fn run_steps(
@@ -159,7 +124,7 @@ pub async fn run_steps(
         if actions.len() == 1 { "" } else { "s" }
     )?;
     for (i, action) in actions.iter().enumerate() {
-        let invocation = invoke(connector, &target.tenant, action).await;
+        let invocation = action.invoke(connector, &target.tenant).await;
         let context = AuditContext {
             run: Some(run.to_owned()),
             ..target.context(action.name(), action.user_text())
