@@ -35,6 +35,21 @@ fn main() {
         bench_guest_dir.display()
     );
 
+    // A toolchain installed before this checkout lacks the guest target: add it (one line
+    // says so) or stop with one line saying the command to run.
+    match guest_build::ensure_target() {
+        Ok(guest_build::TargetSetup::Present) => {}
+        Ok(guest_build::TargetSetup::Installed(toolchain)) => println!(
+            "cargo:warning=installed the {} target for {toolchain} (rustup target add)",
+            guest_build::GUEST_TARGET
+        ),
+        Err(message) => {
+            eprintln!("error: {message}");
+            println!("cargo:warning={message}");
+            std::process::exit(1);
+        }
+    }
+
     let mut cmd = guest_build::command(&root, &target_dir, &["--package", "atlassian-connector"]);
     let status = cmd
         .status()

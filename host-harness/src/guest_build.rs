@@ -2,8 +2,12 @@
 //! builds the connector this way, `bench` its `bench-guest/`, and the tests their
 //! `test-guests/`. The build script includes this file by path, so it uses `std` only.
 
-use std::path::Path;
-use std::process::Command;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The target every guest is built for.
+pub const GUEST_TARGET: &str = "wasm32-wasip2";
 
 /// Variables meant for the host's own build that must not leak into a guest build (flags,
 /// wrappers, a forced target or target directory, coverage instrumentation).
@@ -25,13 +29,98 @@ pub fn command(dir: &Path, target_dir: &Path, extra: &[&str]) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(dir)
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .args(["build", "--release", "--target", GUEST_TARGET])
         .args(extra)
         .arg("--target-dir")
         .arg(target_dir)
-        .stdin(std::process::Stdio::null());
+        .stdin(Stdio::null());
     for var in HOST_ONLY_ENV {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// What [`ensure_target`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TargetSetup {
+    /// The toolchain already had the target's standard library.
+    Present,
+    /// The target was missing and `rustup target add` installed it; the string names the
+    /// toolchain it was added to.
+    Installed(String),
+}
+
+/// Makes sure the toolchain that runs this build has the `wasm32-wasip2` standard library.
+///
+/// rustup installs a `rust-toolchain.toml`'s targets only when it installs the toolchain
+/// itself: on a machine that already had the pinned toolchain, the target is missing and the
+/// nested guest build would fail deep inside with "can't find crate for `std`". This looks for
+/// the target's library in the sysroot of `rustc` (the `RUSTC` cargo hands a build script, or
+/// `rustc` on the path) and, when it is missing, runs `rustup target add wasm32-wasip2` for
+/// the active toolchain (`RUSTUP_TOOLCHAIN`, which rustup sets for the processes it starts).
+/// Without rustup the error is one line saying what to install.
+pub fn ensure_target() -> Result<TargetSetup, String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
+    let sysroot = sysroot(&rustc)?;
+    if has_target(&sysroot) {
+        return Ok(TargetSetup::Present);
+    }
+    let toolchain = std::env::var("RUSTUP_TOOLCHAIN").ok();
+    let shown = toolchain
+        .clone()
+        .unwrap_or_else(|| "the active toolchain".into());
+    let manual = match &toolchain {
+        Some(name) => format!("rustup target add {GUEST_TARGET} --toolchain {name}"),
+        None => format!("rustup target add {GUEST_TARGET}"),
+    };
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", GUEST_TARGET]);
+    if let Some(name) = &toolchain {
+        add.args(["--toolchain", name]);
+    }
+    let status = add
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status();
+    match status {
+        Ok(status) if status.success() && has_target(&sysroot) => Ok(TargetSetup::Installed(shown)),
+        Ok(_) => Err(format!(
+            "the {GUEST_TARGET} target is missing from {shown} and `rustup target add` failed: run `{manual}`"
+        )),
+        Err(_) => Err(format!(
+            "the {GUEST_TARGET} target is missing from {shown} (at {}) and rustup is not on the path: \
+             install the target's standard library for this toolchain (with rustup: `{manual}`)",
+            sysroot.display()
+        )),
+    }
+}
+
+fn sysroot(rustc: &OsString) -> Result<PathBuf, String> {
+    let out = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            format!(
+                "could not run {} --print sysroot: {e}",
+                rustc.to_string_lossy()
+            )
+        })?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} --print sysroot failed",
+            rustc.to_string_lossy()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(PathBuf::from(text.trim()))
+}
+
+fn has_target(sysroot: &Path) -> bool {
+    sysroot
+        .join("lib/rustlib")
+        .join(GUEST_TARGET)
+        .join("lib")
+        .is_dir()
 }
