@@ -74,6 +74,16 @@ mod glue {
                 .map(|r| r.map(from_wit_response).map_err(from_wit_http_error))
                 .collect()
         }
+
+        fn limits(&self) -> core_http::HostLimits {
+            let l = http::limits();
+            core_http::HostLimits {
+                max_batch: l.max_batch,
+                max_in_flight: l.max_in_flight,
+                max_requests: l.max_requests,
+                requests_remaining: l.requests_remaining,
+            }
+        }
     }
 
     fn to_wit_request(r: core_http::Request) -> http::Request {

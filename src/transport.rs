@@ -207,6 +207,47 @@ pub enum HttpError {
     Other(String),
 }
 
+/// The host's limits on one invocation's HTTP traffic (WIT `limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostLimits {
+    /// Most requests in one `send_all`; a longer batch is refused whole.
+    pub max_batch: u32,
+    /// Most requests of one `send_all` in flight at once.
+    pub max_in_flight: u32,
+    /// Most requests in one invocation.
+    pub max_requests: u32,
+    /// Requests this invocation may still make.
+    pub requests_remaining: u32,
+}
+
+impl HostLimits {
+    /// No limit at all: what a transport that states none is taken to allow.
+    pub const UNLIMITED: HostLimits = HostLimits {
+        max_batch: u32::MAX,
+        max_in_flight: u32::MAX,
+        max_requests: u32::MAX,
+        requests_remaining: u32::MAX,
+    };
+
+    /// The longest batch to hand the host at once: `max_batch` rounded down to a whole number
+    /// of waves of `max_in_flight`, so splitting a long list costs no extra round trip.
+    pub fn chunk(&self) -> usize {
+        let batch = self.max_batch.max(1);
+        let wave = self.max_in_flight.max(1);
+        let chunk = if wave < batch {
+            batch - batch % wave
+        } else {
+            batch
+        };
+        usize::try_from(chunk).unwrap_or(usize::MAX)
+    }
+
+    /// Requests this invocation may still make, as a `usize`.
+    pub fn remaining(&self) -> usize {
+        usize::try_from(self.requests_remaining).unwrap_or(usize::MAX)
+    }
+}
+
 /// Sends requests through the host. Implemented over the `http-client` import in the wasm
 /// glue and by [`FakeTransport`] natively.
 pub trait Transport {
@@ -214,6 +255,11 @@ pub trait Transport {
     fn send(&self, req: Request) -> Result<Response, HttpError>;
     /// Sends independent requests concurrently; results come back in the same order.
     fn send_all(&self, reqs: Vec<Request>) -> Vec<Result<Response, HttpError>>;
+    /// The host's limits now (the budget counts down as requests go out). A transport that
+    /// states none allows anything.
+    fn limits(&self) -> HostLimits {
+        HostLimits::UNLIMITED
+    }
 }
 
 /// One scripted answer of a [`FakeTransport`].
@@ -232,16 +278,51 @@ pub enum Call {
 ///
 /// Responses scripted for one `(method, url)` are served in order; the last one repeats.
 /// A request with no script gets `HttpError::Other("no response scripted for …")`.
+///
+/// With [`FakeTransport::with_limits`] it also behaves like a host with limits: a `send_all`
+/// longer than `max_batch`, or a request past the budget, fails as the host's would.
 #[derive(Debug, Default)]
 pub struct FakeTransport {
     script: RefCell<HashMap<(Method, String), Vec<Scripted>>>,
     calls: RefCell<Vec<Call>>,
+    limits: Option<HostLimits>,
 }
 
 impl FakeTransport {
     /// An empty fake.
     pub fn new() -> Self {
         FakeTransport::default()
+    }
+
+    /// A fake that enforces `limits` as a host would (`requests_remaining` is ignored: the
+    /// budget is `max_requests`, counted over every request sent).
+    pub fn with_limits(limits: HostLimits) -> Self {
+        FakeTransport {
+            limits: Some(limits),
+            ..FakeTransport::default()
+        }
+    }
+
+    fn sent(&self) -> usize {
+        self.calls
+            .borrow()
+            .iter()
+            .map(|c| match c {
+                Call::Send(_) => 1,
+                Call::SendAll(rs) => rs.len(),
+            })
+            .sum()
+    }
+
+    /// The host-limit error for one more request, when a limit forbids it.
+    fn over_budget(&self, extra: usize) -> Option<HttpError> {
+        let limits = self.limits?;
+        let max = usize::try_from(limits.max_requests).unwrap_or(usize::MAX);
+        (self.sent() + extra > max).then(|| {
+            HttpError::Other(format!(
+                "host limit: the request budget of {max} per invocation (max-requests) is spent"
+            ))
+        })
     }
 
     /// Scripts one more result for `method url`.
@@ -306,15 +387,52 @@ fn no_script(req: &Request) -> HttpError {
 
 impl Transport for FakeTransport {
     fn send(&self, req: Request) -> Result<Response, HttpError> {
-        let result = self.answer(&req);
+        let result = match self.over_budget(1) {
+            Some(e) => Err(e),
+            None => self.answer(&req),
+        };
         self.calls.borrow_mut().push(Call::Send(req));
         result
     }
 
     fn send_all(&self, reqs: Vec<Request>) -> Vec<Result<Response, HttpError>> {
-        let results = reqs.iter().map(|r| self.answer(r)).collect();
+        let too_long = self
+            .limits
+            .filter(|l| usize::try_from(l.max_batch).is_ok_and(|max| reqs.len() > max));
+        let results = if let Some(l) = too_long {
+            let why = format!(
+                "host limit: a send-all of {} requests exceeds max-batch ({})",
+                reqs.len(),
+                l.max_batch
+            );
+            reqs.iter()
+                .map(|_| Err(HttpError::Other(why.clone())))
+                .collect()
+        } else {
+            reqs.iter()
+                .enumerate()
+                .map(|(i, r)| match self.over_budget(i + 1) {
+                    Some(e) => Err(e),
+                    None => self.answer(r),
+                })
+                .collect()
+        };
         self.calls.borrow_mut().push(Call::SendAll(reqs));
         results
+    }
+
+    fn limits(&self) -> HostLimits {
+        match self.limits {
+            None => HostLimits::UNLIMITED,
+            Some(l) => {
+                let max = usize::try_from(l.max_requests).unwrap_or(usize::MAX);
+                let left = max.saturating_sub(self.sent());
+                HostLimits {
+                    requests_remaining: u32::try_from(left).unwrap_or(u32::MAX),
+                    ..l
+                }
+            }
+        }
     }
 }
 

@@ -460,7 +460,7 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
                 .with_setting("mode", "flood")
                 .with_setting("url", &scim)
                 .with_setting("count", "100000"),
-            "denied",
+            "host-limit",
         ),
     ];
     let bad = futures::future::join_all(hostile.iter().map(|(t, _)| test_guest().check_health(t)));
@@ -476,6 +476,9 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
                 }
                 ProbeStatus::Failed(ConnectorError::Other(m)) if m.contains("TooLarge") => {
                     "too-large".into()
+                }
+                ProbeStatus::Failed(ConnectorError::Other(m)) if m.contains("host limit:") => {
+                    "host-limit".into()
                 }
                 other => format!("{other:?}"),
             },

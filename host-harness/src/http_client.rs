@@ -13,7 +13,9 @@ use base64::Engine as _;
 use futures::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::bindings::http_client::{Auth, HttpError, Method, Request, Response};
+use crate::bindings::http_client::{
+    Auth, HostLimits as GuestLimits, HttpError, Method, Request, Response,
+};
 use crate::egress::EgressPolicy;
 use crate::limits::Limits;
 use crate::recorder::{Exchange, Recorder};
@@ -144,6 +146,17 @@ impl HttpContext {
         }
     }
 
+    /// `limits`: the limits this invocation runs under, and what is left of its budget.
+    pub fn limits(&self) -> GuestLimits {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        GuestLimits {
+            max_batch: clamp(self.limits.max_batch),
+            max_in_flight: clamp(self.limits.send_all_concurrency.max(1)),
+            max_requests: clamp(self.limits.max_requests),
+            requests_remaining: clamp(self.limits.max_requests.saturating_sub(self.requests)),
+        }
+    }
+
     /// `send`: one request.
     pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         let prepared = self.prepare(request, None)?;
@@ -156,15 +169,16 @@ impl HttpContext {
         self.batches += 1;
         if requests.len() > self.limits.max_batch {
             let why = format!(
-                "send-all of {} requests exceeds the limit of {}",
+                "{HOST_LIMIT} a send-all of {} requests exceeds max-batch ({})",
                 requests.len(),
                 self.limits.max_batch
             );
             requests
                 .into_iter()
                 .map(|r| {
-                    self.recorder.push(denied_exchange(&r, Some(batch), &why));
-                    Err(HttpError::Denied(why.clone()))
+                    self.recorder
+                        .push(refused_exchange(&r, Some(batch), why.clone()));
+                    Err(HttpError::Other(why.clone()))
                 })
                 .collect()
         } else {
@@ -193,10 +207,13 @@ impl HttpContext {
             HttpError::Denied(why)
         };
         if self.requests >= self.limits.max_requests {
-            return Err(deny(format!(
-                "request budget of {} per invocation is exhausted",
+            let why = format!(
+                "{HOST_LIMIT} the request budget of {} per invocation (max-requests) is spent",
                 self.limits.max_requests
-            )));
+            );
+            self.recorder
+                .push(refused_exchange(&request, batch, why.clone()));
+            return Err(HttpError::Other(why));
         }
         self.requests += 1;
 
@@ -348,6 +365,18 @@ fn base_exchange(request: &Request, batch: Option<usize>) -> Exchange {
         attempts: 0,
         retry_wait: Duration::ZERO,
         duration: Duration::ZERO,
+    }
+}
+
+/// How every refusal for a host limit begins (WIT `http-error::other`), so a connector and
+/// a person can tell it from a policy denial.
+pub const HOST_LIMIT: &str = "host limit:";
+
+/// The record of a request refused for a host limit: never sent.
+fn refused_exchange(request: &Request, batch: Option<usize>, why: String) -> Exchange {
+    Exchange {
+        error: Some(why),
+        ..base_exchange(request, batch)
     }
 }
 

@@ -108,6 +108,10 @@ impl WasiView for GuestState {
 }
 
 impl http_client::Host for GuestState {
+    async fn limits(&mut self) -> wasmtime::Result<http_client::HostLimits> {
+        Ok(self.http.limits())
+    }
+
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
         Ok(self.http.send(request).await)
     }

@@ -50,12 +50,10 @@ impl Exchange {
         }
     }
 
-    /// True when the request actually left the host (it was not refused by policy).
+    /// True when the request actually left the host: it was not refused (by policy, a size
+    /// cap or a host limit), so at least one attempt was made.
     pub fn was_sent(&self) -> bool {
-        !self
-            .error
-            .as_deref()
-            .is_some_and(|e| e.starts_with("denied"))
+        self.attempts > 0
     }
 }
 
@@ -79,6 +77,19 @@ impl Recorder {
     pub fn snapshot(&self) -> Vec<Exchange> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
+
+/// Waves on the critical path of one invocation when each `send-all` runs at most `width`
+/// requests at once: a batch of N is ⌈N ÷ width⌉ waves, each single `send` one more. With
+/// every batch within `width`, this is [`round_trips`].
+pub fn waves(exchanges: &[Exchange], width: usize) -> usize {
+    let mut sizes: std::collections::BTreeMap<usize, usize> = Default::default();
+    for b in exchanges.iter().filter_map(|e| e.batch) {
+        *sizes.entry(b).or_default() += 1;
+    }
+    let width = width.max(1);
+    sizes.values().map(|n| n.div_ceil(width)).sum::<usize>()
+        + exchanges.iter().filter(|e| e.batch.is_none()).count()
 }
 
 /// Round trips on the critical path of one invocation: each `send-all` batch is one, each

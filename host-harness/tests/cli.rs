@@ -347,7 +347,10 @@ fn bench_still_runs_in_quick_mode() {
     for row in [
         "instantiation",
         "the same core logic",
-        "round trips",
+        "waves ×",
+        "adding 100 groups",
+        "removing 100 groups",
+        "deprovision of a user in 100 groups",
         "bulk onboarding",
         "peak host memory",
         "guest linear memory",

@@ -72,11 +72,13 @@ case_tests! {
     "C7" c7_licence_limit;
     "C8" c8_ten_groups_one_batch;
     "C9" c9_group_name_case;
+    "C10" c10_thousand_groups_within_host_limits;
     "D1" d1_deprovision;
     "D2" d2_deprovision_again;
     "D3" d3_deprovision_resumes;
     "D4" d4_deprovision_protected_user;
     "D5" d5_deprovision_unknown_user;
+    "D6" d6_deprovision_thousand_groups;
     "E1" e1_delete;
     "E2" e2_delete_twice;
     "E3" e3_purge_account;

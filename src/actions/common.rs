@@ -96,24 +96,50 @@ pub fn admin_ctx(subject: &str) -> Context<'_> {
     }
 }
 
-/// Sends independent requests in one `send_all` (none when the list is empty). A host that
-/// answers fewer results than requests gets an error for each missing one, never a panic.
+/// Sends independent requests with `send_all` (none when the list is empty), split into
+/// batches that fit the host's `max-batch`, each a whole number of its waves, so a list of
+/// any length costs ⌈N ÷ max-in-flight⌉ round trips. A host that answers fewer results than
+/// requests gets an error for each missing one, never a panic.
 pub fn send_batch(
     transport: &dyn Transport,
     requests: Vec<Request>,
 ) -> Vec<Result<Response, HttpError>> {
-    if requests.is_empty() {
-        return Vec::new();
-    }
-    let n = requests.len();
-    let mut results = transport.send_all(requests);
-    results.truncate(n);
-    while results.len() < n {
-        results.push(Err(HttpError::Other(
-            "the host returned no result for this request".to_string(),
-        )));
+    let chunk = transport.limits().chunk().max(1);
+    let mut results = Vec::with_capacity(requests.len());
+    let mut rest = requests;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk.min(rest.len()));
+        let part = std::mem::replace(&mut rest, tail);
+        let len = part.len();
+        let mut answers = transport.send_all(part);
+        answers.truncate(len);
+        answers.resize_with(len, || {
+            Err(HttpError::Other(
+                "the host returned no result for this request".to_string(),
+            ))
+        });
+        results.append(&mut answers);
     }
     results
+}
+
+/// `invalid-input` unless `needed` more requests fit the host's request budget: an action
+/// that could never finish in one invocation is refused before it sends anything, naming
+/// the limit, instead of failing half way on every run.
+pub fn require_budget(
+    transport: &dyn Transport,
+    needed: usize,
+    what: &str,
+) -> Result<(), ConnectorError> {
+    let limits = transport.limits();
+    if needed <= limits.remaining() {
+        return Ok(());
+    }
+    Err(ConnectorError::InvalidInput(format!(
+        "{what} needs at least {needed} requests, more than the {} this invocation may still \
+         make (the host's request budget, max-requests = {}): split it into smaller calls",
+        limits.requests_remaining, limits.max_requests
+    )))
 }
 
 /// Takes result `i` out of a batch (an error if it is missing).

@@ -23,8 +23,10 @@ use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outc
 use crate::scim;
 use crate::transport::{Method, Transport};
 
-use super::common::{Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
-use super::relationships::{Planned, Route, Target, apply, groups_search};
+use super::common::{
+    Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write, send_batch,
+};
+use super::relationships::{Planned, Route, Target, apply, groups_search, name_chunks};
 
 /// Removes every group membership of `user`, then deactivates the SCIM user.
 pub fn deprovision_identity(
@@ -53,7 +55,8 @@ pub fn deprovision_identity(
             status: ChangeStatus::Planned,
         });
     }
-    apply(transport, &mut planned);
+    // One request stays for the deactivation.
+    apply(transport, &mut planned, 1);
     let removal_failed = planned
         .iter()
         .any(|p| matches!(p.status, ChangeStatus::Failed(_)));
@@ -169,8 +172,14 @@ fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorE
     let Some(a) = run.admin.filter(|_| !names.is_empty()) else {
         return Ok(targets);
     };
-    let first = run.transport.send(groups_search(a, &names, None));
-    for g in &run.admin_groups(a, &names, first)? {
+    // Every search at once, each of at most one page of names.
+    let chunks: Vec<&[&str]> = name_chunks(&names).collect();
+    let searches = chunks.iter().map(|c| groups_search(a, c, None)).collect();
+    let mut found = Vec::new();
+    for (chunk, first) in chunks.iter().zip(send_batch(run.transport, searches)) {
+        found.extend(run.admin_groups(a, chunk, first)?);
+    }
+    for g in &found {
         let (Some(id), Some(dir)) = (&g.id, &g.directory_id) else {
             continue;
         };

@@ -33,14 +33,14 @@
 use crate::config::{AdminConfig, ConnectorConfig};
 use crate::error::ConnectorError;
 use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, UserRef};
-use crate::transport::{HttpError, Method, Request, Response, Transport};
+use crate::transport::{HostLimits, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api};
 use crate::{admin, scim};
 
 use super::common::{
     Person, Run, admin_ctx, admin_delete, admin_post, admin_search, check_user_ref, describe_ref,
-    outcome, push, same_ignoring_case, scim_ctx, scim_get, scim_subject, scim_write, send_batch,
-    take,
+    outcome, push, require_budget, same_ignoring_case, scim_ctx, scim_get, scim_subject,
+    scim_write, send_batch, take,
 };
 
 /// The longest group name accepted, in characters.
@@ -89,10 +89,19 @@ pub fn manage_relationships(
         .iter()
         .map(|n| push(&mut batch, scim_get(group_url(&cfg.scim.url, n))))
         .collect();
-    let admin_groups_read = run
-        .admin
-        .filter(|_| !names.is_empty())
-        .map(|a| push(&mut batch, groups_search(a, &names, None)));
+    let admin_groups_reads: Vec<usize> = match run.admin {
+        Some(a) => name_chunks(&names)
+            .map(|chunk| push(&mut batch, groups_search(a, chunk, None)))
+            .collect(),
+        None => Vec::new(),
+    };
+    // The reads, and at least one write after them, must fit the host's request budget;
+    // writes past it are left for the next run (see `apply`).
+    require_budget(
+        transport,
+        batch.len() + 1,
+        &format!("changing {} group membership(s)", names.len()),
+    )?;
     let mut results: Vec<Option<Result<Response, HttpError>>> =
         send_batch(transport, batch).into_iter().map(Some).collect();
 
@@ -102,10 +111,12 @@ pub fn manage_relationships(
         .zip(&names)
         .map(|(i, name)| run.scim_group(name, take(&mut results, *i)))
         .collect::<Result<Vec<_>, _>>()?;
-    let admin_groups = match (run.admin, admin_groups_read) {
-        (Some(a), Some(i)) => run.admin_groups(a, &names, take(&mut results, i))?,
-        _ => Vec::new(),
-    };
+    let mut admin_groups = Vec::new();
+    if let Some(a) = run.admin {
+        for (chunk, i) in name_chunks(&names).zip(&admin_groups_reads) {
+            admin_groups.extend(run.admin_groups(a, chunk, take(&mut results, *i))?);
+        }
+    }
 
     // Resolve every name before any write.
     let targets = run.resolve_groups(&names, scim_groups, &admin_groups)?;
@@ -152,21 +163,100 @@ pub fn manage_relationships(
     }
 
     // Round trip 2: every write together.
-    apply(transport, &mut planned);
+    apply(transport, &mut planned, 0);
     let changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
     Ok(outcome(Some(person.resolved()), changes))
 }
 
-/// Sends every planned write in ONE `send_all` and judges each answer.
-pub(super) fn apply(transport: &dyn Transport, planned: &mut [Planned<'_>]) {
-    let writes: Vec<Request> = planned.iter().filter_map(|p| p.write.clone()).collect();
+/// Sends every planned write in ONE `send_all` wave (split to fit the host's batch limit)
+/// and judges each answer. Writes past what is left of the host's request budget, less
+/// `reserve` requests the caller needs afterwards, are not sent: they fail as "not
+/// attempted", so the outcome is not completed and the next run, which finds the sent ones
+/// already done, finishes them.
+pub(super) fn apply(transport: &dyn Transport, planned: &mut [Planned<'_>], reserve: usize) {
+    let limits = transport.limits();
+    let mut writes: Vec<Request> = planned.iter().filter_map(|p| p.write.clone()).collect();
+    let sent = writes.len().min(limits.remaining().saturating_sub(reserve));
+    writes.truncate(sent);
     let mut answers = send_batch(transport, writes).into_iter();
-    for p in planned.iter_mut().filter(|p| p.write.is_some()) {
-        let answer = answers
-            .next()
-            .unwrap_or_else(|| Err(HttpError::Other("the host returned no result".to_string())));
-        p.status = judge(p, answer);
+    for (i, p) in planned.iter_mut().filter(|p| p.write.is_some()).enumerate() {
+        p.status = if i < sent {
+            let answer = answers.next().unwrap_or_else(|| {
+                Err(HttpError::Other("the host returned no result".to_string()))
+            });
+            judge(p, answer)
+        } else {
+            ChangeStatus::Failed(not_attempted_for_budget(&limits))
+        };
     }
+}
+
+/// The error of a write left out because the host's request budget was spent.
+pub(super) fn not_attempted_for_budget(limits: &HostLimits) -> ConnectorError {
+    ConnectorError::Other(format!(
+        "not attempted: this invocation reached the host's request budget (max-requests = {}); \
+         run the same action again to finish",
+        limits.max_requests
+    ))
+}
+
+/// Names folded to lower case and hashed into buckets once, so finding a name among n
+/// others costs O(1) on average instead of a case-folding scan (a call may name thousands of
+/// groups). No sort and no `HashMap`: both would cost the component kilobytes.
+pub(super) struct FoldedIndex {
+    /// The folded names, in list order.
+    keys: Vec<String>,
+    /// Positions into `keys`, bucketed by hash; a power-of-two count.
+    buckets: Vec<Vec<usize>>,
+}
+
+impl FoldedIndex {
+    pub(super) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        let keys: Vec<String> = names.map(str::to_lowercase).collect();
+        let mut buckets = vec![Vec::new(); (keys.len() * 2).next_power_of_two()];
+        for (i, key) in keys.iter().enumerate() {
+            let slot = slot(key, buckets.len());
+            if let Some(b) = buckets.get_mut(slot) {
+                b.push(i);
+            }
+        }
+        FoldedIndex { keys, buckets }
+    }
+
+    /// The positions of every name equal to `name` ignoring case, in list order.
+    pub(super) fn all(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        let key = name.to_lowercase();
+        let bucket = self
+            .buckets
+            .get(slot(&key, self.buckets.len()))
+            .map_or(&[][..], Vec::as_slice);
+        bucket
+            .iter()
+            .copied()
+            .filter(move |i| self.keys.get(*i).is_some_and(|k| *k == key))
+    }
+
+    /// The first position of a name equal to `name` ignoring case.
+    pub(super) fn first(&self, name: &str) -> Option<usize> {
+        self.all(name).next()
+    }
+}
+
+/// The bucket of `key` among `buckets` (a power of two): FNV-1a of its bytes.
+fn slot(key: &str, buckets: usize) -> usize {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash as usize) & buckets.saturating_sub(1)
+}
+
+/// The names of one admin groups search at most: one page of answers, and a request that
+/// stays small (Atlassian documents no maximum for `groupNames`).
+pub const NAMES_PER_SEARCH: usize = admin::MAX_LIMIT as usize;
+
+/// `names` in the slices of at most [`NAMES_PER_SEARCH`] that the admin groups searches take.
+pub(super) fn name_chunks<'a>(names: &'a [&'a str]) -> std::slice::Chunks<'a, &'a str> {
+    names.chunks(NAMES_PER_SEARCH)
 }
 
 pub(super) fn groups_search(a: &AdminConfig, names: &[&str], cursor: Option<&str>) -> Request {
@@ -201,17 +291,25 @@ pub fn normalize_names(
                     "the group name to {what} {name:?} contains control characters"
                 )));
             }
-            if !out.iter().any(|o| same_ignoring_case(o, name)) {
-                out.push(name.clone());
-            }
+            out.push(name.clone());
         }
+        // Keep the first spelling of each name, in order: O(n log n), not a scan per name.
+        let folded = FoldedIndex::new(out.iter().map(String::as_str));
+        let keep: Vec<bool> = out
+            .iter()
+            .enumerate()
+            .map(|(i, name)| folded.first(name) == Some(i))
+            .collect();
+        let mut keep = keep.into_iter();
+        out.retain(|_| keep.next().unwrap_or(true));
         Ok(out)
     }
     let adds = dedupe(add, "add")?;
     let removes = dedupe(remove, "remove")?;
+    let removed = FoldedIndex::new(removes.iter().map(String::as_str));
     let both: Vec<&str> = adds
         .iter()
-        .filter(|a| removes.iter().any(|r| same_ignoring_case(a, r)))
+        .filter(|a| removed.first(a).is_some())
         .map(String::as_str)
         .collect();
     if !both.is_empty() {
@@ -430,8 +528,17 @@ impl Run<'_> {
         let mut targets = Vec::with_capacity(names.len());
         let mut missing: Vec<&str> = Vec::new();
         let mut elsewhere: Vec<&str> = Vec::new();
+        let by_name = FoldedIndex::new(
+            admin_groups
+                .iter()
+                .map(|g| g.name.as_deref().unwrap_or_default()),
+        );
         for (name, scim_group) in names.iter().zip(scim_groups) {
-            let admin_group = admin_groups.iter().find(|g| g.is_named(name));
+            let named: Vec<&admin::Group> = by_name
+                .all(name)
+                .filter_map(|i| admin_groups.get(i))
+                .collect();
+            let admin_group = named.first();
             if let Some(g) = scim_group {
                 // A SCIM group is synced by definition: it changes through SCIM only.
                 targets.push(Target {
@@ -448,9 +555,8 @@ impl Run<'_> {
             }
             // Several admin groups may share a name across directories: prefer one we can
             // change (admin-managed, with the ids a membership write needs).
-            let writable = admin_groups.iter().find(|g| {
-                g.is_named(name)
-                    && !g.is_synced()
+            let writable = named.iter().find(|g| {
+                !g.is_synced()
                     && g.id.as_deref().is_some_and(|s| !s.is_empty())
                     && g.directory_id.as_deref().is_some_and(|s| !s.is_empty())
             });
@@ -1478,5 +1584,126 @@ mod tests {
             assert!(r.is_err(), "{body}: {r:?}");
             assert!(writes(&fake).is_empty(), "{body}");
         }
+    }
+
+    /// `n` SCIM groups `g0…`, each with an id and a PATCH that answers 204.
+    fn many_scim_groups(fake: &FakeTransport, n: usize) -> Vec<String> {
+        let all: Vec<String> = (0..n).map(|i| format!("g{i}")).collect();
+        let scim: Vec<(&str, Option<Value>)> = all
+            .iter()
+            .map(|n| (n.as_str(), Some(scim_group(&format!("sg-{n}"), n, &[]))))
+            .collect();
+        reads(
+            fake,
+            scim_user(&[], Some(ACCOUNT)),
+            &scim,
+            &admin_groups(&[]),
+            &admin_user(&[]),
+        );
+        for name in &all {
+            let url = format!("{SCIM}/Groups/sg-{name}?excludedAttributes=members");
+            fake.on(Method::Patch, &url, Ok(Response::new(204, "")));
+        }
+        all
+    }
+
+    fn limits(max_batch: u32, max_in_flight: u32, max_requests: u32) -> HostLimits {
+        HostLimits {
+            max_batch,
+            max_in_flight,
+            max_requests,
+            requests_remaining: max_requests,
+        }
+    }
+
+    #[test]
+    fn c10_batches_are_split_to_fit_the_hosts_max_batch_in_whole_waves() {
+        // max-batch 10 with 4 in flight: batches of 8 (two whole waves), never more than 10.
+        let fake = FakeTransport::with_limits(limits(10, 4, 1_000));
+        let all = many_scim_groups(&fake, 30);
+        let out = manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
+        assert!(out.completed, "{out:?}");
+        assert_eq!(out.changes.len(), 30);
+        assert!(
+            out.changes
+                .iter()
+                .all(|c| c.status == ChangeStatus::Applied)
+        );
+        let sizes: Vec<usize> = batches(&fake).iter().map(Vec::len).collect();
+        assert!(sizes.iter().all(|n| *n <= 8), "{sizes:?}");
+        // Reads: user + users search + 30 groups + 1 groups search = 33 → 8+8+8+8+1;
+        // writes: 30 → 8+8+8+6.
+        assert_eq!(sizes, [8, 8, 8, 8, 1, 8, 8, 8, 6]);
+    }
+
+    #[test]
+    fn c10_writes_past_the_request_budget_are_left_for_the_next_run_not_failed_blindly() {
+        // Reads take 33 requests; a budget of 40 leaves 7 writes this run.
+        let fake = FakeTransport::with_limits(limits(256, 64, 40));
+        let all = many_scim_groups(&fake, 30);
+        let out = manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
+        assert!(!out.completed);
+        let applied = out
+            .changes
+            .iter()
+            .filter(|c| c.status == ChangeStatus::Applied)
+            .count();
+        assert_eq!(applied, 7);
+        for c in &out.changes[7..] {
+            match &c.status {
+                ChangeStatus::Failed(ConnectorError::Other(m)) => {
+                    assert!(
+                        m.contains("not attempted") && m.contains("max-requests = 40"),
+                        "{m}"
+                    )
+                }
+                other => panic!("expected not attempted, got {other:?}"),
+            }
+        }
+        assert_eq!(fake.requests().len(), 40, "never past the budget");
+    }
+
+    #[test]
+    fn c10_a_call_whose_reads_cannot_fit_the_budget_is_refused_before_any_request() {
+        let fake = FakeTransport::with_limits(limits(256, 64, 30));
+        let all = many_scim_groups(&fake, 30);
+        let err =
+            manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap_err();
+        match err {
+            ConnectorError::InvalidInput(m) => {
+                assert!(
+                    m.contains("request budget") && m.contains("max-requests = 30"),
+                    "{m}"
+                )
+            }
+            other => panic!("expected invalid-input, got {other:?}"),
+        }
+        assert!(fake.requests().is_empty());
+    }
+
+    #[test]
+    fn the_admin_groups_search_takes_at_most_one_page_of_names_each_in_one_wave() {
+        let fake = FakeTransport::new();
+        let all = many_scim_groups(&fake, 250);
+        manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
+        let b = batches(&fake);
+        let searches: Vec<&Request> = b[0].iter().filter(|r| r.url == GROUPS_SEARCH).collect();
+        let counts: Vec<usize> = searches
+            .iter()
+            .map(|r| r.json_body()["groupNames"].as_array().map_or(0, Vec::len))
+            .collect();
+        assert_eq!(counts, [100, 100, 50]);
+    }
+
+    #[test]
+    fn thousands_of_names_fold_in_n_log_n_keeping_the_first_spelling() {
+        let mut add: Vec<String> = (0..5_000).map(|i| format!("Group-{i}")).collect();
+        add.extend((0..5_000).map(|i| format!("GROUP-{i}")));
+        let (adds, removes) = normalize_names(&add, &[]).unwrap();
+        assert_eq!(adds.len(), 5_000);
+        assert!(adds.iter().all(|n| n.starts_with("Group-")));
+        assert!(removes.is_empty());
+        let err = normalize_names(&names(&["a", "B"]), &names(&["b"])).unwrap_err();
+        assert!(matches!(err, ConnectorError::InvalidInput(m) if m.contains("`B`")));
     }
 }

@@ -9,7 +9,7 @@ use crate::bindings::http_client::Response;
 use crate::bindings::types::{ActionOptions, ChangeStatus, Identity, SyncOptions, UserRef};
 use crate::cli::EXIT_OK;
 use crate::http_client::Upstream;
-use crate::recorder::round_trips;
+use crate::recorder::{round_trips, waves};
 use crate::simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
 use crate::{CallError, Invocation, Runtime, RuntimeOptions, Tenant};
 
@@ -161,10 +161,13 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
             .manage_relationships(&tenant, &joiner, &groups[..10], &[], APPLY)
             .await,
     )?;
+    let width = connector.limits().send_all_concurrency;
     lines.push(latency_line(
         "manage-relationships adding 10 groups",
         &inv,
         latency,
+        width,
+        1.2,
     ));
     let mut peak = inv.peak_memory;
     let leaver = UserRef::Email("leaver@example.com".into());
@@ -178,8 +181,18 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
         "deprovision of a user in 20 groups",
         &inv,
         latency,
+        width,
+        1.2,
     ));
     peak = peak.max(inv.peak_memory);
+
+    // 6b: a user in many groups (1,000; 100 in quick mode), half synced and half
+    // admin-managed: add, remove and deprovision each in one call, in waves that fit the
+    // host's limits.
+    let many = if args.quick { 100 } else { 1_000 };
+    let (lines_6b, peak_6b) = many_groups(connector, many, latency).await?;
+    lines.extend(lines_6b);
+    peak = peak.max(peak_6b);
 
     // 7: bulk onboarding, create + 2 groups each, with bounded concurrency, against a
     // simulator in a process of its own: the host's memory is the host's alone (wiremock
@@ -619,15 +632,90 @@ async fn measure_core_ratio(
     })
 }
 
-fn latency_line<T>(what: &str, inv: &Invocation<T>, latency: Duration) -> Line {
-    let trips = round_trips(&inv.exchanges);
+/// Bench item 6b: add, remove and deprovision of `n` groups for one user, each against its
+/// critical-path bound (target 1.3 ×).
+async fn many_groups(
+    connector: &crate::LoadedConnector,
+    n: usize,
+    latency: Duration,
+) -> anyhow::Result<(Vec<Line>, usize)> {
+    let groups: Vec<String> = (0..n).map(|i| format!("many-{i:04}")).collect();
+    let mut builder = Simulator::builder()
+        .user(SeedUser::new("member@example.com"))
+        .user(SeedUser::new("leaver@example.com"));
+    for (i, g) in groups.iter().enumerate() {
+        builder = if i % 2 == 0 {
+            builder.admin_group(g, &["leaver@example.com"])
+        } else {
+            builder.synced_group(g, &["leaver@example.com"])
+        };
+    }
+    let sim = slow_sim(builder, latency).await?;
+    let tenant = Tenant::from_toml(&sim.config_toml()).map_err(anyhow::Error::msg)?;
+    let width = connector.limits().send_all_concurrency;
+    let member = UserRef::Email("member@example.com".into());
+    let leaver = UserRef::Email("leaver@example.com".into());
+    let mut lines = Vec::new();
+    let mut peak = 0;
+    let add = ok(
+        "manage-relationships",
+        connector
+            .manage_relationships(&tenant, &member, &groups, &[], APPLY)
+            .await,
+    )?;
+    let what = format!("manage-relationships adding {n} groups");
+    lines.push(latency_line(&what, &add, latency, width, 1.3));
+    peak = peak.max(add.peak_memory);
+    let remove = ok(
+        "manage-relationships",
+        connector
+            .manage_relationships(&tenant, &member, &[], &groups, APPLY)
+            .await,
+    )?;
+    let what = format!("manage-relationships removing {n} groups");
+    lines.push(latency_line(&what, &remove, latency, width, 1.3));
+    peak = peak.max(remove.peak_memory);
+    let off = ok(
+        "deprovision-identity",
+        connector
+            .deprovision_identity(&tenant, &leaver, APPLY)
+            .await,
+    )?;
+    let what = format!("deprovision of a user in {n} groups");
+    lines.push(latency_line(&what, &off, latency, width, 1.3));
+    peak = peak.max(off.peak_memory);
+    for (inv, what) in [(&add, "add"), (&remove, "remove"), (&off, "deprovision")] {
+        let done = inv.result.as_ref().is_ok_and(|o| o.completed);
+        anyhow::ensure!(done, "{what} of {n} groups did not complete");
+    }
+    Ok((lines, peak))
+}
+
+/// The invocation's latency against its critical-path bound: its waves (each `send-all`
+/// costs ⌈N ÷ the host's in-flight width⌉) × the simulated latency; met at `target` × bound.
+fn latency_line<T>(
+    what: &str,
+    inv: &Invocation<T>,
+    latency: Duration,
+    width: usize,
+    target: f64,
+) -> Line {
+    let trips = waves(&inv.exchanges, width);
     let bound = latency * u32::try_from(trips).unwrap_or(u32::MAX);
     let ratio = inv.elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
     Line {
-        what: format!("{what}: {trips} round trips × {} ms", latency.as_millis()),
+        what: format!(
+            "{what}: {} requests, {trips} waves × {} ms",
+            inv.exchanges.len(),
+            latency.as_millis()
+        ),
         value: format!("{:.1} ms = {ratio:.2} × the bound", ms(inv.elapsed)),
-        target: "<= 1.2 × bound",
-        met: Some(ratio <= 1.2),
+        target: if target <= 1.2 {
+            "<= 1.2 × bound"
+        } else {
+            "<= 1.3 × bound"
+        },
+        met: Some(ratio <= target),
     }
 }
 

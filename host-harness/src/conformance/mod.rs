@@ -1,4 +1,4 @@
-//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H6),
+//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8),
 //! run against the embedded Atlassian simulator through the component under test.
 //!
 //! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
@@ -13,6 +13,7 @@
 
 mod a_health;
 mod b_sync;
+mod big_memberships;
 mod c_relationships;
 mod check;
 mod d_deprovision;
@@ -95,6 +96,8 @@ cases! {
     "C8" c8_ten_groups_one_batch => c_relationships::c8;
     /// Group names differing only in case are one group.
     "C9" c9_group_name_case => c_relationships::c9;
+    /// 1,000 groups added, re-run, removed, each in one call within the host's limits.
+    "C10" c10_thousand_groups_within_host_limits => big_memberships::c10;
     /// Deprovision: no memberships, inactive, record and account kept.
     "D1" d1_deprovision => d_deprovision::d1;
     /// Deprovision again: all `already-done`, zero writes.
@@ -105,6 +108,8 @@ cases! {
     "D4" d4_deprovision_protected_user => d_deprovision::d4;
     /// Deprovision an unknown user: `not-found`.
     "D5" d5_deprovision_unknown_user => d_deprovision::d5;
+    /// Deprovision a user in 1,000 groups: completes in one call; none remain; inactive.
+    "D6" d6_deprovision_thousand_groups => big_memberships::d6;
     /// Delete: the SCIM record (404 on its old id) and its memberships gone.
     "E1" e1_delete => e_delete::e1;
     /// Delete twice: `already-done`.

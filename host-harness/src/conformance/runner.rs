@@ -78,11 +78,13 @@ pub fn cases() -> Vec<Case> {
         "C7" "Licence limit 409-3: a failed change" c7_licence_limit;
         "C8" "Add 10 groups: the writes in one send-all" c8_ten_groups_one_batch;
         "C9" "Group names differing only in case: one group" c9_group_name_case;
+        "C10" "1,000 groups added, re-run, removed, within limits" c10_thousand_groups_within_host_limits;
         "D1" "Deprovision: no memberships, inactive, record kept" d1_deprovision;
         "D2" "Deprovision again: already-done, zero writes" d2_deprovision_again;
         "D3" "Fault after the first removal: next run completes" d3_deprovision_resumes;
         "D4" "Deprovision a protected user: policy-denied" d4_deprovision_protected_user;
         "D5" "Deprovision an unknown user: not-found" d5_deprovision_unknown_user;
+        "D6" "Deprovision a user in 1,000 groups in one call" d6_deprovision_thousand_groups;
         "E1" "Delete: SCIM record (404) and memberships gone" e1_delete;
         "E2" "Delete twice: already-done" e2_delete_twice;
         "E3" "purge-account: lifecycle delete, recorded" e3_purge_account;
@@ -113,9 +115,11 @@ pub fn select(ids: &[String]) -> Result<Vec<Case>, String> {
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
+        let ids: Vec<&str> = all.iter().map(|c| c.id).collect();
         return Err(format!(
-            "unknown case id {}: the ids are A1–A6, B1–B10, C1–C9, D1–D5, E1–E4, F1–F4, G1–G3, H1–H6",
-            unknown.join(", ")
+            "unknown case id {}: the ids are {}",
+            unknown.join(", "),
+            ids.join(", ")
         ));
     }
     Ok(all
