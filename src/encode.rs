@@ -12,9 +12,20 @@ const STRICT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Encodes one path segment.
+/// Encodes one path segment. A value that is all dots and would be read as a dot segment
+/// (`.`, `..`) is encoded dot by dot (`%2E`), so no value can silently change the path's
+/// shape: URL parsers still treat `%2E%2E` as `..`, and the host refuses every URL with a
+/// dot segment, so such a request is never sent. Callers refuse these ids before that.
 pub fn segment(value: &str) -> String {
+    if is_dot_segment(value) {
+        return value.replace('.', "%2E");
+    }
     utf8_percent_encode(value, STRICT).to_string()
+}
+
+/// True for `.` and `..`: ids that, put in a path, would address another resource.
+pub fn is_dot_segment(value: &str) -> bool {
+    matches!(value, "." | "..")
 }
 
 /// Encodes one query-string value (or name).
@@ -41,5 +52,13 @@ mod tests {
         );
         assert_eq!(query("é"), "%C3%A9");
         assert_eq!(decode("abc%20d%FF"), "abc d\u{FFFD}");
+    }
+
+    #[test]
+    fn dot_segments_never_stay_dots() {
+        assert_eq!(segment(".."), "%2E%2E");
+        assert_eq!(segment("."), "%2E");
+        assert_eq!(segment("a..b"), "a..b");
+        assert_eq!(segment("..."), "...");
     }
 }

@@ -191,3 +191,31 @@ async fn unconfigured_products_are_invalid_config_naming_the_key() {
     }
     assert!(sim.requests().is_empty());
 }
+
+/// A server that ignores `startIndex` and claims a billion users: the walk stops at the
+/// second page (it repeats the first) with an `upstream` error saying why, instead of
+/// paging for hours.
+#[tokio::test]
+async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped() {
+    use host_harness::cli::extract::snapshot;
+    use host_harness::paging::WalkError;
+    let users: Vec<serde_json::Value> = (1..=100)
+        .map(|i| serde_json::json!({"id": format!("u{i}"), "userName": format!("u{i}@example.com"), "active": true}))
+        .collect();
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 1_000_000_000u64, "startIndex": 1, "itemsPerPage": 100,
+        "Resources": users,
+    });
+    let server = server_answering(wiremock::ResponseTemplate::new(200).set_body_json(body)).await;
+    let err = snapshot(connector(), &scim_only_tenant(&server.uri()), 100)
+        .await
+        .expect_err("the walk must stop");
+    assert_eq!(err.class(), "upstream", "{err}");
+    assert!(
+        matches!(&err, WalkError::Upstream(m) if m.contains("repeats")),
+        "{err}"
+    );
+    let pages = server.received_requests().await.unwrap().len();
+    assert_eq!(pages, 2, "stopped at the first repeated page");
+}

@@ -18,6 +18,7 @@ pub mod http_client;
 pub mod integrations;
 pub mod invoke;
 pub mod limits;
+pub mod paging;
 pub mod recorder;
 pub mod retry;
 pub mod runtime;

@@ -235,6 +235,12 @@ pub(super) fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
             "the user's {what} is empty"
         )));
     }
+    if crate::encode::is_dot_segment(value.trim()) {
+        return Err(ConnectorError::InvalidInput(format!(
+            "the user's {what} `{}` is a path segment, not an identifier",
+            value.trim()
+        )));
+    }
     if value.chars().any(char::is_control) || value.chars().count() > 255 {
         return Err(ConnectorError::InvalidInput(format!(
             "the user's {what} is not a valid identifier"

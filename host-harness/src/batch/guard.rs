@@ -5,16 +5,10 @@
 //! The share is the items about to run over the users the organization has now: a resumed
 //! batch counts only the items it has left.
 
-use std::collections::BTreeSet;
-
-use crate::bindings::types::{ConnectorError, PageRequest};
-use crate::{CallError, LoadedConnector, Tenant};
+use crate::{LoadedConnector, Tenant};
 
 /// The default largest share of the organization's users one batch may remove.
 pub const DEFAULT_MAX_SHARE: f64 = 0.10;
-
-/// Most pages walked while counting users.
-const MAX_PAGES: usize = 100_000;
 
 /// Users asked for per page while counting.
 const PAGE_SIZE: u32 = 100;
@@ -72,35 +66,20 @@ impl Verdict {
 }
 
 /// Counts the organization's users by walking `list-users` page by page.
-pub async fn count_users(connector: &LoadedConnector, tenant: &Tenant) -> Result<usize, CallError> {
-    let mut count = 0;
-    let mut cursor = None;
-    let mut seen = BTreeSet::new();
-    for _ in 0..MAX_PAGES {
-        let page = connector
-            .list_users(
-                tenant,
-                &PageRequest {
-                    cursor: cursor.clone(),
-                    limit: Some(PAGE_SIZE),
-                },
-            )
-            .await
-            .result?;
-        count += page.items.len();
-        match page.next_cursor {
-            None => return Ok(count),
-            Some(next) if !seen.insert(next.clone()) => {
-                return Err(CallError::Connector(ConnectorError::Other(format!(
-                    "the connector returned the cursor `{next}` twice while counting users"
-                ))));
-            }
-            Some(next) => cursor = Some(next),
-        }
-    }
-    Err(CallError::Connector(ConnectorError::Other(format!(
-        "more than {MAX_PAGES} pages of users; stopping"
-    ))))
+pub async fn count_users(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+) -> Result<usize, crate::paging::WalkError> {
+    let limits = crate::paging::WalkLimits::default();
+    let (count, _) = crate::paging::walk(
+        "counting the organization's users",
+        PAGE_SIZE,
+        limits,
+        |p| async move { connector.list_users(tenant, &p).await },
+        |_| {},
+    )
+    .await?;
+    Ok(count)
 }
 
 #[cfg(test)]

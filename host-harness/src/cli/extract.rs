@@ -1,20 +1,37 @@
 //! `host-harness extract`: a JSON snapshot of users, groups and discovered resources, walked
 //! page by page through the connector's opaque cursors.
 
-use std::collections::BTreeSet;
-use std::future::Future;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::bindings::types::{
-    ConnectorError, GroupRecord, PageRequest, ResourceKind, ResourceRecord, UserRecord,
+    ConnectorError, GroupRecord, ResourceKind, ResourceRecord, UserRecord,
 };
 use crate::cli::{EXIT_ERROR, EXIT_OK};
+use crate::paging::{Page, WalkError, WalkLimits, walk};
 use crate::{CallError, Invocation, LoadedConnector, Tenant};
 
-/// Most pages one listing may take, a guard on top of the connector's own.
-const MAX_PAGES: usize = 100_000;
+/// Walks one listing to its end into a list, adding its requests to `requests`.
+async fn collect<P, F, Fut>(
+    what: &str,
+    page_size: u32,
+    requests: &mut usize,
+    fetch: F,
+) -> Result<Vec<P::Item>, WalkError>
+where
+    P: Page,
+    F: FnMut(crate::bindings::types::PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Invocation<P>>,
+{
+    let mut items = Vec::new();
+    let (_, made) = walk(what, page_size, WalkLimits::default(), fetch, |page| {
+        items.extend(page)
+    })
+    .await?;
+    *requests += made;
+    Ok(items)
+}
 
 /// Arguments of `extract`.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,64 +64,20 @@ pub struct Snapshot {
     pub requests: usize,
 }
 
-/// Walks one listing to its end.
-async fn walk<T, P, F, Fut>(
-    page_size: u32,
-    requests: &mut usize,
-    mut fetch: F,
-    split: impl Fn(P) -> (Vec<T>, Option<String>),
-) -> Result<Vec<T>, CallError>
-where
-    F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Invocation<P>>,
-{
-    let mut items = Vec::new();
-    let mut cursor = None;
-    let mut seen = BTreeSet::new();
-    for _ in 0..MAX_PAGES {
-        let invocation = fetch(PageRequest {
-            cursor: cursor.clone(),
-            limit: Some(page_size),
-        })
-        .await;
-        *requests += invocation.exchanges.len();
-        let (page, next) = split(invocation.result?);
-        items.extend(page);
-        match next {
-            None => return Ok(items),
-            Some(next) if !seen.insert(next.clone()) => {
-                return Err(CallError::Connector(ConnectorError::Other(format!(
-                    "the connector returned the cursor `{next}` twice; stopping"
-                ))));
-            }
-            Some(next) => cursor = Some(next),
-        }
-    }
-    Err(CallError::Connector(ConnectorError::Other(format!(
-        "more than {MAX_PAGES} pages; stopping"
-    ))))
-}
-
 /// Builds the snapshot of a tenant.
 pub async fn snapshot(
     connector: &LoadedConnector,
     tenant: &Tenant,
     page_size: u32,
-) -> Result<Snapshot, CallError> {
+) -> Result<Snapshot, WalkError> {
     let mut requests = 0;
-    let users = walk(
-        page_size,
-        &mut requests,
-        |p| async move { connector.list_users(tenant, &p).await },
-        |p| (p.items, p.next_cursor),
-    )
+    let users = collect("users", page_size, &mut requests, |p| async move {
+        connector.list_users(tenant, &p).await
+    })
     .await?;
-    let groups = walk(
-        page_size,
-        &mut requests,
-        |p| async move { connector.list_groups(tenant, &p).await },
-        |p| (p.items, p.next_cursor),
-    )
+    let groups = collect("groups", page_size, &mut requests, |p| async move {
+        connector.list_groups(tenant, &p).await
+    })
     .await?;
     let mut resources = Vec::new();
     let mut skipped = Vec::new();
@@ -113,17 +86,15 @@ pub async fn snapshot(
         ResourceKind::ConfluenceSpace,
         ResourceKind::BitbucketRepository,
     ] {
-        let listed = walk(
-            page_size,
-            &mut requests,
-            |p| async move { connector.list_resources(tenant, kind, &p).await },
-            |p| (p.items, p.next_cursor),
-        )
+        let what = format!("{kind} resources");
+        let listed = collect(&what, page_size, &mut requests, |p| async move {
+            connector.list_resources(tenant, kind, &p).await
+        })
         .await;
         match listed {
             Ok(items) => resources.extend(items),
             // A product that is not configured is skipped, not a failure of the snapshot.
-            Err(CallError::Connector(e @ ConnectorError::InvalidConfig(_))) => {
+            Err(WalkError::Call(CallError::Connector(e @ ConnectorError::InvalidConfig(_)))) => {
                 skipped.push(format!("{kind}: {}", e.message()));
             }
             Err(e) => return Err(e),
