@@ -194,6 +194,11 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     lines.extend(lines_6b);
     peak = peak.max(peak_6b);
 
+    // 7b: validating a batch file (CSV and JSON) of many rows, with a duplicate at the end:
+    // linear in the rows (line numbers from an index, not a count from the file's start).
+    let rows = if args.quick { 10_000 } else { 100_000 };
+    lines.extend(batch_validation(rows));
+
     // 7: bulk onboarding, create + 2 groups each, with bounded concurrency, against a
     // simulator in a process of its own: the host's memory is the host's alone (wiremock
     // keeps a copy of every request it matched, which would otherwise be charged to it).
@@ -630,6 +635,44 @@ async fn measure_core_ratio(
         guest: median(in_guest),
         guest_default_engine: median(in_default),
     })
+}
+
+/// Bench item 7b: a sync batch of `rows` people whose last row repeats the first, validated
+/// as CSV and as JSON; met when each takes under 2 s per 100,000 rows.
+fn batch_validation(rows: usize) -> Vec<Line> {
+    use crate::batch::Action;
+    use crate::batch::items::{Format, ParseError, parse};
+    let mut csv = String::from("email,name,add\n");
+    let mut json = vec![];
+    for i in 0..rows {
+        csv.push_str(&format!("p{i}@example.com,Person {i},team-a;team-b\n"));
+        json.push(serde_json::json!({"email": format!("p{i}@example.com"), "name": format!("Person {i}")}));
+    }
+    csv.push_str("p0@example.com,Again,\n");
+    json.push(serde_json::json!({"email": "p0@example.com"}));
+    let json = serde_json::to_string_pretty(&json).unwrap_or_default();
+    let budget = Duration::from_secs_f64(2.0 * rows as f64 / 100_000.0);
+    [
+        (Format::Csv, csv.as_bytes()),
+        (Format::Json, json.as_bytes()),
+    ]
+    .into_iter()
+    .map(|(format, bytes)| {
+        let t = Instant::now();
+        let found = parse(bytes, format, Action::Sync);
+        let took = t.elapsed();
+        let duplicate = matches!(&found, Err(ParseError::Invalid(p)) if p.len() == 1);
+        Line {
+            what: format!(
+                "validate a {format:?} batch of {} rows, one duplicate",
+                rows + 1
+            ),
+            value: format!("{:.0} ms", ms(took)),
+            target: "< 2 s per 100,000 rows",
+            met: Some(duplicate && took < budget),
+        }
+    })
+    .collect()
 }
 
 /// Bench item 6b: add, remove and deprovision of `n` groups for one user, each against its
