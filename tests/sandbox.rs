@@ -244,31 +244,30 @@ async fn oversized_request_bodies_are_refused_before_sending() {
 
 #[tokio::test]
 async fn send_all_runs_concurrently_and_is_bounded() {
-    let server = server_answering(
-        ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(100)),
-    )
-    .await;
-    let url = scim_users_url(&server.uri());
-    let tenant = guest_tenant(&server.uri())
+    // The server answers nothing until all 16 requests are in flight at once: a host that sent
+    // them one at a time would never get the first answer (the gate gives up with a 409, and
+    // the guest's timeout is longer than the gate's patience). Ordering, not a clock.
+    let server = GateServer::start(16).await;
+    let url = scim_users_url(&server.uri);
+    let tenant = guest_tenant(&server.uri)
         .with_setting("mode", "flood")
         .with_setting("url", &url)
-        .with_setting("count", "16");
+        .with_setting("count", "16")
+        .with_setting("timeout_ms", "30000");
+    assert!(runtime().limits().request_timeout > GateServer::GIVE_UP);
     let inv = test_guest().check_health(&tenant).await;
     let report = inv.result.unwrap();
     assert_eq!(report.probes.len(), 16);
-    assert!(
-        report
-            .probes
-            .iter()
-            .all(|p| matches!(p.status, ProbeStatus::Ok))
-    );
-    // 16 requests of 100 ms each with a concurrency of 16: one round trip, not sixteen.
-    assert!(
-        inv.elapsed < std::time::Duration::from_millis(1200),
-        "{:?}",
-        inv.elapsed
+    for p in &report.probes {
+        assert!(matches!(p.status, ProbeStatus::Ok), "{:?}", p.status);
+    }
+    assert_eq!(
+        server.peak(),
+        16,
+        "the requests were not all in flight at once"
     );
     assert!(inv.exchanges.iter().all(|e| e.batch == Some(0)));
+    assert!(inv.exchanges.iter().all(|e| e.attempts == 1));
 
     // A batch over the limit is refused whole, and nothing is sent.
     let over = runtime().limits().max_batch + 1;
@@ -276,7 +275,13 @@ async fn send_all_runs_concurrently_and_is_bounded() {
     let inv = test_guest().check_health(&tenant).await;
     let report = inv.result.unwrap();
     assert_eq!(report.probes.len(), over);
-    assert_eq!(server.received_requests().await.unwrap().len(), 16);
+    assert!(
+        report
+            .probes
+            .iter()
+            .all(|p| matches!(&p.status, ProbeStatus::Failed(ConnectorError::Other(m)) if m.contains("Denied")))
+    );
+    assert_eq!(server.received(), 16);
 }
 
 #[tokio::test]
@@ -332,26 +337,32 @@ async fn redirects_are_returned_to_the_guest_never_followed() {
 
 #[tokio::test]
 async fn a_slow_answer_times_out_at_the_guests_deadline() {
-    let server =
-        server_answering(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3)))
-            .await;
+    // The answer never comes in time for anyone (an hour). A GET that timed out is retried (it
+    // is idempotent), so the guest sees its `Timeout` only after every attempt ended. Had any
+    // attempt waited for the host's own per-request cap instead of the guest's 200 ms, the
+    // attempts would outlast the invocation's wall-clock limit and the host would end the
+    // invocation instead: the result proves the deadline without timing anything.
+    let server = server_answering(
+        ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(3600)),
+    )
+    .await;
     let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
         .with_setting("timeout_ms", "200")
         .with_setting("url", scim_users_url(&server.uri()));
+    let limits = runtime().limits();
+    assert!(limits.request_timeout * limits.retry.max_attempts >= limits.wall_time);
     let inv = test_guest().check_health(&tenant).await;
-    assert!(failure(&inv.result.unwrap()).contains("Timeout"));
-    // A GET that timed out is retried (it is idempotent), each attempt ending at the guest's
-    // 200 ms deadline rather than the server's 3 s: four attempts and their backoff stay far
-    // below one undeadlined answer.
-    let policy = host_harness::retry::RetryPolicy::default();
-    assert_eq!(inv.exchanges[0].attempts, policy.max_attempts);
-    assert!(
-        inv.elapsed < std::time::Duration::from_secs(3),
-        "{:?}",
-        inv.elapsed
-    );
+    let report = inv
+        .result
+        .expect("the guest's own deadline ends each attempt");
+    assert!(failure(&report).contains("Timeout"));
+    assert_eq!(inv.exchanges[0].attempts, limits.retry.max_attempts);
     assert_eq!(inv.exchanges[0].error.as_deref(), Some("timeout"));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        limits.retry.max_attempts as usize
+    );
 }
 
 #[tokio::test]
@@ -391,32 +402,41 @@ async fn responses_over_the_cap_are_cut_off_as_too_large() {
 #[tokio::test]
 async fn waiting_on_a_slow_upstream_does_not_count_as_guest_cpu_time() {
     use host_harness::limits::Limits;
-    use host_harness::{Runtime, RuntimeOptions};
-    let runtime = Runtime::new(RuntimeOptions {
-        limits: Limits {
-            cpu_time: std::time::Duration::from_millis(300),
-            ..Limits::default()
-        },
-        ..RuntimeOptions::default()
-    })
-    .unwrap();
-    let guest = runtime.load(&test_guest_bytes()).unwrap();
-    let server =
-        server_answering(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(1)))
-            .await;
-    let tenant = guest_tenant(&server.uri())
-        .with_setting("mode", "fetch")
-        .with_setting("url", scim_users_url(&server.uri()));
+    use std::time::Duration;
+    // The same fetch against an immediate answer first: its whole wall-clock time bounds the
+    // CPU time the guest needs, on this machine, now. The budget is ten times that (at least
+    // 300 ms), and the upstream then waits three budgets before answering: if waiting counted,
+    // the invocation would be stopped long before the answer.
+    let quick = ok_server().await;
+    let fetch = |server: &str| {
+        guest_tenant(server)
+            .with_setting("mode", "fetch")
+            .with_setting("url", scim_users_url(server))
+    };
+    let baseline = test_guest().check_health(&fetch(&quick.uri())).await;
+    assert_eq!(baseline.result.unwrap().probes[0].target, "200 2");
+    let budget = (baseline.elapsed * 10).max(Duration::from_millis(300));
+    let wait = budget * 3;
+    let guest = test_guest().with_limits(Limits {
+        cpu_time: budget,
+        ..runtime().limits().clone()
+    });
+    let server = server_answering(ResponseTemplate::new(200).set_delay(wait)).await;
+    let tenant = fetch(&server.uri());
     let inv = guest.check_health(&tenant).await;
-    assert_eq!(inv.result.unwrap().probes[0].target, "200 0");
-    assert!(inv.elapsed >= std::time::Duration::from_secs(1));
+    assert_eq!(
+        inv.result.unwrap().probes[0].target,
+        "200 0",
+        "budget {budget:?}, upstream wait {wait:?}"
+    );
+    assert!(inv.elapsed >= wait);
     // The same budget still stops a guest that really spins.
     let inv = guest
         .check_health(&tenant.with_setting("mode", "spin"))
         .await;
     assert!(matches!(
         inv.result,
-        Err(CallError::Host(InvokeError::CpuTimeout(_)))
+        Err(CallError::Host(InvokeError::CpuTimeout(b))) if b == budget
     ));
 }
 
@@ -463,7 +483,21 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
             "host-limit",
         ),
     ];
-    let bad = futures::future::join_all(hostile.iter().map(|(t, _)| test_guest().check_health(t)));
+    // Only `spin` is about the CPU budget. The others get one as long as the wall-clock limit,
+    // so that on a busy machine (the budget counts time spent in `poll`, preemption included)
+    // building 100,000 requests or filling 64 MiB still ends in its own class, not `timeout`.
+    let patient = test_guest().with_limits(host_harness::limits::Limits {
+        cpu_time: runtime().limits().wall_time,
+        ..runtime().limits().clone()
+    });
+    let bad = futures::future::join_all(hostile.iter().map(|(t, class)| {
+        let guest = if *class == "timeout" {
+            test_guest()
+        } else {
+            &patient
+        };
+        guest.check_health(t)
+    }));
     let good = futures::future::join_all((0..8).map(|_| connector().check_health(&good_tenant)));
     let (bad, good) = tokio::join!(bad, good);
 

@@ -123,3 +123,110 @@ pub fn assert_no_sim_secret(sim: &host_harness::simulator::Simulator, what: &str
         );
     }
 }
+
+/// A loopback HTTP server that holds every request until `quorum` requests are in flight at
+/// once, then answers all of them `200 {}`: it proves that requests run concurrently by
+/// ordering alone, whatever the machine's speed. Requests that never reach the quorum (a host
+/// that sends one at a time) are answered `409` after [`GateServer::GIVE_UP`], and so are all
+/// requests after that, so such a host fails the test instead of hanging it.
+pub struct GateServer {
+    /// `http://127.0.0.1:PORT`.
+    pub uri: String,
+    state: std::sync::Arc<std::sync::Mutex<GateCounts>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct GateCounts {
+    received: usize,
+    in_flight: usize,
+    peak: usize,
+    given_up: bool,
+}
+
+impl GateServer {
+    /// How long a request waits for the quorum before the gate gives up. Only a host that fails
+    /// the test waits this long; the guest's request timeout must be longer.
+    pub const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(20);
+
+    /// Starts the server on the current Tokio runtime.
+    pub async fn start(quorum: usize) -> GateServer {
+        use hyper::body::Bytes;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let uri = format!("http://{}", listener.local_addr().expect("local address"));
+        let state = std::sync::Arc::new(std::sync::Mutex::new(GateCounts::default()));
+        let (open_tx, open_rx) = tokio::sync::watch::channel(false);
+        let open_tx = std::sync::Arc::new(open_tx);
+        let counts = state.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (counts, open_tx, open_rx) = (counts.clone(), open_tx.clone(), open_rx.clone());
+                let service = hyper::service::service_fn(move |_request| {
+                    let (counts, open_tx, mut open_rx) =
+                        (counts.clone(), open_tx.clone(), open_rx.clone());
+                    async move {
+                        {
+                            let mut c = counts.lock().unwrap();
+                            c.received += 1;
+                            c.in_flight += 1;
+                            c.peak = c.peak.max(c.in_flight);
+                            if c.in_flight >= quorum {
+                                open_tx.send_replace(true);
+                            }
+                        }
+                        let opened = !counts.lock().unwrap().given_up
+                            && tokio::time::timeout(Self::GIVE_UP, open_rx.wait_for(|open| *open))
+                                .await
+                                .is_ok_and(|r| r.is_ok());
+                        let mut c = counts.lock().unwrap();
+                        c.in_flight -= 1;
+                        c.given_up |= !opened;
+                        let (status, body) = if opened {
+                            (200, "{}".to_owned())
+                        } else {
+                            (
+                                409,
+                                format!(
+                                    "gave up: at most {} of {quorum} requests were in flight at once",
+                                    c.peak
+                                ),
+                            )
+                        };
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/json")
+                                .body(http_body_util::Full::new(Bytes::from(body)))
+                                .expect("a valid response"),
+                        )
+                    }
+                });
+                tokio::spawn(async move {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+        });
+        GateServer { uri, state, accept }
+    }
+
+    /// Requests received so far.
+    pub fn received(&self) -> usize {
+        self.state.lock().unwrap().received
+    }
+
+    /// The most requests that were in flight at once.
+    pub fn peak(&self) -> usize {
+        self.state.lock().unwrap().peak
+    }
+}
+
+impl Drop for GateServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}

@@ -1,13 +1,13 @@
 //! H. Faults and limits.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
 use crate::conformance::b_sync::{SYNC, identity};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::sim_tenant;
 use crate::limits::Limits;
-use crate::simulator::{Fault, RetryHint, Route, Simulator};
+use crate::simulator::{Fault, LoggedRequest, RetryHint, Route, Simulator};
 use crate::{CallError, InvokeError, LoadedConnector};
 
 async fn sim() -> Step<Simulator> {
@@ -36,7 +36,28 @@ fn users_get() -> Route {
     Route::scim("/Users").method("GET")
 }
 
+/// The earliest time a 429 sent at `sent` with `hint` allows the retry: what its header
+/// names, at the header's precision (HTTP dates and ISO times are cut to the second or the
+/// minute, so never later than the simulator meant).
+fn hinted_time(hint: &RetryHint, sent: SystemTime) -> SystemTime {
+    let cut = |t: SystemTime, unit: u64| {
+        let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        UNIX_EPOCH + Duration::from_secs(secs - secs % unit)
+    };
+    match hint {
+        RetryHint::None => sent,
+        RetryHint::Seconds(n) => sent + Duration::from_secs(*n),
+        RetryHint::HttpDate(n) | RetryHint::RateLimitReset(n) => {
+            cut(sent + Duration::from_secs(*n), 1)
+        }
+        RetryHint::RateLimitResetMinutes(n) => cut(sent + Duration::from_secs(*n + 59), 60),
+    }
+}
+
 /// One 429 with a hint: the host waits at least the hint, retries once, and the probe passes.
+/// "At least the hint" is checked on the simulator's own clock (the retry arrives no earlier
+/// than the time the header named), and for a hint in seconds also on the wait the host
+/// recorded; a slow machine only makes the retry later, never earlier.
 async fn rate_limited_once(
     connector: &LoadedConnector,
     name: &str,
@@ -45,7 +66,7 @@ async fn rate_limited_once(
     let mut c = Check::default();
     let step = async {
         let sim = sim().await?;
-        sim.fault(users_get(), Fault::RateLimited(hint), 1);
+        sim.fault(users_get(), Fault::RateLimited(hint.clone()), 1);
         let inv = connector.check_health(&sim_tenant(&sim)).await;
         let report = ok("check-health", inv.result)?;
         c.eq(
@@ -56,12 +77,14 @@ async fn rate_limited_once(
         match inv.exchanges.iter().find(|e| e.url.contains("/Users")) {
             Some(x) => {
                 c.eq(format!("{name}: attempts"), 2, x.attempts);
-                c.that(
-                    format!("{name}: wait"),
-                    x.retry_wait >= Duration::from_secs(1),
-                    "at least the 1 s hint",
-                    format!("{:?}", x.retry_wait),
-                );
+                if let RetryHint::Seconds(n) = hint {
+                    c.that(
+                        format!("{name}: wait"),
+                        x.retry_wait >= Duration::from_secs(n),
+                        format!("at least the {n} s hint"),
+                        format!("{:?}", x.retry_wait),
+                    );
+                }
             }
             None => c.push(Difference::new(name, "a SCIM exchange", "none")),
         }
@@ -70,6 +93,25 @@ async fn rate_limited_once(
             vec![429, 200],
             scim_reads(&sim),
         );
+        let reads: Vec<LoggedRequest> = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with("/Users"))
+            .collect();
+        if let [limited, retry] = reads.as_slice() {
+            let allowed = hinted_time(&hint, limited.received_at);
+            c.that(
+                format!("{name}: the retry"),
+                retry.received_at >= allowed,
+                "no earlier than the hint allows",
+                format!(
+                    "{:?} too early",
+                    allowed
+                        .duration_since(retry.received_at)
+                        .unwrap_or_default()
+                ),
+            );
+        }
         Ok(())
     }
     .await;
@@ -127,27 +169,31 @@ pub(crate) async fn h1(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// A health check against a simulator whose SCIM listing always answers `fault`: the
-/// report, the reads the simulator answered, and the time it took.
+/// report, the reads the simulator answered, and the time the host recorded waiting between
+/// attempts of the SCIM listing.
 async fn never_clearing(
     connector: &LoadedConnector,
     fault: Fault,
-) -> Step<(HealthReport, usize, Duration)> {
+) -> Step<(HealthReport, usize, Option<Duration>)> {
     let sim = sim().await?;
     sim.fault_always(users_get(), fault);
-    let started = Instant::now();
-    let report = ok(
-        "check-health",
-        connector.check_health(&sim_tenant(&sim)).await.result,
-    )?;
-    Ok((report, scim_reads(&sim).len(), started.elapsed()))
+    let inv = connector.check_health(&sim_tenant(&sim)).await;
+    let waited = inv
+        .exchanges
+        .iter()
+        .find(|e| e.url.contains("/Users"))
+        .map(|e| e.retry_wait);
+    let report = ok("check-health", inv.result)?;
+    Ok((report, scim_reads(&sim).len(), waited))
 }
 
 /// A 429 or 503 that never clears: after the host's bounded attempts and wait, the probe
-/// fails `rate-limited` with the hint, or `unavailable`.
+/// fails `rate-limited` with the hint, or `unavailable`. The wait is the one the host
+/// recorded (each 1 s hint waited out between attempts, within the policy's total), not a
+/// stopwatch reading, so a slow machine cannot fail it.
 pub(crate) async fn h2(connector: &LoadedConnector, c: &mut Check) -> Step {
     let policy = connector.limits().retry.clone();
     let attempts = policy.max_attempts as usize;
-    let bound = policy.max_total_wait + Duration::from_secs(5);
     let (rate, unavailable) = futures::join!(
         never_clearing(connector, Fault::RateLimited(RetryHint::Seconds(1))),
         never_clearing(
@@ -158,7 +204,7 @@ pub(crate) async fn h2(connector: &LoadedConnector, c: &mut Check) -> Step {
         ),
     );
     for (label, run) in [("429", rate), ("503", unavailable)] {
-        let (report, reads, took) = run?;
+        let (report, reads, waited) = run?;
         match (label, scim_probe(&report)?) {
             ("429", ProbeStatus::Failed(ConnectorError::RateLimited(r))) => {
                 c.eq("429: retry hint", Some(1000), r.retry_after_ms);
@@ -186,11 +232,17 @@ pub(crate) async fn h2(connector: &LoadedConnector, c: &mut Check) -> Step {
             attempts,
             reads,
         );
+        let retries = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
         c.that(
-            format!("{label}: time taken"),
-            took < bound,
-            format!("under {bound:?}"),
-            format!("{took:?}"),
+            format!("{label}: time waited between attempts"),
+            waited.is_some_and(|w| {
+                w >= Duration::from_secs(1) * retries && w <= policy.max_total_wait
+            }),
+            format!(
+                "each 1 s hint waited out, {:?} at most",
+                policy.max_total_wait
+            ),
+            format!("{waited:?}"),
         );
     }
     Ok(())
@@ -317,7 +369,7 @@ async fn healthy(
 
 /// The host's limits on the component under test: a CPU budget it exceeds (10 ms, which a
 /// normal health check fits in, against a 12 MiB answer to take in and parse), a memory limit it exceeds (1 MiB above its own peak, against an
-/// 8 MiB answer), a wall-clock deadline (300 ms against a 2 s answer). Each invocation fails
+/// 8 MiB answer), a wall-clock deadline (300 ms against a 1 min answer). Each invocation fails
 /// with its class; the next invocation on the same engine succeeds.
 pub(crate) async fn h6(connector: &LoadedConnector, c: &mut Check) -> Step {
     let sim = sim().await?;
@@ -368,30 +420,31 @@ pub(crate) async fn h6(connector: &LoadedConnector, c: &mut Check) -> Step {
     )
     .await?;
 
+    // The answer takes a minute, far beyond the 300 ms deadline: a wall-clock timeout can only
+    // come from the deadline, so no stopwatch is needed. The next invocation runs under the
+    // standard limits (a normal health check is not promised to fit in 300 ms on a busy
+    // machine), on the same engine.
     let hurried = connector.with_limits(Limits {
         wall_time: Duration::from_millis(300),
         ..standard
     });
     sim.clear_faults();
-    sim.fault(users_get(), Fault::Latency(Duration::from_secs(2)), 1);
-    let started = Instant::now();
+    sim.fault(users_get(), Fault::Latency(Duration::from_secs(60)), 1);
     let inv = hurried.check_health(&sim_tenant(&sim)).await;
-    c.eq(
+    c.that(
         "over the wall-clock deadline",
-        "timeout".to_owned(),
+        matches!(
+            &inv.result,
+            Err(CallError::Host(InvokeError::WallTimeout(d))) if *d == Duration::from_millis(300)
+        ),
+        "timeout (the 300 ms wall-clock deadline)",
         host_class(&inv.result),
     );
-    c.that(
-        "ended after",
-        started.elapsed() < Duration::from_millis(1500),
-        "about 300 ms",
-        format!("{:?}", started.elapsed()),
-    );
-    healthy(c, "the next invocation after the deadline", &hurried, &sim).await?;
+    healthy(c, "the next invocation after the deadline", connector, &sim).await?;
     c.note(
         "checked on the component under test: 10 ms CPU budget vs a 12 MiB answer -> timeout, \
          memory limit 1 MiB over its peak vs an 8 MiB answer -> out-of-memory, 300 ms deadline \
-         vs a 2 s answer -> timeout, each followed by a successful invocation on the same \
+         vs a 1 min answer -> timeout, each followed by a successful invocation on the same \
          engine; a guest panic cannot be caused from outside a correct component (covered by \
          the hostile guest in tests/sandbox.rs)",
     );

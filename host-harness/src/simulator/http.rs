@@ -263,8 +263,8 @@ fn decide(st: &mut State, req: &Req) -> Option<Fault> {
     chosen
 }
 
-fn fault_reply(st: &State, api: Api, fault: &Fault) -> Reply {
-    let now = SystemTime::now();
+/// The reply of a fault that preempts the API; retry hints are counted from `now`.
+fn fault_reply(st: &State, api: Api, fault: &Fault, now: SystemTime) -> Reply {
     match fault {
         Fault::RateLimited(hint) => {
             let mut r = generic_error(api, 429, "Rate limit exceeded", st);
@@ -359,9 +359,10 @@ fn spoil(reply: Reply, fault: &Fault) -> (Reply, Option<Duration>) {
 fn handle(shared: &Shared, wreq: &Request) -> (Reply, Option<Duration>) {
     let req = Req::from_wiremock(wreq);
     let mut st = lock(shared);
+    let now = SystemTime::now();
     let fault = st.pending_fault.take();
     let (reply, delay) = match &fault {
-        Some(f) if f.preempts() => (fault_reply(&st, req.api, f), None),
+        Some(f) if f.preempts() => (fault_reply(&st, req.api, f, now), None),
         Some(f) => {
             if let Fault::Concurrent(seed) = f {
                 // Best effort, like a real concurrent writer: what conflicts is skipped.
@@ -381,6 +382,7 @@ fn handle(shared: &Shared, wreq: &Request) -> (Reply, Option<Duration>) {
         body: String::from_utf8_lossy(&req.body).into_owned(),
         status: reply.status,
         fault: fault.as_ref().map(|f| f.label().to_string()),
+        received_at: now,
     });
     (reply, delay)
 }

@@ -17,6 +17,9 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The fault applied to this request, if any (e.g. `rate-limited`, `dropped`).
     pub fault: Option<String>,
+    /// When the simulator handled it; the time its retry hints count from. Not serialized.
+    #[serde(skip)]
+    pub received_at: std::time::SystemTime,
 }
 
 impl LoggedRequest {

@@ -31,13 +31,14 @@
 //! - B6: `sim.fault(Route::scim("/Users").method("POST"), Fault::DropResponse, 1)`.
 //! - B10: [`SimulatorBuilder::account_id_pending`].
 //! - C3: default 204, or `configure(|o| o.existing_member_conflict = true)` for 409
-//!   `ADMIN-UAM-409-2`. C7: [`SimulatorBuilder::licence_limit`] (409 `ADMIN-UAM-409-3`).
+//!   `ADMIN-UAM-409-2`; a [`Fault::Concurrent`] on the membership POST whose seed holds a
+//!   [`SeedMembership`] makes the write meet a member added after the connector's read. C7: [`SimulatorBuilder::licence_limit`] (409 `ADMIN-UAM-409-3`).
 //! - D3: `sim.fault_after(Route::admin("").method("DELETE").containing("/memberships/"), 1,
 //!   Fault::Unavailable { retry_after: None }, 1)` (or `Route::scim("/Groups").method("PATCH")`).
 //! - F1–F3: [`SimulatorBuilder::users`], [`SimulatorBuilder::products`] and the page-size knobs;
 //!   [`LinkStyle::Header`] for Confluence's `Link` header. F4: any filter but one `eq`.
 //! - H1: [`Fault::RateLimited`] with [`RetryHint::Seconds`], [`RetryHint::HttpDate`] or
-//!   [`RetryHint::RateLimitReset`]; H2: [`Simulator::fault_always`]; H3: [`Fault::Status`];
+//!   [`RetryHint::RateLimitReset`], hints counted from [`LoggedRequest::received_at`]; H2: [`Simulator::fault_always`]; H3: [`Fault::Status`];
 //!   H4: [`Fault::MalformedJson`], [`Fault::HtmlErrorPage`], [`Fault::TruncatedBody`],
 //!   [`Fault::OversizedBody`].
 //! - G1/G3: [`Simulator::mutations`] (writes minus admin searches); the log never holds headers.
@@ -68,7 +69,7 @@ pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
 pub use options::{LinkStyle, SimOptions};
-pub use seed::{Seed, SeedGroup, SeedUser};
+pub use seed::{Seed, SeedGroup, SeedMembership, SeedUser};
 pub use state::{AccountStatus, GroupView, Tokens, UserView};
 
 use faults::FaultRule;

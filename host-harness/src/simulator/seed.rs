@@ -115,6 +115,28 @@ impl SeedGroup {
     }
 }
 
+/// A member added to a group that already exists when the seed is applied: one seeded earlier
+/// in the same seed, or, in a [`Fault::Concurrent`](super::Fault::Concurrent), one of the
+/// running simulator (another admin adds someone between a client's read and its write).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMembership {
+    /// The group's display name (case-insensitive).
+    pub group: String,
+    /// The member's email (a seeded user; for a synced group, one with a SCIM record).
+    pub member: String,
+}
+
+impl SeedMembership {
+    /// `member` (an email) joins `group` (a display name).
+    pub fn new(group: &str, member: &str) -> SeedMembership {
+        SeedMembership {
+            group: group.to_string(),
+            member: member.to_string(),
+        }
+    }
+}
+
 /// The starting state of a simulator. Everything is optional; ids and tokens are random
 /// unless given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -136,6 +158,8 @@ pub struct Seed {
     pub users: Vec<SeedUser>,
     /// Groups.
     pub groups: Vec<SeedGroup>,
+    /// Members added to existing groups, after `groups` (already a member is no change).
+    pub memberships: Vec<SeedMembership>,
     /// Number of Jira projects to generate.
     pub jira_projects: usize,
     /// Number of Confluence spaces to generate.
@@ -233,6 +257,24 @@ impl Seed {
             for a in accounts {
                 st.members.insert((gid.clone(), a));
             }
+        }
+        for m in &self.memberships {
+            let g = st
+                .group_by_name(&m.group)
+                .ok_or_else(|| anyhow::anyhow!("membership in unknown group {}", m.group))?;
+            let (gid, synced) = (g.admin_id.clone(), g.synced());
+            let a = st.account_by_email(&m.member).ok_or_else(|| {
+                anyhow::anyhow!("membership of {} names unknown user {}", m.group, m.member)
+            })?;
+            let account = a.account_id.clone();
+            if synced && st.scim_user_by_account(&account).is_none() {
+                anyhow::bail!(
+                    "synced group {} gets {}, who has no SCIM record",
+                    m.group,
+                    m.member
+                );
+            }
+            st.members.insert((gid, account));
         }
         let make = |n: usize, off: usize, prefix: &str, name: &str| -> Vec<ProductItem> {
             (off + 1..=off + n)

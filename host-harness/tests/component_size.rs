@@ -1,0 +1,38 @@
+//! The component-size budget, on the artifact that ships: the stripped release component that
+//! `build.rs` builds and the harness embeds. A change that pushes it over fails here.
+
+use std::path::Path;
+
+/// The budget: 400 KB, counted as the README counts sizes (1 KB = 1,000 bytes; 489,337 bytes
+/// is "490 KB" there), so 400,000 bytes, not 409,600.
+const BUDGET_BYTES: u64 = 400_000;
+
+#[test]
+fn the_release_component_fits_the_400_kb_budget() {
+    let path = Path::new(env!("CONNECTOR_WASM"));
+    let size = std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .len();
+    // The bytes the harness embeds are that file: the budget is checked on what ships.
+    assert_eq!(
+        usize::try_from(size).ok(),
+        Some(host_harness::component::BUILTIN.len()),
+        "{} is not the component the harness embeds",
+        path.display()
+    );
+    assert!(
+        size <= BUDGET_BYTES,
+        "the connector component is {size} bytes, {over} bytes over the budget of \
+         {BUDGET_BYTES} bytes ({kb} KB, 1 KB = 1,000 bytes).\n\
+         The artifact: {path} (release profile of the workspace's Cargo.toml: opt-level \"z\", \
+         LTO, strip, panic = \"abort\"; built by host-harness/build.rs).\n\
+         Where to look: `cargo run -p host-harness -- inspect` for the size and imports; an \
+         unstripped build (`CARGO_PROFILE_RELEASE_STRIP=false`) and `twiggy top` or \
+         `wasm-tools objdump` for what grew; usual causes are a new dependency, a derived \
+         serde (De)Serialize (each derive brings its own visitor), float formatting, and \
+         generics instantiated per type (the README's size notes say what each part costs).",
+        over = size - BUDGET_BYTES,
+        kb = BUDGET_BYTES / 1000,
+        path = path.display(),
+    );
+}
