@@ -170,7 +170,7 @@ impl AuditLog {
             path: self.path.display().to_string(),
             source,
         };
-        let mut line = serde_json::to_vec(record).map_err(|e| io(e.into()))?;
+        let mut line = crate::json::to_vec(record).map_err(|e| io(e.into()))?;
         line.push(b'\n');
         let file = self
             .file

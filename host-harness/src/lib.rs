@@ -17,6 +17,7 @@ pub mod guest_build;
 pub mod http_client;
 pub mod integrations;
 pub mod invoke;
+pub mod json;
 pub mod limits;
 pub mod paging;
 pub mod recorder;

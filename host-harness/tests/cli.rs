@@ -362,3 +362,152 @@ fn bench_still_runs_in_quick_mode() {
     // it must have run.
     assert!(!shown.contains("not measured"), "{shown}");
 }
+
+/// Every Rust-style spelling of a contract case the host could write, none of which may
+/// appear in its JSON: the WIT spells them `create-user`, `already-done`, `jira-project`, ...
+const RUST_SPELLINGS: &[&str] = &[
+    "\"CreateUser\"",
+    "\"UpdateUser\"",
+    "\"AddMembership\"",
+    "\"RemoveMembership\"",
+    "\"DeactivateUser\"",
+    "\"Applied\"",
+    "\"AlreadyDone\"",
+    "\"Planned\"",
+    "\"Failed\"",
+    "\"JiraProject\"",
+    "\"ConfluenceSpace\"",
+    "\"BitbucketRepository\"",
+    "\"SyncIdentities\"",
+    "\"ManageRelationships\"",
+    "\"Discover\"",
+    "\"NotFound\"",
+    "\"InvalidConfig\"",
+    "\"InvalidInput\"",
+    "\"Unauthorized\"",
+    "\"Ok\"",
+    "\"Skipped\"",
+];
+
+fn assert_wit_spelling(what: &str, json: &str) {
+    for rust in RUST_SPELLINGS {
+        assert!(
+            !json.contains(rust),
+            "{what} spells a contract case Rust-style ({rust}):\n{json}"
+        );
+    }
+}
+
+/// `--json` outputs, the extract snapshot and the audit log spell the contract's enum and
+/// variant cases as the WIT does, so a consumer can match them against `wit/types.wit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_outputs_spell_contract_cases_as_the_wit_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, config) = simulated_config(dir.path()).await;
+    let config = config.to_str().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let audit = audit.to_str().unwrap();
+    let json = |args: &[&str]| {
+        let out = support::run(Some(dir.path()), args);
+        let stdout = support::stdout(&out);
+        let value: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&out)));
+        assert_wit_spelling(&args.join(" "), &stdout);
+        value
+    };
+
+    let describe = json(&["describe", "--json"]);
+    assert!(
+        describe["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("sync-identities")),
+        "{describe}"
+    );
+
+    let email = "wit.spelling@example.com";
+    let sync = |name: &str| {
+        json(&[
+            "sync",
+            "--json",
+            "--config",
+            config,
+            "--audit-log",
+            audit,
+            "--email",
+            email,
+            "--name",
+            name,
+        ])
+    };
+    let created = sync("Wit Spelling");
+    assert_eq!(
+        created["outcome"]["changes"][0]["kind"], "create-user",
+        "{created}"
+    );
+    assert_eq!(
+        created["outcome"]["changes"][0]["status"], "applied",
+        "{created}"
+    );
+    let updated = sync("Wit Spelled");
+    assert_eq!(
+        updated["outcome"]["changes"][0]["kind"], "update-user",
+        "{updated}"
+    );
+
+    let groups = json(&[
+        "groups",
+        "--json",
+        "--config",
+        config,
+        "--audit-log",
+        audit,
+        "--user",
+        email,
+        "--add",
+        "engineering",
+        "--add",
+        "no-such-group",
+    ]);
+    assert!(
+        groups["error"].get("not-found").is_some(),
+        "a refused action names its error class as the WIT does: {groups}"
+    );
+
+    let health = json(&["health", "--json", "--config", config]);
+    let statuses: Vec<_> = health["report"]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].clone())
+        .collect();
+    assert!(statuses.contains(&json!("ok")), "{health}");
+
+    let snapshot = dir.path().join("snapshot.json");
+    let out = harness(&[
+        "extract",
+        "--config",
+        config,
+        "--out",
+        snapshot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let snapshot = std::fs::read_to_string(&snapshot).unwrap();
+    assert_wit_spelling("the extract snapshot", &snapshot);
+    let snapshot: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+    let kinds: Vec<_> = snapshot["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(kinds.contains(&"jira-project".to_owned()), "{kinds:?}");
+
+    let log = std::fs::read_to_string(audit).unwrap();
+    assert_wit_spelling("the audit log", &log);
+    assert!(
+        log.contains(r#""change":"update-user""#) && log.contains(r#""status":"applied""#),
+        "{log}"
+    );
+    assert!(log.contains(r#""error_class":"not-found""#), "{log}");
+}

@@ -310,7 +310,7 @@ impl Journal {
             path: self.path.display().to_string(),
             cause,
         };
-        let mut line = serde_json::to_vec(entry).map_err(|e| io(e.into()))?;
+        let mut line = crate::json::to_vec(entry).map_err(|e| io(e.into()))?;
         line.push(b'\n');
         let file = self
             .file

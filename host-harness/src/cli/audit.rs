@@ -41,7 +41,7 @@ pub fn run(args: &AuditCmdArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
     if args.json {
         for record in &records {
-            writeln!(out, "{}", serde_json::to_string(record)?)?;
+            writeln!(out, "{}", crate::json::to_string(record)?)?;
         }
         return Ok(EXIT_OK);
     }

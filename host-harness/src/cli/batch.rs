@@ -335,7 +335,7 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
             .collect(),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", crate::json::to_string_pretty(&report)?);
     } else {
         print!("{}", render(&report, started.elapsed()));
     }

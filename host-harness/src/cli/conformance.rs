@@ -30,7 +30,7 @@ pub async fn run(connector: &LoadedConnector, args: &ConformanceArgs) -> anyhow:
     };
     let report = conformance::run(connector, &cases, CONCURRENCY).await;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", crate::json::to_string_pretty(&report)?);
     } else {
         print!("{}", conformance::render(&report));
     }

@@ -15,7 +15,7 @@ pub struct DescribeArgs {
 pub async fn run(connector: &LoadedConnector, args: &DescribeArgs) -> anyhow::Result<u8> {
     let info = connector.describe().await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        println!("{}", crate::json::to_string_pretty(&info)?);
         return Ok(EXIT_OK);
     }
     println!(

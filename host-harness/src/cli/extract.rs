@@ -115,7 +115,7 @@ pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Res
     let (tenant, _) = args.target.tenant()?;
     match snapshot(connector, &tenant, args.page_size.max(1)).await {
         Ok(snap) => {
-            let json = serde_json::to_string_pretty(&snap)?;
+            let json = crate::json::to_string_pretty(&snap)?;
             match &args.out {
                 Some(path) => {
                     std::fs::write(path, json + "\n")?;

@@ -21,10 +21,16 @@ pub async fn run(connector: &LoadedConnector, args: &HealthArgs) -> anyhow::Resu
     let invocation = connector.check_health(&tenant).await;
     if args.json {
         let value = match &invocation.result {
-            Ok(report) => serde_json::json!({"instance": tenant.name(), "report": report}),
-            Err(e) => serde_json::json!({"instance": tenant.name(), "error": e}),
+            Ok(report) => serde_json::json!({
+                "instance": tenant.name(),
+                "report": crate::json::to_value(report)?,
+            }),
+            Err(e) => serde_json::json!({
+                "instance": tenant.name(),
+                "error": crate::json::to_value(e)?,
+            }),
         };
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        println!("{}", crate::json::to_string_pretty(&value)?);
     }
     match invocation.result {
         Ok(report) => {

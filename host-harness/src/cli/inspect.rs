@@ -44,7 +44,7 @@ pub async fn run(component: Option<&Path>, args: &InspectArgs) -> anyhow::Result
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+            crate::json::to_string_pretty(&serde_json::json!({
                 "size_bytes": info.size,
                 "sha256": info.sha256,
                 "imports": info.imports,

@@ -280,7 +280,7 @@ fn list(home: &crate::integrations::Home, json: bool) -> anyhow::Result<u8> {
     }
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        writeln!(out, "{}", crate::json::to_string_pretty(&rows)?)?;
         return Ok(EXIT_OK);
     }
     if rows.is_empty() {

@@ -76,10 +76,12 @@ pub fn render(action: &str, outcome: &Outcome) -> String {
 pub fn report(action: &str, invocation: &Invocation<Outcome>, json: bool) -> anyhow::Result<u8> {
     if json {
         let value = match &invocation.result {
-            Ok(outcome) => serde_json::json!({"action": action, "outcome": outcome}),
-            Err(e) => serde_json::json!({"action": action, "error": e}),
+            Ok(outcome) => {
+                serde_json::json!({"action": action, "outcome": crate::json::to_value(outcome)?})
+            }
+            Err(e) => serde_json::json!({"action": action, "error": crate::json::to_value(e)?}),
         };
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        println!("{}", crate::json::to_string_pretty(&value)?);
     }
     Ok(match &invocation.result {
         Ok(outcome) => {

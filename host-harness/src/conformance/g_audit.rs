@@ -439,7 +439,7 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
     let health = connector.check_health(&tenant).await;
     record(
         "exchanges",
-        serde_json::to_string(&health.exchanges).unwrap_or_default(),
+        crate::json::to_string(&health.exchanges).unwrap_or_default(),
     );
     match &health.result {
         Ok(report) => record("health", crate::cli::health::render(tenant.name(), report)),
@@ -504,22 +504,22 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
             .map_err(|e| Difference::new("the audit log", "written", e))?;
         record(
             what,
-            serde_json::to_string(&inv.exchanges).unwrap_or_default(),
+            crate::json::to_string(&inv.exchanges).unwrap_or_default(),
         );
         match &inv.result {
             Ok(o) => {
                 record(what, crate::cli::outcome::render(what, o));
-                record(what, serde_json::to_string(o).unwrap_or_default());
+                record(what, crate::json::to_string(o).unwrap_or_default());
             }
             Err(e) => {
                 record(what, e.to_string());
-                record(what, serde_json::to_string(e).unwrap_or_default());
+                record(what, crate::json::to_string(e).unwrap_or_default());
             }
         }
     }
     record(
         "rotated health",
-        serde_json::to_string(&rotated.exchanges).unwrap_or_default(),
+        crate::json::to_string(&rotated.exchanges).unwrap_or_default(),
     );
     record("rotated health", format!("{:?}", rotated.result));
     let (records, text) = audit
