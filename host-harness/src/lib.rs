@@ -2,8 +2,9 @@
 //!
 //! It loads the Atlassian connector component into a sandbox ([`runtime`], [`invoke`]),
 //! gives it exactly one way out ([`http_client`]) policed by the tenant's allow-list
-//! ([`egress`]) with secrets injected by name ([`secrets`]), and records every exchange
-//! ([`recorder`]).
+//! ([`egress`]) within the host operator's policy ([`operator`], [`network`]: allowed upstream
+//! domains, no loopback, private or metadata addresses after name resolution), with secrets
+//! injected by name ([`secrets`]), and records every exchange ([`recorder`]).
 
 pub mod audit;
 pub mod batch;
@@ -18,6 +19,8 @@ pub mod http_client;
 pub mod integrations;
 pub mod invoke;
 pub mod limits;
+pub mod network;
+pub mod operator;
 pub mod recorder;
 pub mod retry;
 pub mod runtime;
@@ -27,6 +30,7 @@ pub mod wasi;
 pub mod workflow;
 
 pub use invoke::{CallError, Invocation, InvokeError, LoadedConnector};
+pub use operator::OperatorPolicy;
 pub use runtime::{LoadError, Runtime, RuntimeOptions};
 pub use tenant::Tenant;
 pub mod simulator;
