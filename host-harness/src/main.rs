@@ -12,6 +12,8 @@ struct Cli {
     /// Load this component instead of the built-in connector.
     #[arg(long, global = true, value_name = "PATH")]
     component: Option<PathBuf>,
+    #[command(flatten)]
+    operator: cli::OperatorArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,7 +63,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Cli::parse();
-    let connector = || cli::load_connector(args.component.as_deref());
+    let connector = || cli::load_connector(args.component.as_deref(), &args.operator.policy()?);
     let result = async {
         match &args.command {
             Command::Demo(a) => cli::demo::run(&connector()?, a).await,

@@ -7,8 +7,9 @@ use crate::conformance::b_sync::{SYNC, identity};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::sim_tenant;
 use crate::limits::Limits;
+use crate::network::{Resolver, StaticResolver};
 use crate::simulator::{Fault, RetryHint, Route, Simulator};
-use crate::{CallError, InvokeError, LoadedConnector};
+use crate::{CallError, InvokeError, LoadedConnector, OperatorPolicy};
 
 async fn sim() -> Step<Simulator> {
     start(Simulator::builder().demo_org()).await
@@ -266,13 +267,18 @@ pub(crate) async fn h4(connector: &LoadedConnector, c: &mut Check) -> Step {
     Ok(())
 }
 
-/// Plain http to loopback without the host's permission: every probe is `policy-denied`,
-/// nothing is sent.
+/// Plain http to loopback without the host operator's permission (the simulator's address on
+/// the allowed domains, loopback not allowed): every probe is `policy-denied`, nothing is sent.
 pub(crate) async fn h5(connector: &LoadedConnector, c: &mut Check) -> Step {
     let sim = sim().await?;
-    let mut tenant = sim_tenant(&sim);
-    tenant.host.allow_http_loopback = false;
-    let inv = connector.check_health(&tenant).await;
+    let operator = OperatorPolicy {
+        allow_loopback: false,
+        ..connector.operator().clone()
+    }
+    .allowing_domain("127.0.0.1")
+    .map_err(|e| Difference::new("the operator policy", "valid", e))?;
+    let strict = with_operator(connector, operator, None)?;
+    let inv = strict.check_health(&sim_tenant(&sim)).await;
     let sent = inv.exchanges.iter().filter(|e| e.was_sent()).count();
     let report = ok("check-health", inv.result)?;
     for probe in &report.probes {
@@ -290,6 +296,19 @@ pub(crate) async fn h5(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.eq("exchanges sent", 0, sent);
     c.eq("requests the simulator received", 0, sim.requests().len());
     Ok(())
+}
+
+/// `connector` under `operator`, names resolved by `resolver` when given.
+fn with_operator(
+    connector: &LoadedConnector,
+    operator: OperatorPolicy,
+    resolver: Option<&StaticResolver>,
+) -> Step<LoadedConnector> {
+    match resolver {
+        Some(table) => connector.with_egress(operator, Resolver::new(table.clone())),
+        None => connector.with_operator(operator),
+    }
+    .map_err(|e| Difference::new("the outbound client", "built", e))
 }
 
 /// The class of a host error, or what came back instead.
