@@ -8,7 +8,7 @@ use atlassian_connector::transport::Response;
 use atlassian_connector::upstream::{self, Api, Context};
 use atlassian_connector::{admin, base_url, products, scim};
 use host_harness::egress::EgressPolicy;
-use host_harness::{Tenant, retry};
+use host_harness::{OperatorPolicy, Tenant, retry};
 use proptest::prelude::*;
 
 const KEYS: &[&str] = &[
@@ -130,7 +130,7 @@ proptest! {
         let tenant = Tenant::default()
             .with_setting("scim_url", "https://api.atlassian.com/scim/directory/d")
             .with_secret("scim_token", "t");
-        let _ = EgressPolicy::for_tenant(&tenant).check(&url, secret.as_deref());
+        let _ = EgressPolicy::for_tenant(&tenant, &OperatorPolicy::default()).check(&url, secret.as_deref());
     }
 
     #[test]

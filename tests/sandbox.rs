@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use host_harness::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
-use host_harness::{CallError, InvokeError, LoadError, Tenant};
+use host_harness::{CallError, InvokeError, LoadError, OperatorPolicy, Tenant};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -218,14 +218,48 @@ async fn a_request_outside_the_allow_list_is_denied_and_never_sent() {
 }
 
 #[tokio::test]
-async fn plain_http_to_loopback_needs_the_host_setting() {
+async fn plain_http_to_loopback_needs_the_operators_permission() {
     let server = ok_server().await;
-    let mut tenant = guest_tenant(&server.uri())
+    let tenant = guest_tenant(&server.uri())
         .with_setting("mode", "fetch")
         .with_setting("url", scim_users_url(&server.uri()));
-    tenant.host.allow_http_loopback = false;
-    let inv = test_guest().check_health(&tenant).await;
+    // The operator lists the server's address but does not allow loopback.
+    let strict = test_guest()
+        .with_operator(
+            OperatorPolicy::default()
+                .allowing_domain("127.0.0.1")
+                .unwrap(),
+        )
+        .unwrap();
+    let inv = strict.check_health(&tenant).await;
     assert!(failure(&inv.result.unwrap()).contains("plain http"));
+    assert!(!inv.exchanges[0].was_sent());
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_tenant_url_outside_the_operators_domains_is_invalid_config_before_the_guest_runs() {
+    let server = ok_server().await;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting("url", scim_users_url(&server.uri()));
+    let strict = test_guest()
+        .with_operator(OperatorPolicy::default())
+        .unwrap();
+    let inv = strict.check_health(&tenant).await;
+    match inv.result {
+        Err(CallError::Connector(ConnectorError::InvalidConfig(e))) => {
+            assert_eq!(e.key, "scim_url");
+            assert!(e.message.contains("127.0.0.1"), "{}", e.message);
+            assert!(
+                e.message.contains("allowed upstream domains"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected invalid-config, got {other:?}"),
+    }
+    assert!(inv.exchanges.is_empty());
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
@@ -374,6 +408,7 @@ async fn responses_over_the_cap_are_cut_off_as_too_large() {
             max_response_bytes: 4096,
             ..Limits::default()
         },
+        operator: OperatorPolicy::local_simulator(),
         ..RuntimeOptions::default()
     })
     .unwrap();

@@ -4,11 +4,15 @@
 //! an origin plus a path prefix plus the secrets that may be sent there, so the SCIM token only
 //! ever travels to the SCIM directory, the org API key only to the admin and lifecycle APIs,
 //! and the product token only to the product sites.
-
-use std::net::IpAddr;
+//!
+//! The host operator's policy ([`OperatorPolicy`]) bounds it: a grant is made only for a host
+//! the operator allows, plain http only to loopback and only when the operator allows loopback,
+//! and an IP-literal URL (which no resolver sees) must pass the same address rules that the
+//! outbound client applies to every resolved name ([`crate::network`]).
 
 use url::Url;
 
+use crate::operator::{OperatorPolicy, is_loopback_host};
 use crate::tenant::Tenant;
 
 /// Default base URL of Atlassian's platform APIs (admin, lifecycle).
@@ -74,17 +78,23 @@ pub struct Denied(pub String);
 #[derive(Clone, Debug, Default)]
 pub struct EgressPolicy {
     grants: Vec<Grant>,
-    allow_http_loopback: bool,
+    operator: OperatorPolicy,
 }
 
 impl EgressPolicy {
-    /// Derives the allow-list from a tenant's settings. Unparseable URLs grant nothing
-    /// (the connector reports them as `invalid-config`).
-    pub fn for_tenant(tenant: &Tenant) -> Self {
+    /// Derives the allow-list from a tenant's settings, within the operator's policy.
+    /// Unparseable URLs, and URLs naming a host the operator does not allow, grant nothing
+    /// (the connector, or the host before it, reports them as `invalid-config`).
+    pub fn for_tenant(tenant: &Tenant, operator: &OperatorPolicy) -> Self {
+        let allowed = |url: Url| {
+            url.host()
+                .is_some_and(|h| operator.allows_host(&h))
+                .then_some(url)
+        };
         let setting = |key: &str| tenant.settings.get(key).and_then(|v| Url::parse(v).ok());
         let has_secret = |key: &str| tenant.secrets.get(key).is_some();
         let mut grants = Vec::new();
-        if let Some(scim) = setting("scim_url") {
+        if let Some(scim) = setting("scim_url").and_then(allowed) {
             grants.extend(Grant::new(&scim, "", &["scim_token"]));
         }
         let admin_configured =
@@ -92,13 +102,13 @@ impl EgressPolicy {
         if admin_configured {
             let api =
                 setting("atlassian_api_url").or_else(|| Url::parse(DEFAULT_ATLASSIAN_API_URL).ok());
-            if let Some(api) = api {
+            if let Some(api) = api.and_then(allowed) {
                 // Admin API v2, SCIM-link look-ups, and the user-management lifecycle API.
                 grants.extend(Grant::new(&api, "/admin/", &["admin_api_key"]));
                 grants.extend(Grant::new(&api, "/users/", &["admin_api_key"]));
             }
         }
-        if let Some(site) = setting("site_url") {
+        if let Some(site) = setting("site_url").and_then(allowed) {
             grants.extend(Grant::new(&site, "/rest/api/", &["product_token"]));
             grants.extend(Grant::new(&site, "/wiki/", &["product_token"]));
         }
@@ -107,13 +117,13 @@ impl EgressPolicy {
         {
             let bb =
                 setting("bitbucket_api_url").or_else(|| Url::parse(DEFAULT_BITBUCKET_API_URL).ok());
-            if let Some(bb) = bb {
+            if let Some(bb) = bb.and_then(allowed) {
                 grants.extend(Grant::new(&bb, "/2.0/", &["product_token"]));
             }
         }
         Self {
             grants,
-            allow_http_loopback: tenant.host.allow_http_loopback,
+            operator: operator.clone(),
         }
     }
 
@@ -127,11 +137,11 @@ impl EgressPolicy {
         let url = Url::parse(url).map_err(|e| Denied(format!("malformed URL: {e}")))?;
         match url.scheme() {
             "https" => {}
-            "http" if self.allow_http_loopback && is_loopback(&url) => {}
+            "http" if self.operator.allow_loopback && is_loopback(&url) => {}
             "http" if is_loopback(&url) => {
                 return Err(Denied(
-                    "plain http is refused (the host allows it only for loopback when \
-                     [host] allow_http_loopback = true)"
+                    "plain http is refused (the host allows it only to loopback, and only when \
+                     the host operator allows loopback)"
                         .into(),
                 ));
             }
@@ -158,6 +168,18 @@ impl EgressPolicy {
                 url.port().map(|p| format!(":{p}")).unwrap_or_default()
             )));
         }
+        // An IP literal is connected to as it is, without a resolver: check it here.
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal {
+            self.operator
+                .address_rules()
+                .check_host(url.host_str().unwrap_or(""), ip)
+                .map_err(|blocked| Denied(blocked.to_string()))?;
+        }
         if let Some(secret) = secret
             && !matching
                 .iter()
@@ -173,12 +195,7 @@ impl EgressPolicy {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
+    url.host().is_some_and(|h| is_loopback_host(&h))
 }
 
 #[cfg(test)]
@@ -193,7 +210,7 @@ mod tests {
             .with_secret("scim_token", "a")
             .with_secret("admin_api_key", "b")
             .with_secret("product_token", "c");
-        EgressPolicy::for_tenant(&t)
+        EgressPolicy::for_tenant(&t, &OperatorPolicy::default())
     }
 
     #[test]
@@ -238,16 +255,69 @@ mod tests {
     }
 
     #[test]
-    fn plain_http_only_to_loopback_and_only_when_allowed() {
+    fn plain_http_only_to_loopback_and_only_when_the_operator_allows_it() {
         let t = Tenant::default().with_setting("scim_url", "http://127.0.0.1:9/scim/directory/d");
         let url = "http://127.0.0.1:9/scim/directory/d/Users";
-        assert!(EgressPolicy::for_tenant(&t).check(url, None).is_err());
-        let t = t.allow_http_loopback();
-        assert!(EgressPolicy::for_tenant(&t).check(url, None).is_ok());
+        let listed = OperatorPolicy::default()
+            .allowing_domain("127.0.0.1")
+            .unwrap();
+        let err = EgressPolicy::for_tenant(&t, &listed)
+            .check(url, None)
+            .unwrap_err();
+        assert!(err.0.contains("plain http"), "{err}");
+        let sim = OperatorPolicy::local_simulator();
+        assert!(EgressPolicy::for_tenant(&t, &sim).check(url, None).is_ok());
         assert!(
-            EgressPolicy::for_tenant(&t)
+            EgressPolicy::for_tenant(&t, &sim)
                 .check("http://127.0.0.1:10/scim/directory/d/Users", None)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn hosts_the_operator_does_not_allow_get_no_grant() {
+        let t = Tenant::default()
+            .with_setting("scim_url", "https://internal.corp/scim/directory/d")
+            .with_setting("site_url", "https://acme.atlassian.net");
+        let p = EgressPolicy::for_tenant(&t, &OperatorPolicy::default());
+        assert_eq!(p.grants().len(), 2, "{:?}", p.grants());
+        let err = p
+            .check("https://internal.corp/scim/directory/d/Users", None)
+            .unwrap_err();
+        assert!(err.0.contains("allow-list"), "{err}");
+    }
+
+    #[test]
+    fn ip_literals_pass_the_address_rules_too() {
+        let any = OperatorPolicy::default().allowing_domain("*").unwrap();
+        for (host, rule) in [
+            ("127.0.0.1", "loopback"),
+            ("[::1]", "loopback"),
+            ("169.254.169.254", "link-local"),
+            ("10.0.0.1", "private"),
+            ("[fd00::1]", "unique-local"),
+            ("0.0.0.0", "unspecified"),
+            ("[::]", "unspecified"),
+            ("[::ffff:127.0.0.1]", "loopback"),
+            ("[::ffff:a9fe:a9fe]", "link-local"),
+            ("224.0.0.1", "multicast"),
+        ] {
+            let base = format!("https://{host}/scim/directory/d");
+            let t = Tenant::default().with_setting("scim_url", &base);
+            let err = EgressPolicy::for_tenant(&t, &any)
+                .check(&format!("{base}/Users"), None)
+                .unwrap_err();
+            assert!(
+                err.0.starts_with(&format!("blocked address ({rule})")),
+                "{host}: {err}"
+            );
+        }
+        let base = "https://104.192.141.1/scim/directory/d";
+        let t = Tenant::default().with_setting("scim_url", base);
+        assert!(
+            EgressPolicy::for_tenant(&t, &any)
+                .check(&format!("{base}/Users"), None)
+                .is_ok()
         );
     }
 }

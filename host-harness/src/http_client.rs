@@ -3,8 +3,9 @@
 //! Every request passes, in order: the per-invocation request budget, the egress allow-list
 //! (URL and the secret it names), header rules (no guest-set credentials, no hop-by-hop or
 //! `Host` overrides), the request size cap; then the host attaches the credential, sends it
-//! with a timeout and without following redirects, reads at most the response size cap, and
-//! records the exchange without any header value or secret.
+//! with a timeout and without following redirects, through a client that checks every
+//! resolved address before connecting ([`crate::network`]), reads at most the response size
+//! cap, and records the exchange without any header value or secret.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -18,6 +19,7 @@ use crate::bindings::http_client::{
 };
 use crate::egress::EgressPolicy;
 use crate::limits::Limits;
+use crate::network::{AddressRules, BlockedAddress, GuardedResolver, Resolver};
 use crate::recorder::{Exchange, Recorder};
 use crate::retry::Attempt;
 use crate::tenant::Tenant;
@@ -41,17 +43,36 @@ const FORBIDDEN_HEADERS: &[&str] = &[
     "x-forwarded-host",
 ];
 
-/// Builds the shared outbound client: rustls, no redirects, no proxies from the environment.
-pub fn outbound_client() -> reqwest::Result<reqwest::Client> {
+/// Builds an outbound client: rustls, no redirects, no proxies from the environment, and names
+/// resolved only through a [`GuardedResolver`] over `resolver`, so every new connection is
+/// checked against `rules` after resolution and before connecting.
+pub fn outbound_client(rules: AddressRules, resolver: &Resolver) -> reqwest::Result<NetworkClient> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver::new(resolver.clone(), rules)))
         .user_agent(concat!(
             "lifecycle-host-harness/",
             env!("CARGO_PKG_VERSION")
         ))
         .pool_idle_timeout(Duration::from_secs(30))
         .build()
+        .map(|client| NetworkClient { client, rules })
+}
+
+/// A client built by [`outbound_client`]: only the host builds one, so no caller can hand the
+/// sandbox a client that skips the address check.
+#[derive(Clone)]
+pub struct NetworkClient {
+    client: reqwest::Client,
+    rules: AddressRules,
+}
+
+impl NetworkClient {
+    /// The address rules its resolver enforces.
+    pub fn rules(&self) -> AddressRules {
+        self.rules
+    }
 }
 
 /// A request as it leaves the sandbox for an [`Upstream::InProcess`] answerer: every policy
@@ -75,8 +96,8 @@ pub type AnswerFn = dyn Fn(&OutboundRequest<'_>) -> Response + Send + Sync;
 /// recording apply to both.
 #[derive(Clone)]
 pub enum Upstream {
-    /// The network, through the shared client (the default).
-    Network(reqwest::Client),
+    /// The network, through a guarded client (the default).
+    Network(NetworkClient),
     /// A function answering in process, with zero latency: for measuring the host's and the
     /// guest's own cost per action.
     InProcess(Arc<AnswerFn>),
@@ -93,8 +114,8 @@ impl std::fmt::Debug for Upstream {
 
 impl Upstream {
     /// The network, through [`outbound_client`].
-    pub fn network() -> reqwest::Result<Self> {
-        outbound_client().map(Upstream::Network)
+    pub fn network(rules: AddressRules, resolver: &Resolver) -> reqwest::Result<Self> {
+        outbound_client(rules, resolver).map(Upstream::Network)
     }
 
     /// An in-process answerer.
@@ -446,7 +467,7 @@ async fn attempt(
     p: &Prepared,
 ) -> Result<Response, (HttpError, Option<u16>)> {
     let client = match upstream {
-        Upstream::Network(client) => client,
+        Upstream::Network(network) => &network.client,
         Upstream::InProcess(answer) => {
             let response = answer(&OutboundRequest {
                 method: &p.method,
@@ -500,6 +521,14 @@ async fn attempt(
 }
 
 fn transport_error(e: reqwest::Error) -> (HttpError, Option<u16>) {
+    // An address the guard refused: nothing was sent, and it is the policy's answer.
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if let Some(blocked) = s.downcast_ref::<BlockedAddress>() {
+            return (HttpError::Denied(blocked.to_string()), None);
+        }
+        source = s.source();
+    }
     if e.is_timeout() {
         return (HttpError::Timeout, None);
     }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::tenant::{HostSettings, Tenant, TenantError};
+use crate::tenant::{Tenant, TenantError};
 
 /// Why an integration could not be found, read or saved.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +220,6 @@ struct File<'a> {
     #[serde(flatten)]
     settings: &'a BTreeMap<String, String>,
     secrets: BTreeMap<&'a str, &'a str>,
-    host: &'a HostSettings,
 }
 
 /// The tenant in the config file format [`Tenant::from_toml`] reads.
@@ -232,9 +231,8 @@ fn to_toml(tenant: &Tenant) -> String {
             .names()
             .filter_map(|k| tenant.secrets.get(k).map(|v| (k, v.expose())))
             .collect(),
-        host: &tenant.host,
     };
-    // Strings, maps of strings and a bool always serialise.
+    // Strings and maps of strings always serialise.
     toml::to_string(&file).unwrap_or_default()
 }
 
@@ -247,7 +245,6 @@ mod tests {
             .with_setting("instance_name", "acme")
             .with_setting("scim_url", "https://api.atlassian.com/scim/directory/d")
             .with_secret("scim_token", "tok\"en = 1")
-            .allow_http_loopback()
     }
 
     #[test]
@@ -261,7 +258,6 @@ mod tests {
             back.secrets.get("scim_token").unwrap().expose(),
             "tok\"en = 1"
         );
-        assert!(back.host.allow_http_loopback);
         assert_eq!(home.names().unwrap(), ["acme"]);
         #[cfg(unix)]
         {
@@ -270,6 +266,21 @@ mod tests {
             assert_eq!(mode(&dir.path().join("integrations/acme.toml")), 0o600);
             assert_eq!(mode(&dir.path().join("integrations")), 0o700);
         }
+    }
+
+    #[test]
+    fn a_saved_integration_with_host_policy_is_refused_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        home.save("acme", &tenant(), false).unwrap();
+        let path = dir.path().join("integrations/acme.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("[host]"), "{text}");
+        text.push_str("\n[host]\nallow_http_loopback = true\n");
+        std::fs::write(&path, text).unwrap();
+        let err = home.load("acme").unwrap_err().to_string();
+        assert!(err.contains(crate::tenant::HOST_TABLE_REFUSED), "{err}");
+        assert!(!err.contains("tok"), "{err}");
     }
 
     #[test]

@@ -20,8 +20,10 @@ use crate::bindings::types::{
 };
 use crate::bindings::{Connector, ConnectorPre};
 use crate::egress::EgressPolicy;
-use crate::http_client::HttpContext;
+use crate::http_client::{HttpContext, Upstream};
 use crate::limits::MemoryLimiter;
+use crate::network::Resolver;
+use crate::operator::OperatorPolicy;
 use crate::recorder::{Exchange, Recorder};
 use crate::runtime::{EPOCH_TICK, LoadSource, RuntimeInner};
 use crate::tenant::Tenant;
@@ -211,6 +213,14 @@ pub struct Invocation<T> {
 
 type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
 
+/// The operator's egress policy and the upstream it applies to.
+#[derive(Clone, Debug)]
+pub(crate) struct Egress {
+    pub(crate) operator: Arc<OperatorPolicy>,
+    pub(crate) resolver: Resolver,
+    pub(crate) upstream: Upstream,
+}
+
 /// A component loaded, checked and pre-instantiated: ready to be invoked many times.
 #[derive(Clone)]
 pub struct LoadedConnector {
@@ -219,6 +229,8 @@ pub struct LoadedConnector {
     info: ComponentInfo,
     /// The limits its invocations run under: the runtime's, unless [`Self::with_limits`].
     limits: Arc<crate::limits::Limits>,
+    /// The operator's policy and upstream: the runtime's, unless [`Self::with_operator`].
+    egress: Egress,
 }
 
 impl LoadedConnector {
@@ -228,11 +240,13 @@ impl LoadedConnector {
         info: ComponentInfo,
     ) -> Self {
         let limits = runtime.limits.clone();
+        let egress = runtime.egress.clone();
         Self {
             runtime,
             pre,
             info,
             limits,
+            egress,
         }
     }
 
@@ -251,6 +265,45 @@ impl LoadedConnector {
     /// The limits this connector's invocations run under.
     pub fn limits(&self) -> &crate::limits::Limits {
         &self.limits
+    }
+
+    /// The same compiled component on the same engine, its invocations run under another
+    /// operator egress policy (the host's decision, e.g. loopback for a local simulator);
+    /// names are resolved as before. Fails only when the outbound client cannot be built.
+    pub fn with_operator(&self, operator: OperatorPolicy) -> reqwest::Result<Self> {
+        self.with_egress(operator, self.egress.resolver.clone())
+    }
+
+    /// [`Self::with_operator`], with names resolved by `resolver` (a test's fixed table): every
+    /// answer is still checked against the operator's address rules.
+    pub fn with_egress(
+        &self,
+        operator: OperatorPolicy,
+        resolver: Resolver,
+    ) -> reqwest::Result<Self> {
+        let rules = operator.address_rules();
+        let upstream = match &self.egress.upstream {
+            Upstream::Network(client)
+                if client.rules() == rules && resolver.same_as(&self.egress.resolver) =>
+            {
+                self.egress.upstream.clone()
+            }
+            Upstream::Network(_) => Upstream::network(rules, &resolver)?,
+            Upstream::InProcess(answer) => Upstream::InProcess(answer.clone()),
+        };
+        Ok(Self {
+            egress: Egress {
+                operator: Arc::new(operator),
+                resolver,
+                upstream,
+            },
+            ..self.clone()
+        })
+    }
+
+    /// The operator's egress policy this connector's invocations run under.
+    pub fn operator(&self) -> &OperatorPolicy {
+        &self.egress.operator
     }
 
     /// Facts about the component.
@@ -282,9 +335,9 @@ impl LoadedConnector {
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(limits.memory_bytes),
             http: HttpContext::new(
-                self.runtime.client.clone(),
+                self.egress.upstream.clone(),
                 Arc::new(tenant.clone()),
-                Arc::new(EgressPolicy::for_tenant(tenant)),
+                Arc::new(EgressPolicy::for_tenant(tenant, &self.egress.operator)),
                 limits.clone(),
                 recorder,
             ),
@@ -329,6 +382,21 @@ impl LoadedConnector {
             + Send,
     {
         let started = Instant::now();
+        // A tenant URL naming a host outside the operator's domains: refused before the
+        // connector runs, as the connector refuses a malformed one.
+        if let Err(refused) = self.egress.operator.check_tenant(tenant) {
+            return Invocation {
+                result: Err(CallError::Connector(ConnectorError::InvalidConfig(
+                    types::ConfigError {
+                        message: refused.to_string(),
+                        key: refused.key,
+                    },
+                ))),
+                exchanges: Vec::new(),
+                elapsed: started.elapsed(),
+                peak_memory: 0,
+            };
+        }
         let recorder = Recorder::default();
         let (mut store, stderr, clock) = self.new_store(tenant, recorder.clone());
         let wall = self.limits.wall_time;

@@ -2,8 +2,9 @@
 //!
 //! It loads the Atlassian connector component into a sandbox ([`runtime`], [`invoke`]),
 //! gives it exactly one way out ([`http_client`]) policed by the tenant's allow-list
-//! ([`egress`]) with secrets injected by name ([`secrets`]), and records every exchange
-//! ([`recorder`]).
+//! ([`egress`]) within the host operator's policy ([`operator`], [`network`]: allowed upstream
+//! domains, no loopback, private or metadata addresses after name resolution), with secrets
+//! injected by name ([`secrets`]), and records every exchange ([`recorder`]).
 
 pub mod audit;
 pub mod batch;
@@ -19,6 +20,8 @@ pub mod integrations;
 pub mod invoke;
 pub mod json;
 pub mod limits;
+pub mod network;
+pub mod operator;
 pub mod paging;
 pub mod recorder;
 pub mod retry;
@@ -29,6 +32,7 @@ pub mod wasi;
 pub mod workflow;
 
 pub use invoke::{CallError, Invocation, InvokeError, LoadedConnector};
+pub use operator::OperatorPolicy;
 pub use runtime::{LoadError, Runtime, RuntimeOptions};
 pub use tenant::Tenant;
 pub mod simulator;

@@ -12,6 +12,8 @@ struct Cli {
     /// Load this component instead of the built-in connector.
     #[arg(long, global = true, value_name = "PATH")]
     component: Option<PathBuf>,
+    #[command(flatten)]
+    operator: cli::OperatorArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,7 +55,7 @@ enum Command {
     /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
     /// (or write) a ready-to-use config file pointing at it.
     Simulate(cli::simulate::SimulateArgs),
-    /// Run every conformance case (A1-H6) against the embedded simulator through the component;
+    /// Run every conformance case (A1-H7) against the embedded simulator through the component;
     /// one line per case, exit 1 if any fails.
     Conformance(cli::conformance::ConformanceArgs),
 }
@@ -61,7 +63,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Cli::parse();
-    let connector = || cli::load_connector(args.component.as_deref());
+    let connector = || cli::load_connector(args.component.as_deref(), &args.operator.policy()?);
     let result = async {
         match &args.command {
             Command::Demo(a) => cli::demo::run(&connector()?, a).await,

@@ -15,6 +15,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::bindings::{Connector, ConnectorPre};
 use crate::invoke::{GuestState, LoadedConnector};
 use crate::limits::Limits;
+use crate::network::Resolver;
+use crate::operator::OperatorPolicy;
 
 /// How often the epoch advances; the CPU limit is enforced at this granularity.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -28,6 +30,13 @@ pub struct RuntimeOptions {
     pub max_instances: u32,
     /// Where compiled components are kept between processes; `None` keeps them in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// The host operator's egress policy: which upstream domains tenant URLs may name and
+    /// which address ranges (loopback, private) connections may reach. The operator's alone:
+    /// no tenant or saved integration can change it.
+    pub operator: OperatorPolicy,
+    /// How host names are resolved: the system's resolver unless a test injects one. Every
+    /// answer is checked against the operator's address rules before connecting.
+    pub resolver: Resolver,
 }
 
 impl Default for RuntimeOptions {
@@ -36,6 +45,8 @@ impl Default for RuntimeOptions {
             limits: Limits::default(),
             max_instances: 128,
             cache_dir: None,
+            operator: OperatorPolicy::default(),
+            resolver: Resolver::system(),
         }
     }
 }
@@ -77,7 +88,7 @@ pub enum LoadSource {
 pub(crate) struct RuntimeInner {
     pub(crate) engine: Engine,
     linker: Linker<GuestState>,
-    pub(crate) client: crate::http_client::Upstream,
+    pub(crate) egress: crate::invoke::Egress,
     pub(crate) limits: Arc<Limits>,
     cache: Mutex<HashMap<String, Component>>,
     cache_dir: Option<PathBuf>,
@@ -99,11 +110,16 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine, the linker with exactly the allowed imports, and the epoch ticker.
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Self> {
-        Self::with_upstream(options, crate::http_client::Upstream::network()?)
+        let upstream = crate::http_client::Upstream::network(
+            options.operator.address_rules(),
+            &options.resolver,
+        )?;
+        Self::with_upstream(options, upstream)
     }
 
     /// [`Runtime::new`] with requests answered by `upstream` once the sandbox let them
-    /// through (an in-process answerer for measurements; every policy still applies).
+    /// through (an in-process answerer for measurements; every policy still applies, the
+    /// operator's included).
     pub fn with_upstream(
         options: RuntimeOptions,
         upstream: crate::http_client::Upstream,
@@ -156,7 +172,11 @@ impl Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
                 linker,
-                client: upstream,
+                egress: crate::invoke::Egress {
+                    operator: Arc::new(options.operator),
+                    resolver: options.resolver,
+                    upstream,
+                },
                 limits: Arc::new(options.limits),
                 cache: Mutex::new(HashMap::new()),
                 cache_dir: options.cache_dir,
@@ -173,6 +193,11 @@ impl Runtime {
     /// The limits every invocation runs under.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// The operator's egress policy every connector loaded here starts with.
+    pub fn operator(&self) -> &OperatorPolicy {
+        &self.inner.egress.operator
     }
 
     /// Loads the connector component built into this harness.

@@ -8,10 +8,11 @@
 //! [secrets]                                    # values the guest never sees
 //! scim_token = "…"
 //! admin_api_key = "…"
-//!
-//! [host]                                       # host policy, not passed to the guest
-//! allow_http_loopback = true
 //! ```
+//!
+//! A tenant holds no host policy: what the host lets any tenant reach (loopback, private
+//! networks, the allowed upstream domains) is the operator's ([`crate::operator`]). A file
+//! that still has the old `[host]` table is refused, so no tenant can grant itself loopback.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -41,32 +42,24 @@ pub enum TenantError {
     },
 }
 
-/// Host-side settings of a tenant: policy the host enforces, never passed to the guest.
-#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct HostSettings {
-    /// Allow plain `http://` to loopback addresses (for the simulator and local tests).
-    #[serde(default)]
-    pub allow_http_loopback: bool,
-}
+/// Why a `[host]` table in a tenant's file is refused.
+pub const HOST_TABLE_REFUSED: &str = "`[host]` is not a tenant setting: what the host lets a \
+    tenant reach (loopback, private networks, allowed upstream domains) is the host operator's \
+    policy, given with `--allow-loopback` or `--operator-config FILE`; remove the `[host]` table";
 
-/// One tenant: the connector's non-secret settings, its secrets, and host policy.
+/// One tenant: the connector's non-secret settings and its secrets.
 #[derive(Clone, Debug, Default)]
 pub struct Tenant {
     /// Non-secret connector settings, passed to the guest as they are.
     pub settings: BTreeMap<String, String>,
     /// Secrets, injected by the host into requests by key name.
     pub secrets: Secrets,
-    /// Host policy.
-    pub host: HostSettings,
 }
 
 #[derive(Deserialize)]
 struct File {
     #[serde(default)]
     secrets: BTreeMap<String, String>,
-    #[serde(default)]
-    host: HostSettings,
     #[serde(flatten)]
     settings: BTreeMap<String, toml::Value>,
 }
@@ -89,12 +82,6 @@ impl Tenant {
     /// Sets a secret (builder style).
     pub fn with_secret(mut self, key: &str, value: impl Into<String>) -> Self {
         self.secrets.insert(key, SecretValue::new(value));
-        self
-    }
-
-    /// Allows plain http to loopback (builder style).
-    pub fn allow_http_loopback(mut self) -> Self {
-        self.host.allow_http_loopback = true;
         self
     }
 
@@ -123,6 +110,9 @@ impl Tenant {
         })?;
         let mut settings = BTreeMap::new();
         for (key, value) in file.settings {
+            if key == "host" && value.is_table() {
+                return Err(HOST_TABLE_REFUSED.to_owned());
+            }
             let value = match value {
                 toml::Value::String(s) => s,
                 toml::Value::Integer(i) => i.to_string(),
@@ -144,11 +134,7 @@ impl Tenant {
             .into_iter()
             .map(|(k, v)| (k, SecretValue::new(v)))
             .collect();
-        Ok(Self {
-            settings,
-            secrets,
-            host: file.host,
-        })
+        Ok(Self { settings, secrets })
     }
 }
 
@@ -157,25 +143,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splits_settings_secrets_and_host_policy() {
+    fn splits_settings_and_secrets() {
         let t = Tenant::from_toml(
             "instance_name = \"acme\"\nscim_url = \"https://x/scim/directory/d\"\n\
-             [secrets]\nscim_token = \"s3cr3t\"\n[host]\nallow_http_loopback = true\n",
+             [secrets]\nscim_token = \"s3cr3t\"\n",
         )
         .unwrap();
         assert_eq!(t.name(), "acme");
         assert_eq!(t.settings.len(), 2);
         assert_eq!(t.secrets.get("scim_token").unwrap().expose(), "s3cr3t");
-        assert!(t.host.allow_http_loopback);
         assert!(!format!("{t:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_tenant_cannot_grant_itself_host_policy() {
+        for text in [
+            "scim_url = \"http://127.0.0.1:1/scim/directory/d\"\n[host]\nallow_http_loopback = true\n",
+            "[host]\n",
+            "host = { allow_loopback = true }\n",
+        ] {
+            let err = Tenant::from_toml(text).unwrap_err();
+            assert_eq!(err, HOST_TABLE_REFUSED, "{text}");
+        }
     }
 
     #[test]
     fn malformed_file_errors_never_quote_secret_values() {
         let err = Tenant::from_toml("[secrets]\nscim_token = s3cr3t-unquoted\n").unwrap_err();
         assert!(!err.contains("s3cr3t"), "{err}");
-        let err = Tenant::from_toml("[host]\nunknown = 1\n").unwrap_err();
-        assert!(err.contains("unknown"), "{err}");
+        let err = Tenant::from_toml("[other]\nunknown = 1\n").unwrap_err();
+        assert!(err.contains("other"), "{err}");
         let err = Tenant::from_toml("[secrets]\nscim_token = 5\n").unwrap_err();
         assert!(!err.contains('5') || err.contains("byte"), "{err}");
     }

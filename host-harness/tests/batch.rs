@@ -13,12 +13,17 @@ use host_harness::simulator::{Fault, Route, Simulator};
 use support::text;
 
 /// Runs the harness with `home` as its home directory.
+/// The binary as the host operator runs it against the simulator: loopback allowed.
 fn command(home: &Path, args: &[&str]) -> Command {
-    support::command(Some(home), args)
+    support::command(Some(home), &with_loopback(args))
 }
 
 fn harness(home: &Path, args: &[&str]) -> Output {
-    support::run(Some(home), args)
+    support::run(Some(home), &with_loopback(args))
+}
+
+fn with_loopback<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    ["--allow-loopback"].iter().chain(args).copied().collect()
 }
 
 struct Setup {

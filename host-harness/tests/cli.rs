@@ -13,7 +13,15 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SCIM_TOKEN: &str = "cli-scim-token-93be";
 
+/// The binary as the host operator runs it against the tests' loopback servers: loopback
+/// allowed.
 fn harness(args: &[&str]) -> Output {
+    let args: Vec<&str> = ["--allow-loopback"].iter().chain(args).copied().collect();
+    harness_strict(&args)
+}
+
+/// The binary with only the operator flags in `args`.
+fn harness_strict(args: &[&str]) -> Output {
     // Saved integrations and the audit log stay inside the test target directory too.
     let home = concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home");
     support::run(Some(Path::new(home)), args)
@@ -26,8 +34,7 @@ fn write_config(dir: &Path, base: &str) -> std::path::PathBuf {
         format!(
             "instance_name = \"cli-test\"\n\
              scim_url = \"{base}/scim/directory/d-1\"\n\n\
-             [secrets]\nscim_token = \"{SCIM_TOKEN}\"\n\n\
-             [host]\nallow_http_loopback = true\n"
+             [secrets]\nscim_token = \"{SCIM_TOKEN}\"\n"
         ),
     )
     .unwrap();
@@ -86,6 +93,70 @@ async fn health_exits_non_zero_when_a_probe_fails() {
         "{shown}"
     );
     assert!(!shown.contains(SCIM_TOKEN));
+}
+
+#[tokio::test]
+async fn only_the_host_operator_can_let_a_tenant_reach_loopback() {
+    let server = scim_server(200).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri());
+    let cfg = config.to_str().unwrap();
+
+    // Without the operator's permission the tenant's loopback URL is invalid-config.
+    let out = harness_strict(&["health", "--config", cfg]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("scim_url"), "{shown}");
+    assert!(shown.contains("allowed upstream domains"), "{shown}");
+    // Listed, but loopback still not allowed: plain http is refused, nothing is sent.
+    let out = harness_strict(&[
+        "health",
+        "--config",
+        cfg,
+        "--allow-upstream-domain",
+        "127.0.0.1",
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("plain http is refused"), "{shown}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    // A tenant's file cannot grant it: the old `[host]` table is refused.
+    let granting = dir.path().join("granting.toml");
+    let text_with_host =
+        std::fs::read_to_string(&config).unwrap() + "\n[host]\nallow_http_loopback = true\n";
+    std::fs::write(&granting, text_with_host).unwrap();
+    let out = harness(&["health", "--config", granting.to_str().unwrap()]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("`[host]` is not a tenant setting"),
+        "{shown}"
+    );
+    assert!(!shown.contains(SCIM_TOKEN), "{shown}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    // The operator's file can.
+    let operator = dir.path().join("operator.toml");
+    std::fs::write(&operator, "allow_loopback = true\n").unwrap();
+    let out = harness_strict(&[
+        "--operator-config",
+        operator.to_str().unwrap(),
+        "health",
+        "--config",
+        cfg,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::write(&operator, "allow_http_loopback = true\n").unwrap();
+    let out = harness_strict(&[
+        "--operator-config",
+        operator.to_str().unwrap(),
+        "health",
+        "--config",
+        cfg,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("allow_http_loopback"), "{}", text(&out));
 }
 
 #[test]

@@ -96,4 +96,5 @@ case_tests! {
     "H4" h4_malformed_answers;
     "H5" h5_destination_outside_allow_list;
     "H6" h6_runaway_invocations;
+    "H7" h7_blocked_addresses_refused_before_connecting;
 }

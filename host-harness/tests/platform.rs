@@ -29,9 +29,16 @@ impl Home {
         self.dir.path()
     }
 
-    /// Runs the binary with this home, optionally feeding `stdin`.
+    /// Runs the binary with this home, optionally feeding `stdin`, as the host operator runs
+    /// it against the simulator: loopback allowed.
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        support::run_with_stdin(Some(self.path()), args, stdin)
+        let args: Vec<&str> = ["--allow-loopback"].iter().chain(args).copied().collect();
+        support::run_with_stdin(Some(self.path()), &args, stdin)
+    }
+
+    /// Runs the binary with this home and the default operator policy (no loopback).
+    fn run_strict(&self, args: &[&str]) -> Output {
+        support::run_with_stdin(Some(self.path()), args, None)
     }
 
     /// Runs the binary and asserts its exit code.
@@ -95,7 +102,6 @@ fn connect_args(sim: &Simulator, name: &str, scim: &Path, admin: &Path) -> Vec<S
         &org,
         "--set",
         &format!("atlassian_api_url={base}"),
-        "--allow-http-loopback",
     ]
     .map(str::to_owned)
     .to_vec()
@@ -154,6 +160,25 @@ async fn connect_saves_a_healthy_integration_owner_only_and_never_prints_its_sec
     assert!(text(&out).contains("already exists"), "{}", text(&out));
     assert_eq!(home.saved("acme").as_deref(), Some(saved.as_str()));
     assert!(sim.mutations().is_empty(), "connect only reads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_integration_never_carries_the_operators_loopback_permission() {
+    let sim = simulator().await;
+    let home = Home::new();
+    connect(&home, &sim, "acme");
+    let saved = home.saved("acme").expect("saved");
+    assert!(
+        !saved.contains("[host]") && !saved.contains("loopback"),
+        "{saved}"
+    );
+    let before = sim.requests().len();
+    // The same integration, run by an operator who does not allow loopback: refused by key.
+    let out = home.run_strict(&["health", "--integration", "acme"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("scim_url"), "{}", text(&out));
+    assert_eq!(sim.requests().len(), before, "nothing was sent");
+    assert_no_secret(&out, &sim.tokens());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,7 +571,6 @@ async fn a_scim_only_integration_connects_and_syncs() {
             &tenant.settings["scim_url"],
             "--scim-token-file",
             scim.to_str().unwrap(),
-            "--allow-http-loopback",
         ],
         0,
     );

@@ -7,13 +7,15 @@
 mod support;
 
 use host_harness::simulator::{Fault, Route, Simulator, Tokens};
-use host_harness::{Runtime, RuntimeOptions, Tenant};
+use host_harness::{OperatorPolicy, Runtime, RuntimeOptions, Tenant};
 
 /// This test's own harness home: its audit log is scanned too.
 const HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/secret-scan-home");
 
+/// The binary as the host operator runs it against the simulator: loopback allowed.
 fn harness(args: &[&str]) -> String {
-    support::text(&support::run(Some(std::path::Path::new(HOME)), args))
+    let args: Vec<&str> = ["--allow-loopback"].iter().chain(args).copied().collect();
+    support::text(&support::run(Some(std::path::Path::new(HOME)), &args))
 }
 
 fn secrets(tokens: &Tokens) -> [String; 3] {
@@ -142,6 +144,7 @@ async fn no_output_record_or_request_ever_contains_a_secret() {
     // The library's own records of the same kind of run.
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: Some(concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-cache/host-harness").into()),
+        operator: OperatorPolicy::local_simulator(),
         ..RuntimeOptions::default()
     })
     .unwrap();

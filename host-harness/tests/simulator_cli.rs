@@ -64,10 +64,11 @@ async fn simulate_writes_a_working_config_and_stops_on_sigterm() {
         "bitbucket_workspace",
         "product_user",
         "secrets",
-        "host",
     ] {
         assert!(keys.contains(&k), "{k} missing from {keys:?}");
     }
+    // Host policy is the operator's: the tenant's file carries none.
+    assert!(!keys.contains(&"host"), "{keys:?}");
     let scim_url = cfg["scim_url"].as_str().unwrap();
     let base = cfg["atlassian_api_url"].as_str().unwrap();
     assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"));

@@ -642,6 +642,6 @@ async fn config_toml_points_at_the_simulator() {
         cfg["secrets"]["product_token"].as_str().unwrap(),
         sim.tokens().product_token
     );
-    assert_eq!(cfg["host"]["allow_http_loopback"].as_bool(), Some(true));
-    assert_eq!(cfg.len(), 10);
+    assert!(cfg.get("host").is_none(), "host policy is the operator's");
+    assert_eq!(cfg.len(), 9);
 }

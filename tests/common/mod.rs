@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use host_harness::recorder::Exchange;
-use host_harness::{LoadedConnector, Runtime, RuntimeOptions, Tenant};
+use host_harness::{LoadedConnector, OperatorPolicy, Runtime, RuntimeOptions, Tenant};
 
 /// Secret values used by the tests; none of them may ever show up in any output.
 pub const SCIM_TOKEN: &str = "scim-token-5f0c2e9a";
@@ -21,7 +21,8 @@ pub const ORG: &str = "org-31a8";
 
 /// One runtime per test binary. Its compiled-component cache sits in the target directory and
 /// is shared by every test binary, so the component is compiled once per build, not once per
-/// binary (an unoptimised Cranelift takes seconds).
+/// binary (an unoptimised Cranelift takes seconds). The tests' servers listen on loopback, so
+/// its operator policy allows loopback.
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -30,6 +31,7 @@ pub fn runtime() -> &'static Runtime {
                 env!("CARGO_TARGET_TMPDIR"),
                 "/cli-cache/host-harness"
             ))),
+            operator: OperatorPolicy::local_simulator(),
             ..RuntimeOptions::default()
         })
         .expect("runtime")
@@ -91,7 +93,6 @@ pub fn scim_only_tenant(base: &str) -> Tenant {
         .with_setting("instance_name", "test-org")
         .with_setting("scim_url", format!("{base}/scim/directory/{DIRECTORY}"))
         .with_secret("scim_token", SCIM_TOKEN)
-        .allow_http_loopback()
 }
 
 /// Fails if any secret value of the tests appears in `text`.

@@ -99,7 +99,11 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     });
 
     // 2 and 3: compile versus cached load, and instantiation.
-    let runtime = Runtime::new(RuntimeOptions::default())?;
+    // Its simulators listen on loopback: the bench, as the host's operator, allows it.
+    let runtime = Runtime::new(RuntimeOptions {
+        operator: crate::OperatorPolicy::local_simulator(),
+        ..RuntimeOptions::default()
+    })?;
     let load = |rt: &Runtime| match component {
         Some(p) => rt.load_file(p),
         None => rt.load_builtin(),

@@ -37,9 +37,6 @@ pub struct CredentialArgs {
     /// see `host-harness describe`). Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = super::parse_key_value)]
     pub settings: Vec<(String, String)>,
-    /// Allow plain `http://` to loopback hosts (for the simulator).
-    #[arg(long)]
-    pub allow_http_loopback: bool,
 }
 
 /// Secret keys that may only come from files, never from `--set`.
@@ -86,9 +83,6 @@ impl CredentialArgs {
             if let Some(file) = file {
                 tenant.secrets.insert(key, read_secret(key, file)?);
             }
-        }
-        if self.allow_http_loopback {
-            tenant.host.allow_http_loopback = true;
         }
         Ok(())
     }

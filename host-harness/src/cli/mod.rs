@@ -20,6 +20,7 @@ pub mod workflow;
 
 use std::path::{Path, PathBuf};
 
+use crate::operator::OperatorPolicy;
 use crate::{LoadedConnector, Runtime, RuntimeOptions};
 
 /// Exit code for success (every change applied or already done).
@@ -39,10 +40,61 @@ pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Builds a runtime with the on-disk component cache and loads the connector.
-pub fn load_connector(component: Option<&Path>) -> anyhow::Result<LoadedConnector> {
+/// The host operator's egress policy, from harness-level flags (given before or after the
+/// subcommand) and an optional operator config file; never from a tenant's config or a saved
+/// integration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OperatorArgs {
+    /// The operator's egress policy file (TOML: `allowed_domains`, `allow_loopback`,
+    /// `allow_private_networks`); default: Atlassian's public API hosts only, no loopback, no
+    /// private networks.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "HOST_HARNESS_OPERATOR_CONFIG"
+    )]
+    pub operator_config: Option<PathBuf>,
+    /// Let tenants reach loopback (plain http included): for a local simulator.
+    #[arg(long, global = true)]
+    pub allow_loopback: bool,
+    /// Let tenants reach private and unique-local addresses (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10, fc00::/7).
+    #[arg(long, global = true)]
+    pub allow_private_networks: bool,
+    /// One more host tenant URLs may name: `name`, `*.domain`, an IP address or `*`.
+    /// Repeatable; adds to the file's (or the default) list.
+    #[arg(long = "allow-upstream-domain", global = true, value_name = "PATTERN")]
+    pub allow_upstream_domains: Vec<String>,
+}
+
+impl OperatorArgs {
+    /// The policy: the file's (or the default), widened by the flags.
+    pub fn policy(&self) -> anyhow::Result<OperatorPolicy> {
+        let mut policy = match &self.operator_config {
+            Some(path) => OperatorPolicy::from_file(path).map_err(anyhow::Error::msg)?,
+            None => OperatorPolicy::default(),
+        };
+        policy.allow_loopback |= self.allow_loopback;
+        policy.allow_private_networks |= self.allow_private_networks;
+        for pattern in &self.allow_upstream_domains {
+            policy = policy
+                .allowing_domain(pattern)
+                .map_err(|e| anyhow::anyhow!("--allow-upstream-domain: {e}"))?;
+        }
+        Ok(policy)
+    }
+}
+
+/// Builds a runtime with the on-disk component cache and the operator's egress policy, and
+/// loads the connector.
+pub fn load_connector(
+    component: Option<&Path>,
+    operator: &OperatorPolicy,
+) -> anyhow::Result<LoadedConnector> {
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: default_cache_dir(),
+        operator: operator.clone(),
         ..RuntimeOptions::default()
     })?;
     Ok(match component {

@@ -13,7 +13,7 @@ pub struct SimulateArgs {
     /// Seed file (JSON if it ends in .json, TOML otherwise); default: a small demo organization.
     #[arg(long)]
     pub seed: Option<PathBuf>,
-    /// Write the host config file here instead of printing it (created with mode 0600).
+    /// Write the tenant config file here instead of printing it (created with mode 0600).
     #[arg(long)]
     pub write_config: Option<PathBuf>,
 }
@@ -94,6 +94,11 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<u8> {
         sim.workspace()
     )?;
     print_organization(&sim, &mut out)?;
+    writeln!(
+        out,
+        "The simulator speaks plain http on loopback: run the harness with --allow-loopback \
+         (the host operator's setting; a tenant's config cannot grant it)."
+    )?;
     match &args.write_config {
         Some(path) => {
             write_private(path, &sim.config_toml())?;

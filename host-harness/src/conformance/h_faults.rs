@@ -7,8 +7,10 @@ use crate::conformance::b_sync::{SYNC, identity};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::sim_tenant;
 use crate::limits::Limits;
+use crate::network::{Resolver, StaticResolver};
+use crate::recorder::Exchange;
 use crate::simulator::{Fault, LoggedRequest, RetryHint, Route, Simulator};
-use crate::{CallError, InvokeError, LoadedConnector};
+use crate::{CallError, InvokeError, LoadedConnector, OperatorPolicy, Tenant};
 
 async fn sim() -> Step<Simulator> {
     start(Simulator::builder().demo_org()).await
@@ -318,13 +320,18 @@ pub(crate) async fn h4(connector: &LoadedConnector, c: &mut Check) -> Step {
     Ok(())
 }
 
-/// Plain http to loopback without the host's permission: every probe is `policy-denied`,
-/// nothing is sent.
+/// Plain http to loopback without the host operator's permission (the simulator's address on
+/// the allowed domains, loopback not allowed): every probe is `policy-denied`, nothing is sent.
 pub(crate) async fn h5(connector: &LoadedConnector, c: &mut Check) -> Step {
     let sim = sim().await?;
-    let mut tenant = sim_tenant(&sim);
-    tenant.host.allow_http_loopback = false;
-    let inv = connector.check_health(&tenant).await;
+    let operator = OperatorPolicy {
+        allow_loopback: false,
+        ..connector.operator().clone()
+    }
+    .allowing_domain("127.0.0.1")
+    .map_err(|e| Difference::new("the operator policy", "valid", e))?;
+    let strict = with_operator(connector, operator, None)?;
+    let inv = strict.check_health(&sim_tenant(&sim)).await;
     let sent = inv.exchanges.iter().filter(|e| e.was_sent()).count();
     let report = ok("check-health", inv.result)?;
     for probe in &report.probes {
@@ -341,6 +348,261 @@ pub(crate) async fn h5(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.that("probes", !report.probes.is_empty(), "some", "none");
     c.eq("exchanges sent", 0, sent);
     c.eq("requests the simulator received", 0, sim.requests().len());
+    Ok(())
+}
+
+/// `connector` under `operator`, names resolved by `resolver` when given.
+fn with_operator(
+    connector: &LoadedConnector,
+    operator: OperatorPolicy,
+    resolver: Option<&StaticResolver>,
+) -> Step<LoadedConnector> {
+    match resolver {
+        Some(table) => connector.with_egress(operator, Resolver::new(table.clone())),
+        None => connector.with_operator(operator),
+    }
+    .map_err(|e| Difference::new("the outbound client", "built", e))
+}
+
+/// A TCP listener on loopback that counts the connections it accepts and drops each at once
+/// (a TLS handshake with it fails). A connection is counted before the client can see it
+/// fail, so once a call has returned its count is final.
+struct CountingListener {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingListener {
+    async fn start() -> Step<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| Difference::new("a loopback listener", "bound", e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Difference::new("the listener's port", "known", e))?
+            .port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Ok(Self {
+            port,
+            accepted,
+            task,
+        })
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for CountingListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A SCIM-only tenant whose `scim_url` names `host` (a name or an IP literal) at `port`.
+fn tenant_at(host: &str, port: u16) -> Tenant {
+    Tenant::default()
+        .with_setting("instance_name", "h7")
+        .with_setting(
+            "scim_url",
+            format!("https://{host}:{port}/scim/directory/h7"),
+        )
+        .with_secret("scim_token", "h7-scim-token")
+}
+
+/// The single exchange of a health check, or the difference.
+fn only_exchange<'a>(what: &str, inv: &'a crate::Invocation<HealthReport>) -> Step<&'a Exchange> {
+    match inv.exchanges.as_slice() {
+        [one] => Ok(one),
+        other => Err(Difference::new(
+            format!("{what}: exchanges"),
+            "exactly one (the scim probe)",
+            format!("{other:?}"),
+        )),
+    }
+}
+
+/// Checks that `inv` was refused by the address `rule` before connecting: the scim probe is
+/// `policy-denied` naming the rule, its one exchange is `denied: blocked address (rule)` and
+/// was never sent.
+fn refused_by(
+    c: &mut Check,
+    what: &str,
+    inv: &crate::Invocation<HealthReport>,
+    rule: &str,
+) -> Step {
+    let exchange = only_exchange(what, inv)?;
+    let expected = format!("denied: blocked address ({rule})");
+    let error = exchange.error.as_deref().unwrap_or("none");
+    c.that(
+        format!("{what}: the exchange's error"),
+        error.starts_with(&expected),
+        &expected,
+        error,
+    );
+    c.that(
+        format!("{what}: the exchange"),
+        !exchange.was_sent(),
+        "never sent",
+        "sent",
+    );
+    let report = ok(what, inv.result.clone())?;
+    match scim_probe(&report)? {
+        ProbeStatus::Failed(ConnectorError::PolicyDenied(m)) if m.contains(rule) => {}
+        other => c.push(Difference::new(
+            format!("{what}: scim probe"),
+            format!("policy-denied naming `{rule}`"),
+            format!("{other:?}"),
+        )),
+    }
+    Ok(())
+}
+
+/// Tenant URLs naming hosts (`*.test`, on the operator's allowed domains) that resolve, through
+/// a fixed table instead of DNS, to a blocked address: loopback without the operator's
+/// permission, private, link-local (the metadata service), unique-local, unspecified and
+/// IPv4-mapped addresses. Each is refused after resolution and before connecting, with the
+/// rule named, and a loopback listener standing behind the loopback answers never sees a
+/// connection; IP-literal URLs (which no resolver sees) are refused the same way. Then, with
+/// loopback allowed, the same name does reach the listener (so it would have seen one), and a
+/// name that answers loopback first and the metadata address next (DNS rebinding) is refused
+/// on the retry: every connection is checked anew.
+pub(crate) async fn h7(connector: &LoadedConnector, c: &mut Check) -> Step {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let listener = CountingListener::start().await?;
+    let port = listener.port;
+    let v4 = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+    let v6 = |s: &str| s.parse::<Ipv6Addr>().map(IpAddr::V6);
+    let parse = |s: &str| v6(s).map_err(|e| Difference::new("an IPv6 address", s, e));
+    let names: Vec<(&str, IpAddr, &str)> = vec![
+        ("loopback.test", v4(127, 0, 0, 1), "loopback"),
+        (
+            "loopback6.test",
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+            "loopback",
+        ),
+        ("private10.test", v4(10, 0, 0, 1), "private"),
+        ("private172.test", v4(172, 16, 0, 1), "private"),
+        ("private192.test", v4(192, 168, 1, 1), "private"),
+        ("metadata.test", v4(169, 254, 169, 254), "link-local"),
+        ("link6.test", parse("fe80::1")?, "link-local"),
+        ("unique-local.test", parse("fd00::1")?, "unique-local"),
+        ("unspecified.test", v4(0, 0, 0, 0), "unspecified"),
+        (
+            "unspecified6.test",
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            "unspecified",
+        ),
+        ("mapped.test", parse("::ffff:127.0.0.1")?, "loopback"),
+        (
+            "mapped-metadata.test",
+            parse("::ffff:169.254.169.254")?,
+            "link-local",
+        ),
+    ];
+    let mut table = StaticResolver::new();
+    for (name, ip, _) in &names {
+        table = table.answer(name, [*ip]);
+    }
+    let table = table
+        .answer("rebind.test", [v4(127, 0, 0, 1)])
+        .answer("rebind.test", [v4(169, 254, 169, 254)]);
+    let operator = OperatorPolicy {
+        allowed_domains: vec![],
+        allow_loopback: false,
+        allow_private_networks: false,
+    }
+    .allowing_domain("*.test")
+    .map_err(|e| Difference::new("the operator policy", "valid", e))?;
+    let strict = with_operator(connector, operator.clone(), Some(&table))?;
+
+    for (name, _, rule) in &names {
+        let inv = strict.check_health(&tenant_at(name, port)).await;
+        refused_by(c, name, &inv, rule)?;
+        c.eq(format!("{name}: look-ups"), 1, table.lookups(name));
+    }
+
+    let literals = with_operator(
+        connector,
+        operator
+            .clone()
+            .allowing_domain("*")
+            .map_err(|e| Difference::new("the operator policy", "valid", e))?,
+        Some(&table),
+    )?;
+    for (host, rule) in [
+        ("127.0.0.1", "loopback"),
+        ("[::1]", "loopback"),
+        ("[::ffff:127.0.0.1]", "loopback"),
+        ("169.254.169.254", "link-local"),
+        ("10.0.0.1", "private"),
+        ("[fd00::1]", "unique-local"),
+        ("0.0.0.0", "unspecified"),
+    ] {
+        let inv = literals.check_health(&tenant_at(host, port)).await;
+        refused_by(c, host, &inv, rule)?;
+    }
+    c.eq("connections the listener accepted", 0, listener.accepted());
+
+    // With loopback allowed the same name connects: the count above would have shown one.
+    // Retries are immediate here; only their number matters.
+    let open = with_operator(connector, operator.allowing_loopback(), Some(&table))?;
+    let open = open.with_limits(Limits {
+        retry: crate::retry::RetryPolicy {
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            ..connector.limits().retry.clone()
+        },
+        ..connector.limits().clone()
+    });
+    let inv = open.check_health(&tenant_at("loopback.test", port)).await;
+    let exchange = only_exchange("loopback.test, loopback allowed", &inv)?;
+    let error = exchange.error.as_deref().unwrap_or("none");
+    c.that(
+        "loopback.test, loopback allowed: the exchange's error",
+        error.starts_with("transport"),
+        "a transport error (the listener hangs up)",
+        error,
+    );
+    let reached = listener.accepted();
+    c.that(
+        "loopback.test, loopback allowed: connections",
+        reached >= 1,
+        "at least one",
+        reached,
+    );
+
+    // DNS rebinding: loopback (allowed) on the first connection, the metadata address on the
+    // retry's; the retry is refused before connecting.
+    let inv = open.check_health(&tenant_at("rebind.test", port)).await;
+    let exchange = only_exchange("rebind.test", &inv)?;
+    c.eq("rebind.test: attempts", 2, exchange.attempts);
+    let error = exchange.error.as_deref().unwrap_or("none");
+    c.that(
+        "rebind.test: the exchange's error",
+        error.starts_with("denied: blocked address (link-local)"),
+        "denied: blocked address (link-local) on the retry",
+        error,
+    );
+    c.eq("rebind.test: look-ups", 2, table.lookups("rebind.test"));
+    c.eq(
+        "rebind.test: connections the listener accepted",
+        reached + 1,
+        listener.accepted(),
+    );
+    c.note(format!(
+        "{} names and 7 IP literals refused before connecting; rebinding refused on the retry",
+        names.len()
+    ));
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 //! run against the embedded Atlassian simulator through the component under test.
 //!
 //! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
-//! itself, starts its own simulator (seeded, with faults and quirks as the case needs), calls
+//! itself, runs under the connector's operator policy with loopback allowed (its simulator
+//! listens on loopback; H5 and H7 set their own), starts its own simulator (seeded, with
+//! faults and quirks as the case needs), calls
 //! the component through the real host, and ends with a fresh read of the simulator's state
 //! and request log rather than trusting the connector's answer. It returns a [`CaseResult`]:
 //! pass, or fail with each [`Difference`] (what, expected, found).
@@ -37,8 +39,12 @@ macro_rules! cases {
             $(#[$doc])*
             #[doc = concat!("\n\nConformance case ", $id, ".")]
             pub async fn $name(connector: &LoadedConnector) -> CaseResult {
+                let connector = match support::on_simulator(connector) {
+                    Ok(connector) => connector,
+                    Err(difference) => return CaseResult::Fail { differences: vec![difference] },
+                };
                 let mut check = Check::default();
-                let step = $body(connector, &mut check).await;
+                let step = $body(&connector, &mut check).await;
                 check.finish(step)
             }
         )*
@@ -144,4 +150,8 @@ cases! {
     "H5" h5_destination_outside_allow_list => h_faults::h5;
     /// Runaway invocations fail with their class; the next one succeeds.
     "H6" h6_runaway_invocations => h_faults::h6;
+    /// A tenant URL resolving to a loopback (without the operator's permission), private,
+    /// link-local, unique-local, unspecified or IPv4-mapped address: refused before connecting,
+    /// with a typed error naming the rule; re-checked on every connection.
+    "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
 }

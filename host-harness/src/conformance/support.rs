@@ -31,8 +31,15 @@ pub fn sim_scim_only(sim: &Simulator) -> Tenant {
     if let Some(token) = full.secrets.get("scim_token") {
         tenant = tenant.with_secret("scim_token", token.expose());
     }
-    tenant.host = full.host;
     tenant
+}
+
+/// `connector` under its operator's policy with loopback allowed: what the host operator
+/// decides when it points tenants at a local simulator. The difference says why it failed.
+pub fn on_simulator(connector: &LoadedConnector) -> Result<LoadedConnector, Difference> {
+    connector
+        .with_operator(connector.operator().clone().allowing_loopback())
+        .map_err(|e| Difference::new("the outbound client", "built", e))
 }
 
 /// Builds the hostile test guest (`test-guests/` in the workspace at `workspace`) for

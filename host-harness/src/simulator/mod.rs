@@ -360,7 +360,9 @@ impl Simulator {
         t
     }
 
-    /// The host configuration file pointing at this simulator (contains the secrets).
+    /// The tenant configuration file pointing at this simulator (contains the secrets). The
+    /// simulator listens on plain http on loopback, which the host reaches only when its
+    /// operator allows loopback (`--allow-loopback`); the file cannot grant that itself.
     pub fn config_toml(&self) -> String {
         let st = self.st();
         let b = &self.base_url;
@@ -377,10 +379,7 @@ impl Simulator {
              [secrets]\n\
              scim_token = {t1}\n\
              admin_api_key = {t2}\n\
-             product_token = {t3}\n\
-             \n\
-             [host]\n\
-             allow_http_loopback = true\n",
+             product_token = {t3}\n",
             scim = toml_str(&format!("{b}/scim/directory/{}", st.dir_id)),
             org = toml_str(&st.org_id),
             b2 = toml_str(b),
