@@ -11,7 +11,7 @@ use host_harness::conformance::support::sim_tenant;
 use host_harness::limits::Limits;
 use host_harness::recorder::Exchange;
 use host_harness::simulator::{SeedUser, Simulator};
-use host_harness::{CallError, LoadedConnector, Runtime, RuntimeOptions};
+use host_harness::{CallError, LoadedConnector, OperatorPolicy, Runtime, RuntimeOptions};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 const ADA: &str = "ada@example.com";
@@ -28,6 +28,8 @@ fn tight() -> LoadedConnector {
             max_requests: MAX_REQUESTS,
             ..Limits::default()
         },
+        // The simulator listens on loopback: the operator allows it.
+        operator: OperatorPolicy::local_simulator(),
         cache_dir: Some(PathBuf::from(concat!(
             env!("CARGO_TARGET_TMPDIR"),
             "/cli-cache/host-harness"

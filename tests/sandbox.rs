@@ -303,18 +303,17 @@ async fn send_all_runs_concurrently_and_is_bounded() {
     assert!(inv.exchanges.iter().all(|e| e.batch == Some(0)));
     assert!(inv.exchanges.iter().all(|e| e.attempts == 1));
 
-    // A batch over the limit is refused whole, and nothing is sent.
+    // A batch over the limit is refused whole as a host limit (not an egress denial), and
+    // nothing is sent.
     let over = runtime().limits().max_batch + 1;
     let tenant = tenant.with_setting("count", over.to_string());
     let inv = test_guest().check_health(&tenant).await;
     let report = inv.result.unwrap();
     assert_eq!(report.probes.len(), over);
-    assert!(
-        report
-            .probes
-            .iter()
-            .all(|p| matches!(&p.status, ProbeStatus::Failed(ConnectorError::Other(m)) if m.contains("Denied")))
-    );
+    assert!(report.probes.iter().all(
+        |p| matches!(&p.status, ProbeStatus::Failed(ConnectorError::Other(m))
+                if m.contains("host limit: a send-all of 257 requests exceeds max-batch (256)"))
+    ));
     assert_eq!(server.received(), 16);
 }
 

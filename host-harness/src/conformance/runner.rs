@@ -266,10 +266,11 @@ mod tests {
     fn ids_are_unique_and_selected_in_list_order_any_case() {
         let all = cases();
         let mut ids: Vec<&str> = all.iter().map(|c| c.id).collect();
-        assert_eq!(ids.len(), 48);
+        let n = ids.len();
+        assert!(n >= 48, "{n}");
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), 48);
+        assert_eq!(ids.len(), n, "ids are unique");
         let picked = select(&["h6".into(), "A1".into()]).unwrap();
         assert_eq!(
             picked.iter().map(|c| c.id).collect::<Vec<_>>(),
