@@ -94,4 +94,5 @@ case_tests! {
     "H4" h4_malformed_answers;
     "H5" h5_destination_outside_allow_list;
     "H6" h6_runaway_invocations;
+    "H8" h8_echoed_credentials_are_scrubbed;
 }

@@ -1,4 +1,4 @@
-//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H6),
+//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H6, H8),
 //! run against the embedded Atlassian simulator through the component under test.
 //!
 //! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
@@ -19,6 +19,7 @@ mod d_deprovision;
 mod e_delete;
 mod f_extract;
 mod g_audit;
+mod h_echo;
 mod h_faults;
 mod runner;
 pub mod support;
@@ -139,4 +140,6 @@ cases! {
     "H5" h5_destination_outside_allow_list => h_faults::h5;
     /// Runaway invocations fail with their class; the next one succeeds.
     "H6" h6_runaway_invocations => h_faults::h6;
+    /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
+    "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8;
 }

@@ -100,6 +100,7 @@ pub fn cases() -> Vec<Case> {
         "H4" "Malformed/HTML/truncated/oversized: upstream" h4_malformed_answers;
         "H5" "Destination outside the allow-list: denied" h5_destination_outside_allow_list;
         "H6" "Runaway invocation fails alone; next one runs" h6_runaway_invocations;
+        "H8" "Echoed Authorization: no secret form gets out" h8_echoed_credentials_are_scrubbed;
     }
 }
 
@@ -114,7 +115,7 @@ pub fn select(ids: &[String]) -> Result<Vec<Case>, String> {
         .collect();
     if !unknown.is_empty() {
         return Err(format!(
-            "unknown case id {}: the ids are A1–A6, B1–B10, C1–C9, D1–D5, E1–E4, F1–F4, G1–G3, H1–H6",
+            "unknown case id {}: the ids are A1–A6, B1–B10, C1–C9, D1–D5, E1–E4, F1–F4, G1–G3, H1–H6, H8",
             unknown.join(", ")
         ));
     }
@@ -261,16 +262,16 @@ mod tests {
     fn ids_are_unique_and_selected_in_list_order_any_case() {
         let all = cases();
         let mut ids: Vec<&str> = all.iter().map(|c| c.id).collect();
-        assert_eq!(ids.len(), 47);
+        assert_eq!(ids.len(), 48);
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), 47);
+        assert_eq!(ids.len(), 48);
         let picked = select(&["h6".into(), "A1".into()]).unwrap();
         assert_eq!(
             picked.iter().map(|c| c.id).collect::<Vec<_>>(),
             ["A1", "H6"]
         );
-        assert_eq!(select(&[]).unwrap().len(), 47);
+        assert_eq!(select(&[]).unwrap().len(), 48);
         let err = select(&["Z9".into(), "A1".into()]).unwrap_err();
         assert!(err.contains("Z9") && !err.contains("A1,"), "{err}");
     }
