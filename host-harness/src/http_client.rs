@@ -113,8 +113,8 @@ pub struct HttpContext {
     policy: Arc<EgressPolicy>,
     limits: Arc<Limits>,
     recorder: Recorder,
-    /// Built from the tenant on the first answer, then used for every answer.
-    scrubber: OnceLock<Scrubber>,
+    /// The tenant's, looked up on the first answer, then used for every answer.
+    scrubber: OnceLock<Arc<Scrubber>>,
     requests: usize,
     batches: usize,
 }
@@ -150,11 +150,11 @@ impl HttpContext {
         }
     }
 
-    /// The tenant's scrubber (built on first use: an invocation that sends nothing pays
-    /// nothing).
+    /// The tenant's scrubber (looked up on first use: an invocation that sends nothing pays
+    /// nothing; built once per tenant).
     fn scrubber(&self) -> &Scrubber {
         self.scrubber
-            .get_or_init(|| Scrubber::for_tenant(&self.tenant))
+            .get_or_init(|| Scrubber::shared_for_tenant(&self.tenant))
     }
 
     /// `send`: one request.

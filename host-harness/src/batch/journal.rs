@@ -103,7 +103,7 @@ pub enum Entry {
         /// What the run acts on and how (absent in journals written before it was recorded:
         /// such a run is never resumed).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        identity: Option<BatchIdentity>,
+        identity: Option<Box<BatchIdentity>>,
     },
     /// An item's first invocation is about to start.
     Started {
@@ -134,7 +134,7 @@ pub struct JournalState {
     /// The latest run's id, if any run began.
     pub run: Option<String>,
     /// What the latest run acts on, as its `begin` recorded it.
-    pub identity: Option<BatchIdentity>,
+    pub identity: Option<Box<BatchIdentity>>,
     /// How many runs began in this file.
     pub runs: u32,
     /// Whether the latest run finished (every item completed).
@@ -383,7 +383,7 @@ impl Journal {
             integration: integration.to_owned(),
             items,
             time: crate::audit::now(),
-            identity: Some(identity.clone()),
+            identity: Some(Box::new(identity.clone())),
         })
     }
 
@@ -460,7 +460,7 @@ mod tests {
         drop(journal);
         let state = JournalState::read(&path).unwrap().unwrap();
         assert_eq!(state.runs, 1);
-        assert_eq!(state.identity.as_ref(), Some(&id));
+        assert_eq!(state.identity.as_deref(), Some(&id));
         assert_eq!(
             Plan::decide(&id, Some((&path, &state)), false, 6).unwrap(),
             Plan::Resume {
@@ -537,7 +537,7 @@ mod tests {
             integration: "a".into(),
             items: 2,
             time: "t".into(),
-            identity: Some(id.clone()),
+            identity: Some(Box::new(id.clone())),
         })
         .unwrap();
         let finished = format!("{begin}\n{{\"event\":\"finished\",\"time\":\"t\"}}\n");
