@@ -5,9 +5,12 @@
 //! `Host` overrides), the request size cap; then the host attaches the credential, sends it
 //! with a timeout and without following redirects, through a client that checks every
 //! resolved address before connecting ([`crate::network`]), reads at most the response size
-//! cap, and records the exchange without any header value or secret.
+//! cap, takes every form of every tenant secret out of what came back (body, headers,
+//! transport errors: an upstream that echoes the `Authorization` header gets nothing to the
+//! guest, the terminal or the audit log), and records the exchange without any header value
+//! or secret.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
@@ -22,6 +25,7 @@ use crate::limits::Limits;
 use crate::network::{AddressRules, BlockedAddress, GuardedResolver, Resolver};
 use crate::recorder::{Exchange, Recorder};
 use crate::retry::Attempt;
+use crate::secrets::Scrubber;
 use crate::tenant::Tenant;
 
 /// Headers a guest may not set: credentials are the host's job, and these others would let a
@@ -133,6 +137,8 @@ pub struct HttpContext {
     policy: Arc<EgressPolicy>,
     limits: Arc<Limits>,
     recorder: Recorder,
+    /// The tenant's, looked up on the first answer, then used for every answer.
+    scrubber: OnceLock<Arc<Scrubber>>,
     requests: usize,
     batches: usize,
 }
@@ -162,6 +168,7 @@ impl HttpContext {
             policy,
             limits,
             recorder,
+            scrubber: OnceLock::new(),
             requests: 0,
             batches: 0,
         }
@@ -178,10 +185,25 @@ impl HttpContext {
         }
     }
 
+    /// The tenant's scrubber (looked up on first use: an invocation that sends nothing pays
+    /// nothing; built once per tenant).
+    fn scrubber(&self) -> &Scrubber {
+        self.scrubber
+            .get_or_init(|| Scrubber::shared_for_tenant(&self.tenant))
+    }
+
     /// `send`: one request.
     pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         let prepared = self.prepare(request, None)?;
-        execute(&self.client, &self.limits, &self.recorder, prepared).await
+        let scrubber = self.scrubber();
+        execute(
+            &self.client,
+            &self.limits,
+            &self.recorder,
+            scrubber,
+            prepared,
+        )
+        .await
     }
 
     /// `send-all`: independent requests, concurrently (bounded), results in request order.
@@ -208,10 +230,11 @@ impl HttpContext {
                 .map(|r| self.prepare(r, Some(batch)))
                 .collect();
             let (client, limits, recorder) = (&self.client, &*self.limits, &self.recorder);
+            let scrubber = self.scrubber();
             futures::stream::iter(prepared)
                 .map(|p| async move {
                     match p {
-                        Ok(p) => execute(client, limits, recorder, p).await,
+                        Ok(p) => execute(client, limits, recorder, scrubber, p).await,
                         Err(e) => Err(e),
                     }
                 })
@@ -413,6 +436,7 @@ async fn execute(
     client: &Upstream,
     limits: &Limits,
     recorder: &Recorder,
+    scrubber: &Scrubber,
     p: Prepared,
 ) -> Result<Response, HttpError> {
     let started = Instant::now();
@@ -420,7 +444,7 @@ async fn execute(
     let (mut attempts, mut waited) = (0, Duration::ZERO);
     let result = loop {
         attempts += 1;
-        let result = attempt(client, limits, &p).await;
+        let result = attempt(client, limits, scrubber, &p).await;
         let kind = match &result {
             Ok(r) => Attempt::Status(r.status),
             Err((HttpError::Timeout, _)) => Attempt::Timeout,
@@ -460,8 +484,55 @@ async fn execute(
     result.map_err(|(e, _)| e)
 }
 
-/// One attempt: send, then read the body within the timeout and the size cap.
+/// One attempt, and the one place every upstream answer passes, from the network or in
+/// process: every form of every tenant secret is taken out of the body, the headers and any
+/// error text before anything else sees them. The size cap holds for the scrubbed body too.
 async fn attempt(
+    upstream: &Upstream,
+    limits: &Limits,
+    scrubber: &Scrubber,
+    p: &Prepared,
+) -> Result<Response, (HttpError, Option<u16>)> {
+    match read(upstream, limits, p).await {
+        Ok(response) if scrubber.is_empty() => Ok(response),
+        Ok(response) => {
+            let body = scrubber.scrub_bytes(&response.body);
+            if body.len() > limits.max_response_bytes {
+                return Err((HttpError::TooLarge, Some(response.status)));
+            }
+            let body = body.into_owned();
+            Ok(Response {
+                status: response.status,
+                headers: response
+                    .headers
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            scrubber.scrub(name).into_owned(),
+                            scrubber.scrub(value).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body,
+            })
+        }
+        Err((error, status)) => Err((
+            match error {
+                HttpError::Transport(why) => {
+                    HttpError::Transport(scrubber.scrub(&why).into_owned())
+                }
+                HttpError::Other(why) => HttpError::Other(scrubber.scrub(&why).into_owned()),
+                HttpError::Denied(why) => HttpError::Denied(scrubber.scrub(&why).into_owned()),
+                other => other,
+            },
+            status,
+        )),
+    }
+}
+
+/// Sends, then reads the body within the timeout and the size cap: the upstream's answer as it
+/// came.
+async fn read(
     upstream: &Upstream,
     limits: &Limits,
     p: &Prepared,
@@ -552,5 +623,192 @@ pub fn describe_error(e: &HttpError) -> String {
         HttpError::TooLarge => "too-large".into(),
         HttpError::Transport(why) => format!("transport: {why}"),
         HttpError::Other(why) => format!("other: {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::http_client::BasicAuth;
+
+    const SCIM_TOKEN: &str = "scim-T0ken-abcdefghijklmnop";
+    const PRODUCT_TOKEN: &str = "product-T0ken-qrstuvwxyz0123";
+
+    fn tenant(base: &str) -> Tenant {
+        Tenant::default()
+            .with_setting("scim_url", format!("{base}/scim/directory/d1"))
+            .with_setting("site_url", base)
+            .with_setting("product_user", "bot@example.com")
+            .with_secret("scim_token", SCIM_TOKEN)
+            .with_secret("product_token", PRODUCT_TOKEN)
+    }
+
+    fn context(upstream: Upstream, tenant: Tenant) -> (HttpContext, Recorder) {
+        let recorder = Recorder::default();
+        let operator = crate::OperatorPolicy::local_simulator();
+        let policy = Arc::new(EgressPolicy::for_tenant(&tenant, &operator));
+        let context = HttpContext::new(
+            upstream,
+            Arc::new(tenant),
+            policy,
+            Arc::new(Limits::default()),
+            recorder.clone(),
+        );
+        (context, recorder)
+    }
+
+    fn requests(base: &str) -> Vec<Request> {
+        let get = |url: String, auth| Request {
+            method: Method::Get,
+            url,
+            headers: vec![],
+            body: None,
+            auth: Some(auth),
+            timeout_ms: None,
+        };
+        vec![
+            get(
+                format!("{base}/scim/directory/d1/Users"),
+                Auth::Bearer("scim_token".into()),
+            ),
+            get(
+                format!("{base}/rest/api/3/myself"),
+                Auth::Basic(BasicAuth {
+                    user_config_key: "product_user".into(),
+                    secret_key: "product_token".into(),
+                }),
+            ),
+        ]
+    }
+
+    /// Everything of a response or error that the guest is handed, as text.
+    fn seen(result: &Result<Response, HttpError>) -> String {
+        match result {
+            Ok(r) => format!("{:?} {}", r.headers, String::from_utf8_lossy(&r.body)),
+            Err(e) => describe_error(e),
+        }
+    }
+
+    /// Fails naming the form that leaked, never showing the text (which would hold it).
+    fn assert_no_secret(what: &str, text: &str) {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for (form, leak) in [
+            ("scim_token", SCIM_TOKEN.to_owned()),
+            ("product_token", PRODUCT_TOKEN.to_owned()),
+            ("base64(scim_token)", b64.encode(SCIM_TOKEN)),
+            (
+                "base64(user:product_token)",
+                b64.encode(format!("bot@example.com:{PRODUCT_TOKEN}")),
+            ),
+            (
+                "user:product_token",
+                format!("bot@example.com:{PRODUCT_TOKEN}"),
+            ),
+        ] {
+            assert!(!text.contains(&leak), "{what}: {form} reached it");
+        }
+    }
+
+    /// The answer of an upstream that echoes what it was sent: the `Authorization` header,
+    /// the raw credential and its `user:token` form, in a header and in the body.
+    fn echo(authorization: &str) -> Response {
+        let raw = match authorization.split_once(' ') {
+            Some(("Basic", b64)) => String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap_or_default(),
+            )
+            .unwrap_or_default(),
+            Some((_, token)) => token.to_owned(),
+            None => String::new(),
+        };
+        let token = raw.rsplit(':').next().unwrap_or_default().to_owned();
+        Response {
+            status: 401,
+            headers: vec![
+                ("x-echo-authorization".into(), authorization.into()),
+                (format!("x-{token}"), raw.clone()),
+            ],
+            body: serde_json::to_vec(&serde_json::json!({
+                "message": format!("bad credentials: Authorization: {authorization}"),
+                "raw": raw,
+                "token": token,
+            }))
+            .unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_in_process_upstream_echoing_the_credential_gives_the_guest_none_of_it() {
+        let base = "https://acme.atlassian.net";
+        let upstream = Upstream::in_process(|r: &OutboundRequest<'_>| {
+            let authorization = r
+                .headers
+                .get(reqwest::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            echo(authorization)
+        });
+        let (mut http, recorder) = context(upstream, tenant(base));
+        let mut results = Vec::new();
+        for request in requests(base) {
+            results.push(http.send(request).await);
+        }
+        results.extend(http.send_all(requests(base)).await);
+        assert_eq!(results.len(), 4);
+        for result in &results {
+            let text = seen(result);
+            assert_no_secret("the guest", &text);
+            assert!(text.contains("[redacted]"), "the echo came back: {text}");
+            assert!(text.contains("bad credentials"), "the rest is kept: {text}");
+        }
+        assert_no_secret(
+            "the exchange records",
+            &serde_json::to_string(&recorder.snapshot()).unwrap(),
+        );
+    }
+
+    #[tokio::test]
+    async fn a_network_upstream_echoing_the_credential_gives_the_guest_none_of_it() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(|request: &wiremock::Request| {
+                let authorization = request
+                    .headers
+                    .get(reqwest::header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let echoed = echo(authorization);
+                let mut template = ResponseTemplate::new(echoed.status);
+                for (name, value) in &echoed.headers {
+                    template = template.insert_header(name.as_str(), value.as_str());
+                }
+                template.set_body_raw(echoed.body, "application/json")
+            })
+            .mount(&server)
+            .await;
+        let base = server.uri();
+        let (mut http, recorder) = context(
+            Upstream::network(
+                crate::OperatorPolicy::local_simulator().address_rules(),
+                &crate::network::Resolver::system(),
+            )
+            .unwrap(),
+            tenant(&base),
+        );
+        for request in requests(&base) {
+            let result = http.send(request).await;
+            let text = seen(&result);
+            assert_no_secret("the guest", &text);
+            assert!(
+                text.contains("x-echo-authorization") && text.contains("[redacted]"),
+                "{text}"
+            );
+        }
+        assert_no_secret(
+            "the exchange records",
+            &serde_json::to_string(&recorder.snapshot()).unwrap(),
+        );
     }
 }

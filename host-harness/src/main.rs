@@ -55,7 +55,7 @@ enum Command {
     /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
     /// (or write) a ready-to-use config file pointing at it.
     Simulate(cli::simulate::SimulateArgs),
-    /// Run every conformance case (A1-H7) against the embedded simulator through the component;
+    /// Run every conformance case (A1-H8, C10, D6) against the embedded simulator through the component;
     /// one line per case, exit 1 if any fails.
     Conformance(cli::conformance::ConformanceArgs),
 }

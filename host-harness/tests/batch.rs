@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use host_harness::Tenant;
 use host_harness::audit::{AuditLog, AuditRecord};
+use host_harness::batch::{Action, BatchIdentity};
 use host_harness::simulator::{Fault, Route, Simulator};
 use support::text;
 
@@ -559,5 +561,129 @@ async fn a_killed_batch_resumes_and_records_every_change_once_or_marked() {
     eprintln!(
         "killed with {done_at_kill} of {ITEMS} done; {} records, {marked} marked",
         audit.len()
+    );
+}
+
+fn scim_url(config: &str) -> String {
+    Tenant::from_toml(config).unwrap().settings["scim_url"].clone()
+}
+
+/// The journal file the batch `action` over `input` on the tenant of `config` uses.
+fn journal_of(home: &Path, action: Action, config: &str, input: &str) -> PathBuf {
+    let tenant = Tenant::from_toml(config).unwrap();
+    let bytes = std::fs::read(input).unwrap();
+    let key = BatchIdentity::new(action, &tenant, &bytes, false).key();
+    home.join("batches").join(format!("{key}.jsonl"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_file_on_another_organization_of_the_same_name_is_another_batch() {
+    const ITEMS: usize = 4;
+    let s = Setup::new().await;
+    let other = Simulator::builder().demo_org().start().await.unwrap();
+    let other_toml = other.config_toml();
+    let other_config = s.file("other-org.toml", &other_toml);
+    // Two organizations, one integration name.
+    let name = "instance_name = \"simulated-org\"";
+    assert!(s.sim.config_toml().contains(name) && other_toml.contains(name));
+    assert_ne!(s.sim.org_id(), other.org_id());
+    let input = s.file("onboarding.csv", &onboarding_csv(ITEMS, 1));
+
+    // On the first organization one item fails: its run stays unfinished, the rest completed.
+    s.sim.fault(
+        Route::scim("/Groups").method("PATCH"),
+        Fault::Status(400),
+        1,
+    );
+    let out = s.batch("sync", &input, &["--concurrency", "1"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("batch FAILED: 1 of 4 items"), "{shown}");
+    let first = journal_of(&s.home(), Action::Sync, &s.sim.config_toml(), &input);
+    assert!(first.exists(), "the first organization's journal");
+
+    // A journal of the first organization's run found under the second's key (a copied home,
+    // a digest collision): refused, naming what differs, before anything is written.
+    let second = journal_of(&s.home(), Action::Sync, &other_toml, &input);
+    assert_ne!(first, second, "the key names the organization");
+    std::fs::copy(&first, &second).unwrap();
+    let run_on_other = |extra: &[&str]| {
+        let mut args = vec![
+            "batch",
+            "--action",
+            "sync",
+            "--input",
+            &input,
+            "--config",
+            &other_config,
+        ];
+        args.extend_from_slice(extra);
+        let out = harness(&s.home(), &args);
+        let shown = text(&out);
+        for secret in [
+            other.tokens().scim_token,
+            other.tokens().admin_api_key,
+            other.tokens().product_token,
+        ] {
+            assert!(!shown.contains(&secret), "a secret was printed: {shown}");
+        }
+        out
+    };
+    let out = run_on_other(&[]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    for expected in [
+        "of another batch, so it is not resumed",
+        &format!(
+            "the SCIM URL (scim_url): `{}` then, `{}` now",
+            scim_url(&s.sim.config_toml()),
+            scim_url(&other_toml)
+        ),
+        &format!(
+            "the organization id (scim_organization_id): `{}` then, `{}` now",
+            s.sim.org_id(),
+            other.org_id()
+        ),
+        "nothing was changed",
+        "--restart",
+    ] {
+        assert!(shown.contains(expected), "expected `{expected}` in {shown}");
+    }
+    assert!(
+        other.mutations().is_empty(),
+        "the second organization changed: {:?}",
+        other.mutations()
+    );
+    std::fs::remove_file(&second).unwrap();
+
+    // The same file on the second organization: a batch of its own, every item runs.
+    let out = run_on_other(&[]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(!shown.contains("skipped"), "{shown}");
+    assert!(shown.contains("completed          4"), "{shown}");
+    for i in 1..=ITEMS {
+        let email = format!("hire{i}@example.com");
+        let found = other
+            .users()
+            .iter()
+            .filter(|u| u.email.eq_ignore_ascii_case(&email))
+            .count();
+        assert_eq!(found, 1, "{email} on the second organization");
+        for group in ["engineering", "jira-software-users"] {
+            assert!(
+                other.group_members(group).contains(&email),
+                "{email} {group}"
+            );
+        }
+    }
+
+    // The first organization's unfinished run is untouched: it resumes there, alone.
+    let out = s.batch("sync", &input, &[]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("continuing run") && shown.contains("3 items completed earlier, skipped"),
+        "{shown}"
     );
 }

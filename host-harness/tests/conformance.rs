@@ -97,4 +97,5 @@ case_tests! {
     "H5" h5_destination_outside_allow_list;
     "H6" h6_runaway_invocations;
     "H7" h7_blocked_addresses_refused_before_connecting;
+    "H8" h8_echoed_credentials_are_scrubbed;
 }

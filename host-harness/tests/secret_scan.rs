@@ -179,3 +179,140 @@ async fn no_output_record_or_request_ever_contains_a_secret() {
         );
     }
 }
+
+/// Every form in which a credential can leave the host: each value, its base64 (standard and
+/// URL-safe, padded or not), and for Basic the `user:token` pair and its base64.
+fn secret_forms(tokens: &Tokens, user: &str) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut forms = Vec::new();
+    for (name, value) in [
+        ("scim_token", tokens.scim_token.clone()),
+        ("admin_api_key", tokens.admin_api_key.clone()),
+        ("product_token", tokens.product_token.clone()),
+        (
+            "product_user:product_token",
+            format!("{user}:{}", tokens.product_token),
+        ),
+    ] {
+        forms.push((name.to_owned(), value.clone()));
+        for (engine, label) in [
+            (STANDARD, "base64"),
+            (STANDARD_NO_PAD, "unpadded base64"),
+            (URL_SAFE, "base64url"),
+            (URL_SAFE_NO_PAD, "unpadded base64url"),
+        ] {
+            forms.push((format!("{label} of {name}"), engine.encode(&value)));
+        }
+    }
+    forms
+}
+
+/// Conformance H8 through the command line: a server that echoes the `Authorization` header,
+/// the raw token and Basic's `user:token` in its error bodies and headers. Standard output,
+/// standard error and the audit log hold the echo, with no form of any secret in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h8_an_upstream_echoing_credentials_gets_none_printed_or_recorded() {
+    let sim = Simulator::builder()
+        .demo_org()
+        .products(1, 1, 1)
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let config = dir.path().join("sim.toml");
+    std::fs::write(&config, sim.config_toml()).unwrap();
+    let cfg = config.to_str().unwrap();
+    let batch = dir.path().join("hires.csv");
+    std::fs::write(&batch, "email,name\nhire1@example.com,Hire One\n").unwrap();
+    let user = Tenant::from_toml(&sim.config_toml()).unwrap().settings["product_user"].clone();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let mut run = |args: &[&str]| {
+        let out = support::run(Some(&home), args);
+        stdout.push_str(&support::stdout(&out));
+        stderr.push_str(&support::stderr(&out));
+    };
+
+    // Every request echoes: the health check sends all three credentials, Bearer and Basic.
+    sim.fault_always(Route::any(), Fault::EchoAuthorization(401));
+    run(&["health", "--config", cfg]);
+    run(&["health", "--json", "--config", cfg]);
+    // Writes that fail with the echo: a create, a deprovision's writes, a batch's creates.
+    sim.clear_faults();
+    sim.fault_always(
+        Route::scim("/Users").method("POST"),
+        Fault::EchoAuthorization(400),
+    );
+    run(&[
+        "sync",
+        "--config",
+        cfg,
+        "--email",
+        "echo@example.com",
+        "--name",
+        "Echo",
+    ]);
+    run(&[
+        "sync",
+        "--json",
+        "--config",
+        cfg,
+        "--email",
+        "echo@example.com",
+    ]);
+    run(&[
+        "batch",
+        "--action",
+        "sync",
+        "--input",
+        batch.to_str().unwrap(),
+        "--config",
+        cfg,
+    ]);
+    sim.clear_faults();
+    for method in ["PATCH", "PUT", "DELETE"] {
+        sim.fault_always(Route::any().method(method), Fault::EchoAuthorization(403));
+    }
+    run(&["deprovision", "--config", cfg, "--user", "ada@example.com"]);
+    run(&["audit"]);
+    // An error that ends the command, on standard error: the mass-change guard cannot count
+    // the organization's users when every read echoes.
+    sim.clear_faults();
+    sim.fault_always(Route::any(), Fault::EchoAuthorization(401));
+    let leavers = dir.path().join("leavers.csv");
+    std::fs::write(&leavers, "user\nalan@example.com\n").unwrap();
+    run(&[
+        "batch",
+        "--action",
+        "deprovision",
+        "--input",
+        leavers.to_str().unwrap(),
+        "--config",
+        cfg,
+    ]);
+    let audit_log = std::fs::read_to_string(home.join("audit.jsonl")).unwrap_or_default();
+
+    let echoed = sim
+        .requests()
+        .iter()
+        .filter(|r| r.fault.as_deref() == Some("echo-authorization"))
+        .count();
+    assert!(echoed >= 5, "only {echoed} echoing answers");
+    for (what, text) in [
+        ("standard output", &stdout),
+        ("standard error", &stderr),
+        ("the audit log", &audit_log),
+    ] {
+        // The echo got this far, each secret in it replaced.
+        assert!(
+            text.contains("[redacted]"),
+            "no echo in {what}: {} bytes",
+            text.len()
+        );
+        for (form, value) in secret_forms(&sim.tokens(), &user) {
+            // Never print the value: say which form appeared where.
+            assert!(!text.contains(&value), "the {form} appeared in {what}");
+        }
+    }
+}

@@ -2,10 +2,13 @@
 //! stopped half way (a killed process, a lost machine, Ctrl-C) resumes where it stopped.
 //!
 //! One JSON Lines file per batch in the harness's home, `batches/<key>.jsonl` (the key is
-//! [`super::batch_key`]), each line appended and synced to disk before the harness moves on:
+//! [`super::BatchIdentity::key`], a digest of the target organization, the action, its options
+//! and the input's bytes), each line appended and synced to disk before the harness moves on:
 //!
 //! ```text
-//! {"event":"begin","run":"sync-3f…","action":"sync","integration":"acme","items":40,"time":"…"}
+//! {"event":"begin","run":"sync-3f…","action":"sync","integration":"acme","items":40,"time":"…",
+//!  "identity":{"action":"sync","scim_url":"https://…/scim/directory/…","organization_id":"…",
+//!              "atlassian_api_url":null,"purge_account":false,"input_sha256":"…"}}
 //! {"event":"started","item":0,"line":2}        before the item's first invocation
 //! {"event":"done","item":0,"line":2,"status":"completed"}   after its audit records are synced
 //! {"event":"finished","time":"…"}              every item completed
@@ -14,8 +17,12 @@
 //! An item that was `started` but is not `done` may have changed something that the audit log
 //! does not hold yet; when the run resumes, it runs again and the audit log records the changes
 //! it finds already done, marked as completing the interrupted run. A finished batch run again
-//! begins a new run (`<key>.2`, `<key>.3`, …) in the same file. The file holds item numbers,
-//! names of actions and integrations, and times: never a secret.
+//! begins a new run (`<key>.2`, `<key>.3`, …) in the same file. A run resumes only when the
+//! identity its `begin` recorded is the current batch's, part for part: an unfinished run of
+//! another batch (another organization, action, option or file) is refused, naming what
+//! differs, rather than have its completed items skipped here. The file holds item numbers,
+//! names of actions and integrations, the target's URLs and ids, digests and times: never a
+//! secret.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
@@ -25,6 +32,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::BatchIdentity;
 use crate::integrations::Home;
 
 /// Why the journal could not be read or written.
@@ -45,6 +53,20 @@ pub enum JournalError {
     Busy {
         /// The journal file.
         path: String,
+    },
+    /// The journal's unfinished run is of another batch: resuming it would skip items that
+    /// were completed somewhere else (or with other options, or from another file).
+    #[error(
+        "the journal {path} holds unfinished run {run} of another batch, so it is not resumed (its completed items would be skipped here): {}; nothing was changed. Give --restart to run every item of this batch as a new run",
+        differences.join("; ")
+    )]
+    OtherBatch {
+        /// The journal file.
+        path: String,
+        /// The unfinished run.
+        run: String,
+        /// What differs, one phrase each.
+        differences: Vec<String>,
     },
 }
 
@@ -78,6 +100,10 @@ pub enum Entry {
         items: usize,
         /// When, RFC 3339 UTC.
         time: String,
+        /// What the run acts on and how (absent in journals written before it was recorded:
+        /// such a run is never resumed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<Box<BatchIdentity>>,
     },
     /// An item's first invocation is about to start.
     Started {
@@ -107,6 +133,8 @@ pub enum Entry {
 pub struct JournalState {
     /// The latest run's id, if any run began.
     pub run: Option<String>,
+    /// What the latest run acts on, as its `begin` recorded it.
+    pub identity: Option<Box<BatchIdentity>>,
     /// How many runs began in this file.
     pub runs: u32,
     /// Whether the latest run finished (every item completed).
@@ -138,9 +166,10 @@ impl JournalState {
         let mut state = Self::default();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<Entry>(line) {
-                Ok(Entry::Begin { run, .. }) => {
+                Ok(Entry::Begin { run, identity, .. }) => {
                     state = Self {
                         run: Some(run),
+                        identity,
                         runs: state.runs + 1,
                         damaged: state.damaged,
                         ..Self::default()
@@ -192,20 +221,27 @@ pub enum NewReason {
 }
 
 impl Plan {
-    /// Decides what to run, from the batch's key, its journal's state, `--restart` and the
-    /// number of items in the batch.
-    pub fn decide(key: &str, state: Option<&JournalState>, restart: bool, items: usize) -> Self {
-        let Some(state) = state else {
-            return Self::New {
-                run: key.to_owned(),
+    /// Decides what to run, from the batch's identity, its journal (path and state),
+    /// `--restart` and the number of items in the batch. An unfinished run recorded for
+    /// another identity is an error rather than a resume.
+    pub fn decide(
+        identity: &BatchIdentity,
+        journal: Option<(&Path, &JournalState)>,
+        restart: bool,
+        items: usize,
+    ) -> Result<Self, JournalError> {
+        let key = identity.key();
+        let Some((path, state)) = journal else {
+            return Ok(Self::New {
+                run: key,
                 reason: None,
-            };
+            });
         };
         let next = || match state.runs {
             0 => key.to_owned(),
             n => format!("{key}.{}", n + 1),
         };
-        match &state.run {
+        Ok(match &state.run {
             None => Self::New {
                 run: next(),
                 reason: None,
@@ -219,6 +255,17 @@ impl Plan {
                 reason: Some(NewReason::Finished),
             },
             Some(run) => {
+                let differences = match &state.identity {
+                    Some(earlier) => identity.differences(earlier),
+                    None => vec!["its run does not record which organization, action, options and file it was for".to_owned()],
+                };
+                if !differences.is_empty() {
+                    return Err(JournalError::OtherBatch {
+                        path: path.display().to_string(),
+                        run: run.clone(),
+                        differences,
+                    });
+                }
                 let completed: BTreeSet<usize> = state
                     .done
                     .iter()
@@ -242,7 +289,7 @@ impl Plan {
                     recover,
                 }
             }
-        }
+        })
     }
 
     /// The run's id.
@@ -322,20 +369,21 @@ impl Journal {
             .map_err(io)
     }
 
-    /// Records that a run begins.
+    /// Records that a run of the batch `identity` begins.
     pub fn begin(
         &self,
         run: &str,
-        action: &str,
+        identity: &BatchIdentity,
         integration: &str,
         items: usize,
     ) -> Result<(), JournalError> {
         self.append(&Entry::Begin {
             run: run.to_owned(),
-            action: action.to_owned(),
+            action: identity.action.clone(),
             integration: integration.to_owned(),
             items,
             time: crate::audit::now(),
+            identity: Some(Box::new(identity.clone())),
         })
     }
 
@@ -360,17 +408,31 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Tenant;
+    use crate::batch::Action;
 
     fn set(items: &[usize]) -> BTreeSet<usize> {
         items.iter().copied().collect()
     }
 
+    fn identity(directory: &str) -> BatchIdentity {
+        let tenant = Tenant::default()
+            .with_setting("instance_name", "acme")
+            .with_setting(
+                "scim_url",
+                format!("https://api.atlassian.com/scim/directory/{directory}"),
+            )
+            .with_setting("scim_organization_id", "org-1");
+        BatchIdentity::new(Action::Sync, &tenant, b"email\na@x\n", false)
+    }
+
     #[test]
     fn a_fresh_batch_is_a_new_run_named_by_its_key() {
+        let id = identity("d1");
         assert_eq!(
-            Plan::decide("sync-ab", None, false, 3),
+            Plan::decide(&id, None, false, 3).unwrap(),
             Plan::New {
-                run: "sync-ab".into(),
+                run: id.key(),
                 reason: None
             }
         );
@@ -379,9 +441,11 @@ mod tests {
     #[test]
     fn an_interrupted_run_resumes_and_recovers_what_was_in_flight() {
         let dir = tempfile::tempdir().unwrap();
-        let path = Journal::path_in(&Home::at(dir.path()), "sync-ab");
+        let id = identity("d1");
+        let key = id.key();
+        let path = Journal::path_in(&Home::at(dir.path()), &key);
         let journal = Journal::open(&path).unwrap();
-        journal.begin("sync-ab", "sync", "acme", 5).unwrap();
+        journal.begin(&key, &id, "acme", 5).unwrap();
         for i in 0..5 {
             journal.started(i, i + 2).unwrap();
         }
@@ -396,46 +460,107 @@ mod tests {
         drop(journal);
         let state = JournalState::read(&path).unwrap().unwrap();
         assert_eq!(state.runs, 1);
+        assert_eq!(state.identity.as_deref(), Some(&id));
         assert_eq!(
-            Plan::decide("sync-ab", Some(&state), false, 6),
+            Plan::decide(&id, Some((&path, &state)), false, 6).unwrap(),
             Plan::Resume {
-                run: "sync-ab".into(),
+                run: key.clone(),
                 completed: set(&[0]),
                 // 1 failed with its records written: it runs again as usual.
                 recover: set(&[2, 3, 4]),
             }
         );
         assert_eq!(
-            Plan::decide("sync-ab", Some(&state), true, 6),
+            Plan::decide(&id, Some((&path, &state)), true, 6).unwrap(),
             Plan::New {
-                run: "sync-ab.2".into(),
+                run: format!("{key}.2"),
                 reason: Some(NewReason::Restart)
             }
         );
     }
 
     #[test]
+    fn an_unfinished_run_of_another_batch_is_refused_naming_what_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let there = identity("d1");
+        let path = Journal::path_in(&Home::at(dir.path()), &there.key());
+        let journal = Journal::open(&path).unwrap();
+        journal.begin(&there.key(), &there, "acme", 2).unwrap();
+        journal.started(0, 2).unwrap();
+        journal.done(0, 2, DoneStatus::Completed).unwrap();
+        drop(journal);
+        let state = JournalState::read(&path).unwrap().unwrap();
+
+        // The same journal read for a batch on another directory (a copied file, a collision).
+        let here = identity("d2");
+        let refused = Plan::decide(&here, Some((&path, &state)), false, 2).unwrap_err();
+        let message = refused.to_string();
+        assert!(matches!(refused, JournalError::OtherBatch { .. }));
+        for expected in [
+            "of another batch",
+            "the SCIM URL (scim_url): `https://api.atlassian.com/scim/directory/d1` then, `https://api.atlassian.com/scim/directory/d2` now",
+            "nothing was changed",
+            "--restart",
+        ] {
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+        assert!(!message.contains("organization id"), "{message}");
+        // --restart begins a new run of this batch; a finished run never resumes either.
+        assert!(matches!(
+            Plan::decide(&here, Some((&path, &state)), true, 2),
+            Ok(Plan::New {
+                reason: Some(NewReason::Restart),
+                ..
+            })
+        ));
+
+        // A run that did not record its identity (an older journal) is never resumed.
+        let old = "{\"event\":\"begin\",\"run\":\"k\",\"action\":\"sync\",\"integration\":\"a\",\"items\":2,\"time\":\"t\"}\n\
+             {\"event\":\"started\",\"item\":0,\"line\":2}\n";
+        let state = JournalState::parse(old);
+        let message = Plan::decide(&here, Some((&path, &state)), false, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("does not record which organization"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn a_finished_run_begins_a_new_one_and_a_cut_line_recovers_everything_open() {
-        let finished = "{\"event\":\"begin\",\"run\":\"k\",\"action\":\"sync\",\"integration\":\"a\",\"items\":2,\"time\":\"t\"}\n\
-             {\"event\":\"finished\",\"time\":\"t\"}\n";
-        let state = JournalState::parse(finished);
+        let id = identity("d1");
+        let key = id.key();
+        let begin = serde_json::to_string(&Entry::Begin {
+            run: key.clone(),
+            action: "sync".into(),
+            integration: "a".into(),
+            items: 2,
+            time: "t".into(),
+            identity: Some(Box::new(id.clone())),
+        })
+        .unwrap();
+        let finished = format!("{begin}\n{{\"event\":\"finished\",\"time\":\"t\"}}\n");
+        let path = Path::new("journal.jsonl");
+        let state = JournalState::parse(&finished);
         assert!(state.finished);
         assert_eq!(
-            Plan::decide("k", Some(&state), false, 2),
+            Plan::decide(&id, Some((path, &state)), false, 2).unwrap(),
             Plan::New {
-                run: "k.2".into(),
+                run: format!("{key}.2"),
                 reason: Some(NewReason::Finished)
             }
         );
+        // A finished run of another batch is no obstacle either: nothing would be skipped.
+        assert!(Plan::decide(&identity("d2"), Some((path, &state)), false, 2).is_ok());
         let cut = format!(
-            "{}{{\"event\":\"started\",\"item\":0,\"line\":2}}\n{{\"event\":\"done\",\"item\":0,\"line\":2,\"status\":\"failed\"}}\n{{\"event\":\"sta",
-            finished.lines().next().unwrap().to_owned() + "\n"
+            "{begin}\n{{\"event\":\"started\",\"item\":0,\"line\":2}}\n{{\"event\":\"done\",\"item\":0,\"line\":2,\"status\":\"failed\"}}\n{{\"event\":\"sta"
         );
         let state = JournalState::parse(&cut);
         assert!(state.damaged && !state.finished);
         assert!(matches!(
-            Plan::decide("k", Some(&state), false, 2),
-            Plan::Resume { recover, .. } if recover == set(&[0, 1])
+            Plan::decide(&id, Some((path, &state)), false, 2),
+            Ok(Plan::Resume { recover, .. }) if recover == set(&[0, 1])
         ));
     }
 }

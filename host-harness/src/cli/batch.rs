@@ -17,7 +17,7 @@ use crate::LoadedConnector;
 use crate::batch::guard::{self, DEFAULT_MAX_SHARE, Verdict};
 use crate::batch::journal::{Journal, JournalState, NewReason, Plan};
 use crate::batch::runner::{ItemResult, ItemStatus, RunOptions, Runner, Work};
-use crate::batch::{Action, batch_key, items};
+use crate::batch::{Action, BatchIdentity, items};
 use crate::cli::{EXIT_FAILED, EXIT_OK};
 
 /// Arguments of `batch`.
@@ -112,7 +112,10 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
     // Everything that can refuse the batch comes before anything is written.
     let (items, bytes) = items::load(&args.input, args.action)?;
     let (tenant, integration) = args.target.tenant()?;
-    let key = batch_key(args.action, &integration, &bytes, args.purge_account);
+    // The journal is keyed on the target organization, not the integration's name: the same
+    // file against another organization (under the same name or not) is another batch.
+    let identity = BatchIdentity::new(args.action, &tenant, &bytes, args.purge_account);
+    let key = identity.key();
     let mut journal = None;
     let plan = if args.dry_run {
         Plan::New {
@@ -128,7 +131,12 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
         } else {
             None
         };
-        Plan::decide(&key, state.as_ref(), args.restart, items.len())
+        Plan::decide(
+            &identity,
+            state.as_ref().map(|s| (path.as_path(), s)),
+            args.restart,
+            items.len(),
+        )?
     };
     let work: Vec<Work> = match &plan {
         Plan::New { .. } => (0..items.len())
@@ -231,7 +239,7 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
             None => Journal::open(&Journal::path_in(&args.target.home.home()?, &key))?,
         };
         if let Plan::New { run, .. } = &plan {
-            journal.begin(run, args.action.name(), &integration, items.len())?;
+            journal.begin(run, &identity, &integration, items.len())?;
         }
         Some(journal)
     };

@@ -22,6 +22,7 @@ mod d_deprovision;
 mod e_delete;
 mod f_extract;
 mod g_audit;
+mod h_echo;
 mod h_faults;
 mod runner;
 pub mod support;
@@ -154,4 +155,6 @@ cases! {
     /// link-local, unique-local, unspecified or IPv4-mapped address: refused before connecting,
     /// with a typed error naming the rule; re-checked on every connection.
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
+    /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
+    "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8;
 }

@@ -103,6 +103,7 @@ pub fn cases() -> Vec<Case> {
         "H5" "Destination outside the allow-list: denied" h5_destination_outside_allow_list;
         "H6" "Runaway invocation fails alone; next one runs" h6_runaway_invocations;
         "H7" "Private/loopback/metadata address: refused" h7_blocked_addresses_refused_before_connecting;
+        "H8" "Echoed Authorization: no secret form gets out" h8_echoed_credentials_are_scrubbed;
     }
 }
 

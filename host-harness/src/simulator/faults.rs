@@ -22,7 +22,8 @@ pub enum RetryHint {
 
 /// What goes wrong.
 ///
-/// Faults that a gateway would produce (`RateLimited`, `Unavailable`, `Status`, `HtmlErrorPage`)
+/// Faults that a gateway would produce (`RateLimited`, `Unavailable`, `Status`, `HtmlErrorPage`,
+/// `EchoAuthorization`)
 /// answer *instead of* the API: nothing is committed. The others let the API handle the
 /// request (its state change commits) and then spoil the response.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +55,11 @@ pub enum Fault {
     /// The state change commits, then the connection is closed without any response
     /// (the client sees a connection error, e.g. "connection closed before message completed").
     DropResponse,
+    /// A careless server: this status with the API's error body, whose message echoes the
+    /// request's `Authorization` header, the raw credential (the bearer token, or Basic's
+    /// decoded `user:token` and the token alone), and the same in the response headers
+    /// `X-Echo-Authorization` and `WWW-Authenticate`. Nothing is committed.
+    EchoAuthorization(u16),
 }
 
 impl Fault {
@@ -70,6 +76,7 @@ impl Fault {
             Fault::OversizedBody(_) => "oversized-body",
             Fault::Concurrent(_) => "concurrent-change",
             Fault::DropResponse => "dropped",
+            Fault::EchoAuthorization(_) => "echo-authorization",
         }
     }
 
@@ -81,6 +88,7 @@ impl Fault {
                 | Fault::Unavailable { .. }
                 | Fault::Status(_)
                 | Fault::HtmlErrorPage(_)
+                | Fault::EchoAuthorization(_)
         )
     }
 }

@@ -264,7 +264,8 @@ fn decide(st: &mut State, req: &Req) -> Option<Fault> {
 }
 
 /// The reply of a fault that preempts the API; retry hints are counted from `now`.
-fn fault_reply(st: &State, api: Api, fault: &Fault, now: SystemTime) -> Reply {
+fn fault_reply(st: &State, req: &Req, fault: &Fault, now: SystemTime) -> Reply {
+    let api = req.api;
     match fault {
         Fault::RateLimited(hint) => {
             let mut r = generic_error(api, 429, "Rate limit exceeded", st);
@@ -310,7 +311,38 @@ fn fault_reply(st: &State, api: Api, fault: &Fault, now: SystemTime) -> Reply {
             .into_bytes(),
             content_type: Some("text/html; charset=utf-8"),
         },
+        Fault::EchoAuthorization(s) => {
+            let header = req.authorization.clone().unwrap_or_default();
+            let raw = credential(&header);
+            let token = raw.rsplit(':').next().unwrap_or_default().to_owned();
+            let detail = format!(
+                "invalid credentials: Authorization: {header} (credential {raw}, token {token})"
+            );
+            generic_error(api, *s, &detail, st)
+                .header("X-Echo-Authorization", header.clone())
+                .header(
+                    "WWW-Authenticate",
+                    format!("Bearer error=\"invalid_token\", token=\"{raw}\""),
+                )
+        }
         _ => generic_error(api, 500, "fault", st),
+    }
+}
+
+/// The credential an `Authorization` header carries: a bearer token, or Basic's decoded
+/// `user:token`.
+fn credential(header: &str) -> String {
+    use base64::Engine as _;
+    match header.split_once(' ') {
+        Some((scheme, value)) if scheme.eq_ignore_ascii_case("basic") => {
+            base64::engine::general_purpose::STANDARD
+                .decode(value.trim())
+                .ok()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default()
+        }
+        Some((_, value)) => value.trim().to_owned(),
+        None => header.to_owned(),
     }
 }
 
@@ -362,7 +394,7 @@ fn handle(shared: &Shared, wreq: &Request) -> (Reply, Option<Duration>) {
     let now = SystemTime::now();
     let fault = st.pending_fault.take();
     let (reply, delay) = match &fault {
-        Some(f) if f.preempts() => (fault_reply(&st, req.api, f, now), None),
+        Some(f) if f.preempts() => (fault_reply(&st, &req, f, now), None),
         Some(f) => {
             if let Fault::Concurrent(seed) = f {
                 // Best effort, like a real concurrent writer: what conflicts is skipped.

@@ -40,7 +40,7 @@
 //! - H1: [`Fault::RateLimited`] with [`RetryHint::Seconds`], [`RetryHint::HttpDate`] or
 //!   [`RetryHint::RateLimitReset`], hints counted from [`LoggedRequest::received_at`]; H2: [`Simulator::fault_always`]; H3: [`Fault::Status`];
 //!   H4: [`Fault::MalformedJson`], [`Fault::HtmlErrorPage`], [`Fault::TruncatedBody`],
-//!   [`Fault::OversizedBody`].
+//!   [`Fault::OversizedBody`]. H8: [`Fault::EchoAuthorization`].
 //! - G1/G3: [`Simulator::mutations`] (writes minus admin searches); the log never holds headers.
 //!
 //! Dropped responses ([`Fault::DropResponse`]): a highest-priority wiremock mock whose matcher
