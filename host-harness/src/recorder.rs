@@ -50,10 +50,15 @@ impl Exchange {
         }
     }
 
-    /// True when the request actually left the host: it was not refused (by policy, a size
-    /// cap or a host limit), so at least one attempt was made.
+    /// True when the request actually left the host: it was not refused before sending (by
+    /// policy, a size cap or a host limit: no attempt was made) nor denied at connect time
+    /// (a blocked address, found after name resolution and before connecting).
     pub fn was_sent(&self) -> bool {
         self.attempts > 0
+            && !self
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("denied"))
     }
 }
 

@@ -479,6 +479,9 @@ async fn json_outputs_spell_contract_cases_as_the_wit_does() {
     let audit = dir.path().join("audit.jsonl");
     let audit = audit.to_str().unwrap();
     let json = |args: &[&str]| {
+        // The simulator listens on loopback: the operator allows it.
+        let args: Vec<&str> = ["--allow-loopback"].iter().chain(args).copied().collect();
+        let args = args.as_slice();
         let out = support::run(Some(dir.path()), args);
         let stdout = support::stdout(&out);
         let value: serde_json::Value = serde_json::from_str(&stdout)
