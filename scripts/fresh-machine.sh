@@ -16,7 +16,8 @@ run_tests=false
 [ "${1:-}" = "--tests" ] && run_tests=true
 
 command -v rustup >/dev/null || { echo "rustup is required" >&2; exit 1; }
-rustup toolchain install "$toolchain" --profile minimal >/dev/null
+# The pinned toolchain as the toolchain file describes it (a no-op when it is installed).
+rustup run "$toolchain" rustc --version >/dev/null 2>&1 || (cd "$here" && rustup toolchain install)
 had_target=false
 rustup target list --installed --toolchain "$toolchain" | grep -qx "$target" && had_target=true
 restore() {
