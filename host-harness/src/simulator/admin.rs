@@ -290,13 +290,17 @@ fn search_groups(st: &State, req: &Req) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
+    // Each name folded once, each group's name once: O(groups + names), not their product.
+    let wanted: Option<std::collections::HashSet<String>> = names
+        .as_ref()
+        .map(|ns| ns.iter().map(|n| n.to_lowercase()).collect());
     let matching: Vec<&Group> = st
         .groups
         .iter()
         .filter(|g| {
-            names
+            wanted
                 .as_ref()
-                .is_none_or(|ns| ns.iter().any(|n| n.to_lowercase() == g.name.to_lowercase()))
+                .is_none_or(|w| w.contains(&g.name.to_lowercase()))
         })
         .collect();
     let (slice, links) = page(&matching, offset, limit);
@@ -369,7 +373,8 @@ fn add_member(st: &mut State, req: &Req, gid: &str) -> Reply {
         );
     }
     st.members.insert(key);
-    if let Some(gm) = st.groups.iter_mut().find(|x| x.admin_id == g.admin_id) {
+    let i = st.group_admin_index(&g.admin_id);
+    if let Some(gm) = i.and_then(|i| st.groups.get_mut(i)) {
         gm.modified = util::now_iso();
     }
     Reply::empty(204)

@@ -530,9 +530,7 @@ fn delete_user(st: &mut State, id: &str) -> Reply {
 // Groups
 
 fn group_index(st: &State, scim_id: &str) -> Option<usize> {
-    st.groups
-        .iter()
-        .position(|g| g.scim_id.as_deref() == Some(scim_id))
+    st.scim_group_index(scim_id)
 }
 
 fn render_group(st: &State, g: &Group, with_members: bool) -> Value {
@@ -576,16 +574,16 @@ fn list_groups(st: &mut State, req: &Req) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let matching: Vec<&Group> = st
-        .groups
-        .iter()
-        .filter(|g| g.scim_id.is_some())
-        .filter(|g| {
-            filter
-                .as_ref()
-                .is_none_or(|f| g.name.to_lowercase() == f.value.to_lowercase())
-        })
-        .collect();
+    // A `displayName eq` filter names one group (names are unique in a directory): found
+    // through a checked position hint, not a scan that folds every group's name.
+    let matching: Vec<&Group> = match &filter {
+        Some(f) => st
+            .scim_group_by_name(&f.value)
+            .and_then(|i| st.groups.get(i))
+            .into_iter()
+            .collect(),
+        None => st.groups.iter().filter(|g| g.scim_id.is_some()).collect(),
+    };
     let total = matching.len();
     let with_members = wants_members(req);
     let resources: Vec<Value> = matching

@@ -107,6 +107,9 @@ enum HintKind {
     AccountById = 0,
     ScimUserById = 1,
     ScimUserByAccount = 2,
+    GroupByAdminId = 3,
+    GroupByScimId = 4,
+    ScimGroupByName = 5,
 }
 
 type HintMap = std::collections::HashMap<String, usize>;
@@ -116,7 +119,7 @@ type HintMap = std::collections::HashMap<String, usize>;
 /// checked on every use, so whatever changes the vectors can only cost a scan, never give a
 /// wrong answer.
 #[derive(Default)]
-pub(crate) struct Hints(std::cell::RefCell<[HintMap; 3]>);
+pub(crate) struct Hints(std::cell::RefCell<[HintMap; 6]>);
 
 impl Hints {
     fn find<T>(
@@ -307,8 +310,30 @@ impl State {
         )?;
         self.scim_users.get(i)
     }
+    /// The position of a group in `groups`, by admin id.
+    pub fn group_admin_index(&self, id: &str) -> Option<usize> {
+        self.hints
+            .find(HintKind::GroupByAdminId, &self.groups, id, |g| {
+                g.admin_id == id
+            })
+    }
     pub fn group_by_admin_id(&self, id: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.admin_id == id)
+        self.groups.get(self.group_admin_index(id)?)
+    }
+    /// The position of a SCIM group in `groups`, by SCIM id.
+    pub fn scim_group_index(&self, scim_id: &str) -> Option<usize> {
+        self.hints
+            .find(HintKind::GroupByScimId, &self.groups, scim_id, |g| {
+                g.scim_id.as_deref() == Some(scim_id)
+            })
+    }
+    /// The position of the SCIM group named `name` (ignoring case) in `groups`.
+    pub fn scim_group_by_name(&self, name: &str) -> Option<usize> {
+        let key = name.to_lowercase();
+        self.hints
+            .find(HintKind::ScimGroupByName, &self.groups, &key, |g| {
+                g.scim_id.is_some() && g.name.to_lowercase() == key
+            })
     }
     pub fn group_by_name(&self, name: &str) -> Option<&Group> {
         self.groups
