@@ -180,34 +180,6 @@ async fn no_output_record_or_request_ever_contains_a_secret() {
     }
 }
 
-/// Every form in which a credential can leave the host: each value, its base64 (standard and
-/// URL-safe, padded or not), and for Basic the `user:token` pair and its base64.
-fn secret_forms(tokens: &Tokens, user: &str) -> Vec<(String, String)> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let mut forms = Vec::new();
-    for (name, value) in [
-        ("scim_token", tokens.scim_token.clone()),
-        ("admin_api_key", tokens.admin_api_key.clone()),
-        ("product_token", tokens.product_token.clone()),
-        (
-            "product_user:product_token",
-            format!("{user}:{}", tokens.product_token),
-        ),
-    ] {
-        forms.push((name.to_owned(), value.clone()));
-        for (engine, label) in [
-            (STANDARD, "base64"),
-            (STANDARD_NO_PAD, "unpadded base64"),
-            (URL_SAFE, "base64url"),
-            (URL_SAFE_NO_PAD, "unpadded base64url"),
-        ] {
-            forms.push((format!("{label} of {name}"), engine.encode(&value)));
-        }
-    }
-    forms
-}
-
 /// Conformance H8 through the command line: a server that echoes the `Authorization` header,
 /// the raw token and Basic's `user:token` in its error bodies and headers. Standard output,
 /// standard error and the audit log hold the echo, with no form of any secret in it.
@@ -312,7 +284,8 @@ async fn h8_an_upstream_echoing_credentials_gets_none_printed_or_recorded() {
             "no echo in {what}: {} bytes",
             text.len()
         );
-        for (form, value) in secret_forms(&sim.tokens(), &user) {
+        for (form, value) in host_harness::conformance::support::secret_forms(&sim.tokens(), &user)
+        {
             // Never print the value: say which form appeared where.
             assert!(!text.contains(&value), "the {form} appeared in {what}");
         }

@@ -1,42 +1,14 @@
 //! H8: an upstream that echoes the credential it was sent.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-
 use crate::audit::AuditContext;
 use crate::bindings::types::{ActionOptions, Identity, SyncOptions};
 use crate::conformance::b_sync::identity;
 use crate::conformance::check::{Check, Difference, Step, start};
 use crate::conformance::d_deprovision::ada;
-use crate::conformance::support::{TempAuditLog, sim_tenant};
+use crate::conformance::support::{TempAuditLog, secret_forms, sim_tenant};
 use crate::secrets::REDACTED;
 use crate::simulator::{Fault, Route, Simulator};
 use crate::{Invocation, LoadedConnector};
-
-/// Every form in which a credential can leave the host: each secret value, its base64
-/// (standard and URL-safe, padded or not), and for Basic the `user:token` pair and its base64.
-pub(crate) fn secret_forms(sim: &Simulator, user: &str) -> Vec<(String, String)> {
-    let tokens = sim.tokens();
-    let mut forms = Vec::new();
-    let basic = format!("{user}:{}", tokens.product_token);
-    for (name, value) in [
-        ("scim_token", tokens.scim_token),
-        ("admin_api_key", tokens.admin_api_key),
-        ("product_token", tokens.product_token),
-        ("product_user:product_token", basic),
-    ] {
-        forms.push((name.to_owned(), value.clone()));
-        for (engine, label) in [
-            (STANDARD, "base64"),
-            (STANDARD_NO_PAD, "unpadded base64"),
-            (URL_SAFE, "base64url"),
-            (URL_SAFE_NO_PAD, "unpadded base64url"),
-        ] {
-            forms.push((format!("{label} of {name}"), engine.encode(&value)));
-        }
-    }
-    forms
-}
 
 /// The SCIM, admin and product credentials sent to a server that echoes each (header, raw
 /// token, Basic's `user:token`) in its error bodies and headers, on a health check, a sync
@@ -136,7 +108,7 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
         "at least 5",
         echoed,
     );
-    for (form, value) in secret_forms(&sim, &user) {
+    for (form, value) in secret_forms(&sim.tokens(), &user) {
         // Never print the value itself: say where it appeared.
         let found: Vec<&str> = produced
             .iter()

@@ -241,3 +241,30 @@ impl Drop for TempAuditLog {
         let _ = std::fs::remove_file(self.log.path());
     }
 }
+
+/// Every form in which a credential can leave the host: each secret value, its base64
+/// (standard and URL-safe, padded or not), and for Basic the `user:token` pair and its base64.
+pub fn secret_forms(tokens: &crate::simulator::Tokens, user: &str) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let tokens = tokens.clone();
+    let mut forms = Vec::new();
+    let basic = format!("{user}:{}", tokens.product_token);
+    for (name, value) in [
+        ("scim_token", tokens.scim_token),
+        ("admin_api_key", tokens.admin_api_key),
+        ("product_token", tokens.product_token),
+        ("product_user:product_token", basic),
+    ] {
+        forms.push((name.to_owned(), value.clone()));
+        for (engine, label) in [
+            (STANDARD, "base64"),
+            (STANDARD_NO_PAD, "unpadded base64"),
+            (URL_SAFE, "base64url"),
+            (URL_SAFE_NO_PAD, "unpadded base64url"),
+        ] {
+            forms.push((format!("{label} of {name}"), engine.encode(&value)));
+        }
+    }
+    forms
+}
