@@ -17,8 +17,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::secrets::{SecretValue, Secrets};
 
 /// Why a config file could not be turned into a tenant.
@@ -56,14 +54,6 @@ pub struct Tenant {
     pub secrets: Secrets,
 }
 
-#[derive(Deserialize)]
-struct File {
-    #[serde(default)]
-    secrets: BTreeMap<String, String>,
-    #[serde(flatten)]
-    settings: BTreeMap<String, toml::Value>,
-}
-
 impl Tenant {
     /// A display label: the `instance_name` setting, or `unnamed`.
     pub fn name(&self) -> &str {
@@ -97,9 +87,11 @@ impl Tenant {
         })
     }
 
-    /// Parses a tenant from TOML text. The error names keys, never values.
+    /// Parses a tenant from TOML text. The error names keys and the type each needs, never a
+    /// value: the file is read as a plain table first, so serde's "invalid type: integer
+    /// `12345678901234`, expected a string" (which quotes what may be a secret) never forms.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        let file: File = toml::from_str(text).map_err(|e| {
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
             // toml's message may quote the offending line, which could hold a secret:
             // keep only the part before any quoted source.
             let msg = e.message().to_owned();
@@ -108,8 +100,31 @@ impl Tenant {
                 None => msg,
             }
         })?;
+        let mut file_settings = table;
+        let secrets_table = match file_settings.remove("secrets") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(t)) => t,
+            Some(other) => {
+                return Err(format!(
+                    "`secrets` must be a table of strings, not {}",
+                    other.type_str()
+                ));
+            }
+        };
+        let mut secrets = Secrets::default();
+        for (key, value) in secrets_table {
+            match value {
+                toml::Value::String(v) => secrets.insert(key, SecretValue::new(v)),
+                other => {
+                    return Err(format!(
+                        "secret `{key}` must be a string, not {}",
+                        other.type_str()
+                    ));
+                }
+            }
+        }
         let mut settings = BTreeMap::new();
-        for (key, value) in file.settings {
+        for (key, value) in file_settings {
             if key == "host" && value.is_table() {
                 return Err(HOST_TABLE_REFUSED.to_owned());
             }
@@ -125,15 +140,15 @@ impl Tenant {
                     })
                     .collect::<Result<Vec<_>, _>>()?
                     .join(","),
-                _ => return Err(format!("`{key}` must be a string")),
+                other => {
+                    return Err(format!(
+                        "`{key}` must be a string, not {}",
+                        other.type_str()
+                    ));
+                }
             };
             settings.insert(key, value);
         }
-        let secrets = file
-            .secrets
-            .into_iter()
-            .map(|(k, v)| (k, SecretValue::new(v)))
-            .collect();
         Ok(Self { settings, secrets })
     }
 }
@@ -165,6 +180,26 @@ mod tests {
             let err = Tenant::from_toml(text).unwrap_err();
             assert_eq!(err, HOST_TABLE_REFUSED, "{text}");
         }
+    }
+
+    #[test]
+    fn type_errors_name_the_key_and_the_type_never_the_value() {
+        let err = Tenant::from_toml("[secrets]\nscim_token = 12345678901234\n").unwrap_err();
+        assert!(!err.contains("12345678901234"), "{err}");
+        assert!(
+            err.contains("`scim_token`") && err.contains("string"),
+            "{err}"
+        );
+        let err = Tenant::from_toml("secrets = 98765432109876\n").unwrap_err();
+        assert!(
+            !err.contains("98765432109876") && err.contains("`secrets`"),
+            "{err}"
+        );
+        let err = Tenant::from_toml("scim_url = { a = \"s3cr3t-x\" }\n").unwrap_err();
+        assert!(
+            !err.contains("s3cr3t") && err.contains("`scim_url`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -585,3 +585,25 @@ async fn json_outputs_spell_contract_cases_as_the_wit_does() {
     );
     assert!(log.contains(r#""error_class":"not-found""#), "{log}");
 }
+
+/// A config whose secret is a number, or whose setting is a table: the error names the key and
+/// the type it needs, exits 2, and never quotes the value (it may be a secret).
+#[test]
+fn config_type_errors_name_the_key_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for (toml, key) in [
+        (
+            "scim_url = \"https://api.atlassian.com/scim/directory/d\"\n[secrets]\nscim_token = 12345678901234\n",
+            "scim_token",
+        ),
+        ("scim_url = { token = \"12345678901234\" }\n", "scim_url"),
+    ] {
+        let config = dir.path().join("tenant.toml");
+        std::fs::write(&config, toml).unwrap();
+        let out = harness(&["health", "--config", config.to_str().unwrap()]);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{shown}");
+        assert!(shown.contains(&format!("`{key}`")), "{shown}");
+        assert!(!shown.contains("12345678901234"), "{shown}");
+    }
+}
