@@ -374,7 +374,7 @@ impl LoadedConnector {
 
     async fn invoke<R, F>(&self, tenant: &Tenant, call: F) -> Invocation<R>
     where
-        R: Send,
+        R: Send + crate::sanitize::Sanitize,
         F: for<'a> FnOnce(
                 &'a Connector,
                 &'a mut Store<GuestState>,
@@ -414,10 +414,27 @@ impl LoadedConnector {
             inner: Box::pin(run),
             clock,
         };
+        // Every message out of the guest (and so from the upstream) is made safe to print
+        // and record here, once: escaped controls and bidi characters, a bounded length.
+        use crate::sanitize::Sanitize as _;
         let result = match tokio::time::timeout(wall, run).await {
-            Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(connector_error))) => Err(CallError::Connector(connector_error)),
-            Ok(Err(host_error)) => Err(CallError::Host(host_error)),
+            Ok(Ok(Ok(mut value))) => {
+                value.sanitize();
+                Ok(value)
+            }
+            Ok(Ok(Err(mut connector_error))) => {
+                connector_error.sanitize();
+                Err(CallError::Connector(connector_error))
+            }
+            Ok(Err(mut host_error)) => {
+                // A guest's panic message is guest text too.
+                if let InvokeError::GuestCrash { message, .. } = &mut host_error
+                    && let std::borrow::Cow::Owned(clean) = crate::sanitize::text(message)
+                {
+                    *message = clean;
+                }
+                Err(CallError::Host(host_error))
+            }
             Err(_) => Err(CallError::Host(InvokeError::WallTimeout(wall))),
         };
         Invocation {

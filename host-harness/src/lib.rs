@@ -26,6 +26,7 @@ pub mod paging;
 pub mod recorder;
 pub mod retry;
 pub mod runtime;
+pub mod sanitize;
 pub mod secrets;
 pub mod tenant;
 pub mod wasi;

@@ -607,3 +607,55 @@ fn config_type_errors_name_the_key_never_the_value() {
         assert!(!shown.contains("12345678901234"), "{shown}");
     }
 }
+
+/// An upstream whose error detail carries terminal escapes, a forged `[ok  ]` line, a bidi
+/// override and 10 MB of text: what the CLI prints and the audit log records is escaped and
+/// cut to a few KiB, marked as cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_upstream_text_is_escaped_and_cut_before_printing_and_recording() {
+    let server = MockServer::start().await;
+    let detail = format!(
+        "\u{1b}[2J\u{1b}]0;pwned\u{7}\r\n[ok  ] all good \u{202e}gpj.exe {}",
+        "x".repeat(10 << 20)
+    );
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "400", "scimType": "invalidFilter", "detail": detail,
+        })))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri());
+    let audit = dir.path().join("audit.jsonl");
+    let out = harness(&[
+        "sync",
+        "--config",
+        config.to_str().unwrap(),
+        "--audit-log",
+        audit.to_str().unwrap(),
+        "--email",
+        "ada@example.com",
+    ]);
+    let shown = text(&out);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        &shown[..shown.len().min(2000)]
+    );
+    let recorded = std::fs::read_to_string(&audit).unwrap_or_default();
+    for (what, s) in [("output", &shown), ("audit log", &recorded)] {
+        assert!(s.len() < 64 << 10, "{what}: {} bytes", s.len());
+        assert!(
+            !s.chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}' || c == '\r'),
+            "{what} holds a raw control or bidi character"
+        );
+    }
+    assert!(
+        shown.contains("\\u{1b}[2J") && shown.contains("[cut:"),
+        "{}",
+        &shown[..shown.len().min(2000)]
+    );
+}
