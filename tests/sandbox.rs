@@ -203,6 +203,10 @@ async fn a_request_outside_the_allow_list_is_denied_and_never_sent() {
         format!("{}/scim/directory/other-directory/Users", allowed.uri()),
         format!("{}/somewhere/else", allowed.uri()),
         "https://example.com/exfiltrate".to_owned(),
+        // Dot segments would be resolved away by the URL parser (here into the directory
+        // itself, inside the grant): refused in the raw text.
+        format!("{}/..", scim_users_url(&allowed.uri())),
+        format!("{}/./u-1", scim_users_url(&allowed.uri())),
     ] {
         let tenant = guest_tenant(&allowed.uri())
             .with_setting("mode", "fetch")

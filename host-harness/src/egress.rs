@@ -134,6 +134,11 @@ impl EgressPolicy {
 
     /// Checks one request: its URL, and the secret it asks the host to attach.
     pub fn check(&self, url: &str, secret: Option<&str>) -> Result<Url, Denied> {
+        // The parser below resolves `.` and `..` away (and `%2e` forms, and `\` as `/`), so
+        // the raw text is checked first: no segment of the guest's path may be a dot segment.
+        if has_raw_dot_segment(url) {
+            return Err(Denied("dot segments in the path are refused".into()));
+        }
         let url = Url::parse(url).map_err(|e| Denied(format!("malformed URL: {e}")))?;
         match url.scheme() {
             "https" => {}
@@ -194,6 +199,22 @@ impl EgressPolicy {
     }
 }
 
+/// True when the path of the raw URL text has a segment that a URL parser would read as `.`
+/// or `..` (literally or percent-encoded, `/` or `\` as the separator).
+fn has_raw_dot_segment(raw: &str) -> bool {
+    let after_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let end = after_scheme.find(['?', '#']).unwrap_or(after_scheme.len());
+    let Some(start) = after_scheme[..end].find(['/', '\\']) else {
+        return false;
+    };
+    after_scheme[start..end].split(['/', '\\']).any(|segment| {
+        matches!(
+            segment.to_ascii_lowercase().as_str(),
+            "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."
+        )
+    })
+}
+
 fn is_loopback(url: &Url) -> bool {
     url.host().is_some_and(|h| is_loopback_host(&h))
 }
@@ -244,13 +265,31 @@ mod tests {
         ] {
             assert!(p.check(url, None).is_err(), "{url} should be denied");
         }
-        // `..` is resolved by the URL parser, so it cannot escape the prefix either.
+        // `..` would be resolved by the URL parser: refused in the raw text, whatever it
+        // would resolve to, even inside the grant.
+        for url in [
+            "https://api.atlassian.com/scim/directory/d1/../d2/Users",
+            "https://api.atlassian.com/scim/directory/d1/Users/x/..",
+            "https://api.atlassian.com/scim/directory/d1/Users/./u",
+            "https://api.atlassian.com/scim/directory/d1/Users/%2E%2E/u",
+            "https://api.atlassian.com/scim/directory/d1/Users\\..\\u",
+        ] {
+            assert!(p.check(url, None).is_err(), "{url} should be denied");
+        }
         assert!(
             p.check(
-                "https://api.atlassian.com/scim/directory/d1/../d2/Users",
+                "https://api.atlassian.com/scim/directory/d1/Users?a=../b",
                 None
             )
-            .is_err()
+            .is_ok(),
+            "a query may hold dots"
+        );
+        assert!(
+            p.check(
+                "https://api.atlassian.com/scim/directory/d1/Users/a..b",
+                None
+            )
+            .is_ok()
         );
     }
 
