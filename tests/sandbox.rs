@@ -570,3 +570,58 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
         "a hostile request was sent"
     );
 }
+
+/// The host's own work inside `send-all` (here an in-process upstream that holds each request
+/// for 60 ms inside the host call: 16 × 60 ms = 960 ms of poll time) is not the guest's CPU
+/// time: a 300 ms budget still lets the guest finish. A spinning guest still meets it.
+#[tokio::test]
+async fn host_work_inside_http_calls_is_not_guest_cpu_time() {
+    use host_harness::bindings::http_client::Response;
+    use host_harness::http_client::Upstream;
+    use host_harness::limits::Limits;
+    use host_harness::{Runtime, RuntimeOptions};
+    let upstream = Upstream::in_process(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        Response {
+            status: 200,
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        }
+    });
+    let runtime = Runtime::with_upstream(
+        RuntimeOptions {
+            limits: Limits {
+                cpu_time: std::time::Duration::from_millis(300),
+                send_all_concurrency: 1,
+                ..Limits::default()
+            },
+            operator: OperatorPolicy::local_simulator(),
+            ..RuntimeOptions::default()
+        },
+        upstream,
+    )
+    .unwrap();
+    let guest = runtime.load(&test_guest_bytes()).unwrap();
+    let base = "http://127.0.0.1:9";
+    let tenant = guest_tenant(base)
+        .with_setting("mode", "flood")
+        .with_setting("url", scim_users_url(base))
+        .with_setting("count", "16");
+    let inv = guest.check_health(&tenant).await;
+    let report = inv
+        .result
+        .expect("host time does not count against the guest");
+    assert_eq!(report.probes.len(), 16);
+    assert!(inv.elapsed >= std::time::Duration::from_millis(960));
+    let spin = guest
+        .check_health(&guest_tenant(base).with_setting("mode", "spin"))
+        .await;
+    assert!(
+        matches!(
+            spin.result,
+            Err(CallError::Host(InvokeError::CpuTimeout(_)))
+        ),
+        "{:?}",
+        spin.result
+    );
+}

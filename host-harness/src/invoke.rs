@@ -40,14 +40,19 @@ pub struct GuestState {
     clock: Arc<RunClock>,
 }
 
-/// How long an invocation has actually run on a thread: the sum of the time spent inside its
-/// future's `poll`. Waiting for the network or for a free executor thread does not count, so a
-/// busy host never mistakes a patient guest for a spinning one.
+/// How long an invocation's guest has actually run on a thread: the time spent inside its
+/// future's `poll`, less the time spent inside the host's own calls (`send`, `send-all`:
+/// checking, sending, reading and scrubbing answers is the host's work, however many there
+/// are). Waiting for the network or for a free executor thread does not count, so a busy host
+/// never mistakes a patient guest for a spinning one, nor a guest making a thousand requests
+/// for one that loops.
 #[derive(Debug)]
 struct RunClock {
     base: Instant,
     /// Nanoseconds of completed polls.
     active: AtomicU64,
+    /// Nanoseconds of those spent polling host calls.
+    host: AtomicU64,
     /// When the current poll began (nanoseconds since `base`), or `u64::MAX` between polls.
     poll_started: AtomicU64,
 }
@@ -57,6 +62,7 @@ impl RunClock {
         Self {
             base: Instant::now(),
             active: AtomicU64::new(0),
+            host: AtomicU64::new(0),
             poll_started: AtomicU64::new(u64::MAX),
         }
     }
@@ -73,7 +79,29 @@ impl RunClock {
         } else {
             self.now().saturating_sub(started)
         };
-        Duration::from_nanos(self.active.load(Ordering::Relaxed) + current)
+        let host = self.host.load(Ordering::Relaxed);
+        Duration::from_nanos((self.active.load(Ordering::Relaxed) + current).saturating_sub(host))
+    }
+}
+
+/// A host call's future whose polls are counted as host time on a [`RunClock`].
+struct HostTimed<F> {
+    inner: Pin<Box<F>>,
+    clock: Arc<RunClock>,
+}
+
+impl<F: Future> Future for HostTimed<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let start = self.clock.now();
+        let result = self.inner.as_mut().poll(cx);
+        let spent = self.clock.now().saturating_sub(start);
+        self.clock.host.fetch_add(spent, Ordering::Relaxed);
+        result
     }
 }
 
@@ -115,14 +143,24 @@ impl http_client::Host for GuestState {
     }
 
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
-        Ok(self.http.send(request).await)
+        let clock = self.clock.clone();
+        Ok(HostTimed {
+            inner: Box::pin(self.http.send(request)),
+            clock,
+        }
+        .await)
     }
 
     async fn send_all(
         &mut self,
         requests: Vec<Request>,
     ) -> wasmtime::Result<Vec<Result<Response, HttpError>>> {
-        Ok(self.http.send_all(requests).await)
+        let clock = self.clock.clone();
+        Ok(HostTimed {
+            inner: Box::pin(self.http.send_all(requests)),
+            clock,
+        }
+        .await)
     }
 }
 
