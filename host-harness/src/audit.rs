@@ -146,7 +146,8 @@ impl AuditLog {
             source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            // Often the first thing written to the home directory: it is owner-only.
+            crate::files::create_private_dir(dir).map_err(io)?;
         }
         let mut options = OpenOptions::new();
         options.append(true).create(true);
@@ -198,13 +199,13 @@ impl AuditLog {
 
     /// Every record in the file, oldest first.
     pub fn read_all(path: &Path) -> Result<Vec<AuditRecord>, AuditError> {
-        let file = match File::open(path) {
+        let file = match crate::files::open_checked(path, crate::files::Kind::AuditLog) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => {
                 return Err(AuditError::Io {
                     path: path.display().to_string(),
-                    source,
+                    source: std::io::Error::other(e.to_string()),
                 });
             }
         };
@@ -337,6 +338,19 @@ mod tests {
 
     use super::*;
     use crate::bindings::types::{Change, ChangeKind, ConnectorError, ResolvedUser};
+
+    /// Issue 13 item 7: the audit log is often the first file in a new home directory; the
+    /// directory it creates is owner-only.
+    #[cfg(unix)]
+    #[test]
+    fn opening_the_log_creates_its_directory_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("new-home");
+        AuditLog::open(&home.join("audit.jsonl")).unwrap();
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
 
     fn invocation(result: Result<Outcome, CallError>) -> Invocation<Outcome> {
         Invocation {

@@ -11,7 +11,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -142,22 +141,27 @@ impl Home {
     /// Saves an integration, replacing one of the same name only when `replace` is set. The
     /// file is owner-only from its first byte and appears whole or not at all.
     pub fn save(&self, name: &str, tenant: &Tenant, replace: bool) -> Result<(), IntegrationError> {
+        use crate::files::{FileError, Kind, Replace};
         let path = self.file(name)?;
         if !replace && path.exists() {
             return Err(IntegrationError::Exists(name.to_owned()));
         }
-        let dir = self.integrations_dir();
-        create_private_dir(&dir)?;
+        // The home directory too is owner-only when this creates it.
+        create_private_dir(&self.root)?;
         let text = to_toml(tenant);
-        let temp = dir.join(format!(".{name}.toml.tmp-{}", std::process::id()));
-        let written = write_private(&temp, text.as_bytes())
-            .and_then(|()| std::fs::rename(&temp, &path))
-            .and_then(|()| std::fs::File::open(&dir)?.sync_all());
-        if let Err(source) = written {
-            let _ = std::fs::remove_file(&temp);
-            return Err(io_error(&path, source));
+        let mode = if replace { Replace::Yes } else { Replace::No };
+        // Without `replace`, the final link fails if the name appeared since the check above:
+        // of concurrent `connect`s of one name exactly one saves.
+        match crate::files::write_private(&path, text.as_bytes(), Kind::Config, mode) {
+            Ok(()) => Ok(()),
+            Err(FileError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                Err(IntegrationError::Exists(name.to_owned()))
+            }
+            Err(FileError::Io { source, .. }) => Err(io_error(&path, source)),
+            Err(other) => Err(io_error(&path, std::io::Error::other(other.to_string()))),
         }
-        Ok(())
     }
 
     /// Removes a saved integration.
@@ -198,21 +202,7 @@ fn validate_name(name: &str) -> Result<(), IntegrationError> {
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), IntegrationError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| io_error(dir, e))
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    crate::files::create_private_dir(dir).map_err(|e| io_error(dir, e))
 }
 
 #[derive(Serialize)]

@@ -14,6 +14,7 @@ pub mod component;
 pub mod conformance;
 pub mod display;
 pub mod egress;
+pub mod files;
 pub mod guest_build;
 pub mod http_client;
 pub mod integrations;

@@ -208,8 +208,8 @@ impl OperatorPolicy {
 
     /// Reads a policy from a TOML file.
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read operator config {}: {e}", path.display()))?;
+        let text = crate::files::read_text(path, crate::files::Kind::OperatorConfig)
+            .map_err(|e| e.to_string())?;
         Self::from_toml(&text)
             .map_err(|e| format!("operator config {} is malformed: {e}", path.display()))
     }

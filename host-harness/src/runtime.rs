@@ -207,10 +207,12 @@ impl Runtime {
 
     /// Loads a component from a file.
     pub fn load_file(&self, path: &Path) -> Result<LoadedConnector, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let kind = crate::files::Kind::Component;
+        let bytes =
+            crate::files::read_bounded(path, kind, kind.limit()).map_err(|e| LoadError::Read {
+                path: path.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
         self.load(&bytes)
     }
 

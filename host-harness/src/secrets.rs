@@ -22,6 +22,19 @@ impl SecretValue {
         Self(value.into())
     }
 
+    /// Why `value` cannot be the secret `key`, or `None`: a secret goes into an HTTP header,
+    /// so a newline or any other control character in it is refused where it is loaded (a
+    /// config error), not when the first request is refused. The reason never quotes it.
+    pub fn check(key: &str, value: &str) -> Option<String> {
+        if value.contains(['\n', '\r']) {
+            Some(format!("secret `{key}` has a line break inside it"))
+        } else if value.chars().any(char::is_control) {
+            Some(format!("secret `{key}` has a control character in it"))
+        } else {
+            None
+        }
+    }
+
     /// The value itself. Call only where it is put on the wire.
     pub fn expose(&self) -> &str {
         &self.0

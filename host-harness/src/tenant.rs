@@ -22,14 +22,9 @@ use crate::secrets::{SecretValue, Secrets};
 /// Why a config file could not be turned into a tenant.
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// The file could not be read: missing, not a regular file, too large.
+    #[error(transparent)]
+    Read(#[from] crate::files::FileError),
     /// The file is not valid TOML of the expected shape. The message never quotes values.
     #[error("config file {path} is malformed: {message}")]
     Malformed {
@@ -77,10 +72,7 @@ impl Tenant {
 
     /// Reads a tenant from a TOML config file.
     pub fn from_file(path: &Path) -> Result<Self, TenantError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TenantError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::files::read_text(path, crate::files::Kind::Config)?;
         Self::from_toml(&text).map_err(|message| TenantError::Malformed {
             path: path.display().to_string(),
             message,
@@ -114,7 +106,12 @@ impl Tenant {
         let mut secrets = Secrets::default();
         for (key, value) in secrets_table {
             match value {
-                toml::Value::String(v) => secrets.insert(key, SecretValue::new(v)),
+                toml::Value::String(v) => {
+                    if let Some(reason) = SecretValue::check(&key, &v) {
+                        return Err(reason);
+                    }
+                    secrets.insert(key, SecretValue::new(v))
+                }
                 other => {
                     return Err(format!(
                         "secret `{key}` must be a string, not {}",

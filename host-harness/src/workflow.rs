@@ -30,14 +30,9 @@ use crate::bindings::types::{ActionOptions, DeleteOptions, Identity, SyncOptions
 /// Why a workflow file cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
-    /// The file could not be read.
-    #[error("cannot read workflow {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// The file could not be read: missing, not a regular file, too large.
+    #[error(transparent)]
+    Read(#[from] crate::files::FileError),
     /// The file is not a workflow.
     #[error("workflow {path} is malformed: {message}")]
     Malformed {
@@ -212,10 +207,7 @@ impl Action {
 impl Workflow {
     /// Reads and checks a workflow file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, WorkflowError> {
-        let text = std::fs::read_to_string(path).map_err(|source| WorkflowError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::files::read_text(path, crate::files::Kind::Workflow)?;
         Self::from_toml(&text).map_err(|message| WorkflowError::Malformed {
             path: path.display().to_string(),
             message,

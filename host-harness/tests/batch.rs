@@ -687,3 +687,50 @@ async fn the_same_file_on_another_organization_of_the_same_name_is_another_batch
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_item_with_a_duplicate_key_is_refused_naming_the_key_and_line() {
+    let s = Setup::new().await;
+    let input = s.file(
+        "dup.json",
+        "[\n  {\"email\": \"ada@example.com\", \"add\": [\"research\"]},\n  {\"email\": \"alan@example.com\",\n   \"email\": \"ada@example.com\", \"add\": [\"research\"]}\n]",
+    );
+    let out = s.batch("groups", &input, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("line 4") && shown.contains("`email` appears twice"),
+        "{shown}"
+    );
+    assert!(
+        !s.sim
+            .group_members("research")
+            .contains(&"ada@example.com".to_owned()),
+        "nothing ran"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_input_that_is_a_device_even_behind_a_symlink_is_refused_quickly() {
+    let s = Setup::new().await;
+    let link = s.dir.path().join("zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let home = s.home();
+    let args = with_loopback(&[
+        "batch",
+        "--action",
+        "groups",
+        "--input",
+        link.to_str().unwrap(),
+        "--config",
+        &s.config,
+    ]);
+    let out = support::run_guarded(Some(&home), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("batch file") && shown.contains("not a regular file"),
+        "{shown}"
+    );
+}

@@ -659,3 +659,154 @@ async fn hostile_upstream_text_is_escaped_and_cut_before_printing_and_recording(
         &shown[..shown.len().min(2000)]
     );
 }
+
+/// Issue 13 item 3: every file the CLI reads is bounded, and a device is refused before it
+/// is read, directly or behind a symlink, as a config, a workflow or a secret.
+#[cfg(unix)]
+#[test]
+fn devices_and_oversized_files_are_refused_quickly_naming_the_kind_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let link = link.to_str().unwrap();
+    let home = dir.path().join("home");
+    let refused = |args: &[&str], expect: &[&str]| {
+        let out = support::run_guarded(Some(&home), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let shown = text(&out);
+        for e in expect {
+            assert!(shown.contains(e), "{args:?}: {e:?} not in {shown}");
+        }
+    };
+    for config in ["/dev/zero", link] {
+        refused(
+            &["health", "--config", config],
+            &["config file", config, "not a regular file"],
+        );
+        refused(
+            &["workflow", "show", config],
+            &["workflow file", config, "not a regular file"],
+        );
+        refused(
+            &["--operator-config", config, "health", "--config", config],
+            &["operator config", "not a regular file"],
+        );
+    }
+    let connect = |scim: &str| {
+        vec![
+            "connect".to_owned(),
+            "--instance-name".into(),
+            "zero".into(),
+            "--scim-url".into(),
+            "https://api.atlassian.com/scim/directory/d".into(),
+            "--scim-token-file".into(),
+            scim.into(),
+        ]
+    };
+    let args = connect("/dev/zero");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(&args, &["secret file", "/dev/zero", "not a regular file"]);
+    // A regular file larger than a secret may be: the limit is named.
+    let big = dir.path().join("big.secret");
+    std::fs::write(&big, "x".repeat(17 << 10)).unwrap();
+    let args = connect(big.to_str().unwrap());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(&args, &["scim_token", "16 KiB"]);
+    assert!(!home.join("integrations/zero.toml").exists());
+}
+
+/// Issue 13 item 3: a secret with a line break or a control character inside is a config
+/// error at load (exit 2) naming its key, never quoting it; the trailing newline an editor
+/// adds is not part of it.
+#[test]
+fn a_secret_with_a_line_break_or_control_character_inside_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    for (name, value) in [
+        ("newline", "abc-secret\ndef\n"),
+        ("cr", "abc-secret\r\ndef"),
+        ("nul", "abc-secret\u{0}def"),
+        ("esc", "abc-secret\u{1b}def"),
+    ] {
+        let file = dir.path().join(format!("{name}.secret"));
+        std::fs::write(&file, value).unwrap();
+        let out = support::run(
+            Some(&home),
+            &[
+                "connect",
+                "--instance-name",
+                "ctl",
+                "--scim-url",
+                "https://api.atlassian.com/scim/directory/d",
+                "--scim-token-file",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        let shown = text(&out);
+        assert!(
+            shown.contains("secret `scim_token`") && !shown.contains("abc-secret"),
+            "{name}: {shown}"
+        );
+    }
+    // The same in a config file's [secrets] table.
+    let config = dir.path().join("t.toml");
+    std::fs::write(
+        &config,
+        "instance_name = \"t\"\nscim_url = \"https://api.atlassian.com/scim/directory/d\"\n\
+         [secrets]\nscim_token = \"abc-secret\\ndef\"\n",
+    )
+    .unwrap();
+    let out = support::run(
+        Some(&home),
+        &["health", "--config", config.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("secret `scim_token`") && !shown.contains("abc-secret"),
+        "{shown}"
+    );
+}
+
+/// Issue 13 item 7: the snapshot is tenant data, written owner-only and whole; a file that
+/// cannot be written is named.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extract_out_is_owner_only_and_an_unwritable_out_is_named() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, config) = simulated_config(dir.path()).await;
+    let snapshot = dir.path().join("snapshot.json");
+    std::fs::write(&snapshot, "old").unwrap();
+    std::fs::set_permissions(&snapshot, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let args = |out: &Path| {
+        vec![
+            "extract".to_owned(),
+            "--config".into(),
+            config.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+        ]
+    };
+    let a = args(&snapshot);
+    let out = harness(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mode = std::fs::metadata(&snapshot).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        std::fs::read_to_string(&snapshot)
+            .unwrap()
+            .contains("users")
+    );
+    // A path that cannot be written (its "directory" is a file): the error names the file.
+    let target = snapshot.join("snap.json");
+    let a = args(&target);
+    let out = harness(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(target.to_str().unwrap()),
+        "{}",
+        text(&out)
+    );
+}

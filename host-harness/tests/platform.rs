@@ -601,3 +601,48 @@ async fn a_scim_only_integration_connects_and_syncs() {
     );
     assert!(text(&out).contains("admin_api_key"), "{}", text(&out));
 }
+
+/// Issue 13 item 7: four `connect`s of one name at once: exactly one saves, the others fail
+/// with "already exists" (exit 2), whatever the interleaving: the existence check before the
+/// health check is only a courtesy, the final no-replace link is what decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_connects_of_one_name_save_exactly_once() {
+    let sim = simulator().await;
+    let home = Home::new();
+    let tokens = sim.tokens();
+    let scim = home.secret_file("scim", &tokens.scim_token);
+    let admin = home.secret_file("admin", &tokens.admin_api_key);
+    let mut args = vec!["--allow-loopback".to_owned()];
+    args.extend(connect_args(&sim, "race", &scim, &admin));
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            support::command(Some(home.path()), &strs(&args))
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    })
+    .await
+    .unwrap();
+    let saved = outs.iter().filter(|o| o.status.code() == Some(0)).count();
+    assert_eq!(saved, 1, "{:?}", outs.iter().map(text).collect::<Vec<_>>());
+    for out in outs.iter().filter(|o| o.status.code() != Some(0)) {
+        assert_eq!(out.status.code(), Some(2), "{}", text(out));
+        assert!(text(out).contains("already exists"), "{}", text(out));
+        assert_no_secret(out, &tokens);
+    }
+    assert!(home.saved("race").is_some());
+    let left: Vec<_> = std::fs::read_dir(home.path().join("integrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no temporary file left behind: {left:?}");
+}

@@ -212,3 +212,26 @@ fn simulate_fails_cleanly_on_a_bad_seed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ghost@example.com"), "{err}");
 }
+
+/// Issue 13 item 7: `--write-config` never writes through a file or symlink planted where
+/// its temporary file used to be (`F.tmp-simulate`), and the config is owner-only.
+#[cfg(unix)]
+#[tokio::test]
+async fn write_config_ignores_a_planted_temporary_file_or_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("sim.toml");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, dir.path().join("sim.tmp-simulate")).unwrap();
+    let planted = dir.path().join("sim.toml.tmp-simulate");
+    std::fs::write(&planted, "").unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _server = spawn(&["--port", "0", "--write-config", cfg_path.to_str().unwrap()]);
+    let cfg = wait_for(&cfg_path);
+    assert!(cfg.contains_key("secrets"));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert_eq!(std::fs::read_to_string(&planted).unwrap(), "");
+    let mode = std::fs::metadata(&cfg_path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the config holds secrets");
+}

@@ -88,14 +88,9 @@ impl fmt::Display for Problem {
 /// Why a batch file cannot be run. Nothing has run when one of these is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum ItemsError {
-    /// The file could not be read.
-    #[error("cannot read batch file {path}: {cause}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        cause: std::io::Error,
-    },
+    /// The file could not be read: missing, not a regular file, larger than [`MAX_FILE_BYTES`].
+    #[error("{0}; nothing was run")]
+    Read(#[from] crate::files::FileError),
     /// The file is neither `.csv` nor `.json`, too large, or not CSV or JSON at all.
     #[error("batch file {path}: {message}; nothing was run")]
     Format {
@@ -162,17 +157,8 @@ pub fn load(path: &Path, action: Action) -> Result<(Vec<Item>, Vec<u8>), ItemsEr
     let format = Format::of(path).ok_or_else(|| {
         format_error("cannot tell its format: name it `.csv` (with a header row) or `.json` (an array of objects)".into())
     })?;
-    let read = |cause| ItemsError::Read {
-        path: shown.clone(),
-        cause,
-    };
-    let size = std::fs::metadata(path).map_err(read)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(format_error(format!(
-            "{size} bytes is more than the {MAX_FILE_BYTES} a batch file may have"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(read)?;
+    // Bounded by what is read, not by `metadata().len()`: that is 0 for a device.
+    let bytes = crate::files::read_bounded(path, crate::files::Kind::Batch, MAX_FILE_BYTES)?;
     let items = parse(&bytes, format, action).map_err(|e| match e {
         ParseError::Format(message) => format_error(message),
         ParseError::Invalid(problems) => ItemsError::Invalid {
@@ -393,6 +379,32 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
+/// A JSON object's members in document order, duplicates kept (a map would drop them).
+struct Entries<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Entries<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
 fn json_rows(bytes: &[u8], action: Action) -> Result<Vec<Row>, ParseError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ParseError::Format(format!("not valid UTF-8 (at byte {})", e.valid_up_to()))
@@ -414,18 +426,45 @@ fn json_rows(bytes: &[u8], action: Action) -> Result<Vec<Row>, ParseError> {
     let mut rows = Vec::new();
     for (index, raw) in raw.iter().enumerate() {
         let line = line_of(raw);
+        let entries = match serde_json::from_str::<Entries<'_>>(raw.get()) {
+            Ok(Entries(entries)) => entries,
+            _ => {
+                problems.push(Problem {
+                    line,
+                    message: format!(
+                        "item {}: not an object (each item is `{{\"email\": …}}`)",
+                        index + 1
+                    ),
+                });
+                continue;
+            }
+        };
+        // serde_json keeps the last of two equal keys: a duplicate is refused instead, so
+        // `{"email": "a@x", "email": "b@x"}` never silently acts on `b@x`.
+        let mut object = serde_json::Map::new();
+        let mut duplicate = false;
+        for (key, value) in entries {
+            if object.contains_key(&key) {
+                problems.push(Problem {
+                    line: line_of(value),
+                    message: format!("item {}: field `{key}` appears twice", index + 1),
+                });
+                duplicate = true;
+                continue;
+            }
+            match serde_json::from_str::<Value>(value.get()) {
+                Ok(v) => object.insert(key, v),
+                Err(_) => continue,
+            };
+        }
+        if duplicate {
+            continue;
+        }
         let mut problem = |message: String| {
             problems.push(Problem {
                 line,
                 message: format!("item {}: {message}", index + 1),
             })
-        };
-        let object = match serde_json::from_str::<Value>(raw.get()) {
-            Ok(Value::Object(object)) => object,
-            _ => {
-                problem("not an object (each item is `{\"email\": …}`)".into());
-                continue;
-            }
         };
         let mut fields = HashMap::new();
         for (key, value) in object {

@@ -151,12 +151,13 @@ pub struct JournalState {
 impl JournalState {
     /// Reads the journal at `path`; `None` when there is none.
     pub fn read(path: &Path) -> Result<Option<Self>, JournalError> {
-        match std::fs::read(path) {
+        let kind = crate::files::Kind::Journal;
+        match crate::files::read_bounded(path, kind, kind.limit()) {
             Ok(bytes) => Ok(Some(Self::parse(&String::from_utf8_lossy(&bytes)))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(cause) => Err(JournalError::Io {
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(JournalError::Io {
                 path: path.display().to_string(),
-                cause,
+                cause: std::io::Error::other(e.to_string()),
             }),
         }
     }

@@ -118,7 +118,10 @@ pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Res
             let json = crate::json::to_string_pretty(&snap)?;
             match &args.out {
                 Some(path) => {
-                    std::fs::write(path, json + "\n")?;
+                    // A snapshot is tenant data: owner-only, whole or not at all.
+                    let (kind, replace) =
+                        (crate::files::Kind::Snapshot, crate::files::Replace::Yes);
+                    crate::files::write_private(path, (json + "\n").as_bytes(), kind, replace)?;
                     eprintln!(
                         "{}: {} users, {} groups, {} resources ({} requests) written to {}",
                         snap.instance,

@@ -3,7 +3,7 @@
 //! exactly the settings and secrets that will be saved; a key is rotated the same way, so a
 //! wrong key never replaces a working one.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::bindings::types::HealthReport;
@@ -91,18 +91,24 @@ impl CredentialArgs {
 /// Reads one secret from a file or standard input: surrounding whitespace (the newline an
 /// editor adds) is not part of it, and an empty secret is an error. The error never quotes it.
 pub fn read_secret(key: &str, file: &Path) -> anyhow::Result<SecretValue> {
-    let mut text = String::new();
-    if file == Path::new("-") {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| anyhow::anyhow!("cannot read `{key}` from standard input: {e}"))?;
+    use crate::files::{Kind, read_bounded, read_limited};
+    let kind = Kind::Secret;
+    let bytes = if file == Path::new("-") {
+        read_limited(std::io::stdin().lock(), file, kind, kind.limit())
     } else {
-        text = std::fs::read_to_string(file)
-            .map_err(|e| anyhow::anyhow!("cannot read `{key}` from {}: {e}", file.display()))?;
+        read_bounded(file, kind, kind.limit())
     }
+    .map_err(|e| anyhow::anyhow!("cannot read `{key}`: {e}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("`{key}` (read from {}) is not UTF-8", file.display()))?;
+    // Surrounding whitespace (the newline an editor adds) is not part of the secret; a line
+    // break or control character inside it is refused.
     let value = text.trim();
     if value.is_empty() {
         anyhow::bail!("`{key}` is empty (read from {})", file.display());
+    }
+    if let Some(reason) = SecretValue::check(key, value) {
+        anyhow::bail!("{reason} (read from {})", file.display());
     }
     Ok(SecretValue::new(value))
 }

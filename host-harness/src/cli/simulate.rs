@@ -18,25 +18,16 @@ pub struct SimulateArgs {
     pub write_config: Option<PathBuf>,
 }
 
-fn write_private(path: &PathBuf, text: &str) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp-simulate");
-    {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts
-            .open(&tmp)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
-        f.write_all(text.as_bytes())?;
-    }
-    // Rename so a watcher never reads a half-written file.
-    std::fs::rename(&tmp, path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    Ok(())
+/// The config holds the simulator's secrets: owner-only, through a fresh temporary file
+/// (never a pre-existing or planted one), renamed into place so a watcher never reads half.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use crate::files::{Kind, Replace};
+    Ok(crate::files::write_private(
+        path,
+        text.as_bytes(),
+        Kind::Config,
+        Replace::Yes,
+    )?)
 }
 
 async fn shutdown_signal() -> anyhow::Result<()> {

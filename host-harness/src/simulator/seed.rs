@@ -212,8 +212,7 @@ impl Seed {
 
     /// Reads a seed from a `.json` file, or TOML otherwise.
     pub fn from_file(path: &Path) -> anyhow::Result<Seed> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read seed file {}: {e}", path.display()))?;
+        let text = crate::files::read_text(path, crate::files::Kind::Seed)?;
         let seed = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))

@@ -54,3 +54,35 @@ pub fn stderr(out: &Output) -> String {
 pub fn text(out: &Output) -> String {
     format!("{}{}", stdout(out), stderr(out))
 }
+
+/// Runs the binary with a watchdog: a run that has not ended after a minute is killed and
+/// fails the test. Only a failure detector for reads that would otherwise never end (a
+/// `/dev/zero` read without a bound): a passing run ends long before it, however slow the
+/// machine.
+pub fn run_guarded(home: Option<&Path>, args: &[&str]) -> Output {
+    let child = command(home, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("host-harness runs");
+    let pid = child.id();
+    let (done, ended) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output();
+        let _ = done.send(());
+        out
+    });
+    if ended
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .is_err()
+    {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        let _ = waiter.join();
+        panic!("host-harness {args:?} did not end: an unbounded read?");
+    }
+    waiter
+        .join()
+        .expect("the waiter ends")
+        .expect("host-harness ends")
+}
