@@ -11,26 +11,24 @@
 //! Nothing in a record is a secret: the connector's outcome never holds one, and the host's
 //! errors name keys, never values.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::bindings::types::{ChangeStatus, Outcome, UserRef};
+use crate::jsonl::{Appender, Locking};
 use crate::{CallError, Invocation};
 
 /// Why the audit log could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// The file could not be opened, written, synced or read.
-    #[error("audit log {path}: {source}")]
+    #[error("audit log {path}: {cause}")]
     Io {
         /// The audit log.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A line of the file is not an audit record.
     #[error("audit log {path}, line {line}: not an audit record: {message}")]
@@ -128,60 +126,59 @@ pub struct AuditContext {
     /// `already-done` are then recorded (marked with this note), because the interrupted run
     /// may have applied them without getting to record them.
     pub recovering: Option<String>,
+    /// With `recovering`: the kind of a change whose answer the earlier attempt lost
+    /// (`create-user`). When this run finds the person and does not create them, a record of
+    /// that change, `already-done` and marked, says it was done after all.
+    pub lost: Option<String>,
+    /// A dry run: it writes nothing upstream, so it leaves no record either, not even when it
+    /// is refused.
+    pub dry_run: bool,
 }
 
 /// An open audit log. Records are appended under a process-wide lock and an advisory file
-/// lock, so concurrent writers (threads or processes) never interleave lines.
+/// lock, so concurrent writers (threads or processes) never interleave lines; an append that
+/// fails (a full disk) leaves the file ending at a record boundary (see [`crate::jsonl`]).
 #[derive(Debug)]
 pub struct AuditLog {
-    path: PathBuf,
-    file: Mutex<File>,
+    file: Appender,
+}
+
+/// The records of an audit log, and whether its last line was cut short.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditTrail {
+    /// Every record, oldest first.
+    pub records: Vec<AuditRecord>,
+    /// The 1-based number of a last line that is an incomplete record (ignored).
+    pub torn: Option<usize>,
 }
 
 impl AuditLog {
     /// Opens (creating it, owner-only, if absent) the audit log at `path` for appending.
     pub fn open(path: &Path) -> Result<Self, AuditError> {
-        let io = |source| AuditError::Io {
+        let io = |cause| AuditError::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Often the first thing written to the home directory: it is owner-only.
             crate::files::create_private_dir(dir).map_err(io)?;
         }
-        let mut options = OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path).map_err(io)?;
         Ok(Self {
-            path: path.to_owned(),
-            file: Mutex::new(file),
+            file: Appender::open(path, Locking::PerAppend).map_err(io)?,
         })
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// Appends one record and syncs it to disk before returning.
     pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
-        let io = |source| AuditError::Io {
-            path: self.path.display().to_string(),
-            source,
-        };
-        let mut line = crate::json::to_vec(record).map_err(|e| io(e.into()))?;
-        line.push(b'\n');
-        let file = self
-            .file
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        file.lock().map_err(io)?;
-        let written = (&*file).write_all(&line).and_then(|()| file.sync_data());
-        let unlocked = file.unlock();
-        written.map_err(io)?;
-        unlocked.map_err(io)
+        self.file.append(record).map_err(|cause| AuditError::Io {
+            path: self.path().display().to_string(),
+            cause,
+        })
     }
 
     /// Writes the records an invocation calls for (see the module docs) and returns them.
@@ -197,35 +194,48 @@ impl AuditLog {
         Ok(records)
     }
 
-    /// Every record in the file, oldest first.
+    /// Every record in the file, oldest first (a torn last line is ignored: see [`Self::read`]).
     pub fn read_all(path: &Path) -> Result<Vec<AuditRecord>, AuditError> {
-        let file = match crate::files::open_checked(path, crate::files::Kind::AuditLog) {
-            Ok(file) => file,
-            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+        Ok(Self::read(path)?.records)
+    }
+
+    /// Every record in the file, oldest first, and whether the last line is an incomplete
+    /// record (cut short by a crash or a full disk), which is ignored. A bad line before the
+    /// last is an error. An absent file holds no records.
+    pub fn read(path: &Path) -> Result<AuditTrail, AuditError> {
+        // The log grows without bound, so no size cap; but it must be a regular file.
+        let read =
+            crate::files::open_checked(path, crate::files::Kind::AuditLog).and_then(|mut f| {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut bytes)
+                    .map(|_| bytes)
+                    .map_err(|source| crate::files::FileError::Io {
+                        op: "read",
+                        kind: crate::files::Kind::AuditLog,
+                        path: path.to_owned(),
+                        source,
+                    })
+            });
+        let text = match read {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.is_not_found() => return Ok(AuditTrail::default()),
             Err(e) => {
                 return Err(AuditError::Io {
                     path: path.display().to_string(),
-                    source: std::io::Error::other(e.to_string()),
+                    cause: std::io::Error::other(e.to_string()),
                 });
             }
         };
-        let mut records = Vec::new();
-        for (i, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|source| AuditError::Io {
+        let lines =
+            crate::jsonl::parse::<AuditRecord>(&text).map_err(|bad| AuditError::Malformed {
                 path: path.display().to_string(),
-                source,
+                line: bad.line,
+                message: bad.message,
             })?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let record = serde_json::from_str(&line).map_err(|e| AuditError::Malformed {
-                path: path.display().to_string(),
-                line: i + 1,
-                message: e.to_string(),
-            })?;
-            records.push(record);
-        }
-        Ok(records)
+        Ok(AuditTrail {
+            records: lines.records.into_iter().map(|(_, r)| r).collect(),
+            torn: lines.torn,
+        })
     }
 }
 
@@ -235,6 +245,9 @@ pub fn records_for(
     invocation: &Invocation<Outcome>,
     time: String,
 ) -> Vec<AuditRecord> {
+    if context.dry_run {
+        return Vec::new();
+    }
     let base = |user: AuditUser| AuditRecord {
         time: time.clone(),
         integration: context.integration.clone(),
@@ -265,10 +278,30 @@ pub fn records_for(
                 },
                 None => requested(),
             };
-            outcome
-                .changes
-                .iter()
-                .filter_map(|change| {
+            let found_created = context.recovering.is_some()
+                && context.lost.as_deref() == Some("create-user")
+                && outcome.user.is_some()
+                && !outcome
+                    .changes
+                    .iter()
+                    .any(|c| c.kind.to_string() == "create-user");
+            let created = found_created.then(|| AuditRecord {
+                change: Some("create-user".to_owned()),
+                target: Some(
+                    user.email
+                        .clone()
+                        .unwrap_or_else(|| context.requested.clone()),
+                ),
+                status: "already-done".to_owned(),
+                note: context
+                    .recovering
+                    .as_ref()
+                    .map(|n| format!("{n}: its create-user got no answer, and the person exists")),
+                ..base(user.clone())
+            });
+            created
+                .into_iter()
+                .chain(outcome.changes.iter().filter_map(|change| {
                     let (status, error_class, error, note) = match &change.status {
                         ChangeStatus::Applied => ("applied", None, None, None),
                         ChangeStatus::Failed(e) => (
@@ -294,7 +327,7 @@ pub fn records_for(
                         note,
                         ..base(user.clone())
                     })
-                })
+                }))
                 .collect()
         }
         Err(e) => {
@@ -481,10 +514,91 @@ mod tests {
     }
 
     #[test]
+    fn a_recovered_lost_create_is_recorded_when_the_person_is_found() {
+        let ctx = AuditContext {
+            action: "sync".into(),
+            recovering: Some("completes the unanswered attempt of run r1".into()),
+            lost: Some("create-user".into()),
+            ..context()
+        };
+        let found = Outcome {
+            changes: vec![change(
+                ChangeKind::UpdateUser,
+                "ada@example.com",
+                ChangeStatus::AlreadyDone,
+            )],
+            completed: true,
+            ..outcome()
+        };
+        let records = records_for(&ctx, &invocation(Ok(found)), "t".into());
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].change.as_deref(), Some("create-user"));
+        assert_eq!(records[0].status, "already-done");
+        assert_eq!(records[0].target.as_deref(), Some("ada@example.com"));
+        assert!(
+            records[0]
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("run r1") && n.contains("the person exists")),
+            "{records:?}"
+        );
+        // Without the lost create, nothing is made up.
+        let plain = AuditContext { lost: None, ..ctx };
+        let found = Outcome {
+            changes: Vec::new(),
+            completed: true,
+            ..outcome()
+        };
+        assert!(records_for(&plain, &invocation(Ok(found)), "t".into()).is_empty());
+    }
+
+    #[test]
+    fn a_dry_run_leaves_no_record_even_when_refused() {
+        let ctx = AuditContext {
+            dry_run: true,
+            ..context()
+        };
+        let refused = invocation(Err(CallError::Connector(ConnectorError::NotFound(
+            "no such user".into(),
+        ))));
+        assert!(records_for(&ctx, &refused, "t".into()).is_empty());
+        assert!(records_for(&ctx, &invocation(Ok(outcome())), "t".into()).is_empty());
+    }
+
+    #[test]
+    fn a_torn_last_record_is_reported_ignored_and_the_next_append_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        log.record(&context(), &invocation(Ok(outcome()))).unwrap();
+        drop(log);
+        // A crash half way through a write (before this appender) left a fragment.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"time\":\"2026-");
+        std::fs::write(&path, &text).unwrap();
+        let trail = AuditLog::read(&path).unwrap();
+        assert_eq!((trail.records.len(), trail.torn), (2, Some(3)));
+        let warning = crate::jsonl::torn_warning("audit log", &path, 3);
+        assert!(
+            warning.contains("line 3: the last line is an incomplete record"),
+            "{warning}"
+        );
+        // The next writer cuts the fragment off: its record is whole, and nothing is torn.
+        let log = AuditLog::open(&path).unwrap();
+        log.record(&context(), &invocation(Ok(outcome()))).unwrap();
+        let trail = AuditLog::read(&path).unwrap();
+        assert_eq!((trail.records.len(), trail.torn), (4, None));
+    }
+
+    #[test]
     fn a_malformed_line_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        std::fs::write(&path, "{\"not\": \"a record\"}\n").unwrap();
+        std::fs::write(
+            &path,
+            "{\"not\": \"a record\"}\n{\"not\": \"one either\"}\n",
+        )
+        .unwrap();
         let err = AuditLog::read_all(&path).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
         assert!(

@@ -20,6 +20,7 @@ pub mod http_client;
 pub mod integrations;
 pub mod invoke;
 pub mod json;
+pub mod jsonl;
 pub mod limits;
 pub mod network;
 pub mod operator;

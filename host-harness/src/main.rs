@@ -89,7 +89,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("host-harness: {e:#}");
+            eprintln!("host-harness: {}", cli::error_text(&e));
             ExitCode::from(EXIT_ERROR)
         }
     }

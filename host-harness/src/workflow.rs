@@ -193,6 +193,15 @@ impl Action {
         }
     }
 
+    /// Whether the action only plans (writes nothing).
+    pub fn dry_run(&self) -> bool {
+        match self {
+            Self::Sync(_, options) => options.dry_run,
+            Self::Groups { options, .. } | Self::Deprovision(_, options) => options.dry_run,
+            Self::Delete(_, options) => options.dry_run,
+        }
+    }
+
     /// The person the action is about, as given.
     pub fn user_text(&self) -> String {
         match self {

@@ -734,3 +734,127 @@ async fn a_batch_input_that_is_a_device_even_behind_a_symlink_is_refused_quickly
         "{shown}"
     );
 }
+
+/// Conformance B6 in a batch: the create commits but its answer is lost (and so is the
+/// connector's look-up after it), so the first run can only record `create-user failed
+/// (unavailable)`. The item is `unanswered`, and the next run recovers it like an interrupted
+/// one: the audit log then says the person was created, marked as completing that attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b6_a_lost_create_in_a_batch_is_recorded_as_done_by_the_next_run() {
+    let s = Setup::new().await;
+    let input = s.file(
+        "lost.csv",
+        "email,name\nlost.create@example.com,Lost Create\n",
+    );
+    s.sim
+        .fault(Route::scim("/Users").method("POST"), Fault::DropResponse, 1);
+    // The connector's look-up after the lost POST fails too (the first GET is its search).
+    s.sim.fault_after(
+        Route::scim("/Users").method("GET"),
+        1,
+        Fault::Status(400),
+        1,
+    );
+    let out = s.batch("sync", &input, &["--concurrency", "1"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("unanswered"), "{shown}");
+    assert_eq!(s.users_named("lost.create@example.com"), 1);
+    let first = s.audit();
+    assert!(
+        first
+            .iter()
+            .any(|r| r.change.as_deref() == Some("create-user") && r.status == "failed"),
+        "{first:?}"
+    );
+
+    let out = s.batch("sync", &input, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["resumed"], true);
+    assert_eq!(report["recovered"], 1);
+    let audit = s.audit();
+    let run = audit[0].run.clone().unwrap();
+    let created: Vec<_> = audit
+        .iter()
+        .filter(|r| r.change.as_deref() == Some("create-user") && r.status != "failed")
+        .collect();
+    assert_eq!(created.len(), 1, "{audit:?}");
+    assert_eq!(created[0].status, "already-done");
+    assert!(created[0].user.is("lost.create@example.com"));
+    let note = created[0].note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains(&format!("completes the unanswered attempt of run {run}")),
+        "{note}"
+    );
+    assert_eq!(s.users_named("lost.create@example.com"), 1);
+}
+
+/// When the upstream is down, a batch stops after `--max-unanswered` items in a row got no
+/// answer, says so, and counts them `unanswered`, not `refused`; the rest are not tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_stops_early_when_the_upstream_stops_answering() {
+    let s = Setup::new().await;
+    let input = s.file("down.csv", &onboarding_csv(8, 0));
+    s.sim.fault_always(
+        Route::any(),
+        Fault::Unavailable {
+            retry_after: Some(0),
+        },
+    );
+    let out = s.batch(
+        "sync",
+        &input,
+        &["--concurrency", "1", "--max-unanswered", "3", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["counts"]["unanswered"], 3, "{report}");
+    assert_eq!(report["counts"]["not-run"], 5, "{report}");
+    assert_eq!(report["counts"]["refused"], 0, "{report}");
+    assert_eq!(report["stopped_unanswered"], 3, "{report}");
+
+    let out = s.batch(
+        "sync",
+        &input,
+        &["--concurrency", "1", "--max-unanswered", "3"],
+    );
+    let shown = text(&out);
+    assert!(
+        shown.contains("batch STOPPED EARLY: 3 items in a row got no answer"),
+        "{shown}"
+    );
+}
+
+/// `batch --json` prints a batch that cannot run as JSON, not as plain text only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_json_prints_its_errors_as_json() {
+    let s = Setup::new().await;
+    let ragged = s.file(
+        "ragged.csv",
+        "email,name\na@example.com,A\nb@example.com,B,extra\n",
+    );
+    let out = s.batch("sync", &ragged, &["--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["succeeded"], false);
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("line 3")),
+        "{report}"
+    );
+    s.assert_nothing_written("a ragged file");
+}
+
+/// A dry run batch writes no audit record, not even for an item the connector refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_batch_leaves_no_audit_record_even_for_refused_items() {
+    let s = Setup::new().await;
+    let input = s.file("nogroup.csv", "user,add\nada@example.com,no-such-group\n");
+    let out = s.batch("groups", &input, &["--dry-run"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("refused"), "{}", text(&out));
+    assert!(s.sim.mutations().is_empty());
+    assert!(s.audit().is_empty(), "{:?}", s.audit());
+}

@@ -810,3 +810,106 @@ async fn extract_out_is_owner_only_and_an_unwritable_out_is_named() {
         text(&out)
     );
 }
+
+/// A full disk (`/dev/full` answers every write with ENOSPC): the change is made upstream, but
+/// its record cannot be written, so the action does not report success.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_whose_audit_record_cannot_be_written_exits_non_zero_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let config = config.to_str().unwrap();
+    let out = harness(&[
+        "sync",
+        "--config",
+        config,
+        "--audit-log",
+        "/dev/full",
+        "--email",
+        "full.disk@example.com",
+        "--name",
+        "Full Disk",
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("the audit log could not record this action")
+            && shown.contains("/dev/full")
+            && shown.contains(&std::io::Error::from_raw_os_error(28).to_string()),
+        "{shown}"
+    );
+    assert!(sim.user_by_email("full.disk@example.com").is_some());
+}
+
+/// A dry run writes nothing, not even the record of its refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_dry_run_leaves_no_audit_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, config) = simulated_config(dir.path()).await;
+    let log = dir.path().join("audit.jsonl");
+    let out = harness(&[
+        "groups",
+        "--config",
+        config.to_str().unwrap(),
+        "--audit-log",
+        log.to_str().unwrap(),
+        "--user",
+        "nobody.here@example.com",
+        "--add",
+        "engineering",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        host_harness::audit::AuditLog::read_all(&log)
+            .unwrap()
+            .is_empty(),
+        "a dry run left a record"
+    );
+}
+
+/// An error shows its cause once: "audit log DIR: Is a directory", not twice over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_does_not_repeat_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, config) = simulated_config(dir.path()).await;
+    let out = harness(&[
+        "sync",
+        "--config",
+        config.to_str().unwrap(),
+        "--audit-log",
+        dir.path().to_str().unwrap(),
+        "--email",
+        "dir@example.com",
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    let cause = std::io::Error::from_raw_os_error(21).to_string();
+    assert_eq!(shown.matches(&cause).count(), 1, "{shown}");
+}
+
+/// `audit` reads a log whose last record was cut short, and says so; a bad line before the
+/// last is still refused.
+#[test]
+fn audit_reads_a_log_with_a_torn_last_line_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let record = r#"{"time":"2026-01-01T00:00:00.000Z","integration":"acme","action":"sync","user":{"requested":"ada@example.com"},"change":"create-user","target":"ada@example.com","status":"applied"}"#;
+    std::fs::write(&log, format!("{record}\n{{\"time\":\"2026-01-0")).unwrap();
+    let out = harness(&["audit", "--audit-log", log.to_str().unwrap()]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("create-user ada@example.com"), "{shown}");
+    assert!(
+        shown.contains("line 2: the last line is an incomplete record"),
+        "{shown}"
+    );
+    std::fs::write(&log, format!("{record}\nnot a record\n{record}\n")).unwrap();
+    let out = harness(&["audit", "--audit-log", log.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 2: not an audit record"),
+        "{}",
+        text(&out)
+    );
+}

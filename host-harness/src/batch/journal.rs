@@ -25,15 +25,13 @@
 //! secret.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
 use super::BatchIdentity;
 use crate::integrations::Home;
+use crate::jsonl::{Appender, Locking};
 
 /// Why the journal could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +43,17 @@ pub enum JournalError {
         path: String,
         /// The I/O error.
         cause: std::io::Error,
+    },
+    /// A line before the last is not an entry: the journal was damaged by something other
+    /// than a write cut short, so it is not trusted to say what is done.
+    #[error("batch journal {path}, line {line}: not a journal entry: {message}")]
+    Malformed {
+        /// The journal file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
     },
     /// Another process holds the journal: the same batch is running there.
     #[error(
@@ -82,6 +91,9 @@ pub enum DoneStatus {
     Refused,
     /// The host ended an invocation: what it changed is unknown until it runs again.
     Interrupted,
+    /// A write got no answer (transport error, `unavailable`, timeout): the upstream may have
+    /// committed it, so the item runs again in recovery mode, like an interrupted one.
+    Unanswered,
 }
 
 /// One line of the journal.
@@ -120,6 +132,9 @@ pub enum Entry {
         line: usize,
         /// How it ended.
         status: DoneStatus,
+        /// With `unanswered`: the kind of the change whose answer was lost (`create-user`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lost: Option<String>,
     },
     /// Every item of the run completed.
     Finished {
@@ -143,9 +158,13 @@ pub struct JournalState {
     pub started: BTreeSet<usize>,
     /// Items of the latest run that ended, with how (the last word for each).
     pub done: BTreeMap<usize, DoneStatus>,
-    /// Whether a line could not be read (e.g. cut short by a crash). Then every item not
-    /// completed is treated as possibly started.
+    /// Items whose last attempt lost the answer to a change, with the change's kind.
+    pub lost: BTreeMap<usize, String>,
+    /// Whether the last line could not be read (cut short by a crash or a full disk). Then
+    /// every item not completed is treated as possibly started.
     pub damaged: bool,
+    /// The 1-based number of that torn last line (ignored), to report.
+    pub torn: Option<usize>,
 }
 
 impl JournalState {
@@ -153,7 +172,13 @@ impl JournalState {
     pub fn read(path: &Path) -> Result<Option<Self>, JournalError> {
         let kind = crate::files::Kind::Journal;
         match crate::files::read_bounded(path, kind, kind.limit()) {
-            Ok(bytes) => Ok(Some(Self::parse(&String::from_utf8_lossy(&bytes)))),
+            Ok(bytes) => Self::parse(&String::from_utf8_lossy(&bytes))
+                .map(Some)
+                .map_err(|bad| JournalError::Malformed {
+                    path: path.display().to_string(),
+                    line: bad.line,
+                    message: bad.message,
+                }),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(JournalError::Io {
                 path: path.display().to_string(),
@@ -162,31 +187,39 @@ impl JournalState {
         }
     }
 
-    /// Reads a journal's text. A line that is not an entry marks the state damaged.
-    pub fn parse(text: &str) -> Self {
+    /// Reads a journal's text. A last line that is not an entry (cut short) marks the state
+    /// damaged; a bad line before it is an error (line number and what is wrong).
+    pub fn parse(text: &str) -> Result<Self, crate::jsonl::BadLine> {
+        let lines = crate::jsonl::parse::<Entry>(text)?;
         let mut state = Self::default();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str::<Entry>(line) {
-                Ok(Entry::Begin { run, identity, .. }) => {
+        for (_, entry) in lines.records {
+            match entry {
+                Entry::Begin { run, identity, .. } => {
                     state = Self {
                         run: Some(run),
                         identity,
                         runs: state.runs + 1,
-                        damaged: state.damaged,
                         ..Self::default()
                     };
                 }
-                Ok(Entry::Started { item, .. }) => {
+                Entry::Started { item, .. } => {
                     state.started.insert(item);
                 }
-                Ok(Entry::Done { item, status, .. }) => {
+                Entry::Done {
+                    item, status, lost, ..
+                } => {
                     state.done.insert(item, status);
+                    match lost {
+                        Some(kind) => state.lost.insert(item, kind),
+                        None => state.lost.remove(&item),
+                    };
                 }
-                Ok(Entry::Finished { .. }) => state.finished = true,
-                Err(_) => state.damaged = true,
+                Entry::Finished { .. } => state.finished = true,
             }
         }
-        state
+        state.torn = lines.torn;
+        state.damaged = lines.torn.is_some();
+        Ok(state)
     }
 }
 
@@ -209,6 +242,8 @@ pub enum Plan {
         /// Items that may have changed something without recording it: they run again, and
         /// the audit log records what they find already done, marked.
         recover: BTreeSet<usize>,
+        /// Of those, the items whose last attempt got no answer to a change, with its kind.
+        lost: BTreeMap<usize, String>,
     },
 }
 
@@ -280,14 +315,21 @@ impl Plan {
                             || (state.started.contains(i)
                                 && matches!(
                                     state.done.get(i),
-                                    None | Some(DoneStatus::Interrupted)
+                                    None | Some(DoneStatus::Interrupted | DoneStatus::Unanswered)
                                 ))
                     })
+                    .collect();
+                let lost = state
+                    .lost
+                    .iter()
+                    .filter(|(i, _)| state.done.get(i) == Some(&DoneStatus::Unanswered))
+                    .map(|(i, k)| (*i, k.clone()))
                     .collect();
                 Self::Resume {
                     run: run.clone(),
                     completed,
                     recover,
+                    lost,
                 }
             }
         })
@@ -304,8 +346,7 @@ impl Plan {
 /// An open journal, locked against other processes for as long as it is open.
 #[derive(Debug)]
 pub struct Journal {
-    path: PathBuf,
-    file: Mutex<File>,
+    file: Appender,
 }
 
 impl Journal {
@@ -327,12 +368,8 @@ impl Journal {
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
             builder.create(dir).map_err(io)?;
         }
-        let mut options = OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path).map_err(io)?;
-        match file.try_lock() {
+        let file = Appender::open(path, Locking::Held).map_err(io)?;
+        match file.with_file(|f| f.try_lock()) {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(JournalError::Busy {
@@ -341,33 +378,21 @@ impl Journal {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
-        Ok(Self {
-            path: path.to_owned(),
-            file: Mutex::new(file),
-        })
+        Ok(Self { file })
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
-    /// Appends one entry and syncs it to disk before returning.
+    /// Appends one entry and syncs it to disk before returning; an append that fails leaves
+    /// the file ending at an entry boundary.
     pub fn append(&self, entry: &Entry) -> Result<(), JournalError> {
-        let io = |cause| JournalError::Io {
-            path: self.path.display().to_string(),
+        self.file.append(entry).map_err(|cause| JournalError::Io {
+            path: self.path().display().to_string(),
             cause,
-        };
-        let mut line = crate::json::to_vec(entry).map_err(|e| io(e.into()))?;
-        line.push(b'\n');
-        let file = self
-            .file
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        (&*file)
-            .write_all(&line)
-            .and_then(|()| file.sync_data())
-            .map_err(io)
+        })
     }
 
     /// Records that a run of the batch `identity` begins.
@@ -393,9 +418,21 @@ impl Journal {
         self.append(&Entry::Started { item, line })
     }
 
-    /// Records that an item ended (after its audit records are on disk).
-    pub fn done(&self, item: usize, line: usize, status: DoneStatus) -> Result<(), JournalError> {
-        self.append(&Entry::Done { item, line, status })
+    /// Records that an item ended (after its audit records are on disk); `lost` names the
+    /// kind of a change whose answer was lost.
+    pub fn done(
+        &self,
+        item: usize,
+        line: usize,
+        status: DoneStatus,
+        lost: Option<String>,
+    ) -> Result<(), JournalError> {
+        self.append(&Entry::Done {
+            item,
+            line,
+            status,
+            lost,
+        })
     }
 
     /// Records that every item of the run completed.
@@ -450,9 +487,12 @@ mod tests {
         for i in 0..5 {
             journal.started(i, i + 2).unwrap();
         }
-        journal.done(0, 2, DoneStatus::Completed).unwrap();
-        journal.done(1, 3, DoneStatus::Failed).unwrap();
-        journal.done(2, 4, DoneStatus::Interrupted).unwrap();
+        journal.done(0, 2, DoneStatus::Completed, None).unwrap();
+        journal.done(1, 3, DoneStatus::Failed, None).unwrap();
+        journal.done(2, 4, DoneStatus::Interrupted, None).unwrap();
+        journal
+            .done(3, 5, DoneStatus::Unanswered, Some("create-user".into()))
+            .unwrap();
         // A second process cannot run the same batch at the same time.
         assert!(matches!(
             Journal::open(&path),
@@ -467,8 +507,10 @@ mod tests {
             Plan::Resume {
                 run: key.clone(),
                 completed: set(&[0]),
-                // 1 failed with its records written: it runs again as usual.
+                // 1 failed with its records written: it runs again as usual; 3's create got
+                // no answer: it may have been committed, so it is recovered like 2 and 4.
                 recover: set(&[2, 3, 4]),
+                lost: [(3, "create-user".to_owned())].into_iter().collect(),
             }
         );
         assert_eq!(
@@ -488,7 +530,7 @@ mod tests {
         let journal = Journal::open(&path).unwrap();
         journal.begin(&there.key(), &there, "acme", 2).unwrap();
         journal.started(0, 2).unwrap();
-        journal.done(0, 2, DoneStatus::Completed).unwrap();
+        journal.done(0, 2, DoneStatus::Completed, None).unwrap();
         drop(journal);
         let state = JournalState::read(&path).unwrap().unwrap();
 
@@ -518,7 +560,7 @@ mod tests {
         // A run that did not record its identity (an older journal) is never resumed.
         let old = "{\"event\":\"begin\",\"run\":\"k\",\"action\":\"sync\",\"integration\":\"a\",\"items\":2,\"time\":\"t\"}\n\
              {\"event\":\"started\",\"item\":0,\"line\":2}\n";
-        let state = JournalState::parse(old);
+        let state = JournalState::parse(old).unwrap();
         let message = Plan::decide(&here, Some((&path, &state)), false, 2)
             .unwrap_err()
             .to_string();
@@ -543,7 +585,7 @@ mod tests {
         .unwrap();
         let finished = format!("{begin}\n{{\"event\":\"finished\",\"time\":\"t\"}}\n");
         let path = Path::new("journal.jsonl");
-        let state = JournalState::parse(&finished);
+        let state = JournalState::parse(&finished).unwrap();
         assert!(state.finished);
         assert_eq!(
             Plan::decide(&id, Some((path, &state)), false, 2).unwrap(),
@@ -557,8 +599,13 @@ mod tests {
         let cut = format!(
             "{begin}\n{{\"event\":\"started\",\"item\":0,\"line\":2}}\n{{\"event\":\"done\",\"item\":0,\"line\":2,\"status\":\"failed\"}}\n{{\"event\":\"sta"
         );
-        let state = JournalState::parse(&cut);
+        let state = JournalState::parse(&cut).unwrap();
         assert!(state.damaged && !state.finished);
+        assert_eq!(state.torn, Some(4));
+        // A bad line before the last is not a cut write: the journal is not trusted.
+        let bad =
+            format!("{begin}\nnot an entry\n{{\"event\":\"started\",\"item\":0,\"line\":2}}\n");
+        assert_eq!(JournalState::parse(&bad).unwrap_err().line, 2);
         assert!(matches!(
             Plan::decide(&id, Some((path, &state)), false, 2),
             Ok(Plan::Resume { recover, .. }) if recover == set(&[0, 1])

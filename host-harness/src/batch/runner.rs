@@ -17,7 +17,7 @@ use super::items::Item;
 use super::journal::{DoneStatus, Journal};
 use crate::audit::{AuditContext, AuditLog};
 use crate::bindings::types::{
-    ActionOptions, ChangeKind, ChangeStatus, DeleteOptions, Outcome, SyncOptions,
+    ActionOptions, ChangeKind, ChangeStatus, ConnectorError, DeleteOptions, Outcome, SyncOptions,
 };
 use crate::workflow::Action as Bound;
 use crate::{CallError, Invocation, LoadedConnector, Tenant};
@@ -38,6 +38,9 @@ pub enum ItemStatus {
     Refused,
     /// The host ended an invocation (timeout, crash): run the batch again to finish it.
     Interrupted,
+    /// The upstream did not answer (transport error, `unavailable`, timeout): a write may have
+    /// been committed without its answer; run the batch again to recover it.
+    Unanswered,
     /// Not run: the batch was stopped first (Ctrl-C) or could not journal it.
     NotRun,
 }
@@ -55,6 +58,7 @@ impl ItemStatus {
             Self::Failed => DoneStatus::Failed,
             Self::Refused => DoneStatus::Refused,
             Self::Interrupted => DoneStatus::Interrupted,
+            Self::Unanswered => DoneStatus::Unanswered,
             Self::NotRun => return None,
         })
     }
@@ -81,12 +85,14 @@ pub struct ItemResult {
 }
 
 /// One item to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Work {
     /// The item's index.
     pub index: usize,
     /// Whether an earlier run may have changed something for it without recording it.
     pub recover: bool,
+    /// With `recover`: the kind of a change whose answer the earlier attempt lost.
+    pub lost: Option<String>,
 }
 
 /// Options of a batch run.
@@ -98,6 +104,9 @@ pub struct RunOptions {
     pub purge_account: bool,
     /// Items in flight at most.
     pub concurrency: usize,
+    /// Stop starting items after this many unanswered items in a row (the upstream is down);
+    /// 0 never stops.
+    pub max_unanswered: usize,
 }
 
 /// Everything a batch run shares between its items.
@@ -122,6 +131,8 @@ pub struct Runner {
     pub options: RunOptions,
     /// Set to stop starting new items (items in flight finish).
     pub stop: Arc<AtomicBool>,
+    /// Set when the run stopped early because the upstream stopped answering.
+    pub gave_up: AtomicBool,
 }
 
 impl Runner {
@@ -136,12 +147,13 @@ impl Runner {
         let mut stream = futures::stream::iter(work)
             .map(|w| {
                 let this = self.clone();
-                let handle = tokio::spawn(async move { this.run_item(w).await });
+                let mine = w.clone();
+                let handle = tokio::spawn(async move { this.run_item(mine).await });
                 let this = self.clone();
                 async move {
                     handle.await.unwrap_or_else(|e| {
                         this.result(
-                            w,
+                            &w,
                             ItemStatus::Interrupted,
                             0,
                             Some(format!("the item's task ended: {e}")),
@@ -151,7 +163,17 @@ impl Runner {
             })
             .buffer_unordered(concurrency);
         let mut results = Vec::new();
+        let mut unanswered_in_a_row = 0;
         while let Some(result) = stream.next().await {
+            match result.status {
+                ItemStatus::Unanswered => unanswered_in_a_row += 1,
+                ItemStatus::NotRun => {}
+                _ => unanswered_in_a_row = 0,
+            }
+            let max = self.options.max_unanswered;
+            if max > 0 && unanswered_in_a_row >= max && !self.stop.swap(true, Ordering::SeqCst) {
+                self.gave_up.store(true, Ordering::SeqCst);
+            }
             on_done(&result);
             results.push(result);
         }
@@ -161,7 +183,7 @@ impl Runner {
 
     fn result(
         &self,
-        work: Work,
+        work: &Work,
         status: ItemStatus,
         applied: usize,
         error: Option<String>,
@@ -180,22 +202,25 @@ impl Runner {
 
     async fn run_item(&self, work: Work) -> ItemResult {
         if self.stop.load(Ordering::SeqCst) {
-            return self.result(work, ItemStatus::NotRun, 0, None);
+            return self.result(&work, ItemStatus::NotRun, 0, None);
         }
         let item = &self.items[work.index];
         if let Some(journal) = &self.journal
             && let Err(e) = journal.started(work.index, item.line)
         {
-            return self.result(work, ItemStatus::NotRun, 0, Some(e.to_string()));
+            return self.result(&work, ItemStatus::NotRun, 0, Some(e.to_string()));
         }
         let context = |action: &str| AuditContext {
             integration: self.integration.clone(),
             action: action.to_owned(),
             requested: item.user.clone(),
             run: Some(self.run.clone()),
-            recovering: work
-                .recover
-                .then(|| format!("completes interrupted run {}", self.run)),
+            recovering: work.recover.then(|| match &work.lost {
+                Some(_) => format!("completes the unanswered attempt of run {}", self.run),
+                None => format!("completes interrupted run {}", self.run),
+            }),
+            lost: work.lost.clone(),
+            dry_run: self.options.dry_run,
         };
         let dry_run = self.options.dry_run;
         let action = match self.action {
@@ -222,7 +247,7 @@ impl Runner {
         let first = action.invoke(&self.connector, &self.tenant).await;
         let first_action = action.name();
         if let Err(e) = self.audit.record(&context(first_action), &first) {
-            return self.unrecorded(work, e);
+            return self.unrecorded(&work, e);
         }
         let mut summary = Summary::of(&first);
         // A sync item with groups sets them once the person exists. In a dry run, a person
@@ -242,19 +267,19 @@ impl Runner {
                 .invoke(&self.connector, &self.tenant)
                 .await;
             if let Err(e) = self.audit.record(&context("groups"), &second) {
-                return self.unrecorded(work, e);
+                return self.unrecorded(&work, e);
             }
             summary = summary.then(Summary::of(&second));
         }
         if !dry_run
             && let Some(journal) = &self.journal
             && let Some(status) = summary.status.journal()
-            && let Err(e) = journal.done(work.index, item.line, status)
+            && let Err(e) = journal.done(work.index, item.line, status, summary.lost.clone())
         {
             // The item ran and its records are on disk; only the journal missed its end, so a
             // resumed run will repeat it in recovery mode (marked in the audit log).
             return self.result(
-                work,
+                &work,
                 ItemStatus::Failed,
                 summary.applied,
                 Some(format!(
@@ -262,7 +287,7 @@ impl Runner {
                 )),
             );
         }
-        self.result(work, summary.status, summary.applied, summary.error)
+        self.result(&work, summary.status, summary.applied, summary.error)
     }
 
     /// The item's group changes as an action.
@@ -279,7 +304,7 @@ impl Runner {
 
     /// An item whose audit records could not be written: it stays `started` in the journal, so
     /// a resumed run repeats it in recovery mode.
-    fn unrecorded(&self, work: Work, e: crate::audit::AuditError) -> ItemResult {
+    fn unrecorded(&self, work: &Work, e: crate::audit::AuditError) -> ItemResult {
         self.result(
             work,
             ItemStatus::Failed,
@@ -294,20 +319,34 @@ struct Summary {
     status: ItemStatus,
     applied: usize,
     error: Option<String>,
+    /// The kind of a change that got no answer (`unanswered` items).
+    lost: Option<String>,
+}
+
+/// Whether a connector error means the upstream did not answer, so a write may have been
+/// committed without the connector learning of it.
+fn unanswered(e: &ConnectorError) -> bool {
+    matches!(e, ConnectorError::Unavailable(_))
 }
 
 impl Summary {
     fn of(invocation: &Invocation<Outcome>) -> Self {
         match &invocation.result {
-            Err(e @ CallError::Connector(_)) => Self {
-                status: ItemStatus::Refused,
+            Err(e @ CallError::Connector(c)) => Self {
+                status: if unanswered(c) {
+                    ItemStatus::Unanswered
+                } else {
+                    ItemStatus::Refused
+                },
                 applied: 0,
                 error: Some(e.to_string()),
+                lost: None,
             },
             Err(e @ CallError::Host(_)) => Self {
                 status: ItemStatus::Interrupted,
                 applied: 0,
                 error: Some(e.to_string()),
+                lost: None,
             },
             Ok(outcome) => {
                 let applied = outcome
@@ -316,13 +355,24 @@ impl Summary {
                     .filter(|c| c.status == ChangeStatus::Applied)
                     .count();
                 let failed = outcome.changes.iter().find_map(|c| match &c.status {
-                    ChangeStatus::Failed(e) => {
-                        Some(format!("{} {}: {}", c.kind, c.target, e.message()))
-                    }
+                    ChangeStatus::Failed(e) => Some((
+                        c.kind,
+                        unanswered(e),
+                        format!("{} {}: {}", c.kind, c.target, e.message()),
+                    )),
                     _ => None,
                 });
-                let (status, error) = if let Some(error) = failed {
-                    (ItemStatus::Failed, Some(error))
+                let lost = failed
+                    .as_ref()
+                    .filter(|(_, unanswered, _)| *unanswered)
+                    .map(|(kind, ..)| kind.to_string());
+                let (status, error) = if let Some((_, unanswered, error)) = failed {
+                    let status = if unanswered {
+                        ItemStatus::Unanswered
+                    } else {
+                        ItemStatus::Failed
+                    };
+                    (status, Some(error))
                 } else if !outcome.completed {
                     (
                         ItemStatus::Failed,
@@ -343,6 +393,7 @@ impl Summary {
                     status,
                     applied,
                     error,
+                    lost,
                 }
             }
         }
@@ -364,6 +415,7 @@ impl Summary {
             status,
             applied: self.applied + next.applied,
             error: next.error.or(self.error),
+            lost: next.lost.or(self.lost),
         }
     }
 }

@@ -29,7 +29,15 @@ pub struct AuditCmdArgs {
 /// Runs `audit`.
 pub fn run(args: &AuditCmdArgs) -> anyhow::Result<u8> {
     let path = args.audit.path(&args.home)?;
-    let records: Vec<AuditRecord> = AuditLog::read_all(&path)?
+    let trail = AuditLog::read(&path)?;
+    if let Some(line) = trail.torn {
+        eprintln!(
+            "warning: {}",
+            crate::jsonl::torn_warning("audit log", &path, line)
+        );
+    }
+    let records: Vec<AuditRecord> = trail
+        .records
         .into_iter()
         .filter(|r| args.user.as_deref().is_none_or(|u| r.user.is(u)))
         .filter(|r| {

@@ -57,6 +57,10 @@ pub struct BatchArgs {
     /// Ignore an unfinished earlier run of this batch and run every item again.
     #[arg(long)]
     pub restart: bool,
+    /// Stop starting items after this many in a row got no answer from the upstream (it is
+    /// down); 0 tries every item.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub max_unanswered: usize,
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {
@@ -98,13 +102,36 @@ pub struct Report {
     pub elapsed_ms: u128,
     /// Whether every item succeeded.
     pub succeeded: bool,
+    /// Set when the run stopped starting items because this many in a row got no answer
+    /// from the upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_unanswered: Option<usize>,
     /// The items that did not succeed, with why (items stopped before they started are only
     /// counted, as `not-run`).
     pub failed_items: Vec<ItemResult>,
 }
 
-/// Runs `batch`.
+/// Runs `batch`. With `--json`, a batch that cannot run prints its error as JSON
+/// (`{"error": "…", "succeeded": false}`) on standard output too.
 pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Result<u8> {
+    match run_batch(connector, args).await {
+        Err(e) if args.json => {
+            let message = crate::cli::error_text(&e);
+            println!(
+                "{}",
+                crate::json::to_string_pretty(&serde_json::json!({
+                    "error": message,
+                    "succeeded": false,
+                }))?
+            );
+            eprintln!("host-harness: {message}");
+            Ok(crate::cli::EXIT_ERROR)
+        }
+        other => other,
+    }
+}
+
+async fn run_batch(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     if args.purge_account && args.action != Action::Delete {
         bail!("--purge-account goes with --action delete only");
@@ -127,7 +154,14 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
         let state = if path.exists() {
             // Lock before reading, so two processes never run the same batch.
             journal = Some(Journal::open(&path)?);
-            JournalState::read(&path)?
+            let state = JournalState::read(&path)?;
+            if let Some(line) = state.as_ref().and_then(|s| s.torn) {
+                eprintln!(
+                    "warning: {} (its items not completed run again in recovery mode)",
+                    crate::jsonl::torn_warning("batch journal", &path, line)
+                );
+            }
+            state
         } else {
             None
         };
@@ -143,15 +177,20 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
             .map(|index| Work {
                 index,
                 recover: false,
+                lost: None,
             })
             .collect(),
         Plan::Resume {
-            completed, recover, ..
+            completed,
+            recover,
+            lost,
+            ..
         } => (0..items.len())
             .filter(|i| !completed.contains(i))
             .map(|index| Work {
                 index,
                 recover: recover.contains(&index),
+                lost: lost.get(&index).cloned(),
             })
             .collect(),
     };
@@ -280,8 +319,10 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
             dry_run: args.dry_run,
             purge_account: args.purge_account,
             concurrency: usize::from(args.concurrency),
+            max_unanswered: args.max_unanswered,
         },
         stop,
+        gave_up: AtomicBool::new(false),
     });
     let results = runner
         .clone()
@@ -296,6 +337,10 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
     progress.finish_and_clear();
 
     let succeeded = results.iter().all(|r| r.status.is_success());
+    let stopped_unanswered = runner
+        .gave_up
+        .load(Ordering::SeqCst)
+        .then_some(args.max_unanswered);
     if succeeded
         && !args.dry_run
         && let Some(journal) = &runner.journal
@@ -334,6 +379,7 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
         guard: verdict,
         elapsed_ms: started.elapsed().as_millis(),
         succeeded,
+        stopped_unanswered,
         // Items stopped before they started are counted, not listed one by one.
         failed_items: results
             .into_iter()
@@ -388,6 +434,7 @@ fn status_name(status: ItemStatus) -> &'static str {
         ItemStatus::Failed => "failed",
         ItemStatus::Refused => "refused",
         ItemStatus::Interrupted => "interrupted",
+        ItemStatus::Unanswered => "unanswered",
         ItemStatus::NotRun => "not-run",
     }
 }
@@ -408,6 +455,7 @@ pub fn render(report: &Report, elapsed: Duration) -> String {
         "failed",
         "refused",
         "interrupted",
+        "unanswered",
         "not-run",
     ];
     for name in order {
@@ -418,6 +466,7 @@ pub fn render(report: &Report, elapsed: Duration) -> String {
             "skipped" => "  (completed by an earlier attempt of this run)",
             "already-done" => "  (nothing needed changing)",
             "not-run" => "  (stopped before they started)",
+            "unanswered" => "  (no answer from the upstream: run again to recover them)",
             _ => "",
         };
         out.push_str(&format!(
@@ -461,6 +510,11 @@ pub fn render(report: &Report, elapsed: Duration) -> String {
     } else {
         let not_run = report.counts.get("not-run").copied().unwrap_or(0);
         let failed = report.failed_items.len();
+        if let Some(n) = report.stopped_unanswered {
+            out.push_str(&format!(
+                "batch STOPPED EARLY: {n} items in a row got no answer from the upstream, so the rest were not tried (--max-unanswered); run the same command again once it answers (unanswered items are recovered, marked)\n"
+            ));
+        }
         if not_run > 0 {
             out.push_str(&format!(
                 "batch INTERRUPTED: {not_run} of {} items did not run; run the same command again to resume\n",

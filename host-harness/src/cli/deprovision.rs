@@ -31,7 +31,7 @@ pub async fn run(connector: &LoadedConnector, args: &DeprovisionArgs) -> anyhow:
     let invocation = connector
         .deprovision_identity(&target.tenant, &args.user, options)
         .await;
-    let context = target.context("deprovision", user_ref_text(&args.user));
+    let context = target.context("deprovision", user_ref_text(&args.user), args.dry_run);
     target.finish(&context, &invocation, args.json)
 }
 
@@ -65,6 +65,6 @@ pub async fn run_delete(connector: &LoadedConnector, args: &DeleteArgs) -> anyho
     let invocation = connector
         .delete_identity(&target.tenant, &args.user, options)
         .await;
-    let context = target.context("delete", user_ref_text(&args.user));
+    let context = target.context("delete", user_ref_text(&args.user), args.dry_run);
     target.finish(&context, &invocation, args.json)
 }

@@ -32,6 +32,23 @@ pub const EXIT_FAILED: u8 = 1;
 /// user or group, a denied action, an unloadable component.
 pub const EXIT_ERROR: u8 = 2;
 
+/// An error and its causes on one line, `error: cause: cause`, each cause shown once: a
+/// cause that the text so far already ends with (an error that prints its own source) is not
+/// repeated.
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
 /// Parses a repeatable `--set NAME=VALUE` (the name trimmed, the value as given).
 pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -109,4 +126,25 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .map(|d| d.join("host-harness"))
+}
+
+#[cfg(test)]
+mod error_text_tests {
+    #[test]
+    fn a_cause_the_message_already_shows_is_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("audit log /tmp/x: {source}")]
+        struct Shows {
+            source: std::io::Error,
+        }
+        let io = || std::io::Error::from_raw_os_error(21);
+        let e = anyhow::Error::new(Shows { source: io() });
+        let text = super::error_text(&e);
+        assert_eq!(text.matches(&io().to_string()).count(), 1, "{text}");
+        let e = anyhow::Error::new(io()).context("cannot open the audit log");
+        assert_eq!(
+            super::error_text(&e),
+            format!("cannot open the audit log: {}", io())
+        );
+    }
 }

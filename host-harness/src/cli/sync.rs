@@ -60,6 +60,6 @@ pub async fn run(connector: &LoadedConnector, args: &SyncArgs) -> anyhow::Result
     let invocation = connector
         .sync_identity(&target.tenant, &identity, options)
         .await;
-    let context = target.context("sync", args.email.clone());
+    let context = target.context("sync", args.email.clone(), args.dry_run);
     target.finish(&context, &invocation, args.json)
 }

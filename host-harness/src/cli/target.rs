@@ -122,12 +122,14 @@ impl TenantArgs {
 }
 
 impl Target {
-    /// The audit context of one action by this target on `requested`.
-    pub fn context(&self, action: &str, requested: String) -> AuditContext {
+    /// The audit context of one action by this target on `requested` (a dry run records
+    /// nothing).
+    pub fn context(&self, action: &str, requested: String, dry_run: bool) -> AuditContext {
         AuditContext {
             integration: self.integration.clone(),
             action: action.to_owned(),
             requested,
+            dry_run,
             ..AuditContext::default()
         }
     }
@@ -146,7 +148,7 @@ impl Target {
             Ok(_) => Ok(code),
             Err(e) => {
                 eprintln!(
-                    "{}: the audit log could not record this action: {e}",
+                    "{}: the audit log could not record this action: {e}; what it changed upstream is not in the audit trail",
                     context.action
                 );
                 Ok(code.max(super::EXIT_FAILED))

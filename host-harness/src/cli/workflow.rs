@@ -127,7 +127,7 @@ pub async fn run_steps(
         let invocation = action.invoke(connector, &target.tenant).await;
         let context = AuditContext {
             run: Some(run.to_owned()),
-            ..target.context(action.name(), action.user_text())
+            ..target.context(action.name(), action.user_text(), action.dry_run())
         };
         let recorded = target.audit.record(&context, &invocation);
         write!(
