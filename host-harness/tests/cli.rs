@@ -913,3 +913,74 @@ fn audit_reads_a_log_with_a_torn_last_line_and_reports_it() {
         text(&out)
     );
 }
+
+/// Issue 13 item 10: more group names than one invocation's request budget can ever read is
+/// `invalid-input` naming the limit, exit 2, before any request — not a policy denial, not a
+/// CPU timeout, not a "run again" that can never help.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_group_names_than_the_request_budget_is_refused_up_front_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let user = sim.users().first().map(|u| u.email.clone()).unwrap();
+    let names: Vec<String> = (0..6_000).map(|i| format!("team-{i}")).collect();
+    let mut args = vec![
+        "groups".to_owned(),
+        "--config".to_owned(),
+        config.to_str().unwrap().to_owned(),
+        "--user".to_owned(),
+        user,
+    ];
+    for n in &names {
+        args.push("--add".to_owned());
+        args.push(n.clone());
+    }
+    sim.clear_requests();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = harness(&args);
+    let shown = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        &shown[..shown.len().min(2000)]
+    );
+    assert!(
+        shown.contains("max-requests"),
+        "{}",
+        &shown[..shown.len().min(2000)]
+    );
+    assert!(
+        !shown.contains("policy denied"),
+        "{}",
+        &shown[..shown.len().min(2000)]
+    );
+    assert!(sim.requests().is_empty(), "refused before any request");
+}
+
+/// Issue 13 item 5, as the CLI meets it: `extract` against a server that ignores `startIndex`
+/// and claims a billion users stops at the first repeated page with an `upstream` error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extract_stops_on_a_server_that_repeats_its_pages() {
+    let users: Vec<serde_json::Value> = (1..=100)
+        .map(|i| json!({"id": format!("u{i}"), "userName": format!("u{i}@example.com"), "active": true}))
+        .collect();
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 1_000_000_000u64, "startIndex": 1, "itemsPerPage": 100,
+            "Resources": users,
+        })))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server.uri());
+    let out = harness(&["extract", "--config", config.to_str().unwrap()]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("upstream") && shown.contains("repeats"),
+        "{shown}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
