@@ -984,3 +984,25 @@ async fn extract_stops_on_a_server_that_repeats_its_pages() {
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
+
+/// Issue 13 item 9: `.` and `..` are path segments, not ids: `--user scim:..` would address
+/// the directory's user listing. Refused as invalid input, exit 2, before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dot_segment_ids_are_refused_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    for user in ["scim:..", "scim:.", "account:..", "external:."] {
+        sim.clear_requests();
+        let out = harness(&[
+            "deprovision",
+            "--config",
+            config.to_str().unwrap(),
+            "--user",
+            user,
+        ]);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{user}: {shown}");
+        assert!(shown.contains("path segment"), "{user}: {shown}");
+        assert!(sim.requests().is_empty(), "{user}: a request was sent");
+    }
+}
