@@ -84,31 +84,30 @@ impl RunClock {
     }
 }
 
-/// A host call's future whose polls are counted as host time on a [`RunClock`].
-struct HostTimed<F> {
-    inner: Pin<Box<F>>,
-    clock: Arc<RunClock>,
+/// Whose time a [`Timed`] future's polls are.
+#[derive(Clone, Copy)]
+enum Spent {
+    /// The whole invocation: every poll, the current one visible while it runs.
+    Invocation,
+    /// A host call inside it (`send`, `send-all`), taken back out of the guest's time.
+    HostCall,
 }
 
-impl<F: Future> Future for HostTimed<F> {
-    type Output = F::Output;
-
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<F::Output> {
-        let start = self.clock.now();
-        let result = self.inner.as_mut().poll(cx);
-        let spent = self.clock.now().saturating_sub(start);
-        self.clock.host.fetch_add(spent, Ordering::Relaxed);
-        result
-    }
-}
-
-/// A future whose polls are timed by a [`RunClock`].
+/// A future whose polls are timed by a [`RunClock`], as `spent`.
 struct Timed<F> {
     inner: Pin<Box<F>>,
     clock: Arc<RunClock>,
+    spent: Spent,
+}
+
+impl<F: Future> Timed<F> {
+    fn new(inner: F, clock: Arc<RunClock>, spent: Spent) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            clock,
+            spent,
+        }
+    }
 }
 
 impl<F: Future> Future for Timed<F> {
@@ -119,11 +118,18 @@ impl<F: Future> Future for Timed<F> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
         let start = self.clock.now();
-        self.clock.poll_started.store(start, Ordering::Relaxed);
+        let invocation = matches!(self.spent, Spent::Invocation);
+        if invocation {
+            self.clock.poll_started.store(start, Ordering::Relaxed);
+        }
         let result = self.inner.as_mut().poll(cx);
         let spent = self.clock.now().saturating_sub(start);
-        self.clock.poll_started.store(u64::MAX, Ordering::Relaxed);
-        self.clock.active.fetch_add(spent, Ordering::Relaxed);
+        if invocation {
+            self.clock.poll_started.store(u64::MAX, Ordering::Relaxed);
+            self.clock.active.fetch_add(spent, Ordering::Relaxed);
+        } else {
+            self.clock.host.fetch_add(spent, Ordering::Relaxed);
+        }
         result
     }
 }
@@ -144,11 +150,7 @@ impl http_client::Host for GuestState {
 
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
         let clock = self.clock.clone();
-        Ok(HostTimed {
-            inner: Box::pin(self.http.send(request)),
-            clock,
-        }
-        .await)
+        Ok(Timed::new(self.http.send(request), clock, Spent::HostCall).await)
     }
 
     async fn send_all(
@@ -156,11 +158,7 @@ impl http_client::Host for GuestState {
         requests: Vec<Request>,
     ) -> wasmtime::Result<Vec<Result<Response, HttpError>>> {
         let clock = self.clock.clone();
-        Ok(HostTimed {
-            inner: Box::pin(self.http.send_all(requests)),
-            clock,
-        }
-        .await)
+        Ok(Timed::new(self.http.send_all(requests), clock, Spent::HostCall).await)
     }
 }
 
@@ -448,10 +446,7 @@ impl LoadedConnector {
                 .await
                 .map_err(|e| self.classify_trap(e, &store, &stderr))
         };
-        let run = Timed {
-            inner: Box::pin(run),
-            clock,
-        };
+        let run = Timed::new(run, clock, Spent::Invocation);
         // Every message out of the guest (and so from the upstream) is made safe to print
         // and record here, once: escaped controls and bidi characters, a bounded length.
         use crate::sanitize::Sanitize as _;
