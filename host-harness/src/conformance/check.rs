@@ -229,6 +229,17 @@ impl Check {
         Ok(e)
     }
 
+    /// Records a difference naming every place in `produced` (what, text) that holds
+    /// `value`, a secret: the difference says where it appeared, never the value.
+    pub(crate) fn nowhere(&mut self, what: String, value: &str, produced: &[(String, String)]) {
+        let found: Vec<&str> = produced
+            .iter()
+            .filter(|(_, text)| text.contains(value))
+            .map(|(where_, _)| where_.as_str())
+            .collect();
+        self.eq(what, Vec::<&str>::new(), found);
+    }
+
     /// Says what a passing case checked.
     pub(crate) fn note(&mut self, note: impl Into<String>) {
         self.note = Some(note.into());

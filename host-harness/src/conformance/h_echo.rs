@@ -109,17 +109,7 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
         echoed,
     );
     for (form, value) in secret_forms(&sim.tokens(), &user) {
-        // Never print the value itself: say where it appeared.
-        let found: Vec<&str> = produced
-            .iter()
-            .filter(|(_, text)| text.contains(value.as_str()))
-            .map(|(what, _)| what.as_str())
-            .collect();
-        c.eq(
-            format!("where the {form} appears"),
-            Vec::<&str>::new(),
-            found,
-        );
+        c.nowhere(format!("where the {form} appears"), &value, &produced);
     }
     Ok(())
 }
