@@ -43,7 +43,7 @@ pub use error::ConnectorError;
 
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod glue {
-    wit_bindgen::generate!({ path: "wit", world: "connector" });
+    wit_bindgen::generate!({ path: "wit/since_v0.1.0", world: "connector" });
 
     use exports::lifecycle::connector::lifecycle::Guest;
     use lifecycle::connector::http_client as http;

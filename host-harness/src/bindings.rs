@@ -6,7 +6,7 @@
 //! records (audit log, batch journal), never a contract value.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../wit/since_v0.1.0",
     world: "connector",
     imports: { default: async | trappable },
     exports: { default: async },

@@ -11,7 +11,7 @@
 
 use std::hint::black_box;
 
-wit_bindgen::generate!({ path: "../wit", world: "connector" });
+wit_bindgen::generate!({ path: "../wit/since_v0.1.0", world: "connector" });
 
 use exports::lifecycle::connector::lifecycle::Guest;
 use lifecycle::connector::http_client::{self, Auth, BasicAuth, Method, Request};
