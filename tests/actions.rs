@@ -6,12 +6,12 @@
 mod common;
 
 use common::*;
-use host_harness::bindings::types::{
+use host_harness::simulator::{SeedUser, Simulator, SimulatorBuilder};
+use lifecycle_host::bindings::types::{
     ActionOptions, ChangeStatus, ConnectorError, DeleteOptions, Identity, Outcome, SyncOptions,
     UserRef,
 };
-use host_harness::simulator::{SeedUser, Simulator, SimulatorBuilder};
-use host_harness::{CallError, Invocation};
+use lifecycle_host::{CallError, Invocation};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 const PURGE: DeleteOptions = DeleteOptions {

@@ -9,10 +9,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use host_harness::CallError;
-use host_harness::bindings::types::{ConnectorError, PageRequest, ResourceKind};
 use host_harness::conformance::support::{groups, many_groups, resources, start_indexes, users};
 use host_harness::simulator::{LinkStyle, Simulator, SimulatorBuilder};
+use lifecycle_host::CallError;
+use lifecycle_host::bindings::types::{ConnectorError, PageRequest, ResourceKind};
 
 async fn start(builder: SimulatorBuilder) -> Simulator {
     builder.start().await.expect("simulator starts")
@@ -198,7 +198,7 @@ async fn unconfigured_products_are_invalid_config_naming_the_key() {
 #[tokio::test]
 async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped() {
     use host_harness::cli::extract::snapshot;
-    use host_harness::paging::WalkError;
+    use lifecycle_host::paging::WalkError;
     let users: Vec<serde_json::Value> = (1..=100)
         .map(|i| serde_json::json!({"id": format!("u{i}"), "userName": format!("u{i}@example.com"), "active": true}))
         .collect();

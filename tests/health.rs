@@ -5,7 +5,9 @@
 mod common;
 
 use common::*;
-use host_harness::bindings::types::{Capability, ConnectorError, HealthReport, Probe, ProbeStatus};
+use lifecycle_host::bindings::types::{
+    Capability, ConnectorError, HealthReport, Probe, ProbeStatus,
+};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -3,15 +3,16 @@
 //! them), and a call whose reads alone exceed the budget refused up front as `invalid-input`
 //! naming the limit — never `policy-denied`, never a run that can never finish.
 
+use host_harness::component::LoadBuiltin as _;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use host_harness::bindings::types::{ActionOptions, ChangeStatus, ConnectorError, UserRef};
 use host_harness::conformance::support::sim_tenant;
-use host_harness::limits::Limits;
-use host_harness::recorder::Exchange;
 use host_harness::simulator::{SeedUser, Simulator};
-use host_harness::{CallError, LoadedConnector, OperatorPolicy, Runtime, RuntimeOptions};
+use lifecycle_host::bindings::types::{ActionOptions, ChangeStatus, ConnectorError, UserRef};
+use lifecycle_host::limits::Limits;
+use lifecycle_host::recorder::Exchange;
+use lifecycle_host::{CallError, LoadedConnector, OperatorPolicy, Runtime, RuntimeOptions};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 const ADA: &str = "ada@example.com";

@@ -7,8 +7,8 @@ use atlassian_connector::model::Config;
 use atlassian_connector::transport::Response;
 use atlassian_connector::upstream::{self, Api, Context};
 use atlassian_connector::{admin, base_url, products, scim};
-use host_harness::egress::EgressPolicy;
-use host_harness::{OperatorPolicy, Tenant, retry};
+use lifecycle_host::egress::EgressPolicy;
+use lifecycle_host::{OperatorPolicy, Tenant, retry};
 use proptest::prelude::*;
 
 const KEYS: &[&str] = &[

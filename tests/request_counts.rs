@@ -6,11 +6,11 @@
 mod common;
 
 use common::*;
-use host_harness::bindings::types::{
+use host_harness::simulator::{SeedUser, Simulator};
+use lifecycle_host::bindings::types::{
     ActionOptions, DeleteOptions, Identity, PageRequest, SyncOptions, UserRef,
 };
-use host_harness::recorder::{Exchange, round_trips};
-use host_harness::simulator::{SeedUser, Simulator};
+use lifecycle_host::recorder::{Exchange, round_trips};
 
 /// Reads, writes and round trips on the critical path of one invocation: each `send-all`
 /// batch is one round trip, each single `send` another.

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use host_harness::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
-use host_harness::{CallError, InvokeError, LoadError, OperatorPolicy, Tenant};
+use lifecycle_host::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
+use lifecycle_host::{CallError, InvokeError, LoadError, OperatorPolicy, Tenant};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -33,7 +33,7 @@ fn the_connector_imports_nothing_beyond_the_allow_list() {
     assert!(!info.imports.is_empty());
     for import in &info.imports {
         assert!(
-            host_harness::wasi::is_allowed_import(import),
+            lifecycle_host::wasi::is_allowed_import(import),
             "unexpected import {import}"
         );
         for forbidden in ["wasi:filesystem", "wasi:sockets", "wasi:http"] {
@@ -404,8 +404,8 @@ async fn a_slow_answer_times_out_at_the_guests_deadline() {
 
 #[tokio::test]
 async fn responses_over_the_cap_are_cut_off_as_too_large() {
-    use host_harness::limits::Limits;
-    use host_harness::{Runtime, RuntimeOptions};
+    use lifecycle_host::limits::Limits;
+    use lifecycle_host::{Runtime, RuntimeOptions};
     let runtime = Runtime::new(RuntimeOptions {
         limits: Limits {
             max_response_bytes: 4096,
@@ -439,7 +439,7 @@ async fn responses_over_the_cap_are_cut_off_as_too_large() {
 
 #[tokio::test]
 async fn waiting_on_a_slow_upstream_does_not_count_as_guest_cpu_time() {
-    use host_harness::limits::Limits;
+    use lifecycle_host::limits::Limits;
     use std::time::Duration;
     // The same fetch against an immediate answer first: its whole wall-clock time bounds the
     // CPU time the guest needs, on this machine, now. The budget is ten times that (at least
@@ -524,7 +524,7 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
     // Only `spin` is about the CPU budget. The others get one as long as the wall-clock limit,
     // so that on a busy machine (the budget counts time spent in `poll`, preemption included)
     // building 100,000 requests or filling 64 MiB still ends in its own class, not `timeout`.
-    let patient = test_guest().with_limits(host_harness::limits::Limits {
+    let patient = test_guest().with_limits(lifecycle_host::limits::Limits {
         cpu_time: runtime().limits().wall_time,
         ..runtime().limits().clone()
     });
@@ -576,10 +576,10 @@ async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
 /// time: a 300 ms budget still lets the guest finish. A spinning guest still meets it.
 #[tokio::test]
 async fn host_work_inside_http_calls_is_not_guest_cpu_time() {
-    use host_harness::bindings::http_client::Response;
-    use host_harness::http_client::Upstream;
-    use host_harness::limits::Limits;
-    use host_harness::{Runtime, RuntimeOptions};
+    use lifecycle_host::bindings::http_client::Response;
+    use lifecycle_host::http_client::Upstream;
+    use lifecycle_host::limits::Limits;
+    use lifecycle_host::{Runtime, RuntimeOptions};
     let upstream = Upstream::in_process(|_| {
         std::thread::sleep(std::time::Duration::from_millis(60));
         Response {

@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use futures::future::join_all;
-use host_harness::bindings::types::ProbeStatus;
 use host_harness::simulator::Simulator;
+use lifecycle_host::bindings::types::ProbeStatus;
 
 const TENANTS: usize = 64;
 

@@ -15,9 +15,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bindings::types::{ChangeStatus, Outcome, UserRef};
 use crate::jsonl::{Appender, Locking};
-use crate::{CallError, Invocation};
+use lifecycle_host::bindings::types::{ChangeStatus, Outcome, UserRef};
+use lifecycle_host::{CallError, Invocation};
 
 /// Why the audit log could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -161,7 +161,7 @@ impl AuditLog {
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Often the first thing written to the home directory: it is owner-only.
-            crate::files::create_private_dir(dir).map_err(io)?;
+            lifecycle_host::files::create_private_dir(dir).map_err(io)?;
         }
         Ok(Self {
             file: Appender::open(path, Locking::PerAppend).map_err(io)?,
@@ -204,14 +204,14 @@ impl AuditLog {
     /// last is an error. An absent file holds no records.
     pub fn read(path: &Path) -> Result<AuditTrail, AuditError> {
         // The log grows without bound, so no size cap; but it must be a regular file.
-        let read =
-            crate::files::open_checked(path, crate::files::Kind::AuditLog).and_then(|mut f| {
+        let read = lifecycle_host::files::open_checked(path, lifecycle_host::files::Kind::AuditLog)
+            .and_then(|mut f| {
                 let mut bytes = Vec::new();
                 std::io::Read::read_to_end(&mut f, &mut bytes)
                     .map(|_| bytes)
-                    .map_err(|source| crate::files::FileError::Io {
+                    .map_err(|source| lifecycle_host::files::FileError::Io {
                         op: "read",
-                        kind: crate::files::Kind::AuditLog,
+                        kind: lifecycle_host::files::Kind::AuditLog,
                         path: path.to_owned(),
                         source,
                     })
@@ -370,7 +370,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::bindings::types::{Change, ChangeKind, ConnectorError, ResolvedUser};
+    use lifecycle_host::bindings::types::{Change, ChangeKind, ConnectorError, ResolvedUser};
 
     /// Issue 13 item 7: the audit log is often the first file in a new home directory; the
     /// directory it creates is owner-only.
@@ -484,9 +484,9 @@ mod tests {
         assert_eq!(records[0].error_class.as_deref(), Some("policy-denied"));
         assert_eq!(records[0].user.requested, "ada@example.com");
 
-        let killed = invocation(Err(CallError::Host(crate::InvokeError::WallTimeout(
-            Duration::from_secs(1),
-        ))));
+        let killed = invocation(Err(CallError::Host(
+            lifecycle_host::InvokeError::WallTimeout(Duration::from_secs(1)),
+        )));
         let records = records_for(&context(), &killed, "t".into());
         assert_eq!(records[0].status, "interrupted");
         assert_eq!(records[0].error_class.as_deref(), Some("timeout"));

@@ -7,7 +7,7 @@
 //!   audit.jsonl                       the audit log
 //!   batches/                          0700, one journal per batch (see [`crate::batch::journal`])
 //!   integrations/                     0700
-//!     acme-prod.toml                  0600, the tenant config format of [`crate::tenant`]
+//!     acme-prod.toml                  0600, the tenant config format of [`lifecycle_host::tenant`]
 //! ```
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::tenant::{Tenant, TenantError};
+use lifecycle_host::tenant::{Tenant, TenantError};
 
 /// Why an integration could not be found, read or saved.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +141,7 @@ impl Home {
     /// Saves an integration, replacing one of the same name only when `replace` is set. The
     /// file is owner-only from its first byte and appears whole or not at all.
     pub fn save(&self, name: &str, tenant: &Tenant, replace: bool) -> Result<(), IntegrationError> {
-        use crate::files::{FileError, Kind, Replace};
+        use lifecycle_host::files::{FileError, Kind, Replace};
         let path = self.file(name)?;
         if !replace && path.exists() {
             return Err(IntegrationError::Exists(name.to_owned()));
@@ -152,7 +152,7 @@ impl Home {
         let mode = if replace { Replace::Yes } else { Replace::No };
         // Without `replace`, the final link fails if the name appeared since the check above:
         // of concurrent `connect`s of one name exactly one saves.
-        match crate::files::write_private(&path, text.as_bytes(), Kind::Config, mode) {
+        match lifecycle_host::files::write_private(&path, text.as_bytes(), Kind::Config, mode) {
             Ok(()) => Ok(()),
             Err(FileError::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::AlreadyExists =>
@@ -202,7 +202,7 @@ fn validate_name(name: &str) -> Result<(), IntegrationError> {
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), IntegrationError> {
-    crate::files::create_private_dir(dir).map_err(|e| io_error(dir, e))
+    lifecycle_host::files::create_private_dir(dir).map_err(|e| io_error(dir, e))
 }
 
 #[derive(Serialize)]
@@ -269,7 +269,10 @@ mod tests {
         text.push_str("\n[host]\nallow_http_loopback = true\n");
         std::fs::write(&path, text).unwrap();
         let err = home.load("acme").unwrap_err().to_string();
-        assert!(err.contains(crate::tenant::HOST_TABLE_REFUSED), "{err}");
+        assert!(
+            err.contains(lifecycle_host::tenant::HOST_TABLE_REFUSED),
+            "{err}"
+        );
         assert!(!err.contains("tok"), "{err}");
     }
 

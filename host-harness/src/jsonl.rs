@@ -166,7 +166,7 @@ impl Appender {
 
     /// Appends one value as a line and syncs it to disk before returning.
     pub fn append(&self, value: &impl Serialize) -> io::Result<()> {
-        let line = crate::json::to_vec(value).map_err(io::Error::from)?;
+        let line = lifecycle_host::json::to_vec(value).map_err(io::Error::from)?;
         let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
         let (file, torn) = &mut *guard;
         if self.locking == Locking::PerAppend {

@@ -25,14 +25,16 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::bindings::types::{ActionOptions, DeleteOptions, Identity, SyncOptions, UserRef};
+use lifecycle_host::bindings::types::{
+    ActionOptions, DeleteOptions, Identity, SyncOptions, UserRef,
+};
 
 /// Why a workflow file cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
     /// The file could not be read: missing, not a regular file, too large.
     #[error(transparent)]
-    Read(#[from] crate::files::FileError),
+    Read(#[from] lifecycle_host::files::FileError),
     /// The file is not a workflow.
     #[error("workflow {path} is malformed: {message}")]
     Malformed {
@@ -169,9 +171,9 @@ impl Action {
     /// Invokes the action on `connector` for `tenant`.
     pub async fn invoke(
         &self,
-        connector: &crate::LoadedConnector,
-        tenant: &crate::Tenant,
-    ) -> crate::Invocation<crate::bindings::types::Outcome> {
+        connector: &lifecycle_host::LoadedConnector,
+        tenant: &lifecycle_host::Tenant,
+    ) -> lifecycle_host::Invocation<lifecycle_host::bindings::types::Outcome> {
         match self {
             Self::Sync(identity, options) => {
                 connector.sync_identity(tenant, identity, *options).await
@@ -216,7 +218,7 @@ impl Action {
 impl Workflow {
     /// Reads and checks a workflow file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, WorkflowError> {
-        let text = crate::files::read_text(path, crate::files::Kind::Workflow)?;
+        let text = lifecycle_host::files::read_text(path, lifecycle_host::files::Kind::Workflow)?;
         Self::from_toml(&text).map_err(|message| WorkflowError::Malformed {
             path: path.display().to_string(),
             message,

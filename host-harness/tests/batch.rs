@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use host_harness::Tenant;
 use host_harness::audit::{AuditLog, AuditRecord};
 use host_harness::batch::{Action, BatchIdentity};
 use host_harness::simulator::{Fault, Route, Simulator};
+use lifecycle_host::Tenant;
 use support::text;
 
 /// Runs the harness with `home` as its home directory.

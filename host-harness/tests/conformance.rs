@@ -2,10 +2,11 @@
 //! library against the built-in connector: each must pass. The same functions back the
 //! `host-harness conformance` command.
 
+use host_harness::component::LoadBuiltin as _;
 use std::sync::OnceLock;
 
 use host_harness::conformance::{self, CaseResult};
-use host_harness::{LoadedConnector, Runtime, RuntimeOptions};
+use lifecycle_host::{LoadedConnector, Runtime, RuntimeOptions};
 
 /// The built-in connector, compiled once for this test binary.
 fn connector() -> &'static LoadedConnector {

@@ -85,7 +85,7 @@ async fn simulator() -> Simulator {
 /// `connect` arguments for the simulator, with the given secret files.
 fn connect_args(sim: &Simulator, name: &str, scim: &Path, admin: &Path) -> Vec<String> {
     let base = sim.base_url();
-    let tenant = host_harness::Tenant::from_toml(&sim.config_toml()).unwrap();
+    let tenant = lifecycle_host::Tenant::from_toml(&sim.config_toml()).unwrap();
     let org = tenant.settings["scim_organization_id"].clone();
     let scim_url = tenant.settings["scim_url"].clone();
     [
@@ -560,7 +560,7 @@ async fn malformed_workflows_and_parameters_are_refused_before_any_step_runs() {
 async fn a_scim_only_integration_connects_and_syncs() {
     let sim = simulator().await;
     let home = Home::new();
-    let tenant = host_harness::Tenant::from_toml(&sim.config_toml()).unwrap();
+    let tenant = lifecycle_host::Tenant::from_toml(&sim.config_toml()).unwrap();
     let scim = home.secret_file("scim", &sim.tokens().scim_token);
     let out = home.expect(
         &[

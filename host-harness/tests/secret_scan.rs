@@ -6,8 +6,9 @@
 
 mod support;
 
+use host_harness::component::LoadBuiltin as _;
 use host_harness::simulator::{Fault, Route, Simulator, Tokens};
-use host_harness::{OperatorPolicy, Runtime, RuntimeOptions, Tenant};
+use lifecycle_host::{OperatorPolicy, Runtime, RuntimeOptions, Tenant};
 
 /// This test's own harness home: its audit log is scanned too.
 const HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/secret-scan-home");

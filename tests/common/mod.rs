@@ -2,11 +2,12 @@
 //! connector, the hostile test guest, tenants pointing at a local server, and secret scans.
 #![allow(dead_code)]
 
+use host_harness::component::LoadBuiltin as _;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use host_harness::recorder::Exchange;
-use host_harness::{LoadedConnector, OperatorPolicy, Runtime, RuntimeOptions, Tenant};
+use lifecycle_host::recorder::Exchange;
+use lifecycle_host::{LoadedConnector, OperatorPolicy, Runtime, RuntimeOptions, Tenant};
 
 /// Secret values used by the tests; none of them may ever show up in any output.
 pub const SCIM_TOKEN: &str = "scim-token-5f0c2e9a";

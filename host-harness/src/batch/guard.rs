@@ -5,7 +5,7 @@
 //! The share is the items about to run over the users the organization has now: a resumed
 //! batch counts only the items it has left.
 
-use crate::{LoadedConnector, Tenant};
+use lifecycle_host::{LoadedConnector, Tenant};
 
 /// The default largest share of the organization's users one batch may remove.
 pub const DEFAULT_MAX_SHARE: f64 = 0.10;
@@ -69,9 +69,9 @@ impl Verdict {
 pub async fn count_users(
     connector: &LoadedConnector,
     tenant: &Tenant,
-) -> Result<usize, crate::paging::WalkError> {
-    let limits = crate::paging::WalkLimits::default();
-    let (count, _) = crate::paging::walk(
+) -> Result<usize, lifecycle_host::paging::WalkError> {
+    let limits = lifecycle_host::paging::WalkLimits::default();
+    let (count, _) = lifecycle_host::paging::walk(
         "counting the organization's users",
         PAGE_SIZE,
         limits,

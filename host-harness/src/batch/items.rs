@@ -17,8 +17,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::Action;
-use crate::bindings::types::{Identity, UserRef};
 use crate::cli::outcome::parse_user_ref;
+use lifecycle_host::bindings::types::{Identity, UserRef};
 
 /// The largest batch file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -90,7 +90,7 @@ impl fmt::Display for Problem {
 pub enum ItemsError {
     /// The file could not be read: missing, not a regular file, larger than [`MAX_FILE_BYTES`].
     #[error("{0}; nothing was run")]
-    Read(#[from] crate::files::FileError),
+    Read(#[from] lifecycle_host::files::FileError),
     /// The file is neither `.csv` nor `.json`, too large, or not CSV or JSON at all.
     #[error("batch file {path}: {message}; nothing was run")]
     Format {
@@ -158,7 +158,11 @@ pub fn load(path: &Path, action: Action) -> Result<(Vec<Item>, Vec<u8>), ItemsEr
         format_error("cannot tell its format: name it `.csv` (with a header row) or `.json` (an array of objects)".into())
     })?;
     // Bounded by what is read, not by `metadata().len()`: that is 0 for a device.
-    let bytes = crate::files::read_bounded(path, crate::files::Kind::Batch, MAX_FILE_BYTES)?;
+    let bytes = lifecycle_host::files::read_bounded(
+        path,
+        lifecycle_host::files::Kind::Batch,
+        MAX_FILE_BYTES,
+    )?;
     let items = parse(&bytes, format, action).map_err(|e| match e {
         ParseError::Format(message) => format_error(message),
         ParseError::Invalid(problems) => ItemsError::Invalid {

@@ -170,8 +170,8 @@ pub struct JournalState {
 impl JournalState {
     /// Reads the journal at `path`; `None` when there is none.
     pub fn read(path: &Path) -> Result<Option<Self>, JournalError> {
-        let kind = crate::files::Kind::Journal;
-        match crate::files::read_bounded(path, kind, kind.limit()) {
+        let kind = lifecycle_host::files::Kind::Journal;
+        match lifecycle_host::files::read_bounded(path, kind, kind.limit()) {
             Ok(bytes) => Self::parse(&String::from_utf8_lossy(&bytes))
                 .map(Some)
                 .map_err(|bad| JournalError::Malformed {
@@ -446,8 +446,8 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Tenant;
     use crate::batch::Action;
+    use lifecycle_host::Tenant;
 
     fn set(items: &[usize]) -> BTreeSet<usize> {
         items.iter().copied().collect()

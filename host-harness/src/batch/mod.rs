@@ -18,7 +18,7 @@ use std::fmt;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::Tenant;
+use lifecycle_host::Tenant;
 
 /// The action a batch applies to each of its items.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]

@@ -16,11 +16,11 @@ use super::Action;
 use super::items::Item;
 use super::journal::{DoneStatus, Journal};
 use crate::audit::{AuditContext, AuditLog};
-use crate::bindings::types::{
+use crate::workflow::Action as Bound;
+use lifecycle_host::bindings::types::{
     ActionOptions, ChangeKind, ChangeStatus, ConnectorError, DeleteOptions, Outcome, SyncOptions,
 };
-use crate::workflow::Action as Bound;
-use crate::{CallError, Invocation, LoadedConnector, Tenant};
+use lifecycle_host::{CallError, Invocation, LoadedConnector, Tenant};
 
 /// How an item ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

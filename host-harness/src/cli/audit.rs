@@ -49,7 +49,7 @@ pub fn run(args: &AuditCmdArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
     if args.json {
         for record in &records {
-            writeln!(out, "{}", crate::json::to_string(record)?)?;
+            writeln!(out, "{}", lifecycle_host::json::to_string(record)?)?;
         }
         return Ok(EXIT_OK);
     }

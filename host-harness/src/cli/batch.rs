@@ -13,12 +13,12 @@ use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::LoadedConnector;
 use crate::batch::guard::{self, DEFAULT_MAX_SHARE, Verdict};
 use crate::batch::journal::{Journal, JournalState, NewReason, Plan};
 use crate::batch::runner::{ItemResult, ItemStatus, RunOptions, Runner, Work};
 use crate::batch::{Action, BatchIdentity, items};
 use crate::cli::{EXIT_FAILED, EXIT_OK};
+use lifecycle_host::LoadedConnector;
 
 /// Arguments of `batch`.
 #[derive(Debug, Clone, clap::Args)]
@@ -119,7 +119,7 @@ pub async fn run(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Resul
             let message = crate::cli::error_text(&e);
             println!(
                 "{}",
-                crate::json::to_string_pretty(&serde_json::json!({
+                lifecycle_host::json::to_string_pretty(&serde_json::json!({
                     "error": message,
                     "succeeded": false,
                 }))?
@@ -389,7 +389,7 @@ async fn run_batch(connector: &LoadedConnector, args: &BatchArgs) -> anyhow::Res
             .collect(),
     };
     if args.json {
-        println!("{}", crate::json::to_string_pretty(&report)?);
+        println!("{}", lifecycle_host::json::to_string_pretty(&report)?);
     } else {
         print!("{}", render(&report, started.elapsed()));
     }

@@ -1,17 +1,20 @@
 //! `host-harness bench`: the connector's cost beyond Atlassian's own round trips, measured side
 //! by side in one run. Run it on a release build; `--quick` only checks that it still runs.
 
+use crate::component::LoadBuiltin as _;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 
-use crate::bindings::http_client::Response;
-use crate::bindings::types::{ActionOptions, ChangeStatus, Identity, SyncOptions, UserRef};
 use crate::cli::EXIT_OK;
-use crate::http_client::Upstream;
-use crate::recorder::{round_trips, waves};
 use crate::simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
-use crate::{CallError, Invocation, Runtime, RuntimeOptions, Tenant};
+use lifecycle_host::bindings::http_client::Response;
+use lifecycle_host::bindings::types::{
+    ActionOptions, ChangeStatus, Identity, SyncOptions, UserRef,
+};
+use lifecycle_host::http_client::Upstream;
+use lifecycle_host::recorder::{round_trips, waves};
+use lifecycle_host::{CallError, Invocation, Runtime, RuntimeOptions, Tenant};
 
 /// Arguments of `bench`.
 #[derive(Debug, Clone, clap::Args)]
@@ -101,7 +104,7 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     // 2 and 3: compile versus cached load, and instantiation.
     // Its simulators listen on loopback: the bench, as the host's operator, allows it.
     let runtime = Runtime::new(RuntimeOptions {
-        operator: crate::OperatorPolicy::local_simulator(),
+        operator: lifecycle_host::OperatorPolicy::local_simulator(),
         ..RuntimeOptions::default()
     })?;
     let load = |rt: &Runtime| match component {
@@ -572,7 +575,7 @@ impl BenchGuest {
         use wasmtime::component::{Component, Linker};
         let component = Component::from_file(engine, wasm)?;
         let mut linker = Linker::<BenchState>::new(engine);
-        crate::wasi::add_to_linker(&mut linker)?;
+        lifecycle_host::wasi::add_to_linker(&mut linker)?;
         let pre = linker.instantiate_pre(&component)?;
         Ok(Self {
             engine: engine.clone(),
@@ -586,9 +589,9 @@ impl BenchGuest {
         let mut store = wasmtime::Store::new(
             &self.engine,
             BenchState {
-                wasi: crate::wasi::deny_all_ctx(wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(
-                    4096,
-                )),
+                wasi: lifecycle_host::wasi::deny_all_ctx(
+                    wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(4096),
+                ),
                 table: wasmtime::component::ResourceTable::new(),
             },
         );
@@ -688,7 +691,7 @@ fn batch_validation(rows: usize) -> Vec<Line> {
 /// Bench item 6b: add, remove and deprovision of `n` groups for one user, each against its
 /// critical-path bound (target 1.3 ×), with the simulator in a process of its own.
 async fn many_groups(
-    connector: &crate::LoadedConnector,
+    connector: &lifecycle_host::LoadedConnector,
     n: usize,
     latency: Duration,
 ) -> anyhow::Result<Vec<Line>> {

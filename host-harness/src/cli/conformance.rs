@@ -1,9 +1,9 @@
 //! `host-harness conformance [--json] [--only ID...]`: every conformance case against the
 //! embedded simulator, through the component under test; one line per case.
 
-use crate::LoadedConnector;
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
 use crate::conformance;
+use lifecycle_host::LoadedConnector;
 
 /// Cases running at once (each with its own simulator); small, the host shares its cores.
 const CONCURRENCY: usize = 4;
@@ -30,7 +30,7 @@ pub async fn run(connector: &LoadedConnector, args: &ConformanceArgs) -> anyhow:
     };
     let report = conformance::run(connector, &cases, CONCURRENCY).await;
     if args.json {
-        println!("{}", crate::json::to_string_pretty(&report)?);
+        println!("{}", lifecycle_host::json::to_string_pretty(&report)?);
     } else {
         print!("{}", conformance::render(&report));
     }

@@ -13,7 +13,7 @@ use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::integrations::Home;
 use crate::simulator::Simulator;
 use crate::workflow::Workflow;
-use crate::{LoadedConnector, Tenant};
+use lifecycle_host::{LoadedConnector, Tenant};
 
 /// The shipped workflows the demo runs (the files in `examples/workflows/`).
 pub const ONBOARDING: &str = include_str!("../../../examples/workflows/onboarding.toml");

@@ -1,9 +1,9 @@
 //! `host-harness deprovision` and `host-harness delete`: remove a person's access.
 
-use crate::LoadedConnector;
 use crate::audit::user_ref_text;
-use crate::bindings::types::{ActionOptions, DeleteOptions, UserRef};
 use crate::cli::outcome::parse_user_ref;
+use lifecycle_host::LoadedConnector;
+use lifecycle_host::bindings::types::{ActionOptions, DeleteOptions, UserRef};
 
 /// Arguments of `deprovision`.
 #[derive(Debug, Clone, clap::Args)]

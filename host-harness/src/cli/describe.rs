@@ -1,7 +1,7 @@
 //! `host-harness describe [--json]`: the connector's capabilities and config schema.
 
-use crate::LoadedConnector;
 use crate::cli::EXIT_OK;
+use lifecycle_host::LoadedConnector;
 
 /// Arguments of `describe`.
 #[derive(Debug, clap::Args)]
@@ -15,7 +15,7 @@ pub struct DescribeArgs {
 pub async fn run(connector: &LoadedConnector, args: &DescribeArgs) -> anyhow::Result<u8> {
     let info = connector.describe().await?;
     if args.json {
-        println!("{}", crate::json::to_string_pretty(&info)?);
+        println!("{}", lifecycle_host::json::to_string_pretty(&info)?);
         return Ok(EXIT_OK);
     }
     println!(

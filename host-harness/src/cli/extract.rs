@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::bindings::types::{
+use crate::cli::{EXIT_ERROR, EXIT_OK};
+use lifecycle_host::bindings::types::{
     ConnectorError, GroupRecord, ResourceKind, ResourceRecord, UserRecord,
 };
-use crate::cli::{EXIT_ERROR, EXIT_OK};
-use crate::paging::{Page, WalkError, WalkLimits, walk};
-use crate::{CallError, Invocation, LoadedConnector, Tenant};
+use lifecycle_host::paging::{Page, WalkError, WalkLimits, walk};
+use lifecycle_host::{CallError, Invocation, LoadedConnector, Tenant};
 
 /// Walks one listing to its end into a list, adding its requests to `requests`.
 async fn collect<P, F, Fut>(
@@ -21,7 +21,7 @@ async fn collect<P, F, Fut>(
 ) -> Result<Vec<P::Item>, WalkError>
 where
     P: Page,
-    F: FnMut(crate::bindings::types::PageRequest) -> Fut,
+    F: FnMut(lifecycle_host::bindings::types::PageRequest) -> Fut,
     Fut: std::future::Future<Output = Invocation<P>>,
 {
     let mut items = Vec::new();
@@ -115,13 +115,20 @@ pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Res
     let (tenant, _) = args.target.tenant()?;
     match snapshot(connector, &tenant, args.page_size.max(1)).await {
         Ok(snap) => {
-            let json = crate::json::to_string_pretty(&snap)?;
+            let json = lifecycle_host::json::to_string_pretty(&snap)?;
             match &args.out {
                 Some(path) => {
                     // A snapshot is tenant data: owner-only, whole or not at all.
-                    let (kind, replace) =
-                        (crate::files::Kind::Snapshot, crate::files::Replace::Yes);
-                    crate::files::write_private(path, (json + "\n").as_bytes(), kind, replace)?;
+                    let (kind, replace) = (
+                        lifecycle_host::files::Kind::Snapshot,
+                        lifecycle_host::files::Replace::Yes,
+                    );
+                    lifecycle_host::files::write_private(
+                        path,
+                        (json + "\n").as_bytes(),
+                        kind,
+                        replace,
+                    )?;
                     eprintln!(
                         "{}: {} users, {} groups, {} resources ({} requests) written to {}",
                         snap.instance,

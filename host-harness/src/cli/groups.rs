@@ -1,9 +1,9 @@
 //! `host-harness groups`: add and remove one person's group memberships.
 
-use crate::LoadedConnector;
 use crate::audit::user_ref_text;
-use crate::bindings::types::ActionOptions;
 use crate::cli::outcome::parse_user_ref;
+use lifecycle_host::LoadedConnector;
+use lifecycle_host::bindings::types::ActionOptions;
 
 /// Arguments of `groups`.
 #[derive(Debug, Clone, clap::Args)]
@@ -13,7 +13,7 @@ pub struct GroupsArgs {
     pub target: super::target::ChangeArgs,
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
-    pub user: crate::bindings::types::UserRef,
+    pub user: lifecycle_host::bindings::types::UserRef,
     /// A group to add the person to, by display name (repeatable).
     #[arg(long = "add", value_name = "NAME")]
     pub add: Vec<String>,

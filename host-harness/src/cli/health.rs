@@ -1,8 +1,8 @@
 //! `host-harness health --config FILE [--json]`: probe every configured credential.
 
-use crate::bindings::types::{HealthReport, ProbeStatus};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use crate::{CallError, LoadedConnector};
+use lifecycle_host::bindings::types::{HealthReport, ProbeStatus};
+use lifecycle_host::{CallError, LoadedConnector};
 
 /// Arguments of `health`.
 #[derive(Debug, clap::Args)]
@@ -23,14 +23,14 @@ pub async fn run(connector: &LoadedConnector, args: &HealthArgs) -> anyhow::Resu
         let value = match &invocation.result {
             Ok(report) => serde_json::json!({
                 "instance": tenant.name(),
-                "report": crate::json::to_value(report)?,
+                "report": lifecycle_host::json::to_value(report)?,
             }),
             Err(e) => serde_json::json!({
                 "instance": tenant.name(),
-                "error": crate::json::to_value(e)?,
+                "error": lifecycle_host::json::to_value(e)?,
             }),
         };
-        println!("{}", crate::json::to_string_pretty(&value)?);
+        println!("{}", lifecycle_host::json::to_string_pretty(&value)?);
     }
     match invocation.result {
         Ok(report) => {

@@ -1,10 +1,11 @@
 //! `host-harness inspect`: size, imports, load and instantiation cost of a component.
 
+use crate::component::LoadBuiltin as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cli::EXIT_OK;
-use crate::{Runtime, RuntimeOptions};
+use lifecycle_host::{Runtime, RuntimeOptions};
 
 /// Arguments of `inspect`.
 #[derive(Debug, clap::Args)]
@@ -44,7 +45,7 @@ pub async fn run(component: Option<&Path>, args: &InspectArgs) -> anyhow::Result
     if args.json {
         println!(
             "{}",
-            crate::json::to_string_pretty(&serde_json::json!({
+            lifecycle_host::json::to_string_pretty(&serde_json::json!({
                 "size_bytes": info.size,
                 "sha256": info.sha256,
                 "imports": info.imports,

@@ -6,11 +6,11 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::bindings::types::HealthReport;
 use crate::cli::target::HomeArgs;
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use crate::secrets::SecretValue;
-use crate::{CallError, LoadedConnector, Tenant};
+use lifecycle_host::bindings::types::HealthReport;
+use lifecycle_host::secrets::SecretValue;
+use lifecycle_host::{CallError, LoadedConnector, Tenant};
 
 /// Settings and secrets given on the command line; secrets only as files (or `-`, stdin).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -91,7 +91,7 @@ impl CredentialArgs {
 /// Reads one secret from a file or standard input: surrounding whitespace (the newline an
 /// editor adds) is not part of it, and an empty secret is an error. The error never quotes it.
 pub fn read_secret(key: &str, file: &Path) -> anyhow::Result<SecretValue> {
-    use crate::files::{Kind, read_bounded, read_limited};
+    use lifecycle_host::files::{Kind, read_bounded, read_limited};
     let kind = Kind::Secret;
     let bytes = if file == Path::new("-") {
         read_limited(std::io::stdin().lock(), file, kind, kind.limit())
@@ -280,7 +280,7 @@ fn list(home: &crate::integrations::Home, json: bool) -> anyhow::Result<u8> {
     }
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", crate::json::to_string_pretty(&rows)?)?;
+        writeln!(out, "{}", lifecycle_host::json::to_string_pretty(&rows)?)?;
         return Ok(EXIT_OK);
     }
     if rows.is_empty() {

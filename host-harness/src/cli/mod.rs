@@ -18,10 +18,11 @@ pub mod sync;
 pub mod target;
 pub mod workflow;
 
+use crate::component::LoadBuiltin as _;
 use std::path::{Path, PathBuf};
 
-use crate::operator::OperatorPolicy;
-use crate::{LoadedConnector, Runtime, RuntimeOptions};
+use lifecycle_host::operator::OperatorPolicy;
+use lifecycle_host::{LoadedConnector, Runtime, RuntimeOptions};
 
 /// Exit code for success (every change applied or already done).
 pub const EXIT_OK: u8 = 0;

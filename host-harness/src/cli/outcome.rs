@@ -1,8 +1,8 @@
 //! Printing an action's outcome, and the exit code it maps to.
 
-use crate::bindings::types::{ChangeStatus, Outcome, UserRef};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use crate::{CallError, Invocation};
+use lifecycle_host::bindings::types::{ChangeStatus, Outcome, UserRef};
+use lifecycle_host::{CallError, Invocation};
 
 /// Parses `--user`: an email, or `scim:ID`, `account:ID`, `external:ID`.
 pub fn parse_user_ref(s: &str) -> Result<UserRef, String> {
@@ -77,11 +77,13 @@ pub fn report(action: &str, invocation: &Invocation<Outcome>, json: bool) -> any
     if json {
         let value = match &invocation.result {
             Ok(outcome) => {
-                serde_json::json!({"action": action, "outcome": crate::json::to_value(outcome)?})
+                serde_json::json!({"action": action, "outcome": lifecycle_host::json::to_value(outcome)?})
             }
-            Err(e) => serde_json::json!({"action": action, "error": crate::json::to_value(e)?}),
+            Err(e) => {
+                serde_json::json!({"action": action, "error": lifecycle_host::json::to_value(e)?})
+            }
         };
-        println!("{}", crate::json::to_string_pretty(&value)?);
+        println!("{}", lifecycle_host::json::to_string_pretty(&value)?);
     }
     Ok(match &invocation.result {
         Ok(outcome) => {

@@ -21,8 +21,8 @@ pub struct SimulateArgs {
 /// The config holds the simulator's secrets: owner-only, through a fresh temporary file
 /// (never a pre-existing or planted one), renamed into place so a watcher never reads half.
 fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use crate::files::{Kind, Replace};
-    Ok(crate::files::write_private(
+    use lifecycle_host::files::{Kind, Replace};
+    Ok(lifecycle_host::files::write_private(
         path,
         text.as_bytes(),
         Kind::Config,

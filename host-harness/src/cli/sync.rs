@@ -1,7 +1,7 @@
 //! `host-harness sync`: create or update one person in Atlassian.
 
-use crate::LoadedConnector;
-use crate::bindings::types::{Identity, SyncOptions};
+use lifecycle_host::LoadedConnector;
+use lifecycle_host::bindings::types::{Identity, SyncOptions};
 
 /// Arguments of `sync`.
 #[derive(Debug, Clone, clap::Args)]

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use crate::audit::{AuditContext, AuditLog};
-use crate::bindings::types::Outcome;
 use crate::integrations::Home;
-use crate::{Invocation, Tenant};
+use lifecycle_host::bindings::types::Outcome;
+use lifecycle_host::{Invocation, Tenant};
 
 /// `--home DIR`: the harness's home (saved integrations and the audit log).
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -11,7 +11,7 @@ use crate::audit::AuditContext;
 use crate::cli::target::{ChangeArgs, Target};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
 use crate::workflow::{Action, Workflow};
-use crate::{CallError, LoadedConnector};
+use lifecycle_host::{CallError, LoadedConnector};
 
 /// `workflow` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]

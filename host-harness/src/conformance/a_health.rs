@@ -1,12 +1,12 @@
 //! A. Configuration and health.
 
-use crate::bindings::types::{
-    ActionOptions, ConnectorError, DeleteOptions, HealthReport, ProbeStatus, UserRef,
-};
 use crate::conformance::check::{Check, Difference, Step, connector_error, ensure, ok, start};
 use crate::conformance::support::{sim_scim_only, sim_tenant};
 use crate::simulator::{SeedUser, Simulator, Tokens};
-use crate::{LoadedConnector, Tenant};
+use lifecycle_host::bindings::types::{
+    ActionOptions, ConnectorError, DeleteOptions, HealthReport, ProbeStatus, UserRef,
+};
+use lifecycle_host::{LoadedConnector, Tenant};
 
 /// Ada and one admin-managed group: enough for every probe to have something to read.
 async fn org() -> Step<Simulator> {

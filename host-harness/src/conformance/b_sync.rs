@@ -2,11 +2,11 @@
 
 use serde_json::Value;
 
-use crate::bindings::types::{ChangeKind, ChangeStatus, Identity, Outcome, SyncOptions};
 use crate::conformance::check::{Check, Difference, Step, ensure, ok, start};
 use crate::conformance::support::{changes, sim_tenant};
 use crate::simulator::{Fault, Route, Seed, SeedUser, Simulator};
-use crate::{LoadedConnector, Tenant};
+use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, Identity, Outcome, SyncOptions};
+use lifecycle_host::{LoadedConnector, Tenant};
 
 pub(crate) const SYNC: SyncOptions = SyncOptions {
     create_missing: true,

@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::bindings::types::{ActionOptions, ChangeStatus, Outcome};
 use crate::conformance::check::{Check, Step, ok, start};
 use crate::conformance::support::{all, sim_tenant};
-use crate::recorder::Exchange;
 use crate::simulator::{SeedUser, Simulator, SimulatorBuilder};
-use crate::{Invocation, LoadedConnector};
+use lifecycle_host::bindings::types::{ActionOptions, ChangeStatus, Outcome};
+use lifecycle_host::recorder::Exchange;
+use lifecycle_host::{Invocation, LoadedConnector};
 
 use super::d_deprovision::{ADA, ada};
 

@@ -1,11 +1,11 @@
 //! C. Manage relationships.
 
-use crate::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
 use crate::conformance::CaseResult;
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::{changes, sim_tenant, status_of};
 use crate::simulator::{Fault, Route, Seed, SeedMembership, SeedUser, Simulator, SimulatorBuilder};
-use crate::{Invocation, LoadedConnector, Tenant};
+use lifecycle_host::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
+use lifecycle_host::{Invocation, LoadedConnector, Tenant};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 

@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::CallError;
-use crate::bindings::types::{ChangeStatus, ConnectorError, Outcome};
 use crate::simulator::{Simulator, SimulatorBuilder};
+use lifecycle_host::CallError;
+use lifecycle_host::bindings::types::{ChangeStatus, ConnectorError, Outcome};
 
 /// Longest expected or found text kept in a difference; the rest is cut with `…`.
 const MAX_TEXT: usize = 400;

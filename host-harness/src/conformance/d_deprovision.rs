@@ -1,10 +1,10 @@
 //! D. Deprovision.
 
-use crate::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::{all, changes, sim_tenant};
 use crate::simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
-use crate::{CallError, LoadedConnector, Tenant};
+use lifecycle_host::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
+use lifecycle_host::{CallError, LoadedConnector, Tenant};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 pub(crate) const ADA: &str = "ada@example.com";

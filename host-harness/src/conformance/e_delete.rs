@@ -1,11 +1,11 @@
 //! E. Delete.
 
-use crate::LoadedConnector;
-use crate::bindings::types::{ChangeKind, ChangeStatus, DeleteOptions, Outcome, UserRef};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::d_deprovision::{ADA, ada, protected_calls};
 use crate::conformance::support::sim_tenant;
 use crate::simulator::{AccountStatus, SeedUser, Simulator, SimulatorBuilder};
+use lifecycle_host::LoadedConnector;
+use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, DeleteOptions, Outcome, UserRef};
 
 const DELETE: DeleteOptions = DeleteOptions {
     purge_account: false,

@@ -2,15 +2,15 @@
 
 use std::collections::BTreeSet;
 
-use crate::bindings::types::{
-    ConnectorError, DeleteOptions, PageRequest, ResourceKind, UserRecord, UserRef,
-};
 use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
 use crate::conformance::support::{
     groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
 };
 use crate::simulator::{Api, Fault, LinkStyle, Route, Simulator};
-use crate::{CallError, LoadedConnector};
+use lifecycle_host::bindings::types::{
+    ConnectorError, DeleteOptions, PageRequest, ResourceKind, UserRecord, UserRef,
+};
+use lifecycle_host::{CallError, LoadedConnector};
 
 fn unique_users(c: &mut Check, what: &str, users: &[UserRecord], sim: &Simulator) {
     let ids: BTreeSet<&str> = users.iter().map(|u| u.scim_id.as_str()).collect();

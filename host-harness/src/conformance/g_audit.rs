@@ -1,16 +1,16 @@
 //! G. Dry run and audit.
 
 use crate::audit::{AuditContext, AuditRecord};
-use crate::bindings::types::{
-    ActionOptions, ChangeStatus, DeleteOptions, Identity, Outcome, SyncOptions,
-};
 use crate::conformance::b_sync::{full_identity, identity};
 use crate::conformance::c_relationships::{self, email, manage};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::d_deprovision::{self, ada};
 use crate::conformance::support::{TempAuditLog, changes, plan, sim_tenant};
 use crate::simulator::{Fault, Route, Simulator};
-use crate::{CallError, Invocation, LoadedConnector};
+use lifecycle_host::bindings::types::{
+    ActionOptions, ChangeStatus, DeleteOptions, Identity, Outcome, SyncOptions,
+};
+use lifecycle_host::{CallError, Invocation, LoadedConnector};
 
 const DRY: ActionOptions = ActionOptions { dry_run: true };
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
@@ -439,7 +439,7 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
     let health = connector.check_health(&tenant).await;
     record(
         "exchanges",
-        crate::json::to_string(&health.exchanges).unwrap_or_default(),
+        lifecycle_host::json::to_string(&health.exchanges).unwrap_or_default(),
     );
     match &health.result {
         Ok(report) => record("health", crate::cli::health::render(tenant.name(), report)),
@@ -504,22 +504,22 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
             .map_err(|e| Difference::new("the audit log", "written", e))?;
         record(
             what,
-            crate::json::to_string(&inv.exchanges).unwrap_or_default(),
+            lifecycle_host::json::to_string(&inv.exchanges).unwrap_or_default(),
         );
         match &inv.result {
             Ok(o) => {
                 record(what, crate::cli::outcome::render(what, o));
-                record(what, crate::json::to_string(o).unwrap_or_default());
+                record(what, lifecycle_host::json::to_string(o).unwrap_or_default());
             }
             Err(e) => {
                 record(what, e.to_string());
-                record(what, crate::json::to_string(e).unwrap_or_default());
+                record(what, lifecycle_host::json::to_string(e).unwrap_or_default());
             }
         }
     }
     record(
         "rotated health",
-        crate::json::to_string(&rotated.exchanges).unwrap_or_default(),
+        lifecycle_host::json::to_string(&rotated.exchanges).unwrap_or_default(),
     );
     record("rotated health", format!("{:?}", rotated.result));
     let (records, text) = audit

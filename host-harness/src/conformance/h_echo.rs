@@ -1,14 +1,14 @@
 //! H8: an upstream that echoes the credential it was sent.
 
 use crate::audit::AuditContext;
-use crate::bindings::types::{ActionOptions, Identity, SyncOptions};
 use crate::conformance::b_sync::identity;
 use crate::conformance::check::{Check, Difference, Step, start};
 use crate::conformance::d_deprovision::ada;
 use crate::conformance::support::{TempAuditLog, secret_forms, sim_tenant};
-use crate::secrets::REDACTED;
 use crate::simulator::{Fault, Route, Simulator};
-use crate::{Invocation, LoadedConnector};
+use lifecycle_host::bindings::types::{ActionOptions, Identity, SyncOptions};
+use lifecycle_host::secrets::REDACTED;
+use lifecycle_host::{Invocation, LoadedConnector};
 
 /// The SCIM, admin and product credentials sent to a server that echoes each (header, raw
 /// token, Basic's `user:token`) in its error bodies and headers, on a health check, a sync
@@ -121,7 +121,7 @@ fn record(
     produced: &mut Vec<(String, String)>,
     what: &str,
     requested: &str,
-    inv: &Invocation<crate::bindings::types::Outcome>,
+    inv: &Invocation<lifecycle_host::bindings::types::Outcome>,
 ) -> Step {
     let context = AuditContext {
         integration: "echo".to_owned(),

@@ -2,15 +2,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
 use crate::conformance::b_sync::{SYNC, identity};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::sim_tenant;
-use crate::limits::Limits;
-use crate::network::{Resolver, StaticResolver};
-use crate::recorder::Exchange;
 use crate::simulator::{Fault, LoggedRequest, RetryHint, Route, Simulator};
-use crate::{CallError, InvokeError, LoadedConnector, OperatorPolicy, Tenant};
+use lifecycle_host::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
+use lifecycle_host::limits::Limits;
+use lifecycle_host::network::{Resolver, StaticResolver};
+use lifecycle_host::recorder::Exchange;
+use lifecycle_host::{CallError, InvokeError, LoadedConnector, OperatorPolicy, Tenant};
 
 async fn sim() -> Step<Simulator> {
     start(Simulator::builder().demo_org()).await
@@ -420,7 +420,10 @@ fn tenant_at(host: &str, port: u16) -> Tenant {
 }
 
 /// The single exchange of a health check, or the difference.
-fn only_exchange<'a>(what: &str, inv: &'a crate::Invocation<HealthReport>) -> Step<&'a Exchange> {
+fn only_exchange<'a>(
+    what: &str,
+    inv: &'a lifecycle_host::Invocation<HealthReport>,
+) -> Step<&'a Exchange> {
     match inv.exchanges.as_slice() {
         [one] => Ok(one),
         other => Err(Difference::new(
@@ -437,7 +440,7 @@ fn only_exchange<'a>(what: &str, inv: &'a crate::Invocation<HealthReport>) -> St
 fn refused_by(
     c: &mut Check,
     what: &str,
-    inv: &crate::Invocation<HealthReport>,
+    inv: &lifecycle_host::Invocation<HealthReport>,
     rule: &str,
 ) -> Step {
     let exchange = only_exchange(what, inv)?;
@@ -557,7 +560,7 @@ pub(crate) async fn h7(connector: &LoadedConnector, c: &mut Check) -> Step {
     // Retries are immediate here; only their number matters.
     let open = with_operator(connector, operator.allowing_loopback(), Some(&table))?;
     let open = open.with_limits(Limits {
-        retry: crate::retry::RetryPolicy {
+        retry: lifecycle_host::retry::RetryPolicy {
             base_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(1),
             ..connector.limits().retry.clone()

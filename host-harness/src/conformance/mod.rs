@@ -30,8 +30,8 @@ pub mod support;
 pub use check::{CaseResult, Difference};
 pub use runner::{Case, CaseReport, Report, cases, render, run, select};
 
-use crate::LoadedConnector;
 use check::Check;
+use lifecycle_host::LoadedConnector;
 
 /// Declares the public, named function of each case around its body.
 macro_rules! cases {

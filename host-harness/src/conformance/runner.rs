@@ -9,7 +9,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::CaseResult;
-use crate::LoadedConnector;
+use lifecycle_host::LoadedConnector;
 
 /// Longest a case may run before it is reported as failed (the slowest takes seconds).
 const CASE_TIMEOUT: Duration = Duration::from_secs(180);

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use std::future::Future;
 
-use crate::bindings::types::{
+use crate::conformance::check::{Difference, ok};
+use crate::simulator::{Simulator, SimulatorBuilder};
+use lifecycle_host::bindings::types::{
     ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceKind, ResourceRecord,
     UserRecord,
 };
-use crate::conformance::check::{Difference, ok};
-use crate::simulator::{Simulator, SimulatorBuilder};
-use crate::{CallError, LoadedConnector, Tenant};
+use lifecycle_host::{CallError, LoadedConnector, Tenant};
 
 /// The tenant a simulator's own config file describes (full: SCIM, admin and products).
 ///

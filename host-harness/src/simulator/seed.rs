@@ -212,7 +212,7 @@ impl Seed {
 
     /// Reads a seed from a `.json` file, or TOML otherwise.
     pub fn from_file(path: &Path) -> anyhow::Result<Seed> {
-        let text = crate::files::read_text(path, crate::files::Kind::Seed)?;
+        let text = lifecycle_host::files::read_text(path, lifecycle_host::files::Kind::Seed)?;
         let seed = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))

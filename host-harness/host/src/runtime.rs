@@ -200,11 +200,6 @@ impl Runtime {
         &self.inner.egress.operator
     }
 
-    /// Loads the connector component built into this harness.
-    pub fn load_builtin(&self) -> Result<LoadedConnector, LoadError> {
-        self.load(crate::component::BUILTIN)
-    }
-
     /// Loads a component from a file.
     pub fn load_file(&self, path: &Path) -> Result<LoadedConnector, LoadError> {
         let kind = crate::files::Kind::Component;

@@ -22,7 +22,7 @@ pub const CONFIG_LIMIT: u64 = 1 << 20;
 /// A workflow file: 1 MiB.
 pub const WORKFLOW_LIMIT: u64 = 1 << 20;
 /// A batch input file: 64 MiB.
-pub const BATCH_LIMIT: u64 = crate::batch::items::MAX_FILE_BYTES;
+pub const BATCH_LIMIT: u64 = 64 << 20;
 /// A simulator seed file: 256 MiB (bench seeds 100,000 users).
 pub const SEED_LIMIT: u64 = 256 << 20;
 /// A batch journal: 256 MiB.
