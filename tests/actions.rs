@@ -78,7 +78,7 @@ async fn scim_only_config_manages_synced_groups_and_names_the_key_for_admin_grou
         let (tenant, alan) = (tenant.clone(), alan.clone());
         async move {
             connector()
-                .manage_relationships(&tenant, &alan, &[add.to_owned()], &[], APPLY)
+                .manage_groups(&tenant, &alan, &[add.to_owned()], &[], APPLY)
                 .await
         }
     };
@@ -129,14 +129,14 @@ async fn relationships_resolve_users_by_every_kind_of_reference() {
     let tenant = sim_tenant(&sim);
     let ada = sim.user_by_email(ADA).unwrap();
     for user in [
-        UserRef::ScimId(ada.scim_id.clone().unwrap()),
-        UserRef::AccountId(ada.account_id.clone()),
+        host_harness::ids::scim(ada.scim_id.clone().unwrap()),
+        host_harness::ids::account(ada.account_id.clone()),
         UserRef::ExternalId("idp \"ada\" \\ 1".into()),
         UserRef::Email("Ada@Example.com".into()),
     ] {
         let groups = ["jira-users".to_owned(), "research".to_owned()];
         let inv = connector()
-            .manage_relationships(
+            .manage_groups(
                 &tenant,
                 &user,
                 &groups,
@@ -145,9 +145,13 @@ async fn relationships_resolve_users_by_every_kind_of_reference() {
             )
             .await;
         let resolved = outcome("manage-relationships", inv).user.expect("resolved");
-        assert_eq!(resolved.scim_id, ada.scim_id, "{user:?}");
         assert_eq!(
-            resolved.account_id.as_deref(),
+            resolved.id(host_harness::ids::SCIM),
+            ada.scim_id.as_deref(),
+            "{user:?}"
+        );
+        assert_eq!(
+            resolved.id(host_harness::ids::ACCOUNT),
             Some(ada.account_id.as_str()),
             "{user:?}"
         );

@@ -12,7 +12,7 @@ use common::*;
 use host_harness::conformance::support::{groups, many_groups, resources, start_indexes, users};
 use host_harness::simulator::{LinkStyle, Simulator, SimulatorBuilder};
 use lifecycle_host::CallError;
-use lifecycle_host::bindings::types::{ConnectorError, PageRequest, ResourceKind};
+use lifecycle_host::bindings::types::{ConnectorError, PageRequest};
 
 async fn start(builder: SimulatorBuilder) -> Simulator {
     builder.start().await.expect("simulator starts")
@@ -103,7 +103,7 @@ async fn a_group_limit_of_one_resumes_inside_server_pages_and_scim_only_lists_sy
     assert_eq!(names, ["s1", "s2", "s3", "a1", "a2", "a3"]);
     let a3 = listed.iter().find(|g| g.name == "a3").expect("a3");
     assert_eq!(a3.members.len(), 2);
-    assert!(!a3.synced && a3.scim_id.is_none());
+    assert!(!a3.synced && a3.id(host_harness::ids::SCIM).is_none());
 
     // SCIM only: synced groups, no admin id, and no admin request at all.
     sim.clear_requests();
@@ -112,7 +112,11 @@ async fn a_group_limit_of_one_resumes_inside_server_pages_and_scim_only_lists_sy
         .unwrap();
     let names: Vec<&str> = listed.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["s1", "s2", "s3"]);
-    assert!(listed.iter().all(|g| g.synced && g.admin_id.is_none()));
+    assert!(
+        listed
+            .iter()
+            .all(|g| g.synced && g.id(host_harness::ids::GROUP).is_none())
+    );
     assert!(sim.requests().iter().all(|r| r.path.starts_with("/scim/")));
 }
 
@@ -131,14 +135,9 @@ async fn products_sim(style: LinkStyle) -> Simulator {
 #[tokio::test]
 async fn jira_projects_carry_keys_and_resume_at_the_servers_start_at() {
     let sim = products_sim(LinkStyle::Body).await;
-    let (items, _) = resources(
-        connector(),
-        &sim_tenant(&sim),
-        ResourceKind::JiraProject,
-        None,
-    )
-    .await
-    .unwrap();
+    let (items, _) = resources(connector(), &sim_tenant(&sim), "jira-project", None)
+        .await
+        .unwrap();
     assert!(items.iter().all(|r| r.key.is_some()));
     // maxResults=100 is capped to 5 by the server: the fifth page starts at 20.
     let starts: Vec<String> = sim
@@ -154,7 +153,7 @@ async fn confluence_spaces_carry_their_url_and_a_small_limit_resumes_inside_page
     for style in [LinkStyle::Body, LinkStyle::Header] {
         let sim = products_sim(style).await;
         let tenant = sim_tenant(&sim);
-        let kind = ResourceKind::ConfluenceSpace;
+        let kind = "confluence-space";
         let (items, _) = resources(connector(), &tenant, kind, None).await.unwrap();
         let first = items.first().expect("spaces");
         let key = first.key.clone().expect("key");
@@ -176,11 +175,7 @@ async fn confluence_spaces_carry_their_url_and_a_small_limit_resumes_inside_page
 async fn unconfigured_products_are_invalid_config_naming_the_key() {
     let sim = products_sim(LinkStyle::Body).await;
     let tenant = sim_scim_only(&sim);
-    for kind in [
-        ResourceKind::JiraProject,
-        ResourceKind::ConfluenceSpace,
-        ResourceKind::BitbucketRepository,
-    ] {
+    for kind in ["jira-project", "confluence-space", "bitbucket-repository"] {
         let inv = connector().list_resources(&tenant, kind, &page(None)).await;
         match inv.result {
             Err(CallError::Connector(ConnectorError::InvalidConfig(c))) => {

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use lifecycle_host::bindings::types::{
-    Capability, ConnectorError, HealthReport, Probe, ProbeStatus,
+    Capability, ConfigKind, ConnectorError, HealthReport, Probe, ProbeStatus,
 };
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
@@ -90,10 +90,11 @@ async fn describe_publishes_the_config_schema_and_the_discover_capability() {
             .find(|c| c.key == k)
             .unwrap_or_else(|| panic!("schema lacks {k}"))
     };
-    assert!(key("scim_url").required && !key("scim_url").secret);
-    assert!(key("scim_token").required && key("scim_token").secret);
-    assert!(!key("admin_api_key").required && key("admin_api_key").secret);
-    assert!(key("product_token").secret);
+    let secret = |k: &str| matches!(key(k).kind, ConfigKind::Secret);
+    assert!(key("scim_url").required && !secret("scim_url"));
+    assert!(key("scim_token").required && secret("scim_token"));
+    assert!(!key("admin_api_key").required && secret("admin_api_key"));
+    assert!(secret("product_token"));
     assert!(info.capabilities.contains(&Capability::Discover));
     for k in [
         "scim_organization_id",
@@ -103,6 +104,6 @@ async fn describe_publishes_the_config_schema_and_the_discover_capability() {
         "product_user",
         "instance_name",
     ] {
-        assert!(!key(k).secret && !key(k).description.is_empty(), "{k}");
+        assert!(!secret(k) && !key(k).description.is_empty(), "{k}");
     }
 }

@@ -82,7 +82,7 @@ async fn c10_batches_fit_max_batch_and_writes_past_the_budget_finish_on_the_next
         runs += 1;
         assert!(runs <= 4, "the call never finished");
         let inv = connector
-            .manage_relationships(&tenant, &ada(), &names, &[], APPLY)
+            .manage_groups(&tenant, &ada(), &names, &[], APPLY)
             .await;
         assert!(largest_batch(&inv.exchanges) <= MAX_BATCH);
         assert!(
@@ -119,7 +119,7 @@ async fn c10_reads_that_cannot_fit_the_budget_are_invalid_input_naming_the_limit
     let connector = tight();
     let sim = org(100, false).await;
     let inv = connector
-        .manage_relationships(&sim_tenant(&sim), &ada(), &groups(100), &[], APPLY)
+        .manage_groups(&sim_tenant(&sim), &ada(), &groups(100), &[], APPLY)
         .await;
     match inv.result {
         Err(CallError::Connector(ConnectorError::InvalidInput(m))) => {

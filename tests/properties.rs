@@ -130,7 +130,9 @@ proptest! {
         let tenant = Tenant::default()
             .with_setting("scim_url", "https://api.atlassian.com/scim/directory/d")
             .with_secret("scim_token", "t");
-        let _ = EgressPolicy::for_tenant(&tenant, &OperatorPolicy::default()).check(&url, secret.as_deref());
+        let declaration = host_harness::component::atlassian_v0_1_0();
+        let _ = EgressPolicy::for_tenant(&tenant, &declaration, &OperatorPolicy::default())
+            .check(&url, secret.as_deref());
     }
 
     #[test]

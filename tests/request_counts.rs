@@ -91,7 +91,7 @@ async fn requests_per_action_in_the_common_cases() {
     });
     let ada = UserRef::Email("ada@example.com".into());
     let inv = connector()
-        .manage_relationships(&tenant, &ada, &["jira-users".into()], &[], apply)
+        .manage_groups(&tenant, &ada, &["jira-users".into()], &[], apply)
         .await;
     rows.push(Row {
         action: "manage-relationships",
@@ -102,7 +102,7 @@ async fn requests_per_action_in_the_common_cases() {
         fewest: (4, 1, 2),
     });
     let inv = connector()
-        .manage_relationships(&tenant, &ada, &groups, &[], apply)
+        .manage_groups(&tenant, &ada, &groups, &[], apply)
         .await;
     rows.push(Row {
         action: "manage-relationships",

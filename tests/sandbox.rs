@@ -61,6 +61,50 @@ fn components_importing_filesystem_sockets_or_http_are_refused_at_load() {
 }
 
 #[test]
+fn components_of_an_unknown_contract_version_are_refused_naming_the_versions_that_run() {
+    let wat = r#"(component
+        (instance $i)
+        (export "lifecycle:connector/lifecycle@9.0.0" (instance $i)))"#;
+    let bytes = wat::parse_str(wat).expect("valid component text");
+    match runtime().load(&bytes) {
+        Err(LoadError::UnsupportedContract(message)) => {
+            assert!(message.contains("9.0.0"), "{message}");
+            assert!(message.contains("0.1.0 and 0.2.0"), "{message}");
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("an unknown contract version was accepted"),
+    }
+    let nothing = wat::parse_str("(component)").expect("valid component text");
+    match runtime().load(&nothing) {
+        Err(LoadError::UnsupportedContract(message)) => {
+            assert!(message.contains("not a lifecycle connector"), "{message}");
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a component exporting nothing was accepted"),
+    }
+}
+
+#[test]
+fn the_built_in_connector_runs_through_the_binding_of_its_contract_version() {
+    let version = connector().contract_version();
+    assert_eq!(
+        version.as_str(),
+        lifecycle_host::bindings::ContractVersion::of(
+            connector()
+                .info()
+                .imports
+                .iter()
+                .map(|i| i.replace("http-client", "lifecycle"))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+        )
+        .expect("its http-client import names a version")
+        .as_str()
+    );
+}
+
+#[test]
 fn non_components_are_refused_with_a_clear_error() {
     let err = runtime().load(b"not wasm at all").err().expect("refused");
     assert!(matches!(err, LoadError::Invalid(_)), "{err}");
@@ -248,7 +292,7 @@ async fn a_tenant_url_outside_the_operators_domains_is_invalid_config_before_the
         .with_setting("mode", "fetch")
         .with_setting("url", scim_users_url(&server.uri()));
     let strict = test_guest()
-        .with_operator(OperatorPolicy::default())
+        .with_operator(host_harness::cli::default_operator_policy())
         .unwrap();
     let inv = strict.check_health(&tenant).await;
     match inv.result {
@@ -415,7 +459,8 @@ async fn responses_over_the_cap_are_cut_off_as_too_large() {
         ..RuntimeOptions::default()
     })
     .unwrap();
-    let guest = runtime.load(&test_guest_bytes()).unwrap();
+    let guest =
+        host_harness::component::with_legacy_egress(runtime.load(&test_guest_bytes()).unwrap());
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::path_regex("/big$"))
         .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4097)))
@@ -601,7 +646,8 @@ async fn host_work_inside_http_calls_is_not_guest_cpu_time() {
         upstream,
     )
     .unwrap();
-    let guest = runtime.load(&test_guest_bytes()).unwrap();
+    let guest =
+        host_harness::component::with_legacy_egress(runtime.load(&test_guest_bytes()).unwrap());
     let base = "http://127.0.0.1:9";
     let tenant = guest_tenant(base)
         .with_setting("mode", "flood")

@@ -273,8 +273,8 @@ pub fn records_for(
                 Some(u) => AuditUser {
                     requested: context.requested.clone(),
                     email: u.email.clone(),
-                    scim_id: u.scim_id.clone(),
-                    account_id: u.account_id.clone(),
+                    scim_id: u.id(crate::ids::SCIM).map(str::to_owned),
+                    account_id: u.id(crate::ids::ACCOUNT).map(str::to_owned),
                 },
                 None => requested(),
             };
@@ -314,6 +314,9 @@ pub fn records_for(
                             Some(note) => ("already-done", None, None, Some(note.clone())),
                             None => return None,
                         },
+                        // Deliberately not made: recorded, since a person must know what
+                        // remains for an administrator.
+                        ChangeStatus::Skipped(why) => ("skipped", None, None, Some(why.clone())),
                         ChangeStatus::Planned => return None,
                     };
                     Some(AuditRecord {
@@ -357,12 +360,7 @@ pub fn now() -> String {
 
 /// The text form of a user reference, as `--user` takes it.
 pub fn user_ref_text(user: &UserRef) -> String {
-    match user {
-        UserRef::Email(e) => e.clone(),
-        UserRef::ScimId(id) => format!("scim:{id}"),
-        UserRef::AccountId(id) => format!("account:{id}"),
-        UserRef::ExternalId(id) => format!("external:{id}"),
-    }
+    user.to_string()
 }
 
 #[cfg(test)]
@@ -370,7 +368,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use lifecycle_host::bindings::types::{Change, ChangeKind, ConnectorError, ResolvedUser};
+    use lifecycle_host::bindings::types::{
+        Change, ChangeKind, ConnectorError, NamespacedId, ResolvedUser,
+    };
 
     /// Issue 13 item 7: the audit log is often the first file in a new home directory; the
     /// directory it creates is owner-only.
@@ -417,8 +417,10 @@ mod tests {
         Outcome {
             user: Some(ResolvedUser {
                 email: Some("ada@example.com".into()),
-                scim_id: Some("s-1".into()),
-                account_id: Some("a-1".into()),
+                ids: vec![
+                    NamespacedId::new(crate::ids::SCIM, "s-1"),
+                    NamespacedId::new(crate::ids::ACCOUNT, "a-1"),
+                ],
                 active: Some(true),
             }),
             changes: vec![

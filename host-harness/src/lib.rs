@@ -9,6 +9,7 @@ pub mod component;
 pub mod conformance;
 
 pub mod guest_build;
+pub mod ids;
 pub mod integrations;
 pub mod jsonl;
 pub mod workflow;

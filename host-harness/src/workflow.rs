@@ -185,7 +185,7 @@ impl Action {
                 options,
             } => {
                 connector
-                    .manage_relationships(tenant, user, add, remove, *options)
+                    .manage_groups(tenant, user, add, remove, *options)
                     .await
             }
             Self::Deprovision(user, options) => {

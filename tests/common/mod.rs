@@ -49,9 +49,12 @@ pub fn connector() -> &'static LoadedConnector {
 pub fn test_guest() -> &'static LoadedConnector {
     static GUEST: OnceLock<LoadedConnector> = OnceLock::new();
     GUEST.get_or_init(|| {
-        runtime()
-            .load(&test_guest_bytes())
-            .expect("test guest loads")
+        // A 0.1.0 component: the harness declares its (Atlassian) egress for it.
+        host_harness::component::with_legacy_egress(
+            runtime()
+                .load(&test_guest_bytes())
+                .expect("test guest loads"),
+        )
     })
 }
 

@@ -3,11 +3,12 @@
 use std::fmt;
 
 use crate::bindings::types::{
-    Capability, ChangeKind, ChangeStatus, ConnectorError, ProbeStatus, ResourceKind,
+    Capability, ChangeKind, ChangeStatus, ConfigKind, ConnectorError, Entitlement, NamespacedId,
+    ProbeStatus, UserRef,
 };
 
 impl ConnectorError {
-    /// A readable one-line message, e.g. ``invalid config: `scim_url`: must be https``.
+    /// A readable one-line message, e.g. ``invalid config: `base_url`: must be https``.
     /// (The generated `Display` prints the debug form; this is the one for people.)
     pub fn message(&self) -> String {
         let mut s = String::new();
@@ -29,7 +30,10 @@ impl ConnectorError {
             },
             Self::Unavailable(m) => write!(f, "unavailable: {m}"),
             Self::Upstream(u) => {
-                write!(f, "upstream error {}", u.status)?;
+                f.write_str("upstream error")?;
+                if let Some(status) = u.status {
+                    write!(f, " {status}")?;
+                }
                 if let Some(code) = &u.code {
                     write!(f, " {code}")?;
                 }
@@ -66,6 +70,8 @@ impl fmt::Display for ProbeStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Ok => f.write_str("ok"),
+            Self::Warning(why) => write!(f, "warning: {why}"),
+            Self::Unknown(why) => write!(f, "unknown: {why}"),
             Self::Skipped(why) => write!(f, "skipped: {why}"),
             Self::Failed(e) => f.write_str(&e.message()),
         }
@@ -80,6 +86,7 @@ impl fmt::Display for Capability {
             Self::DeprovisionIdentity => "deprovision-identity",
             Self::DeleteIdentity => "delete-identity",
             Self::Discover => "discover",
+            Self::Other(name) => name,
         })
     }
 }
@@ -91,9 +98,16 @@ impl fmt::Display for ChangeKind {
             Self::UpdateUser => "update-user",
             Self::AddMembership => "add-membership",
             Self::RemoveMembership => "remove-membership",
+            Self::AddRole => "add-role",
+            Self::RemoveRole => "remove-role",
+            Self::RevokeCredential => "revoke-credential",
             Self::DeactivateUser => "deactivate-user",
+            Self::SuspendUser => "suspend-user",
+            Self::ReactivateUser => "reactivate-user",
+            Self::RestoreUser => "restore-user",
             Self::DeleteUser => "delete-user",
             Self::DeleteAccount => "delete-account",
+            Self::Other(name) => name,
         })
     }
 }
@@ -104,17 +118,49 @@ impl fmt::Display for ChangeStatus {
             Self::Applied => f.write_str("applied"),
             Self::AlreadyDone => f.write_str("already-done"),
             Self::Planned => f.write_str("planned"),
+            Self::Skipped(why) => write!(f, "skipped: {why}"),
             Self::Failed(e) => write!(f, "failed: {}", e.message()),
         }
     }
 }
 
-impl fmt::Display for ResourceKind {
+impl fmt::Display for NamespacedId {
+    /// `namespace:value`, the form `--user` takes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.namespace, self.value)
+    }
+}
+
+impl fmt::Display for UserRef {
+    /// The reference as a person writes it: the email, `namespace:value`, `external:ID`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Email(e) => f.write_str(e),
+            Self::Id(id) => id.fmt(f),
+            Self::ExternalId(e) => write!(f, "external:{e}"),
+        }
+    }
+}
+
+impl fmt::Display for Entitlement {
+    /// A group by its name; a role as `role@kind:id`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Group(name) => f.write_str(name),
+            Self::Role(r) => write!(f, "{}@{}:{}", r.role, r.resource.kind, r.resource.id),
+        }
+    }
+}
+
+impl fmt::Display for ConfigKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::JiraProject => "jira-project",
-            Self::ConfluenceSpace => "confluence-space",
-            Self::BitbucketRepository => "bitbucket-repository",
+            Self::String => "string",
+            Self::Url => "url",
+            Self::Secret => "secret",
+            Self::List => "list",
+            Self::Bool => "bool",
+            Self::Other(name) => name,
         })
     }
 }

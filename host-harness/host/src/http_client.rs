@@ -18,7 +18,7 @@ use futures::StreamExt as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::bindings::http_client::{
-    Auth, HostLimits as GuestLimits, HttpError, Method, Request, Response,
+    Auth, HostLimit, HostLimits as GuestLimits, HttpError, Method, Request, Response,
 };
 use crate::egress::EgressPolicy;
 use crate::limits::Limits;
@@ -141,6 +141,8 @@ pub struct HttpContext {
     scrubber: OnceLock<Arc<Scrubber>>,
     requests: usize,
     batches: usize,
+    /// A dry run of a connector that marks its reads: every write is denied.
+    writes_refused: bool,
 }
 
 /// A request that passed every check and is ready to go on the wire.
@@ -171,7 +173,14 @@ impl HttpContext {
             scrubber: OnceLock::new(),
             requests: 0,
             batches: 0,
+            writes_refused: false,
         }
+    }
+
+    /// Denies every write from now on: the invocation is a dry run of a connector whose
+    /// contract marks read-only requests, so nothing but reads may leave.
+    pub fn refuse_writes(&mut self) {
+        self.writes_refused = true;
     }
 
     /// `limits`: the limits this invocation runs under, and what is left of its budget.
@@ -221,7 +230,7 @@ impl HttpContext {
                 .map(|r| {
                     self.recorder
                         .push(refused_exchange(&r, Some(batch), why.clone()));
-                    Err(HttpError::Other(why.clone()))
+                    Err(HttpError::LimitExceeded(HostLimit::MaxBatch))
                 })
                 .collect()
         } else {
@@ -257,9 +266,15 @@ impl HttpContext {
             );
             self.recorder
                 .push(refused_exchange(&request, batch, why.clone()));
-            return Err(HttpError::Other(why));
+            return Err(HttpError::LimitExceeded(HostLimit::MaxRequests));
         }
         self.requests += 1;
+        if self.writes_refused && is_write(&request.method, request.read_only) {
+            return Err(deny(
+                "a dry run sends only reads (GET, HEAD, or requests marked read-only)".into(),
+            ));
+        }
+        let method = method(&request.method).map_err(&deny)?;
 
         let secret_name = match &request.auth {
             Some(Auth::Bearer(secret)) => Some(secret.as_str()),
@@ -365,7 +380,7 @@ impl HttpContext {
         let mut exchange = base_exchange(&request, batch);
         exchange.auth = auth_label;
         Ok(Prepared {
-            method: method(request.method),
+            method,
             url,
             headers,
             body: request.body,
@@ -375,31 +390,49 @@ impl HttpContext {
     }
 }
 
-fn method(m: Method) -> reqwest::Method {
-    match m {
+fn method(m: &Method) -> Result<reqwest::Method, String> {
+    Ok(match m {
         Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
         Method::Post => reqwest::Method::POST,
         Method::Put => reqwest::Method::PUT,
         Method::Patch => reqwest::Method::PATCH,
         Method::Delete => reqwest::Method::DELETE,
+        Method::Other(token) => {
+            let upper = token.to_ascii_uppercase();
+            if matches!(upper.as_str(), "CONNECT" | "TRACE") {
+                return Err(format!("method `{upper}` is refused"));
+            }
+            reqwest::Method::from_bytes(token.as_bytes())
+                .map_err(|_| format!("`{token}` is not an HTTP method token"))?
+        }
+    })
+}
+
+fn method_name(m: &Method) -> String {
+    match m {
+        Method::Get => "GET".into(),
+        Method::Head => "HEAD".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Other(token) => crate::sanitize::text(token).into_owned(),
     }
 }
 
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
-    }
+/// True when a request may change state: anything but GET and HEAD, unless the connector
+/// marked it read-only.
+pub fn is_write(method: &Method, read_only: bool) -> bool {
+    !read_only && !matches!(method, Method::Get | Method::Head)
 }
 
 fn base_exchange(request: &Request, batch: Option<usize>) -> Exchange {
     Exchange {
         seq: 0,
         batch,
-        method: method_name(request.method).to_owned(),
+        method: method_name(&request.method),
+        write: is_write(&request.method, request.read_only),
         url: request.url.clone(),
         auth: None,
         request_bytes: request.body.as_ref().map_or(0, Vec::len),
@@ -622,6 +655,8 @@ pub fn describe_error(e: &HttpError) -> String {
         HttpError::Timeout => "timeout".into(),
         HttpError::TooLarge => "too-large".into(),
         HttpError::Transport(why) => format!("transport: {why}"),
+        HttpError::LimitExceeded(HostLimit::MaxBatch) => format!("{HOST_LIMIT} max-batch"),
+        HttpError::LimitExceeded(HostLimit::MaxRequests) => format!("{HOST_LIMIT} max-requests"),
         HttpError::Other(why) => format!("other: {why}"),
     }
 }
@@ -631,22 +666,26 @@ mod tests {
     use super::*;
     use crate::bindings::http_client::BasicAuth;
 
-    const SCIM_TOKEN: &str = "scim-T0ken-abcdefghijklmnop";
-    const PRODUCT_TOKEN: &str = "product-T0ken-qrstuvwxyz0123";
+    const DIRECTORY_TOKEN: &str = "directory-T0ken-abcdefghijklmnop";
+    const PORTAL_TOKEN: &str = "portal-T0ken-qrstuvwxyz0123";
 
     fn tenant(base: &str) -> Tenant {
         Tenant::default()
-            .with_setting("scim_url", format!("{base}/scim/directory/d1"))
-            .with_setting("site_url", base)
-            .with_setting("product_user", "bot@example.com")
-            .with_secret("scim_token", SCIM_TOKEN)
-            .with_secret("product_token", PRODUCT_TOKEN)
+            .with_setting("directory_url", format!("{base}/dir/d1"))
+            .with_setting("portal_url", base)
+            .with_setting("portal_user", "bot@example.com")
+            .with_secret("directory_token", DIRECTORY_TOKEN)
+            .with_secret("portal_token", PORTAL_TOKEN)
     }
 
     fn context(upstream: Upstream, tenant: Tenant) -> (HttpContext, Recorder) {
         let recorder = Recorder::default();
         let operator = crate::OperatorPolicy::local_simulator();
-        let policy = Arc::new(EgressPolicy::for_tenant(&tenant, &operator));
+        let policy = Arc::new(EgressPolicy::for_tenant(
+            &tenant,
+            &crate::egress::tests::declaration(),
+            &operator,
+        ));
         let context = HttpContext::new(
             upstream,
             Arc::new(tenant),
@@ -665,17 +704,18 @@ mod tests {
             body: None,
             auth: Some(auth),
             timeout_ms: None,
+            read_only: false,
         };
         vec![
             get(
-                format!("{base}/scim/directory/d1/Users"),
-                Auth::Bearer("scim_token".into()),
+                format!("{base}/dir/d1/Users"),
+                Auth::Bearer("directory_token".into()),
             ),
             get(
                 format!("{base}/rest/api/3/myself"),
                 Auth::Basic(BasicAuth {
-                    user_config_key: "product_user".into(),
-                    secret_key: "product_token".into(),
+                    user_config_key: "portal_user".into(),
+                    secret_key: "portal_token".into(),
                 }),
             ),
         ]
@@ -693,16 +733,16 @@ mod tests {
     fn assert_no_secret(what: &str, text: &str) {
         let b64 = base64::engine::general_purpose::STANDARD;
         for (form, leak) in [
-            ("scim_token", SCIM_TOKEN.to_owned()),
-            ("product_token", PRODUCT_TOKEN.to_owned()),
-            ("base64(scim_token)", b64.encode(SCIM_TOKEN)),
+            ("directory_token", DIRECTORY_TOKEN.to_owned()),
+            ("portal_token", PORTAL_TOKEN.to_owned()),
+            ("base64(directory_token)", b64.encode(DIRECTORY_TOKEN)),
             (
-                "base64(user:product_token)",
-                b64.encode(format!("bot@example.com:{PRODUCT_TOKEN}")),
+                "base64(user:portal_token)",
+                b64.encode(format!("bot@example.com:{PORTAL_TOKEN}")),
             ),
             (
-                "user:product_token",
-                format!("bot@example.com:{PRODUCT_TOKEN}"),
+                "user:portal_token",
+                format!("bot@example.com:{PORTAL_TOKEN}"),
             ),
         ] {
             assert!(!text.contains(&leak), "{what}: {form} reached it");
@@ -740,7 +780,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_in_process_upstream_echoing_the_credential_gives_the_guest_none_of_it() {
-        let base = "https://acme.atlassian.net";
+        let base = "https://acme.example.net";
         let upstream = Upstream::in_process(|r: &OutboundRequest<'_>| {
             let authorization = r
                 .headers

@@ -14,12 +14,12 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::http_client::{self, HttpError, Request, Response};
 use crate::bindings::types::{
-    self, ActionOptions, Config, ConnectorError, ConnectorInfo, DeleteOptions, GroupPage,
-    HealthReport, Identity, Outcome, PageRequest, ResourceKind, ResourcePage, SyncOptions,
-    UserPage, UserRef,
+    self, ActionOptions, Config, ConnectorError, ConnectorInfo, DeleteOptions, Entitlement,
+    GroupPage, HealthReport, Identity, Outcome, PageRequest, ResourcePage, SyncOptions, UserPage,
+    UserRef,
 };
-use crate::bindings::{Connector, ConnectorPre};
-use crate::egress::EgressPolicy;
+use crate::bindings::{ContractVersion, v0_1_0, v0_2_0};
+use crate::egress::{Declaration, EgressPolicy};
 use crate::http_client::{HttpContext, Upstream};
 use crate::limits::MemoryLimiter;
 use crate::network::Resolver;
@@ -164,6 +164,74 @@ impl http_client::Host for GuestState {
 
 impl types::Host for GuestState {}
 
+/// A 0.1.0 guest's `http-client`: its requests converted up, the answers down, one
+/// implementation behind both.
+impl v0_1_0::http_client::Host for GuestState {
+    async fn limits(&mut self) -> wasmtime::Result<v0_1_0::http_client::HostLimits> {
+        Ok(v0_1_0::host_limits(self.http.limits()))
+    }
+
+    async fn send(
+        &mut self,
+        request: v0_1_0::http_client::Request,
+    ) -> wasmtime::Result<Result<v0_1_0::http_client::Response, v0_1_0::http_client::HttpError>>
+    {
+        let clock = self.clock.clone();
+        let request = v0_1_0::request(request);
+        let answer = Timed::new(self.http.send(request), clock, Spent::HostCall).await;
+        Ok(v0_1_0::response(answer, &self.http.limits(), 1))
+    }
+
+    async fn send_all(
+        &mut self,
+        requests: Vec<v0_1_0::http_client::Request>,
+    ) -> wasmtime::Result<Vec<Result<v0_1_0::http_client::Response, v0_1_0::http_client::HttpError>>>
+    {
+        let clock = self.clock.clone();
+        let batch = requests.len();
+        let requests = requests.into_iter().map(v0_1_0::request).collect();
+        let answers = Timed::new(self.http.send_all(requests), clock, Spent::HostCall).await;
+        let limits = self.http.limits();
+        Ok(answers
+            .into_iter()
+            .map(|a| v0_1_0::response(a, &limits, batch))
+            .collect())
+    }
+}
+
+impl v0_1_0::types::Host for GuestState {}
+
+/// A component pre-instantiated through the binding of its contract version.
+#[derive(Clone)]
+pub(crate) enum Pre {
+    /// Built against 0.1.0.
+    V0_1_0(v0_1_0::ConnectorPre<GuestState>),
+    /// Built against 0.2.0.
+    V0_2_0(v0_2_0::ConnectorPre<GuestState>),
+}
+
+/// One instance, of the version its component was built against.
+enum Instance {
+    V0_1_0(v0_1_0::Connector),
+    V0_2_0(v0_2_0::Connector),
+}
+
+impl Pre {
+    async fn instantiate(&self, store: &mut Store<GuestState>) -> wasmtime::Result<Instance> {
+        Ok(match self {
+            Pre::V0_1_0(pre) => Instance::V0_1_0(pre.instantiate_async(store).await?),
+            Pre::V0_2_0(pre) => Instance::V0_2_0(pre.instantiate_async(store).await?),
+        })
+    }
+}
+
+/// A 0.1.0 call's answer, brought up to the current contract's types.
+fn up<T, U: From<T>>(
+    r: wasmtime::Result<Result<T, v0_1_0::types::ConnectorError>>,
+) -> wasmtime::Result<Result<U, ConnectorError>> {
+    r.map(|r| r.map(U::from).map_err(ConnectorError::from))
+}
+
 /// Facts about a loaded component.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ComponentInfo {
@@ -173,6 +241,8 @@ pub struct ComponentInfo {
     pub size: usize,
     /// Its imports, all within the allow-list.
     pub imports: Vec<String>,
+    /// The contract version it was built against (read from its exports).
+    pub contract: ContractVersion,
     /// Where the compiled code came from.
     pub source: LoadSource,
     /// How long the load took.
@@ -261,8 +331,11 @@ pub(crate) struct Egress {
 #[derive(Clone)]
 pub struct LoadedConnector {
     runtime: Arc<RuntimeInner>,
-    pre: ConnectorPre<GuestState>,
+    pre: Pre,
     info: ComponentInfo,
+    /// Its egress declaration: from its `describe` on first need, or the embedder's
+    /// ([`Self::with_declaration`]) for a component whose contract declares none.
+    declaration: Arc<tokio::sync::OnceCell<Arc<Declaration>>>,
     /// The limits its invocations run under: the runtime's, unless [`Self::with_limits`].
     limits: Arc<crate::limits::Limits>,
     /// The operator's policy and upstream: the runtime's, unless [`Self::with_operator`].
@@ -270,20 +343,45 @@ pub struct LoadedConnector {
 }
 
 impl LoadedConnector {
-    pub(crate) fn new(
-        runtime: Arc<RuntimeInner>,
-        pre: ConnectorPre<GuestState>,
-        info: ComponentInfo,
-    ) -> Self {
+    pub(crate) fn new(runtime: Arc<RuntimeInner>, pre: Pre, info: ComponentInfo) -> Self {
         let limits = runtime.limits.clone();
         let egress = runtime.egress.clone();
         Self {
             runtime,
             pre,
             info,
+            declaration: Arc::default(),
             limits,
             egress,
         }
+    }
+
+    /// The contract version the component was built against.
+    pub fn contract_version(&self) -> ContractVersion {
+        self.info.contract
+    }
+
+    /// The same component with its egress declared by the embedder instead of by its
+    /// `describe`: for a component of a contract version that declares none (0.1.0), whose
+    /// requests are otherwise all denied. The operator's policy still bounds every grant.
+    pub fn with_declaration(&self, declaration: Declaration) -> Self {
+        Self {
+            declaration: Arc::new(tokio::sync::OnceCell::new_with(Some(Arc::new(declaration)))),
+            ..self.clone()
+        }
+    }
+
+    /// The egress declaration its invocations are granted from: the embedder's, or its own
+    /// `describe` (called once per loaded component).
+    pub async fn declaration(&self) -> Result<Arc<Declaration>, CallError> {
+        self.declaration
+            .get_or_try_init(|| async {
+                self.describe()
+                    .await
+                    .map(|info| Arc::new(Declaration::of(&info)))
+            })
+            .await
+            .cloned()
     }
 
     /// The same compiled component on the same engine, its invocations run under other
@@ -362,6 +460,7 @@ impl LoadedConnector {
     fn new_store(
         &self,
         tenant: &Tenant,
+        declaration: &Declaration,
         recorder: Recorder,
     ) -> (Store<GuestState>, MemoryOutputPipe, Arc<RunClock>) {
         let limits = &self.limits;
@@ -373,7 +472,11 @@ impl LoadedConnector {
             http: HttpContext::new(
                 self.egress.upstream.clone(),
                 Arc::new(tenant.clone()),
-                Arc::new(EgressPolicy::for_tenant(tenant, &self.egress.operator)),
+                Arc::new(EgressPolicy::for_tenant(
+                    tenant,
+                    declaration,
+                    &self.egress.operator,
+                )),
                 limits.clone(),
                 recorder,
             ),
@@ -400,46 +503,83 @@ impl LoadedConnector {
 
     /// Instantiates the component in a fresh store and drops it: the per-invocation fixed cost.
     pub async fn instantiate_only(&self) -> Result<(), InvokeError> {
-        let (mut store, _, _) = self.new_store(&Tenant::default(), Recorder::default());
+        let (mut store, _, _) = self.new_store(
+            &Tenant::default(),
+            &Declaration::default(),
+            Recorder::default(),
+        );
         self.pre
-            .instantiate_async(&mut store)
+            .instantiate(&mut store)
             .await
             .map(|_| ())
             .map_err(|e| InvokeError::Instantiate(format!("{e:#}")))
     }
 
-    async fn invoke<R, F>(&self, tenant: &Tenant, call: F) -> Invocation<R>
+    /// An invocation refused before the component ran.
+    fn refused<R>(started: Instant, error: CallError) -> Invocation<R> {
+        Invocation {
+            result: Err(error),
+            exchanges: Vec::new(),
+            elapsed: started.elapsed(),
+            peak_memory: 0,
+        }
+    }
+
+    /// Runs one action: the tenant's URLs checked against the operator's domains, its grants
+    /// built from the connector's declaration, then a fresh instance. `dry_run` makes the host
+    /// deny every write of a connector whose contract marks its reads (0.2.0 on).
+    async fn invoke<R, F>(&self, tenant: &Tenant, dry_run: bool, call: F) -> Invocation<R>
     where
         R: Send + crate::sanitize::Sanitize,
         F: for<'a> FnOnce(
-                &'a Connector,
+                &'a Instance,
                 &'a mut Store<GuestState>,
             ) -> CallFuture<'a, Result<R, ConnectorError>>
             + Send,
     {
         let started = Instant::now();
+        let declaration = match self.declaration().await {
+            Ok(declaration) => declaration,
+            Err(error) => return Self::refused(started, error),
+        };
+        self.run(tenant, &declaration, dry_run, started, call).await
+    }
+
+    async fn run<R, F>(
+        &self,
+        tenant: &Tenant,
+        declaration: &Declaration,
+        dry_run: bool,
+        started: Instant,
+        call: F,
+    ) -> Invocation<R>
+    where
+        R: Send + crate::sanitize::Sanitize,
+        F: for<'a> FnOnce(
+                &'a Instance,
+                &'a mut Store<GuestState>,
+            ) -> CallFuture<'a, Result<R, ConnectorError>>
+            + Send,
+    {
         // A tenant URL naming a host outside the operator's domains: refused before the
         // connector runs, as the connector refuses a malformed one.
-        if let Err(refused) = self.egress.operator.check_tenant(tenant) {
-            return Invocation {
-                result: Err(CallError::Connector(ConnectorError::InvalidConfig(
-                    types::ConfigError {
-                        message: refused.to_string(),
-                        key: refused.key,
-                    },
-                ))),
-                exchanges: Vec::new(),
-                elapsed: started.elapsed(),
-                peak_memory: 0,
-            };
+        if let Err(refused) = self.egress.operator.check_tenant(tenant, declaration) {
+            let error = ConnectorError::InvalidConfig(types::ConfigError {
+                message: refused.to_string(),
+                key: refused.key,
+            });
+            return Self::refused(started, CallError::Connector(error));
         }
         let recorder = Recorder::default();
-        let (mut store, stderr, clock) = self.new_store(tenant, recorder.clone());
+        let (mut store, stderr, clock) = self.new_store(tenant, declaration, recorder.clone());
+        if dry_run && self.info.contract >= ContractVersion::V0_2_0 {
+            store.data_mut().http.refuse_writes();
+        }
         let wall = self.limits.wall_time;
         let run = async {
             let instance = self
                 .pre
-                .instantiate_async(&mut store)
+                .instantiate(&mut store)
                 .await
                 .map_err(|e| InvokeError::Instantiate(format!("{e:#}")))?;
             call(&instance, &mut store)
@@ -510,14 +650,24 @@ impl LoadedConnector {
         InvokeError::GuestCrash { trap, message }
     }
 
-    /// `describe`: needs no tenant and makes no request.
+    /// `describe`: needs no tenant and makes no request (it is granted nothing).
     pub async fn describe(&self) -> Result<ConnectorInfo, CallError> {
-        self.invoke(&Tenant::default(), |c, s| {
+        let started = Instant::now();
+        let tenant = Tenant::default();
+        self.run(&tenant, &Declaration::default(), true, started, |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_describe(s)
-                    .await
-                    .map(Ok)
+                match c {
+                    Instance::V0_2_0(c) => c
+                        .lifecycle_connector_lifecycle()
+                        .call_describe(s)
+                        .await
+                        .map(Ok),
+                    Instance::V0_1_0(c) => c
+                        .lifecycle_connector_lifecycle()
+                        .call_describe(s)
+                        .await
+                        .map(|info| Ok(info.into())),
+                }
             })
         })
         .await
@@ -527,11 +677,19 @@ impl LoadedConnector {
     /// `check-health` for a tenant.
     pub async fn check_health(&self, tenant: &Tenant) -> Invocation<HealthReport> {
         let config = Self::guest_config(tenant);
-        self.invoke(tenant, move |c, s| {
+        self.invoke(tenant, false, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_check_health(s, &config)
-                    .await
+                match c {
+                    Instance::V0_2_0(c) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_check_health(s, &config)
+                            .await
+                    }
+                    Instance::V0_1_0(c) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_check_health(s, &v0_1_0::config(&config))
+                        .await),
+                }
             })
         })
         .await
@@ -546,18 +704,82 @@ impl LoadedConnector {
     ) -> Invocation<Outcome> {
         let config = Self::guest_config(tenant);
         let identity = identity.clone();
-        self.invoke(tenant, move |c, s| {
+        self.invoke(tenant, options.dry_run, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_sync_identity(s, &config, &identity, options)
-                    .await
+                match c {
+                    Instance::V0_2_0(c) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_sync_identity(s, &config, &identity, options)
+                            .await
+                    }
+                    Instance::V0_1_0(c) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_sync_identity(
+                            s,
+                            &v0_1_0::config(&config),
+                            &v0_1_0::identity(&identity),
+                            v0_1_0::sync_options(options),
+                        )
+                        .await),
+                }
             })
         })
         .await
     }
 
-    /// `manage-relationships` for a tenant.
+    /// `manage-relationships` for a tenant: entitlements added and removed.
     pub async fn manage_relationships(
+        &self,
+        tenant: &Tenant,
+        user: &UserRef,
+        add: &[Entitlement],
+        remove: &[Entitlement],
+        options: ActionOptions,
+    ) -> Invocation<Outcome> {
+        let started = Instant::now();
+        let config = Self::guest_config(tenant);
+        let (user, add, remove) = (user.clone(), add.to_vec(), remove.to_vec());
+        let legacy = match self.info.contract {
+            ContractVersion::V0_1_0 => match (
+                v0_1_0::user_ref(&user),
+                v0_1_0::entitlements(&add),
+                v0_1_0::entitlements(&remove),
+            ) {
+                (Ok(u), Ok(a), Ok(r)) => Some((u, a, r)),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    return Self::refused(started, CallError::Connector(e));
+                }
+            },
+            ContractVersion::V0_2_0 => None,
+        };
+        self.invoke(tenant, options.dry_run, move |c, s| {
+            Box::pin(async move {
+                match (c, legacy) {
+                    (Instance::V0_1_0(c), Some((user, add, remove))) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_manage_relationships(
+                            s,
+                            &v0_1_0::config(&config),
+                            &user,
+                            &add,
+                            &remove,
+                            v0_1_0::action_options(options),
+                        )
+                        .await),
+                    (Instance::V0_2_0(c), _) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_manage_relationships(s, &config, &user, &add, &remove, options)
+                            .await
+                    }
+                    (Instance::V0_1_0(_), None) => Ok(Err(version_mismatch())),
+                }
+            })
+        })
+        .await
+    }
+
+    /// `manage-relationships` with group memberships only, groups named by display name.
+    pub async fn manage_groups(
         &self,
         tenant: &Tenant,
         user: &UserRef,
@@ -565,16 +787,11 @@ impl LoadedConnector {
         remove: &[String],
         options: ActionOptions,
     ) -> Invocation<Outcome> {
-        let config = Self::guest_config(tenant);
-        let (user, add, remove) = (user.clone(), add.to_vec(), remove.to_vec());
-        self.invoke(tenant, move |c, s| {
-            Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_manage_relationships(s, &config, &user, &add, &remove, options)
-                    .await
-            })
-        })
-        .await
+        let groups = |names: &[String]| -> Vec<Entitlement> {
+            names.iter().cloned().map(Entitlement::Group).collect()
+        };
+        self.manage_relationships(tenant, user, &groups(add), &groups(remove), options)
+            .await
     }
 
     /// `deprovision-identity` for a tenant.
@@ -584,13 +801,32 @@ impl LoadedConnector {
         user: &UserRef,
         options: ActionOptions,
     ) -> Invocation<Outcome> {
+        let started = Instant::now();
         let config = Self::guest_config(tenant);
         let user = user.clone();
-        self.invoke(tenant, move |c, s| {
+        let legacy = match self.legacy_user(&user) {
+            Ok(legacy) => legacy,
+            Err(e) => return Self::refused(started, e),
+        };
+        self.invoke(tenant, options.dry_run, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_deprovision_identity(s, &config, &user, options)
-                    .await
+                match (c, legacy) {
+                    (Instance::V0_1_0(c), Some(user)) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_deprovision_identity(
+                            s,
+                            &v0_1_0::config(&config),
+                            &user,
+                            v0_1_0::action_options(options),
+                        )
+                        .await),
+                    (Instance::V0_2_0(c), _) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_deprovision_identity(s, &config, &user, options)
+                            .await
+                    }
+                    (Instance::V0_1_0(_), None) => Ok(Err(version_mismatch())),
+                }
             })
         })
         .await
@@ -603,27 +839,64 @@ impl LoadedConnector {
         user: &UserRef,
         options: DeleteOptions,
     ) -> Invocation<Outcome> {
+        let started = Instant::now();
         let config = Self::guest_config(tenant);
         let user = user.clone();
-        self.invoke(tenant, move |c, s| {
+        let legacy = match self.legacy_user(&user) {
+            Ok(legacy) => legacy,
+            Err(e) => return Self::refused(started, e),
+        };
+        self.invoke(tenant, options.dry_run, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_delete_identity(s, &config, &user, options)
-                    .await
+                match (c, legacy) {
+                    (Instance::V0_1_0(c), Some(user)) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_delete_identity(
+                            s,
+                            &v0_1_0::config(&config),
+                            &user,
+                            v0_1_0::delete_options(options),
+                        )
+                        .await),
+                    (Instance::V0_2_0(c), _) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_delete_identity(s, &config, &user, options)
+                            .await
+                    }
+                    (Instance::V0_1_0(_), None) => Ok(Err(version_mismatch())),
+                }
             })
         })
         .await
+    }
+
+    /// The 0.1.0 form of a user reference, when the component is 0.1.0.
+    fn legacy_user(&self, user: &UserRef) -> Result<Option<v0_1_0::types::UserRef>, CallError> {
+        match self.info.contract {
+            ContractVersion::V0_1_0 => v0_1_0::user_ref(user)
+                .map(Some)
+                .map_err(CallError::Connector),
+            ContractVersion::V0_2_0 => Ok(None),
+        }
     }
 
     /// `list-users`: one page.
     pub async fn list_users(&self, tenant: &Tenant, page: &PageRequest) -> Invocation<UserPage> {
         let config = Self::guest_config(tenant);
         let page = page.clone();
-        self.invoke(tenant, move |c, s| {
+        self.invoke(tenant, false, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_list_users(s, &config, &page)
-                    .await
+                match c {
+                    Instance::V0_2_0(c) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_list_users(s, &config, &page)
+                            .await
+                    }
+                    Instance::V0_1_0(c) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_list_users(s, &v0_1_0::config(&config), &v0_1_0::page_request(&page))
+                        .await),
+                }
             })
         })
         .await
@@ -633,32 +906,69 @@ impl LoadedConnector {
     pub async fn list_groups(&self, tenant: &Tenant, page: &PageRequest) -> Invocation<GroupPage> {
         let config = Self::guest_config(tenant);
         let page = page.clone();
-        self.invoke(tenant, move |c, s| {
+        self.invoke(tenant, false, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_list_groups(s, &config, &page)
-                    .await
+                match c {
+                    Instance::V0_2_0(c) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_list_groups(s, &config, &page)
+                            .await
+                    }
+                    Instance::V0_1_0(c) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_list_groups(s, &v0_1_0::config(&config), &v0_1_0::page_request(&page))
+                        .await),
+                }
             })
         })
         .await
     }
 
-    /// `list-resources`: one page of one kind.
+    /// `list-resources`: one page of one kind (a kind the connector's `describe` declares).
     pub async fn list_resources(
         &self,
         tenant: &Tenant,
-        kind: ResourceKind,
+        kind: &str,
         page: &PageRequest,
     ) -> Invocation<ResourcePage> {
+        let started = Instant::now();
         let config = Self::guest_config(tenant);
         let page = page.clone();
-        self.invoke(tenant, move |c, s| {
+        let kind = kind.to_owned();
+        let legacy = match self.info.contract {
+            ContractVersion::V0_1_0 => match v0_1_0::resource_kind(&kind) {
+                Ok(k) => Some(k),
+                Err(e) => return Self::refused(started, CallError::Connector(e)),
+            },
+            ContractVersion::V0_2_0 => None,
+        };
+        self.invoke(tenant, false, move |c, s| {
             Box::pin(async move {
-                c.lifecycle_connector_lifecycle()
-                    .call_list_resources(s, &config, kind, &page)
-                    .await
+                match (c, legacy) {
+                    (Instance::V0_1_0(c), Some(kind)) => up(c
+                        .lifecycle_connector_lifecycle()
+                        .call_list_resources(
+                            s,
+                            &v0_1_0::config(&config),
+                            kind,
+                            &v0_1_0::page_request(&page),
+                        )
+                        .await),
+                    (Instance::V0_2_0(c), _) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_list_resources(s, &config, &kind, &page)
+                            .await
+                    }
+                    (Instance::V0_1_0(_), None) => Ok(Err(version_mismatch())),
+                }
             })
         })
         .await
     }
+}
+
+/// A 0.1.0 instance whose arguments were not converted: cannot happen, since both are chosen
+/// from the same component's version; answered as an error rather than a panic.
+fn version_mismatch() -> ConnectorError {
+    ConnectorError::Other("host error: arguments prepared for another contract version".into())
 }

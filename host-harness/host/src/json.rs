@@ -2,10 +2,10 @@
 //! spells them.
 //!
 //! The bindings generated from `wit/` name a case in Rust (`UpdateUser`, `AlreadyDone`,
-//! `JiraProject`), and their derived `Serialize` writes that name; the generator offers no way
+//! `RevokeCredential`), and their derived `Serialize` writes that name; the generator offers no way
 //! to attach serde attributes. So the host serializes through [`Wit`], which hands a value to
 //! serde with every variant name turned back into its WIT form (`update-user`,
-//! `already-done`, `jira-project`, `invalid-config`) and leaves everything else (field
+//! `already-done`, `revoke-credential`, `invalid-config`) and leaves everything else (field
 //! names, map keys, strings) as it is. Names already in that form (host types declared with
 //! `rename_all = "kebab-case"`) pass unchanged.
 //!
@@ -307,14 +307,14 @@ mod tests {
 
     use super::*;
     use crate::bindings::types::{
-        Capability, Change, ChangeKind, ChangeStatus, ConfigError, ConnectorError, Outcome,
-        ProbeStatus, RateLimit, ResourceKind, UpstreamError, UserRef,
+        Capability, Change, ChangeKind, ChangeStatus, ConfigError, ConnectorError, NamespacedId,
+        Outcome, ProbeStatus, RateLimit, UpstreamError, UserRef,
     };
 
     #[test]
     fn wit_names_are_kebab_case_and_idempotent() {
         assert_eq!(wit_name("UpdateUser"), "update-user");
-        assert_eq!(wit_name("BitbucketRepository"), "bitbucket-repository");
+        assert_eq!(wit_name("RevokeCredential"), "revoke-credential");
         assert_eq!(wit_name("Ok"), "ok");
         assert_eq!(wit_name("already-done"), "already-done");
         assert_eq!(wit_name("sync"), "sync");
@@ -328,19 +328,22 @@ mod tests {
             ChangeKind::UpdateUser,
             ChangeKind::AddMembership,
             ChangeKind::RemoveMembership,
+            ChangeKind::AddRole,
+            ChangeKind::RemoveRole,
+            ChangeKind::RevokeCredential,
             ChangeKind::DeactivateUser,
+            ChangeKind::SuspendUser,
+            ChangeKind::ReactivateUser,
+            ChangeKind::RestoreUser,
             ChangeKind::DeleteUser,
             ChangeKind::DeleteAccount,
         ] {
             assert_eq!(to_value(&kind).unwrap(), json!(kind.to_string()));
         }
-        for kind in [
-            ResourceKind::JiraProject,
-            ResourceKind::ConfluenceSpace,
-            ResourceKind::BitbucketRepository,
-        ] {
-            assert_eq!(to_value(&kind).unwrap(), json!(kind.to_string()));
-        }
+        assert_eq!(
+            to_value(&ChangeKind::Other("x".into())).unwrap(),
+            json!({"other": "x"})
+        );
         for cap in [
             Capability::SyncIdentities,
             Capability::ManageRelationships,
@@ -353,7 +356,7 @@ mod tests {
         let m = || "m".to_owned();
         for error in [
             ConnectorError::InvalidConfig(ConfigError {
-                key: "scim_url".into(),
+                key: "base_url".into(),
                 message: m(),
             }),
             ConnectorError::InvalidInput(m()),
@@ -367,7 +370,7 @@ mod tests {
             }),
             ConnectorError::Unavailable(m()),
             ConnectorError::Upstream(UpstreamError {
-                status: 502,
+                status: Some(502),
                 code: None,
                 message: m(),
             }),
@@ -388,12 +391,12 @@ mod tests {
             json!("already-done")
         );
         assert_eq!(
-            to_value(&ProbeStatus::Skipped("no admin_api_key".into())).unwrap(),
-            json!({"skipped": "no admin_api_key"})
+            to_value(&ProbeStatus::Skipped("no api_key".into())).unwrap(),
+            json!({"skipped": "no api_key"})
         );
         assert_eq!(
-            to_value(&UserRef::ScimId("s-1".into())).unwrap(),
-            json!({"scim-id": "s-1"})
+            to_value(&UserRef::Id(NamespacedId::new("dir", "s-1"))).unwrap(),
+            json!({"id": {"namespace": "dir", "value": "s-1"}})
         );
     }
 

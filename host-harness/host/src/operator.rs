@@ -1,12 +1,12 @@
 //! The host operator's egress policy: settings only the platform running the host may set,
 //! never a tenant or a saved integration, so no integration can widen its own egress.
 //!
-//! - `allowed_domains`: the hosts a tenant-supplied URL (`scim_url`, `atlassian_api_url`,
-//!   `site_url`, `bitbucket_api_url`) may name. A tenant URL naming any other host is
-//!   `invalid-config` naming the key, before the connector runs. Patterns: an exact name
-//!   (`api.atlassian.com`), `*.` and a suffix for any name below it (`*.atlassian.net`, not
-//!   `atlassian.net` itself), an IP address (`10.0.0.7`, `[fd00::7]`), or `*` for any host.
-//!   Default: [`DEFAULT_ALLOWED_DOMAINS`].
+//! - `allowed_domains`: the hosts a tenant-supplied URL (any of the connector's declared
+//!   `url` keys, see [`crate::egress::Declaration`]) may name. A tenant URL naming any other
+//!   host is `invalid-config` naming the key, before the connector runs. Patterns: an exact
+//!   name (`api.example.com`), `*.` and a suffix for any name below it (`*.example.net`, not
+//!   `example.net` itself), an IP address (`10.0.0.7`, `[fd00::7]`), or `*` for any host.
+//!   Default: `*` (a platform narrows it to the services its connectors talk to).
 //! - `allow_loopback`: connections to loopback addresses, plain `http://` to a loopback host,
 //!   and loopback hosts (`localhost`, 127.0.0.0/8, `[::1]`) in tenant URLs. Off by default;
 //!   the local simulator's mode.
@@ -14,12 +14,13 @@
 //!   default.
 //!
 //! Every other blocked range of [`crate::network`] (link-local, the metadata service,
-//! multicast, unspecified, reserved) stays blocked whatever the operator says.
+//! multicast, unspecified, reserved) stays blocked whatever the operator says, whatever the
+//! list of domains.
 //!
-//! As a file (`host-harness --operator-config FILE`):
+//! As a file (TOML):
 //!
 //! ```toml
-//! allowed_domains = ["api.atlassian.com", "*.atlassian.net", "api.bitbucket.org"]
+//! allowed_domains = ["api.example.com", "*.example.net"]
 //! allow_loopback = false
 //! allow_private_networks = false
 //! ```
@@ -30,21 +31,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 
+use crate::egress::Declaration;
 use crate::network::AddressRules;
 use crate::tenant::Tenant;
-
-/// The hosts tenant-supplied URLs may name unless the operator says otherwise: Atlassian's
-/// public API hosts.
-pub const DEFAULT_ALLOWED_DOMAINS: &[&str] =
-    &["api.atlassian.com", "*.atlassian.net", "api.bitbucket.org"];
-
-/// The tenant settings that hold upstream URLs, checked against the allowed domains.
-pub const TENANT_URL_KEYS: &[&str] = &[
-    "scim_url",
-    "atlassian_api_url",
-    "site_url",
-    "bitbucket_api_url",
-];
 
 /// One entry of `allowed_domains`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,10 +147,16 @@ pub struct OperatorPolicy {
 }
 
 fn default_domains() -> Vec<DomainPattern> {
-    DEFAULT_ALLOWED_DOMAINS
-        .iter()
-        .filter_map(|d| DomainPattern::parse(d).ok())
-        .collect()
+    vec![DomainPattern(Pattern::Any)]
+}
+
+/// An operator file as written: every field optional, filled from a default policy.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    allowed_domains: Option<Vec<DomainPattern>>,
+    allow_loopback: Option<bool>,
+    allow_private_networks: Option<bool>,
 }
 
 impl Default for OperatorPolicy {
@@ -180,7 +175,7 @@ impl Default for OperatorPolicy {
     "names host `{host}`, which is not on the host operator's list of allowed upstream domains ({allowed})"
 )]
 pub struct DomainRefused {
-    /// The setting, e.g. `scim_url`.
+    /// The setting, e.g. `base_url`.
     pub key: String,
     /// The host it names.
     pub host: String,
@@ -200,23 +195,43 @@ impl OperatorPolicy {
         self
     }
 
+    /// The default policy with exactly these allowed domain patterns.
+    pub fn allowing_only(patterns: &[&str]) -> Result<Self, String> {
+        Ok(Self {
+            allowed_domains: patterns
+                .iter()
+                .map(|p| DomainPattern::parse(p))
+                .collect::<Result<_, _>>()?,
+            ..Self::default()
+        })
+    }
+
     /// The same policy with one more allowed domain pattern (builder style).
     pub fn allowing_domain(mut self, pattern: &str) -> Result<Self, String> {
         self.allowed_domains.push(DomainPattern::parse(pattern)?);
         Ok(self)
     }
 
-    /// Reads a policy from a TOML file.
-    pub fn from_file(path: &Path) -> Result<Self, String> {
+    /// Reads a policy from a TOML file; what the file leaves out comes from `defaults`.
+    pub fn from_file(path: &Path, defaults: &OperatorPolicy) -> Result<Self, String> {
         let text = crate::files::read_text(path, crate::files::Kind::OperatorConfig)
             .map_err(|e| e.to_string())?;
-        Self::from_toml(&text)
+        Self::from_toml(&text, defaults)
             .map_err(|e| format!("operator config {} is malformed: {e}", path.display()))
     }
 
-    /// Parses a policy from TOML text.
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.message().to_owned())
+    /// Parses a policy from TOML text; what the text leaves out comes from `defaults`.
+    pub fn from_toml(text: &str, defaults: &OperatorPolicy) -> Result<Self, String> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        Ok(Self {
+            allowed_domains: file
+                .allowed_domains
+                .unwrap_or_else(|| defaults.allowed_domains.clone()),
+            allow_loopback: file.allow_loopback.unwrap_or(defaults.allow_loopback),
+            allow_private_networks: file
+                .allow_private_networks
+                .unwrap_or(defaults.allow_private_networks),
+        })
     }
 
     /// The address exceptions the outbound client enforces after name resolution.
@@ -233,18 +248,23 @@ impl OperatorPolicy {
             || self.allowed_domains.iter().any(|p| p.matches(host))
     }
 
-    /// Checks every tenant-supplied URL against the allowed domains. A value that is not a
-    /// URL at all is left to the connector, which reports it as `invalid-config` itself.
-    pub fn check_tenant(&self, tenant: &Tenant) -> Result<(), DomainRefused> {
-        for key in TENANT_URL_KEYS {
-            let Some(url) = tenant.settings.get(*key).and_then(|v| Url::parse(v).ok()) else {
+    /// Checks every tenant-supplied URL (the values of the connector's declared URL keys)
+    /// against the allowed domains. A value that is not a URL at all is left to the
+    /// connector, which reports it as `invalid-config` itself.
+    pub fn check_tenant(
+        &self,
+        tenant: &Tenant,
+        declaration: &Declaration,
+    ) -> Result<(), DomainRefused> {
+        for key in declaration.url_keys() {
+            let Some(url) = tenant.settings.get(key).and_then(|v| Url::parse(v).ok()) else {
                 continue;
             };
             if let Some(host) = url.host()
                 && !self.allows_host(&host)
             {
                 return Err(DomainRefused {
-                    key: (*key).to_owned(),
+                    key: key.to_owned(),
                     host: host.to_string(),
                     allowed: self.describe_domains(),
                 });
@@ -294,22 +314,21 @@ mod tests {
     }
 
     #[test]
-    fn the_default_list_is_atlassians_public_api_hosts() {
-        let p = OperatorPolicy::default();
+    fn a_list_covers_names_below_a_suffix_and_loopback_only_when_allowed() {
+        let p = OperatorPolicy::allowing_only(&["api.example.com", "*.example.net"]).unwrap();
         for ok in [
-            "https://api.atlassian.com/scim/directory/d",
-            "https://API.Atlassian.com",
-            "https://acme.atlassian.net",
-            "https://a.b.atlassian.net",
-            "https://api.bitbucket.org/2.0",
+            "https://api.example.com/dir/d",
+            "https://API.Example.com",
+            "https://acme.example.net",
+            "https://a.b.example.net",
         ] {
             assert!(allows(&p, ok), "{ok}");
         }
         for refused in [
-            "https://atlassian.net",
-            "https://evilatlassian.net",
-            "https://atlassian.net.evil.example",
-            "https://api.atlassian.com.evil.example",
+            "https://example.net",
+            "https://evilexample.net",
+            "https://example.net.evil.example",
+            "https://api.example.com.evil.example",
             "https://169.254.169.254/latest/meta-data",
             "http://127.0.0.1:8080",
             "http://localhost:8080",
@@ -318,7 +337,7 @@ mod tests {
         ] {
             assert!(!allows(&p, refused), "{refused}");
         }
-        let sim = OperatorPolicy::local_simulator();
+        let sim = p.clone().allowing_loopback();
         for ok in [
             "http://127.0.0.1:8080",
             "http://localhost:1",
@@ -327,6 +346,10 @@ mod tests {
             assert!(allows(&sim, ok), "{ok}");
         }
         assert!(!allows(&sim, "https://10.0.0.1"));
+        assert!(allows(
+            &OperatorPolicy::default(),
+            "https://anything.example"
+        ));
     }
 
     #[test]
@@ -342,44 +365,50 @@ mod tests {
         ] {
             assert!(DomainPattern::parse(bad).is_err(), "{bad}");
         }
+        let defaults = OperatorPolicy::default();
         let p = OperatorPolicy::from_toml(
             "allowed_domains = [\"*.Example.com\", \"10.0.0.7\", \"[fd00::7]\", \"*\"]\n\
              allow_private_networks = true\n",
+            &defaults,
         )
         .unwrap();
         assert!(p.allow_private_networks && !p.allow_loopback);
         let text: Vec<String> = p.allowed_domains.iter().map(|d| d.to_string()).collect();
         assert_eq!(text, ["*.example.com", "10.0.0.7", "[fd00::7]", "*"]);
-        assert_eq!(
-            OperatorPolicy::from_toml("").unwrap(),
-            OperatorPolicy::default()
-        );
-        let err = OperatorPolicy::from_toml("allow_http_loopback = true").unwrap_err();
+        let narrow = OperatorPolicy::allowing_only(&["a.example"]).unwrap();
+        assert_eq!(OperatorPolicy::from_toml("", &narrow).unwrap(), narrow);
+        let err = OperatorPolicy::from_toml("allow_http_loopback = true", &defaults).unwrap_err();
         assert!(err.contains("allow_http_loopback"), "{err}");
-        let err = OperatorPolicy::from_toml("allowed_domains = [\"a b\"]").unwrap_err();
+        let err = OperatorPolicy::from_toml("allowed_domains = [\"a b\"]", &defaults).unwrap_err();
         assert!(err.contains("a b"), "{err}");
     }
 
     #[test]
     fn a_tenant_url_outside_the_list_names_its_key() {
-        let p = OperatorPolicy::default();
+        let p = OperatorPolicy::allowing_only(&["api.example.com", "*.example.net"]).unwrap();
+        let declaration = crate::egress::tests::declaration();
         let good = Tenant::default()
-            .with_setting("scim_url", "https://api.atlassian.com/scim/directory/d")
-            .with_setting("site_url", "https://acme.atlassian.net")
+            .with_setting("directory_url", "https://api.example.com/dir/d")
+            .with_setting("portal_url", "https://acme.example.net")
             .with_setting("url", "https://anything.example");
-        assert_eq!(p.check_tenant(&good), Ok(()));
-        for key in TENANT_URL_KEYS {
+        assert_eq!(p.check_tenant(&good, &declaration), Ok(()));
+        let keys: Vec<&str> = declaration.url_keys().collect();
+        assert_eq!(keys, ["directory_url", "api_url", "portal_url", "code_url"]);
+        for key in keys {
             let bad = good
                 .clone()
                 .with_setting(key, "https://169.254.169.254/latest");
-            let err = p.check_tenant(&bad).unwrap_err();
-            assert_eq!(err.key, *key);
+            let err = p.check_tenant(&bad, &declaration).unwrap_err();
+            assert_eq!(err.key, key);
             assert_eq!(err.host, "169.254.169.254");
-            assert!(err.to_string().contains("api.atlassian.com"), "{err}");
+            assert!(err.to_string().contains("api.example.com"), "{err}");
         }
         // Not a URL at all: the connector names it itself.
         assert_eq!(
-            p.check_tenant(&good.with_setting("scim_url", "not a url")),
+            p.check_tenant(
+                &good.with_setting("directory_url", "not a url"),
+                &declaration
+            ),
             Ok(())
         );
     }

@@ -44,7 +44,7 @@ impl WalkError {
 /// The bounds of one walk.
 #[derive(Clone, Copy, Debug)]
 pub struct WalkLimits {
-    /// Most items one listing may hold (Atlassian's largest directory holds 150,000 users).
+    /// Most items one listing may hold (the largest directories hold 150,000 users).
     pub max_items: usize,
     /// Most pages one listing may take.
     pub max_pages: usize,
@@ -79,7 +79,11 @@ impl Page for UserPage {
         (self.items, self.next_cursor)
     }
     fn id(item: &UserRecord) -> String {
-        item.scim_id.clone()
+        item.ids
+            .iter()
+            .map(|i| format!("{}:{}", i.namespace, i.value))
+            .collect::<Vec<_>>()
+            .join("\u{0}")
     }
 }
 
@@ -90,12 +94,13 @@ impl Page for GroupPage {
     }
     fn id(item: &GroupRecord) -> String {
         // A group listed by both APIs is one record; its ids or its name identify it.
-        format!(
-            "{}\u{0}{}\u{0}{}",
-            item.scim_id.as_deref().unwrap_or_default(),
-            item.admin_id.as_deref().unwrap_or_default(),
-            item.name.to_lowercase()
-        )
+        let mut id: String = item
+            .ids
+            .iter()
+            .map(|i| format!("{}:{}\u{0}", i.namespace, i.value))
+            .collect();
+        id.push_str(&item.name.to_lowercase());
+        id
     }
 }
 

@@ -18,9 +18,12 @@ pub struct Exchange {
     pub batch: Option<usize>,
     /// HTTP method.
     pub method: String,
+    /// True when the request may change state: anything but GET and HEAD, unless the
+    /// connector marked it read-only (a search sent as POST).
+    pub write: bool,
     /// The URL as the guest gave it (it never contains a secret: the guest has none).
     pub url: String,
-    /// How the host authenticated it, by secret name: `bearer scim_token`, `basic product_user:product_token`.
+    /// How the host authenticated it, by secret name: `bearer directory_token`, `basic portal_user:portal_token`.
     pub auth: Option<String>,
     /// Request body size in bytes.
     pub request_bytes: usize,
@@ -41,13 +44,9 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// True when the request changes state (anything but GET, and POST searches excepted).
+    /// True when the request may change state (see [`Exchange::write`]).
     pub fn is_write(&self) -> bool {
-        match self.method.as_str() {
-            "GET" => false,
-            "POST" => !self.url.ends_with("/search"),
-            _ => true,
-        }
+        self.write
     }
 
     /// True when the request actually left the host: it was not refused before sending (by

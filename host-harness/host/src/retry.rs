@@ -129,7 +129,7 @@ pub fn hint(headers: &[(String, String)], now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// An ISO-8601 date-time, with seconds optional (Atlassian sometimes sends minute precision).
+/// An ISO-8601 date-time, with seconds optional (some services send minute precision).
 fn parse_iso8601(s: &str) -> Option<SystemTime> {
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;

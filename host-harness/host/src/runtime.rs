@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::{Connector, ConnectorPre};
-use crate::invoke::{GuestState, LoadedConnector};
+use crate::bindings::{ContractVersion, v0_1_0, v0_2_0};
+use crate::invoke::{GuestState, LoadedConnector, Pre};
 use crate::limits::Limits;
 use crate::network::Resolver;
 use crate::operator::OperatorPolicy;
@@ -68,9 +68,18 @@ pub enum LoadError {
     /// The component imports something outside the sandbox's allow-list.
     #[error("component refused: it imports `{0}`, which is outside the sandbox's allow-list")]
     ForbiddenImport(String),
-    /// The component does not implement the `lifecycle:connector` world.
-    #[error("component does not fit the lifecycle:connector@0.1.0 contract: {0}")]
-    Contract(String),
+    /// The component exports no `lifecycle` interface, or one of a contract version this host
+    /// does not run; the message names the versions it runs.
+    #[error("component refused: {0}")]
+    UnsupportedContract(String),
+    /// The component does not fit the world of the contract version it declares.
+    #[error("component does not fit the lifecycle:connector@{version} contract: {message}")]
+    Contract {
+        /// The version it declares.
+        version: crate::bindings::ContractVersion,
+        /// What does not fit.
+        message: String,
+    },
 }
 
 /// Where a load found its compiled code.
@@ -149,7 +158,9 @@ impl Runtime {
 
         let mut linker = Linker::<GuestState>::new(&engine);
         crate::wasi::add_to_linker(&mut linker)?;
-        Connector::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |s| s)?;
+        // Every contract version's imports: a component links against the one it was built for.
+        v0_1_0::Connector::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |s| s)?;
+        v0_2_0::Connector::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |s| s)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         {
@@ -212,17 +223,32 @@ impl Runtime {
     }
 
     /// Loads a component: compiles it (or takes it from the cache), checks its imports against
-    /// the allow-list, and pre-instantiates it so each invocation only instantiates.
+    /// the allow-list, reads the contract version it exports and pre-instantiates it through
+    /// that version's binding, so each invocation only instantiates.
     pub fn load(&self, wasm: &[u8]) -> Result<LoadedConnector, LoadError> {
         let started = Instant::now();
         let (component, sha256, source) = self.compile_cached(wasm)?;
         let imports = check_imports(&self.inner.engine, &component)?;
+        let ty = component.component_type();
+        let version = ContractVersion::of(ty.exports(&self.inner.engine).map(|(name, _)| name))
+            .map_err(LoadError::UnsupportedContract)?;
+        let contract = |e: wasmtime::Error| LoadError::Contract {
+            version,
+            message: format!("{e:#}"),
+        };
         let pre = self
             .inner
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::Contract(format!("{e:#}")))?;
-        let pre = ConnectorPre::new(pre).map_err(|e| LoadError::Contract(format!("{e:#}")))?;
+            .map_err(contract)?;
+        let pre = match version {
+            ContractVersion::V0_1_0 => {
+                Pre::V0_1_0(v0_1_0::ConnectorPre::new(pre).map_err(contract)?)
+            }
+            ContractVersion::V0_2_0 => {
+                Pre::V0_2_0(v0_2_0::ConnectorPre::new(pre).map_err(contract)?)
+            }
+        };
         Ok(LoadedConnector::new(
             self.inner.clone(),
             pre,
@@ -230,6 +256,7 @@ impl Runtime {
                 sha256,
                 size: wasm.len(),
                 imports,
+                contract: version,
                 source,
                 load_time: started.elapsed(),
             },

@@ -101,8 +101,10 @@ impl Sanitize for ConnectorError {
 
 impl Sanitize for ResolvedUser {
     fn sanitize(&mut self) {
-        clean_opt(&mut self.scim_id);
-        clean_opt(&mut self.account_id);
+        for id in &mut self.ids {
+            clean(&mut id.namespace);
+            clean(&mut id.value);
+        }
         clean_opt(&mut self.email);
     }
 }
@@ -116,8 +118,13 @@ impl Sanitize for Outcome {
             clean(&mut c.target);
             clean_opt(&mut c.before);
             clean_opt(&mut c.after);
-            if let ChangeStatus::Failed(e) = &mut c.status {
-                e.sanitize();
+            match &mut c.status {
+                ChangeStatus::Failed(e) => e.sanitize(),
+                ChangeStatus::Skipped(why) => clean(why),
+                ChangeStatus::Applied | ChangeStatus::AlreadyDone | ChangeStatus::Planned => {}
+            }
+            if let crate::bindings::types::ChangeKind::Other(name) = &mut c.kind {
+                clean(name);
             }
         }
     }
@@ -130,7 +137,9 @@ impl Sanitize for HealthReport {
             clean(&mut p.credential);
             clean(&mut p.target);
             match &mut p.status {
-                ProbeStatus::Skipped(m) => clean(m),
+                ProbeStatus::Skipped(m) | ProbeStatus::Warning(m) | ProbeStatus::Unknown(m) => {
+                    clean(m)
+                }
                 ProbeStatus::Failed(e) => e.sanitize(),
                 ProbeStatus::Ok => {}
             }

@@ -53,7 +53,7 @@ impl fmt::Display for SecretValue {
     }
 }
 
-/// A tenant's secrets by key name (for example `scim_token`).
+/// A tenant's secrets by key name (for example `api_token`).
 #[derive(Clone, Default, Debug)]
 pub struct Secrets(BTreeMap<String, SecretValue>);
 
@@ -493,8 +493,8 @@ mod tests {
     #[test]
     fn a_tenant_shares_its_scrubber_until_a_secret_or_setting_changes() {
         let tenant = crate::Tenant::default()
-            .with_setting("product_user", "bot@example.com")
-            .with_secret("scim_token", "first-secret-value-0123");
+            .with_setting("portal_user", "bot@example.com")
+            .with_secret("api_token", "first-secret-value-0123");
         let first = Scrubber::shared_for_tenant(&tenant);
         assert!(Arc::ptr_eq(
             &first,
@@ -504,12 +504,12 @@ mod tests {
         // A rotated secret is another tenant: never a stale scrubber that misses it.
         let rotated = tenant
             .clone()
-            .with_secret("scim_token", "second-secret-value-4567");
+            .with_secret("api_token", "second-secret-value-4567");
         let second = Scrubber::shared_for_tenant(&rotated);
         assert_eq!(second.scrub("x second-secret-value-4567"), "x [redacted]");
         // So is a changed setting (the Basic users).
         let user = STANDARD.encode("other@example.com:first-secret-value-0123");
-        let moved = tenant.with_setting("product_user", "other@example.com");
+        let moved = tenant.with_setting("portal_user", "other@example.com");
         assert_eq!(
             Scrubber::shared_for_tenant(&moved).scrub(&user),
             "[redacted]"

@@ -1,13 +1,13 @@
 //! A tenant: one configured integration, read from the harness's TOML config file.
 //!
 //! ```toml
-//! instance_name = "acme-atlassian-prod"       # connector settings at the top level
-//! scim_url = "https://api.atlassian.com/scim/directory/0b1c…"
-//! scim_organization_id = "5a1b…"
+//! instance_name = "acme-prod"       # connector settings at the top level
+//! base_url = "https://api.example.com/directory/0b1c…"
+//! organization_id = "5a1b…"
 //!
 //! [secrets]                                    # values the guest never sees
-//! scim_token = "…"
-//! admin_api_key = "…"
+//! api_token = "…"
+//! admin_key = "…"
 //! ```
 //!
 //! A tenant holds no host policy: what the host lets any tenant reach (loopback, private
@@ -157,20 +157,20 @@ mod tests {
     #[test]
     fn splits_settings_and_secrets() {
         let t = Tenant::from_toml(
-            "instance_name = \"acme\"\nscim_url = \"https://x/scim/directory/d\"\n\
-             [secrets]\nscim_token = \"s3cr3t\"\n",
+            "instance_name = \"acme\"\nbase_url = \"https://x/directory/d\"\n\
+             [secrets]\napi_token = \"s3cr3t\"\n",
         )
         .unwrap();
         assert_eq!(t.name(), "acme");
         assert_eq!(t.settings.len(), 2);
-        assert_eq!(t.secrets.get("scim_token").unwrap().expose(), "s3cr3t");
+        assert_eq!(t.secrets.get("api_token").unwrap().expose(), "s3cr3t");
         assert!(!format!("{t:?}").contains("s3cr3t"));
     }
 
     #[test]
     fn a_tenant_cannot_grant_itself_host_policy() {
         for text in [
-            "scim_url = \"http://127.0.0.1:1/scim/directory/d\"\n[host]\nallow_http_loopback = true\n",
+            "base_url = \"http://127.0.0.1:1/directory/d\"\n[host]\nallow_http_loopback = true\n",
             "[host]\n",
             "host = { allow_loopback = true }\n",
         ] {
@@ -181,10 +181,10 @@ mod tests {
 
     #[test]
     fn type_errors_name_the_key_and_the_type_never_the_value() {
-        let err = Tenant::from_toml("[secrets]\nscim_token = 12345678901234\n").unwrap_err();
+        let err = Tenant::from_toml("[secrets]\napi_token = 12345678901234\n").unwrap_err();
         assert!(!err.contains("12345678901234"), "{err}");
         assert!(
-            err.contains("`scim_token`") && err.contains("string"),
+            err.contains("`api_token`") && err.contains("string"),
             "{err}"
         );
         let err = Tenant::from_toml("secrets = 98765432109876\n").unwrap_err();
@@ -192,20 +192,20 @@ mod tests {
             !err.contains("98765432109876") && err.contains("`secrets`"),
             "{err}"
         );
-        let err = Tenant::from_toml("scim_url = { a = \"s3cr3t-x\" }\n").unwrap_err();
+        let err = Tenant::from_toml("base_url = { a = \"s3cr3t-x\" }\n").unwrap_err();
         assert!(
-            !err.contains("s3cr3t") && err.contains("`scim_url`"),
+            !err.contains("s3cr3t") && err.contains("`base_url`"),
             "{err}"
         );
     }
 
     #[test]
     fn malformed_file_errors_never_quote_secret_values() {
-        let err = Tenant::from_toml("[secrets]\nscim_token = s3cr3t-unquoted\n").unwrap_err();
+        let err = Tenant::from_toml("[secrets]\napi_token = s3cr3t-unquoted\n").unwrap_err();
         assert!(!err.contains("s3cr3t"), "{err}");
         let err = Tenant::from_toml("[other]\nunknown = 1\n").unwrap_err();
         assert!(err.contains("other"), "{err}");
-        let err = Tenant::from_toml("[secrets]\nscim_token = 5\n").unwrap_err();
+        let err = Tenant::from_toml("[secrets]\napi_token = 5\n").unwrap_err();
         assert!(!err.contains('5') || err.contains("byte"), "{err}");
     }
 }

@@ -12,8 +12,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiView};
 /// The import names a component may have, by prefix; everything else is refused at load.
 /// WASI interfaces are accepted at any `0.2.x` version.
 pub const ALLOWED_IMPORTS: &[&str] = &[
-    "lifecycle:connector/http-client@0.1.",
-    "lifecycle:connector/types@0.1.",
+    "lifecycle:connector/http-client@0.1.0",
+    "lifecycle:connector/types@0.1.0",
+    "lifecycle:connector/http-client@0.2.0",
+    "lifecycle:connector/types@0.2.0",
     "wasi:cli/environment@0.2.",
     "wasi:cli/exit@0.2.",
     "wasi:cli/stdin@0.2.",

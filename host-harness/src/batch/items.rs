@@ -580,9 +580,11 @@ fn validate(rows: Vec<Row>, action: Action) -> Result<Vec<Item>, ParseError> {
         };
         let user_ref = match parse_user_ref(&given) {
             Ok(UserRef::Email(_)) => UserRef::Email(given.clone()),
-            Ok(UserRef::ScimId(id) | UserRef::AccountId(id) | UserRef::ExternalId(id))
-                if id.trim().is_empty() =>
-            {
+            Ok(UserRef::ExternalId(id)) if id.trim().is_empty() => {
+                problem(format!("`{given}` names no id after the colon"));
+                continue;
+            }
+            Ok(UserRef::Id(id)) if id.value.trim().is_empty() => {
                 problem(format!("`{given}` names no id after the colon"));
                 continue;
             }
@@ -605,9 +607,7 @@ fn validate(rows: Vec<Row>, action: Action) -> Result<Vec<Item>, ParseError> {
         }
         let key = match &user_ref {
             UserRef::Email(e) => format!("email:{}", e.to_lowercase()),
-            UserRef::ScimId(id) => format!("scim:{id}"),
-            UserRef::AccountId(id) => format!("account:{id}"),
-            UserRef::ExternalId(id) => format!("external:{id}"),
+            other => other.to_string(),
         };
         if let Some(first) = seen.get(&key) {
             problem(format!(
@@ -685,7 +685,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(items[0].line, 2);
-        assert_eq!(items[0].user_ref, UserRef::ScimId("abc".into()));
+        assert_eq!(items[0].user_ref, crate::ids::scim("abc"));
         assert_eq!(items[1].line, 3);
         assert_eq!(items[1].add, ["ops", "eng"]);
     }

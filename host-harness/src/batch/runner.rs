@@ -356,7 +356,7 @@ impl Summary {
                     .count();
                 let failed = outcome.changes.iter().find_map(|c| match &c.status {
                     ChangeStatus::Failed(e) => Some((
-                        c.kind,
+                        c.kind.clone(),
                         unanswered(e),
                         format!("{} {}: {}", c.kind, c.target, e.message()),
                     )),

@@ -108,7 +108,7 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
         ..RuntimeOptions::default()
     })?;
     let load = |rt: &Runtime| match component {
-        Some(p) => rt.load_file(p),
+        Some(p) => rt.load_file(p).map(crate::component::with_legacy_egress),
         None => rt.load_builtin(),
     };
     let first = load(&runtime)?;
@@ -165,7 +165,7 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     let inv = ok(
         "manage-relationships",
         connector
-            .manage_relationships(&tenant, &joiner, &groups[..10], &[], APPLY)
+            .manage_groups(&tenant, &joiner, &groups[..10], &[], APPLY)
             .await,
     )?;
     let width = connector.limits().send_all_concurrency;
@@ -225,7 +225,7 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
                     .await;
                 let user = UserRef::Email(email);
                 let groups = connector
-                    .manage_relationships(&tenant, &user, &bulk_groups[..], &[], APPLY)
+                    .manage_groups(&tenant, &user, &bulk_groups[..], &[], APPLY)
                     .await;
                 (sync, groups)
             })
@@ -363,7 +363,7 @@ async fn overhead(
     });
     let runtime = Runtime::with_upstream(RuntimeOptions::default(), upstream)?;
     let connector = match component {
-        Some(p) => runtime.load_file(p)?,
+        Some(p) => crate::component::with_legacy_egress(runtime.load_file(p)?),
         None => runtime.load_builtin()?,
     };
     let tenant = Tenant::from_toml(IN_PROCESS_TENANT).map_err(anyhow::Error::msg)?;
@@ -722,7 +722,7 @@ async fn many_groups(
     let add = ok(
         "manage-relationships",
         connector
-            .manage_relationships(&tenant, &member, &groups, &[], APPLY)
+            .manage_groups(&tenant, &member, &groups, &[], APPLY)
             .await,
     )?;
     let what = format!("manage-relationships adding {n} groups");
@@ -730,7 +730,7 @@ async fn many_groups(
     let remove = ok(
         "manage-relationships",
         connector
-            .manage_relationships(&tenant, &member, &[], &groups, APPLY)
+            .manage_groups(&tenant, &member, &[], &groups, APPLY)
             .await,
     )?;
     let what = format!("manage-relationships removing {n} groups");

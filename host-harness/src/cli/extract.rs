@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::cli::{EXIT_ERROR, EXIT_OK};
-use lifecycle_host::bindings::types::{
-    ConnectorError, GroupRecord, ResourceKind, ResourceRecord, UserRecord,
-};
+use lifecycle_host::bindings::types::{ConnectorError, GroupRecord, ResourceRecord, UserRecord};
 use lifecycle_host::paging::{Page, WalkError, WalkLimits, walk};
 use lifecycle_host::{CallError, Invocation, LoadedConnector, Tenant};
 
@@ -81,11 +79,13 @@ pub async fn snapshot(
     .await?;
     let mut resources = Vec::new();
     let mut skipped = Vec::new();
-    for kind in [
-        ResourceKind::JiraProject,
-        ResourceKind::ConfluenceSpace,
-        ResourceKind::BitbucketRepository,
-    ] {
+    // Every kind the connector declares it discovers.
+    let kinds = connector
+        .describe()
+        .await
+        .map_err(WalkError::Call)?
+        .resource_kinds;
+    for kind in kinds.iter().map(|k| k.name.as_str()) {
         let what = format!("{kind} resources");
         let listed = collect(&what, page_size, &mut requests, |p| async move {
             connector.list_resources(tenant, kind, &p).await

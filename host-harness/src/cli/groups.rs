@@ -38,7 +38,7 @@ pub async fn run(connector: &LoadedConnector, args: &GroupsArgs) -> anyhow::Resu
         dry_run: args.dry_run,
     };
     let invocation = connector
-        .manage_relationships(&target.tenant, &args.user, &args.add, &args.remove, options)
+        .manage_groups(&target.tenant, &args.user, &args.add, &args.remove, options)
         .await;
     let context = target.context("groups", user_ref_text(&args.user), args.dry_run);
     target.finish(&context, &invocation, args.json)

@@ -64,6 +64,8 @@ pub fn render(instance: &str, report: &HealthReport) -> String {
     for probe in &report.probes {
         let mark = match probe.status {
             ProbeStatus::Ok => "ok  ",
+            ProbeStatus::Warning(_) => "warn",
+            ProbeStatus::Unknown(_) => "?   ",
             ProbeStatus::Skipped(_) => "skip",
             ProbeStatus::Failed(_) => "FAIL",
         };

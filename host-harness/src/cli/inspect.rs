@@ -23,7 +23,7 @@ pub struct InspectArgs {
 pub async fn run(component: Option<&Path>, args: &InspectArgs) -> anyhow::Result<u8> {
     let runtime = Runtime::new(RuntimeOptions::default())?;
     let load = |rt: &Runtime| match component {
-        Some(p) => rt.load_file(p),
+        Some(p) => rt.load_file(p).map(crate::component::with_legacy_egress),
         None => rt.load_builtin(),
     };
     let first = load(&runtime)?;

@@ -89,9 +89,10 @@ pub struct OperatorArgs {
 impl OperatorArgs {
     /// The policy: the file's (or the default), widened by the flags.
     pub fn policy(&self) -> anyhow::Result<OperatorPolicy> {
+        let defaults = default_operator_policy();
         let mut policy = match &self.operator_config {
-            Some(path) => OperatorPolicy::from_file(path).map_err(anyhow::Error::msg)?,
-            None => OperatorPolicy::default(),
+            Some(path) => OperatorPolicy::from_file(path, &defaults).map_err(anyhow::Error::msg)?,
+            None => defaults,
         };
         policy.allow_loopback |= self.allow_loopback;
         policy.allow_private_networks |= self.allow_private_networks;
@@ -102,6 +103,12 @@ impl OperatorArgs {
         }
         Ok(policy)
     }
+}
+
+/// The harness's operator policy when no file says otherwise: Atlassian's public API hosts
+/// ([`crate::component::DEFAULT_ALLOWED_DOMAINS`]), no loopback, no private networks.
+pub fn default_operator_policy() -> OperatorPolicy {
+    OperatorPolicy::allowing_only(crate::component::DEFAULT_ALLOWED_DOMAINS).unwrap_or_default()
 }
 
 /// Builds a runtime with the on-disk component cache and the operator's egress policy, and
@@ -116,7 +123,7 @@ pub fn load_connector(
         ..RuntimeOptions::default()
     })?;
     Ok(match component {
-        Some(path) => runtime.load_file(path)?,
+        Some(path) => crate::component::with_legacy_egress(runtime.load_file(path)?),
         None => runtime.load_builtin()?,
     })
 }

@@ -1,19 +1,26 @@
 //! Printing an action's outcome, and the exit code it maps to.
 
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use lifecycle_host::bindings::types::{ChangeStatus, Outcome, UserRef};
+use lifecycle_host::bindings::types::{ChangeStatus, NamespacedId, Outcome, UserRef};
 use lifecycle_host::{CallError, Invocation};
 
-/// Parses `--user`: an email, or `scim:ID`, `account:ID`, `external:ID`.
+/// Parses `--user`: an email, `external:ID`, or `NAMESPACE:ID` for an id in one of the
+/// connector's namespaces (`scim:ID`, `account:ID` for the built-in connector).
 pub fn parse_user_ref(s: &str) -> Result<UserRef, String> {
+    let namespace = |ns: &str| {
+        !ns.is_empty()
+            && ns
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
     let user = match s.split_once(':') {
-        Some(("scim", id)) => UserRef::ScimId(id.to_owned()),
-        Some(("account", id)) => UserRef::AccountId(id.to_owned()),
         Some(("external", id)) => UserRef::ExternalId(id.to_owned()),
+        Some((ns, id)) if namespace(ns) => UserRef::Id(NamespacedId::new(ns, id)),
         _ if s.contains('@') => UserRef::Email(s.to_owned()),
         _ => {
             return Err(format!(
-                "`{s}` is not a user: give an email, or scim:ID, account:ID or external:ID"
+                "`{s}` is not a user: give an email, external:ID, or NAMESPACE:ID (scim:ID, \
+                 account:ID)"
             ));
         }
     };
@@ -25,10 +32,12 @@ pub fn render(action: &str, outcome: &Outcome) -> String {
     let mut out = String::new();
     match &outcome.user {
         Some(u) => out.push_str(&format!(
-            "{action}: {}  scim {}  account {}{}\n",
+            "{action}: {}{}{}\n",
             u.email.as_deref().unwrap_or("(no email)"),
-            u.scim_id.as_deref().unwrap_or("-"),
-            u.account_id.as_deref().unwrap_or("not linked yet"),
+            u.ids
+                .iter()
+                .map(|i| format!("  {} {}", i.namespace, i.value))
+                .collect::<String>(),
             match u.active {
                 Some(true) => "  active",
                 Some(false) => "  inactive",

@@ -321,9 +321,9 @@ pub(crate) async fn a5(connector: &LoadedConnector, c: &mut Check) -> Step {
     let before = sim.requests().len();
     let deleted = connector.delete_identity(&tenant, &ada, purge).await;
     let by_account = connector
-        .manage_relationships(
+        .manage_groups(
             &tenant,
-            &UserRef::AccountId(account),
+            &crate::ids::account(account),
             &["jira-users".to_owned()],
             &[],
             ActionOptions { dry_run: false },

@@ -141,7 +141,10 @@ pub(crate) async fn b1(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.eq(
         "the outcome's SCIM id",
         view.and_then(|v| v.scim_id),
-        o.user.and_then(|u| u.scim_id),
+        o.user
+            .as_ref()
+            .and_then(|u| u.id(crate::ids::SCIM))
+            .map(str::to_owned),
     );
     Ok(())
 }
@@ -188,7 +191,7 @@ pub(crate) async fn b3(connector: &LoadedConnector, c: &mut Check) -> Step {
         vec![(ChangeKind::UpdateUser, ChangeStatus::Applied)],
         o.changes
             .iter()
-            .map(|c| (c.kind, c.status.clone()))
+            .map(|c| (c.kind.clone(), c.status.clone()))
             .collect(),
     );
     let m = sim.mutations();
@@ -494,7 +497,10 @@ pub(crate) async fn b10(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.completed(&o, true);
     let (scim_id, account_id) = o
         .user
-        .map(|u| (u.scim_id, u.account_id))
+        .map(|u| {
+            let id = |ns| u.id(ns).map(str::to_owned);
+            (id(crate::ids::SCIM), id(crate::ids::ACCOUNT))
+        })
         .unwrap_or_default();
     c.that(
         "the new user's SCIM id",
@@ -512,7 +518,10 @@ pub(crate) async fn b10(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.eq(
         "ada's account id",
         expected,
-        o.user.and_then(|u| u.account_id),
+        o.user
+            .as_ref()
+            .and_then(|u| u.id(crate::ids::ACCOUNT))
+            .map(str::to_owned),
     );
     ensure(
         sim.user_by_email("new@example.com").is_some(),

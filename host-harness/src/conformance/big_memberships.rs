@@ -92,7 +92,7 @@ pub(crate) async fn c10(connector: &LoadedConnector, c: &mut Check) -> Step {
     let names = group_names();
 
     let inv = connector
-        .manage_relationships(&tenant, &ada(), &names, &[], APPLY)
+        .manage_groups(&tenant, &ada(), &names, &[], APPLY)
         .await;
     within_limits(c, "add", connector, &inv.exchanges);
     let o = outcome("manage-relationships (add)", &inv)?;
@@ -111,14 +111,14 @@ pub(crate) async fn c10(connector: &LoadedConnector, c: &mut Check) -> Step {
 
     sim.clear_requests();
     let again = connector
-        .manage_relationships(&tenant, &ada(), &names, &[], APPLY)
+        .manage_groups(&tenant, &ada(), &names, &[], APPLY)
         .await;
     let o = outcome("manage-relationships (again)", &again)?;
     c.all_changes("again: every change", &o, &ChangeStatus::AlreadyDone);
     c.writes(&sim, 0);
 
     let inv = connector
-        .manage_relationships(&tenant, &ada(), &[], &names, APPLY)
+        .manage_groups(&tenant, &ada(), &[], &names, APPLY)
         .await;
     within_limits(c, "remove", connector, &inv.exchanges);
     let o = outcome("manage-relationships (remove)", &inv)?;

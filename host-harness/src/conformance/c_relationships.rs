@@ -42,7 +42,7 @@ pub(crate) async fn manage(
     options: ActionOptions,
 ) -> Invocation<Outcome> {
     connector
-        .manage_relationships(tenant, user, &names(add), &names(remove), options)
+        .manage_groups(tenant, user, &names(add), &names(remove), options)
         .await
 }
 

@@ -58,7 +58,7 @@ pub(crate) async fn d1(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.eq(
         "the last change",
         Some(ChangeKind::DeactivateUser),
-        o.changes.last().map(|c| c.kind),
+        o.changes.last().map(|c| c.kind.clone()),
     );
     let mut removed: Vec<&str> = o
         .changes
@@ -181,7 +181,7 @@ pub(crate) async fn d3(connector: &LoadedConnector, c: &mut Check) -> Step {
     c.eq(
         "second run's change kinds",
         vec![ChangeKind::RemoveMembership, ChangeKind::DeactivateUser],
-        o.changes.iter().map(|c| c.kind).collect(),
+        o.changes.iter().map(|c| c.kind.clone()).collect(),
     );
     c.eq(
         "second run's removal",
@@ -220,7 +220,7 @@ where
     for protected in [email_case, account.as_str()] {
         let tenant =
             sim_tenant(sim).with_setting("protected_users", format!("x@y.com,{protected}"));
-        for user in [ada(), UserRef::AccountId(account.clone())] {
+        for user in [ada(), crate::ids::account(account.clone())] {
             let what = format!("protected {protected}, {action} {user:?}");
             let e = c.error(&what, act(tenant.clone(), user).await, "policy-denied", &[])?;
             c.that(

@@ -42,7 +42,7 @@ pub(crate) async fn delete(
 fn kinds(o: &Outcome) -> Vec<(ChangeKind, ChangeStatus)> {
     o.changes
         .iter()
-        .map(|c| (c.kind, c.status.clone()))
+        .map(|c| (c.kind.clone(), c.status.clone()))
         .collect()
 }
 
@@ -106,7 +106,7 @@ pub(crate) async fn e1(connector: &LoadedConnector, c: &mut Check) -> Step {
             .collect(),
     );
     // The old id, through the real host: 404, which is success (`already-done`).
-    let o = delete(connector, &sim, &UserRef::ScimId(scim_id.clone()), DELETE).await?;
+    let o = delete(connector, &sim, &crate::ids::scim(scim_id.clone()), DELETE).await?;
     c.eq(
         "delete by the old id",
         vec![(ChangeKind::DeleteUser, ChangeStatus::AlreadyDone)],

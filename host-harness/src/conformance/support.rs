@@ -8,8 +8,7 @@ use std::future::Future;
 use crate::conformance::check::{Difference, ok};
 use crate::simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{
-    ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceKind, ResourceRecord,
-    UserRecord,
+    ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceRecord, UserRecord,
 };
 use lifecycle_host::{CallError, LoadedConnector, Tenant};
 
@@ -126,7 +125,7 @@ pub async fn groups(
 pub async fn resources(
     connector: &LoadedConnector,
     tenant: &Tenant,
-    kind: ResourceKind,
+    kind: &str,
     limit: Option<u32>,
 ) -> Result<(Vec<ResourceRecord>, usize), Difference> {
     walk(&format!("list-resources {kind}"), limit, |p| async move {
@@ -190,7 +189,7 @@ pub(crate) fn plan(outcome: &Outcome) -> Vec<(ChangeKind, String)> {
     outcome
         .changes
         .iter()
-        .map(|c| (c.kind, c.target.clone()))
+        .map(|c| (c.kind.clone(), c.target.clone()))
         .collect()
 }
 
