@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::jsonl::{Appender, Locking};
-use lifecycle_host::bindings::types::{ChangeStatus, Outcome, UserRef};
+use lifecycle_host::bindings::types::{ChangeStatus, Outcome};
 use lifecycle_host::{CallError, Invocation};
 
 /// Why the audit log could not be written or read.
@@ -353,16 +353,6 @@ pub fn now() -> String {
     );
     now.format(&format)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
-}
-
-/// The text form of a user reference, as `--user` takes it.
-pub fn user_ref_text(user: &UserRef) -> String {
-    match user {
-        UserRef::Email(e) => e.clone(),
-        UserRef::ScimId(id) => format!("scim:{id}"),
-        UserRef::AccountId(id) => format!("account:{id}"),
-        UserRef::ExternalId(id) => format!("external:{id}"),
-    }
 }
 
 #[cfg(test)]
