@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::jsonl::{Appender, Locking};
-use lifecycle_host::bindings::types::{ChangeStatus, Outcome, UserRef};
+use lifecycle_host::bindings::types::{ChangeStatus, Outcome};
 use lifecycle_host::{CallError, Invocation};
 
 /// Why the audit log could not be written or read.
@@ -356,11 +356,6 @@ pub fn now() -> String {
     );
     now.format(&format)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
-}
-
-/// The text form of a user reference, as `--user` takes it.
-pub fn user_ref_text(user: &UserRef) -> String {
-    user.to_string()
 }
 
 #[cfg(test)]

@@ -7,11 +7,14 @@ pub mod batch;
 pub mod cli;
 pub mod component;
 pub mod conformance;
+pub mod dispatch;
 
 pub mod guest_build;
 pub mod ids;
 pub mod integrations;
 pub mod jsonl;
+pub mod render;
+pub mod user_ref;
 pub mod workflow;
 
 pub mod simulator;

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::dispatch::Action;
 use lifecycle_host::bindings::types::{
     ActionOptions, DeleteOptions, Identity, SyncOptions, UserRef,
 };
@@ -135,86 +136,6 @@ pub struct Workflow {
     pub steps: Vec<Step>,
 }
 
-/// A step with every placeholder filled in: what the runner invokes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// `sync-identity`.
-    Sync(Identity, SyncOptions),
-    /// `manage-relationships`.
-    Groups {
-        /// The person.
-        user: UserRef,
-        /// Groups to add.
-        add: Vec<String>,
-        /// Groups to remove.
-        remove: Vec<String>,
-        /// Dry run or not.
-        options: ActionOptions,
-    },
-    /// `deprovision-identity`.
-    Deprovision(UserRef, ActionOptions),
-    /// `delete-identity`.
-    Delete(UserRef, DeleteOptions),
-}
-
-impl Action {
-    /// The action's name, as the CLI and the audit log spell it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Sync(..) => "sync",
-            Self::Groups { .. } => "groups",
-            Self::Deprovision(..) => "deprovision",
-            Self::Delete(..) => "delete",
-        }
-    }
-
-    /// Invokes the action on `connector` for `tenant`.
-    pub async fn invoke(
-        &self,
-        connector: &lifecycle_host::LoadedConnector,
-        tenant: &lifecycle_host::Tenant,
-    ) -> lifecycle_host::Invocation<lifecycle_host::bindings::types::Outcome> {
-        match self {
-            Self::Sync(identity, options) => {
-                connector.sync_identity(tenant, identity, *options).await
-            }
-            Self::Groups {
-                user,
-                add,
-                remove,
-                options,
-            } => {
-                connector
-                    .manage_groups(tenant, user, add, remove, *options)
-                    .await
-            }
-            Self::Deprovision(user, options) => {
-                connector.deprovision_identity(tenant, user, *options).await
-            }
-            Self::Delete(user, options) => connector.delete_identity(tenant, user, *options).await,
-        }
-    }
-
-    /// Whether the action only plans (writes nothing).
-    pub fn dry_run(&self) -> bool {
-        match self {
-            Self::Sync(_, options) => options.dry_run,
-            Self::Groups { options, .. } | Self::Deprovision(_, options) => options.dry_run,
-            Self::Delete(_, options) => options.dry_run,
-        }
-    }
-
-    /// The person the action is about, as given.
-    pub fn user_text(&self) -> String {
-        match self {
-            Self::Sync(identity, _) => identity.email.clone(),
-            Self::Groups { user, .. } | Self::Deprovision(user, _) | Self::Delete(user, _) => {
-                crate::audit::user_ref_text(user)
-            }
-        }
-    }
-}
-
 impl Workflow {
     /// Reads and checks a workflow file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, WorkflowError> {
@@ -286,7 +207,7 @@ impl Workflow {
         }
         let fill = |s: &String| fill(s, &values);
         let user = |s: &String| -> Result<UserRef, WorkflowError> {
-            crate::cli::outcome::parse_user_ref(&fill(s)).map_err(error)
+            crate::user_ref::parse(&fill(s)).map_err(error)
         };
         // An optional field whose parameter was left empty is absent, not an empty string.
         let opt = |s: &Option<String>| s.as_ref().map(fill).filter(|v| !v.is_empty());

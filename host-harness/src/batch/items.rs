@@ -17,7 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::Action;
-use crate::cli::outcome::parse_user_ref;
+use crate::user_ref::parse as parse_user_ref;
 use lifecycle_host::bindings::types::{Identity, UserRef};
 
 /// The largest batch file read, in bytes.

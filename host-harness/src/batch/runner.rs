@@ -16,7 +16,7 @@ use super::Action;
 use super::items::Item;
 use super::journal::{DoneStatus, Journal};
 use crate::audit::{AuditContext, AuditLog};
-use crate::workflow::Action as Bound;
+use crate::dispatch::{Action as Bound, Dispatched, Dispatcher};
 use lifecycle_host::bindings::types::{
     ActionOptions, ChangeKind, ChangeStatus, ConnectorError, DeleteOptions, Outcome, SyncOptions,
 };
@@ -210,9 +210,14 @@ impl Runner {
         {
             return self.result(&work, ItemStatus::NotRun, 0, Some(e.to_string()));
         }
-        let context = |action: &str| AuditContext {
-            integration: self.integration.clone(),
-            action: action.to_owned(),
+        let dispatcher = Dispatcher {
+            connector: &self.connector,
+            tenant: &self.tenant,
+            integration: &self.integration,
+            audit: &self.audit,
+        };
+        // The person as the batch file gives them, under the batch's run id.
+        let context = |action: &Bound| AuditContext {
             requested: item.user.clone(),
             run: Some(self.run.clone()),
             recovering: work.recover.then(|| match &work.lost {
@@ -220,7 +225,7 @@ impl Runner {
                 None => format!("completes interrupted run {}", self.run),
             }),
             lost: work.lost.clone(),
-            dry_run: self.options.dry_run,
+            ..dispatcher.context(action)
         };
         let dry_run = self.options.dry_run;
         let action = match self.action {
@@ -244,9 +249,11 @@ impl Runner {
                 },
             ),
         };
-        let first = action.invoke(&self.connector, &self.tenant).await;
-        let first_action = action.name();
-        if let Err(e) = self.audit.record(&context(first_action), &first) {
+        let Dispatched {
+            invocation: first,
+            recorded,
+        } = dispatcher.run(&action, &context(&action)).await;
+        if let Err(e) = recorded {
             return self.unrecorded(&work, e);
         }
         let mut summary = Summary::of(&first);
@@ -262,11 +269,12 @@ impl Runner {
             && summary.status.is_success()
             && !planned_create
         {
-            let second = self
-                .groups(item)
-                .invoke(&self.connector, &self.tenant)
-                .await;
-            if let Err(e) = self.audit.record(&context("groups"), &second) {
+            let groups = self.groups(item);
+            let Dispatched {
+                invocation: second,
+                recorded,
+            } = dispatcher.run(&groups, &context(&groups)).await;
+            if let Err(e) = recorded {
                 return self.unrecorded(&work, e);
             }
             summary = summary.then(Summary::of(&second));

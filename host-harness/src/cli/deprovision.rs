@@ -1,7 +1,7 @@
 //! `host-harness deprovision` and `host-harness delete`: remove a person's access.
 
-use crate::audit::user_ref_text;
-use crate::cli::outcome::parse_user_ref;
+use crate::dispatch::Action;
+use crate::user_ref::parse as parse_user_ref;
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{ActionOptions, DeleteOptions, UserRef};
 
@@ -28,11 +28,8 @@ pub async fn run(connector: &LoadedConnector, args: &DeprovisionArgs) -> anyhow:
     let options = ActionOptions {
         dry_run: args.dry_run,
     };
-    let invocation = connector
-        .deprovision_identity(&target.tenant, &args.user, options)
-        .await;
-    let context = target.context("deprovision", user_ref_text(&args.user), args.dry_run);
-    target.finish(&context, &invocation, args.json)
+    let action = Action::Deprovision(args.user.clone(), options);
+    target.run(connector, &action, args.json).await
 }
 
 /// Arguments of `delete`.
@@ -62,9 +59,6 @@ pub async fn run_delete(connector: &LoadedConnector, args: &DeleteArgs) -> anyho
         purge_account: args.purge_account,
         dry_run: args.dry_run,
     };
-    let invocation = connector
-        .delete_identity(&target.tenant, &args.user, options)
-        .await;
-    let context = target.context("delete", user_ref_text(&args.user), args.dry_run);
-    target.finish(&context, &invocation, args.json)
+    let action = Action::Delete(args.user.clone(), options);
+    target.run(connector, &action, args.json).await
 }

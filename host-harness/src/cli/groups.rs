@@ -1,7 +1,7 @@
 //! `host-harness groups`: add and remove one person's group memberships.
 
-use crate::audit::user_ref_text;
-use crate::cli::outcome::parse_user_ref;
+use crate::dispatch::Action;
+use crate::user_ref::parse as parse_user_ref;
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::ActionOptions;
 
@@ -37,9 +37,11 @@ pub async fn run(connector: &LoadedConnector, args: &GroupsArgs) -> anyhow::Resu
     let options = ActionOptions {
         dry_run: args.dry_run,
     };
-    let invocation = connector
-        .manage_groups(&target.tenant, &args.user, &args.add, &args.remove, options)
-        .await;
-    let context = target.context("groups", user_ref_text(&args.user), args.dry_run);
-    target.finish(&context, &invocation, args.json)
+    let action = Action::Groups {
+        user: args.user.clone(),
+        add: args.add.clone(),
+        remove: args.remove.clone(),
+        options,
+    };
+    target.run(connector, &action, args.json).await
 }

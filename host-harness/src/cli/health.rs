@@ -1,7 +1,6 @@
 //! `host-harness health --config FILE [--json]`: probe every configured credential.
 
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use lifecycle_host::bindings::types::{HealthReport, ProbeStatus};
 use lifecycle_host::{CallError, LoadedConnector};
 
 /// Arguments of `health`.
@@ -18,7 +17,7 @@ pub struct HealthArgs {
 /// Runs `health`; exits 0 when every probe passed, 1 when one failed, 2 on a config error.
 pub async fn run(connector: &LoadedConnector, args: &HealthArgs) -> anyhow::Result<u8> {
     let (tenant, _) = args.target.tenant()?;
-    let invocation = connector.check_health(&tenant).await;
+    let invocation = crate::dispatch::health(connector, &tenant).await;
     if args.json {
         let value = match &invocation.result {
             Ok(report) => serde_json::json!({
@@ -35,7 +34,7 @@ pub async fn run(connector: &LoadedConnector, args: &HealthArgs) -> anyhow::Resu
     match invocation.result {
         Ok(report) => {
             if !args.json {
-                print!("{}", render(tenant.name(), &report));
+                print!("{}", crate::render::health(tenant.name(), &report));
             }
             Ok(if report.healthy { EXIT_OK } else { EXIT_FAILED })
         }
@@ -49,33 +48,4 @@ pub async fn run(connector: &LoadedConnector, args: &HealthArgs) -> anyhow::Resu
             })
         }
     }
-}
-
-/// The readable report: one line per probe.
-pub fn render(instance: &str, report: &HealthReport) -> String {
-    let mut out = format!(
-        "{instance}: {}\n",
-        if report.healthy {
-            "healthy"
-        } else {
-            "UNHEALTHY"
-        }
-    );
-    for probe in &report.probes {
-        let mark = match probe.status {
-            ProbeStatus::Ok => "ok  ",
-            ProbeStatus::Warning(_) => "warn",
-            ProbeStatus::Unknown(_) => "?   ",
-            ProbeStatus::Skipped(_) => "skip",
-            ProbeStatus::Failed(_) => "FAIL",
-        };
-        out.push_str(&format!(
-            "  [{mark}] {:<11} {:<15} {}\n",
-            probe.name, probe.credential, probe.target
-        ));
-        if !matches!(probe.status, ProbeStatus::Ok) {
-            out.push_str(&format!("         {}\n", probe.status));
-        }
-    }
-    out
 }

@@ -161,10 +161,10 @@ pub async fn validate(
     tenant: &Tenant,
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<u8> {
-    let invocation = connector.check_health(tenant).await;
+    let invocation = crate::dispatch::health(connector, tenant).await;
     Ok(match invocation.result {
         Ok(report) => {
-            write!(out, "{}", super::health::render(tenant.name(), &report))?;
+            write!(out, "{}", crate::render::health(tenant.name(), &report))?;
             healthy_code(&report)
         }
         Err(e) => {

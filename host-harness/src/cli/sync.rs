@@ -1,5 +1,6 @@
 //! `host-harness sync`: create or update one person in Atlassian.
 
+use crate::dispatch::Action;
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{Identity, SyncOptions};
 
@@ -57,9 +58,7 @@ pub async fn run(connector: &LoadedConnector, args: &SyncArgs) -> anyhow::Result
         update_existing: !args.no_update,
         dry_run: args.dry_run,
     };
-    let invocation = connector
-        .sync_identity(&target.tenant, &identity, options)
-        .await;
-    let context = target.context("sync", args.email.clone(), args.dry_run);
-    target.finish(&context, &invocation, args.json)
+    target
+        .run(connector, &Action::Sync(identity, options), args.json)
+        .await
 }

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use crate::audit::{AuditContext, AuditLog};
+use crate::audit::AuditLog;
+use crate::dispatch::{Action, Dispatched, Dispatcher};
 use crate::integrations::Home;
-use lifecycle_host::bindings::types::Outcome;
-use lifecycle_host::{Invocation, Tenant};
+use lifecycle_host::{LoadedConnector, Tenant};
 
 /// `--home DIR`: the harness's home (saved integrations and the audit log).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -122,34 +122,37 @@ impl TenantArgs {
 }
 
 impl Target {
-    /// The audit context of one action by this target on `requested` (a dry run records
-    /// nothing).
-    pub fn context(&self, action: &str, requested: String, dry_run: bool) -> AuditContext {
-        AuditContext {
-            integration: self.integration.clone(),
-            action: action.to_owned(),
-            requested,
-            dry_run,
-            ..AuditContext::default()
+    /// The dispatcher that runs actions on `connector` for this target and records them here.
+    pub fn dispatcher<'a>(&'a self, connector: &'a LoadedConnector) -> Dispatcher<'a> {
+        Dispatcher {
+            connector,
+            tenant: &self.tenant,
+            integration: &self.integration,
+            audit: &self.audit,
         }
     }
 
-    /// Records an action's changes in the audit log, then prints the outcome and returns the
-    /// exit code. A change that could not be recorded is reported, and the command fails.
-    pub fn finish(
+    /// Runs one action through the dispatcher (recording its changes in the audit log), then
+    /// prints the outcome and returns the exit code. A change that could not be recorded is
+    /// reported, and the command fails.
+    pub async fn run(
         &self,
-        context: &AuditContext,
-        invocation: &Invocation<Outcome>,
+        connector: &LoadedConnector,
+        action: &Action,
         json: bool,
     ) -> anyhow::Result<u8> {
-        let recorded = self.audit.record(context, invocation);
-        let code = super::outcome::report(&context.action, invocation, json)?;
+        let dispatcher = self.dispatcher(connector);
+        let Dispatched {
+            invocation,
+            recorded,
+        } = dispatcher.run(action, &dispatcher.context(action)).await;
+        let code = super::outcome::report(action.name(), &invocation, json)?;
         match recorded {
             Ok(_) => Ok(code),
             Err(e) => {
                 eprintln!(
                     "{}: the audit log could not record this action: {e}; what it changed upstream is not in the audit trail",
-                    context.action
+                    action.name()
                 );
                 Ok(code.max(super::EXIT_FAILED))
             }

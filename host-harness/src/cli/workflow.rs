@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use crate::audit::AuditContext;
 use crate::cli::target::{ChangeArgs, Target};
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use crate::workflow::{Action, Workflow};
+use crate::dispatch::{Action, Dispatched};
+use crate::workflow::Workflow;
 use lifecycle_host::{CallError, LoadedConnector};
 
 /// `workflow` subcommands.
@@ -123,13 +124,16 @@ pub async fn run_steps(
         actions.len(),
         if actions.len() == 1 { "" } else { "s" }
     )?;
+    let dispatcher = target.dispatcher(connector);
     for (i, action) in actions.iter().enumerate() {
-        let invocation = action.invoke(connector, &target.tenant).await;
         let context = AuditContext {
             run: Some(run.to_owned()),
-            ..target.context(action.name(), action.user_text(), action.dry_run())
+            ..dispatcher.context(action)
         };
-        let recorded = target.audit.record(&context, &invocation);
+        let Dispatched {
+            invocation,
+            recorded,
+        } = dispatcher.run(action, &context).await;
         write!(
             out,
             "step {}/{}  {:.0} ms  ",
@@ -139,7 +143,7 @@ pub async fn run_steps(
         )?;
         let code = match &invocation.result {
             Ok(outcome) => {
-                write!(out, "{}", super::outcome::render(action.name(), outcome))?;
+                write!(out, "{}", crate::render::outcome(action.name(), outcome))?;
                 if outcome.completed {
                     EXIT_OK
                 } else {

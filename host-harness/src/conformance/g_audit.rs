@@ -442,7 +442,7 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
         lifecycle_host::json::to_string(&health.exchanges).unwrap_or_default(),
     );
     match &health.result {
-        Ok(report) => record("health", crate::cli::health::render(tenant.name(), report)),
+        Ok(report) => record("health", crate::render::health(tenant.name(), report)),
         Err(e) => record("health error", e.to_string()),
     }
     let who = Identity {
@@ -508,7 +508,7 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
         );
         match &inv.result {
             Ok(o) => {
-                record(what, crate::cli::outcome::render(what, o));
+                record(what, crate::render::outcome(what, o));
                 record(what, lifecycle_host::json::to_string(o).unwrap_or_default());
             }
             Err(e) => {

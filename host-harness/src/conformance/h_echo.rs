@@ -38,7 +38,7 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
     let health_text = match &health.result {
         Ok(report) => format!(
             "{}{}",
-            crate::cli::health::render(tenant.name(), report),
+            crate::render::health(tenant.name(), report),
             serde_json::to_string(report).unwrap_or_default()
         ),
         Err(e) => e.to_string(),
@@ -140,7 +140,7 @@ fn record(
     let shown = match &inv.result {
         Ok(o) => format!(
             "{}{}",
-            crate::cli::outcome::render(what, o),
+            crate::render::outcome(what, o),
             serde_json::to_string(o).unwrap_or_default()
         ),
         Err(e) => format!("{e}{}", serde_json::to_string(e).unwrap_or_default()),

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use std::future::Future;
 
-use crate::conformance::check::{Difference, ok};
+use crate::conformance::check::Difference;
 use crate::simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{
     ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceRecord, UserRecord,
 };
-use lifecycle_host::{CallError, LoadedConnector, Tenant};
+use lifecycle_host::paging;
+use lifecycle_host::{Invocation, LoadedConnector, Tenant};
 
 /// The tenant a simulator's own config file describes (full: SCIM, admin and products).
 ///
@@ -59,34 +60,47 @@ pub fn build_test_guest(workspace: &Path) -> Result<PathBuf, String> {
 /// More calls than any walk needs: a walk that does not end is a difference.
 pub const MAX_CALLS: usize = 200;
 
-/// One page of a listing: its items and the next cursor.
-pub type Page<T> = Result<(Vec<T>, Option<String>), CallError>;
-
-/// Calls `list` with each cursor until there is none: every item, and how many calls.
-pub async fn walk<T, F, Fut>(
+/// Walks a listing to its end through [`lifecycle_host::paging::walk`] (so with its guards:
+/// a repeated cursor or item, an empty page that is not the last, more than [`MAX_CALLS`]
+/// pages), asking for `limit` items a page (`None`: the connector's default): every item, and
+/// how many calls.
+pub async fn walk<P, F, Fut>(
     what: &str,
     limit: Option<u32>,
     mut list: F,
-) -> Result<(Vec<T>, usize), Difference>
+) -> Result<(Vec<P::Item>, usize), Difference>
 where
+    P: paging::Page,
     F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Page<T>>,
+    Fut: Future<Output = Invocation<P>>,
 {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    for calls in 1..=MAX_CALLS {
-        let (page, next) = ok(what, list(PageRequest { cursor, limit }).await)?;
-        items.extend(page);
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return Ok((items, calls)),
-        }
-    }
-    Err(Difference::new(
+    let limits = paging::WalkLimits {
+        max_pages: MAX_CALLS,
+        ..paging::WalkLimits::default()
+    };
+    let (mut items, mut calls) = (Vec::new(), 0);
+    // The walk asks for `page_size` items a page; the request's limit is set here instead,
+    // so that `None` leaves the page size to the connector.
+    let walked = paging::walk(
         what,
-        format!("an end within {MAX_CALLS} calls"),
-        "no end",
-    ))
+        0,
+        limits,
+        |p| {
+            calls += 1;
+            list(PageRequest { limit, ..p })
+        },
+        |page| items.extend(page),
+    )
+    .await;
+    match walked {
+        Ok(_) => Ok((items, calls)),
+        Err(paging::WalkError::Call(e)) => Err(Difference::new(what, "success", e)),
+        Err(e @ paging::WalkError::Upstream(_)) => Err(Difference::new(
+            what,
+            format!("an end within {MAX_CALLS} calls"),
+            e,
+        )),
+    }
 }
 
 /// Walks `list-users` to its end: every user, and how many calls.
@@ -96,11 +110,7 @@ pub async fn users(
     limit: Option<u32>,
 ) -> Result<(Vec<UserRecord>, usize), Difference> {
     walk("list-users", limit, |p| async move {
-        connector
-            .list_users(tenant, &p)
-            .await
-            .result
-            .map(|page| (page.items, page.next_cursor))
+        connector.list_users(tenant, &p).await
     })
     .await
 }
@@ -112,11 +122,7 @@ pub async fn groups(
     limit: Option<u32>,
 ) -> Result<(Vec<GroupRecord>, usize), Difference> {
     walk("list-groups", limit, |p| async move {
-        connector
-            .list_groups(tenant, &p)
-            .await
-            .result
-            .map(|page| (page.items, page.next_cursor))
+        connector.list_groups(tenant, &p).await
     })
     .await
 }
@@ -129,11 +135,7 @@ pub async fn resources(
     limit: Option<u32>,
 ) -> Result<(Vec<ResourceRecord>, usize), Difference> {
     walk(&format!("list-resources {kind}"), limit, |p| async move {
-        connector
-            .list_resources(tenant, kind, &p)
-            .await
-            .result
-            .map(|page| (page.items, page.next_cursor))
+        connector.list_resources(tenant, kind, &p).await
     })
     .await
 }

@@ -1,0 +1,142 @@
+//! One way to run an action: the CLI's commands, batch items and workflow steps all hand a
+//! [`Dispatcher`] an [`Action`], which invokes it on the connector for the tenant, writes the
+//! audit records the invocation calls for, and returns both. What each caller then prints, or
+//! how it counts the item, is its own.
+
+use crate::audit::{AuditContext, AuditError, AuditLog, AuditRecord};
+use lifecycle_host::bindings::types::{
+    ActionOptions, DeleteOptions, HealthReport, Identity, Outcome, SyncOptions, UserRef,
+};
+use lifecycle_host::{Invocation, LoadedConnector, Tenant};
+
+/// One connector action with all its arguments: a bound workflow step, a batch item, a CLI
+/// command.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `sync-identity`.
+    Sync(Identity, SyncOptions),
+    /// `manage-relationships`.
+    Groups {
+        /// The person.
+        user: UserRef,
+        /// Groups to add.
+        add: Vec<String>,
+        /// Groups to remove.
+        remove: Vec<String>,
+        /// Dry run or not.
+        options: ActionOptions,
+    },
+    /// `deprovision-identity`.
+    Deprovision(UserRef, ActionOptions),
+    /// `delete-identity`.
+    Delete(UserRef, DeleteOptions),
+}
+
+impl Action {
+    /// The action's name, as the CLI and the audit log spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sync(..) => "sync",
+            Self::Groups { .. } => "groups",
+            Self::Deprovision(..) => "deprovision",
+            Self::Delete(..) => "delete",
+        }
+    }
+
+    /// Invokes the action on `connector` for `tenant` (unrecorded: see [`Dispatcher::run`]).
+    async fn invoke(
+        &self,
+        connector: &lifecycle_host::LoadedConnector,
+        tenant: &lifecycle_host::Tenant,
+    ) -> lifecycle_host::Invocation<lifecycle_host::bindings::types::Outcome> {
+        match self {
+            Self::Sync(identity, options) => {
+                connector.sync_identity(tenant, identity, *options).await
+            }
+            Self::Groups {
+                user,
+                add,
+                remove,
+                options,
+            } => {
+                connector
+                    .manage_groups(tenant, user, add, remove, *options)
+                    .await
+            }
+            Self::Deprovision(user, options) => {
+                connector.deprovision_identity(tenant, user, *options).await
+            }
+            Self::Delete(user, options) => connector.delete_identity(tenant, user, *options).await,
+        }
+    }
+
+    /// Whether the action only plans (writes nothing).
+    pub fn dry_run(&self) -> bool {
+        match self {
+            Self::Sync(_, options) => options.dry_run,
+            Self::Groups { options, .. } | Self::Deprovision(_, options) => options.dry_run,
+            Self::Delete(_, options) => options.dry_run,
+        }
+    }
+
+    /// The person the action is about, as given.
+    pub fn user_text(&self) -> String {
+        match self {
+            Self::Sync(identity, _) => identity.email.clone(),
+            Self::Groups { user, .. } | Self::Deprovision(user, _) | Self::Delete(user, _) => {
+                crate::user_ref::text(user)
+            }
+        }
+    }
+}
+
+/// Where actions run and are recorded: one connector, one tenant, its audit log.
+#[derive(Clone, Copy)]
+pub struct Dispatcher<'a> {
+    /// The loaded connector; each invocation gets its own instance.
+    pub connector: &'a LoadedConnector,
+    /// The tenant the actions act on.
+    pub tenant: &'a Tenant,
+    /// The integration's name, in every audit record.
+    pub integration: &'a str,
+    /// Where the changes are recorded.
+    pub audit: &'a AuditLog,
+}
+
+/// An action's invocation and what the audit log made of it.
+pub struct Dispatched {
+    /// The invocation: the outcome or error, its exchanges, its time.
+    pub invocation: Invocation<Outcome>,
+    /// The records written, or why they could not be (the action ran regardless).
+    pub recorded: Result<Vec<AuditRecord>, AuditError>,
+}
+
+impl Dispatcher<'_> {
+    /// The audit context of `action` run on its own: this integration, the person as the
+    /// action names them, no run. Callers in a run add theirs with struct update syntax.
+    pub fn context(&self, action: &Action) -> AuditContext {
+        AuditContext {
+            integration: self.integration.to_owned(),
+            action: action.name().to_owned(),
+            requested: action.user_text(),
+            dry_run: action.dry_run(),
+            ..AuditContext::default()
+        }
+    }
+
+    /// Invokes `action`, then records it under `context` (a dry run records nothing).
+    pub async fn run(&self, action: &Action, context: &AuditContext) -> Dispatched {
+        let invocation = action.invoke(self.connector, self.tenant).await;
+        let recorded = self.audit.record(context, &invocation);
+        Dispatched {
+            invocation,
+            recorded,
+        }
+    }
+}
+
+/// Probes the tenant's credentials. Health changes nothing, so it needs no audit log and
+/// writes no record; it is here so every connector call the CLI makes has one entry.
+pub async fn health(connector: &LoadedConnector, tenant: &Tenant) -> Invocation<HealthReport> {
+    connector.check_health(tenant).await
+}
