@@ -51,10 +51,16 @@ impl From<ConnectorError> for wit::ConnectorError {
 // The conversions below loop and push rather than `map(..).collect()`: every iterator
 // chain instantiated for a new element type costs the component hundreds of bytes.
 
+/// `s` owned; one out-of-line copy instead of an allocation inlined at every call.
+#[inline(never)]
+fn owned(s: &str) -> String {
+    s.to_string()
+}
+
 fn strings(list: &[&str]) -> Vec<String> {
     let mut out = Vec::with_capacity(list.len());
     for s in list {
-        out.push((*s).to_string());
+        out.push(owned(s));
     }
     out
 }
@@ -63,7 +69,7 @@ fn config_schema(keys: &[core::ConfigKey]) -> Vec<wit::ConfigKey> {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         out.push(wit::ConfigKey {
-            key: k.key.to_string(),
+            key: owned(k.key),
             kind: match k.kind {
                 core::ConfigKind::String => wit::ConfigKind::String,
                 core::ConfigKind::Url => wit::ConfigKind::Url,
@@ -72,9 +78,9 @@ fn config_schema(keys: &[core::ConfigKey]) -> Vec<wit::ConfigKey> {
                 core::ConfigKind::Bool => wit::ConfigKind::Bool,
             },
             required: k.required,
-            default: k.default.map(str::to_string),
+            default: k.default.map(owned),
             requires: strings(k.requires),
-            description: k.description.to_string(),
+            description: owned(k.description),
         });
     }
     out
@@ -84,8 +90,8 @@ fn egress(rules: &[core::EgressRule]) -> Vec<wit::EgressRule> {
     let mut out = Vec::with_capacity(rules.len());
     for r in rules {
         out.push(wit::EgressRule {
-            url_key: r.url_key.to_string(),
-            path_prefix: r.path_prefix.to_string(),
+            url_key: owned(r.url_key),
+            path_prefix: owned(r.path_prefix),
             secrets: strings(r.secrets),
             enabled_by: strings(r.enabled_by),
         });
@@ -116,8 +122,8 @@ impl From<core::ConnectorInfo> for wit::ConnectorInfo {
                 let mut out = Vec::with_capacity(i.id_namespaces.len());
                 for (name, description) in i.id_namespaces {
                     out.push(wit::IdNamespace {
-                        name: (*name).to_string(),
-                        description: (*description).to_string(),
+                        name: owned(name),
+                        description: owned(description),
                     });
                 }
                 out
@@ -126,8 +132,8 @@ impl From<core::ConnectorInfo> for wit::ConnectorInfo {
                 let mut out = Vec::with_capacity(i.resource_kinds.len());
                 for k in i.resource_kinds {
                     out.push(wit::ResourceKind {
-                        name: k.name().to_string(),
-                        description: k.description().to_string(),
+                        name: owned(k.name()),
+                        description: owned(k.description()),
                     });
                 }
                 out
@@ -208,7 +214,7 @@ fn ids(list: Vec<core::Id>) -> Vec<wit::NamespacedId> {
     let mut out = Vec::with_capacity(list.len());
     for id in list {
         out.push(wit::NamespacedId {
-            namespace: id.namespace().to_string(),
+            namespace: owned(id.namespace()),
             value: id.into_value(),
         });
     }
@@ -296,7 +302,7 @@ impl From<core::ResourcePage> for wit::ResourcePage {
                 .items
                 .into_iter()
                 .map(|r| wit::ResourceRecord {
-                    kind: r.kind.name().to_string(),
+                    kind: owned(r.kind.name()),
                     id: r.id,
                     key: r.key,
                     name: r.name,

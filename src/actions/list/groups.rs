@@ -18,7 +18,7 @@ use super::{fetch, fill, malformed, page_limit, post_json, repeated, scim_page, 
 use crate::admin;
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
-use crate::model::{Config, GroupId, GroupPage, GroupRecord, Id, PageRequest, ScimId};
+use crate::model::{AccountId, Config, GroupId, GroupPage, GroupRecord, Id, PageRequest, ScimId};
 use crate::scim;
 use crate::transport::{Auth, Response, Transport};
 use crate::upstream::{self, Api, Context};
@@ -98,11 +98,15 @@ fn scim_step(
             scim_id: Some(ScimId::from(id)),
             group_id: None,
             synced: true,
-            members: g
-                .members
-                .iter()
-                .filter_map(|m| ScimId::from_wire(m.value.as_deref()).map(Id::Scim))
-                .collect(),
+            members: {
+                let mut ids = Vec::with_capacity(g.members.len());
+                for m in &g.members {
+                    if let Some(id) = ScimId::from_wire(m.value.as_deref()) {
+                        ids.push(Id::Scim(id));
+                    }
+                }
+                ids
+            },
         });
     }
     if let Some(admin) = &cfg.admin
@@ -258,7 +262,7 @@ fn admin_step(
     let members = if groups.is_empty() {
         Vec::new()
     } else {
-        let mut wanted: Vec<(String, Vec<String>)> = Vec::with_capacity(groups.len());
+        let mut wanted: Vec<(String, Vec<Id>)> = Vec::with_capacity(groups.len());
         for id in groups.iter().filter_map(|g| g.id.as_ref()) {
             if !wanted.iter().any(|(w, _)| w == id) {
                 wanted.push((id.clone(), Vec::new()));
@@ -282,7 +286,7 @@ fn admin_step(
             members: members
                 .iter()
                 .find(|(gid, _)| *gid == id)
-                .map(|(_, m)| m.iter().map(|a| Id::Account(a.as_str().into())).collect())
+                .map(|(_, m)| m.clone())
                 .unwrap_or_default(),
             group_id: Some(GroupId::from(id)),
         });
@@ -297,8 +301,8 @@ fn admin_step(
 fn admin_members(
     admin: &AdminConfig,
     transport: &dyn Transport,
-    mut members: Vec<(String, Vec<String>)>,
-) -> Result<Vec<(String, Vec<String>)>, ConnectorError> {
+    mut members: Vec<(String, Vec<Id>)>,
+) -> Result<Vec<(String, Vec<Id>)>, ConnectorError> {
     let (subject, api) = admin_ctx(admin);
     let ctx = Context {
         api,
@@ -328,7 +332,7 @@ fn admin_members(
                 if let Some((_, m)) = members.iter_mut().find(|(w, _)| *w == gid)
                     && pairs.insert(format!("{}:{gid}{account}", gid.len()))
                 {
-                    m.push(account.clone());
+                    m.push(Id::Account(AccountId::from(account.as_str())));
                 }
             }
         }
