@@ -4,7 +4,7 @@
 //! two can never disagree. Every error is `invalid-config` naming the key at fault.
 
 use crate::error::ConnectorError;
-use crate::model::{Config, ConfigKey};
+use crate::model::{Config, ConfigKey, ConfigKind};
 use crate::{base_url, encode};
 
 /// The SCIM directory base URL (required setting).
@@ -38,127 +38,118 @@ pub const DEFAULT_ATLASSIAN_API_URL: &str = "https://api.atlassian.com";
 /// Default for `bitbucket_api_url`.
 pub const DEFAULT_BITBUCKET_API_URL: &str = "https://api.bitbucket.org";
 
-/// How a key's value is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind {
-    /// Any non-empty text.
-    Text,
-    /// An absolute `https` URL (or `http` to a loopback host), no userinfo, query or fragment.
-    Url,
-    /// A secret: only its name crosses, the host holds the value.
-    Secret,
-}
-
-/// One row of the configuration table.
-#[derive(Debug, Clone, Copy)]
-pub struct KeySpec {
-    /// The key.
-    pub key: &'static str,
-    /// How its value is checked; [`ValueKind::Secret`] keys go in `secrets`.
-    pub kind: ValueKind,
-    /// Whether every configuration must have it.
-    pub required: bool,
-    /// What it is, for people filling in a form.
-    pub description: &'static str,
-}
-
-impl KeySpec {
-    /// True for a secret key.
-    pub fn is_secret(&self) -> bool {
-        self.kind == ValueKind::Secret
-    }
-}
+/// One row of the configuration table: the schema's [`ConfigKey`], whose `kind` also says
+/// how the value is checked ([`ConfigKind::Url`] values are checked as URLs,
+/// [`ConfigKind::Secret`] keys go in `secrets`).
+pub type KeySpec = ConfigKey;
 
 /// Every key the connector accepts: the single source of validation and of the schema.
 pub const KEYS: &[KeySpec] = &[
     KeySpec {
         key: SCIM_URL,
-        kind: ValueKind::Url,
+        kind: ConfigKind::Url,
         required: true,
+        default: None,
+        requires: &[],
         description: "SCIM directory base URL, https://api.atlassian.com/scim/directory/{directoryId}. \
                       Every SCIM call goes here; the directory id is its last path segment.",
     },
     KeySpec {
         key: SCIM_TOKEN,
-        kind: ValueKind::Secret,
+        kind: ConfigKind::Secret,
         required: true,
+        default: None,
+        requires: &[],
         description: "SCIM directory API key (Bearer). Works on SCIM only.",
     },
     KeySpec {
         key: ADMIN_API_KEY,
-        kind: ValueKind::Secret,
+        kind: ConfigKind::Secret,
         required: false,
+        default: None,
+        requires: &[SCIM_ORGANIZATION_ID],
         description: "Organization API key (Bearer) for the admin API v2 and the user lifecycle API. \
                       Needs scim_organization_id. Required for admin-managed groups and purge-account.",
     },
     KeySpec {
         key: SCIM_ORGANIZATION_ID,
-        kind: ValueKind::Text,
+        kind: ConfigKind::String,
         required: false,
+        default: None,
+        requires: &[ADMIN_API_KEY],
         description: "Organization id shown next to the organization API key. Needs admin_api_key.",
     },
     KeySpec {
         key: PRODUCT_USER,
-        kind: ValueKind::Text,
+        kind: ConfigKind::String,
         required: false,
+        default: None,
+        requires: &[PRODUCT_TOKEN],
         description: "Atlassian account email for product discovery (Basic auth user). Needs product_token \
                       and site_url or bitbucket_workspace.",
     },
     KeySpec {
         key: PRODUCT_TOKEN,
-        kind: ValueKind::Secret,
+        kind: ConfigKind::Secret,
         required: false,
+        default: None,
+        requires: &[PRODUCT_USER],
         description: "API token of product_user for product discovery (Basic auth password).",
     },
     KeySpec {
         key: INSTANCE_NAME,
-        kind: ValueKind::Text,
+        kind: ConfigKind::String,
         required: false,
+        default: None,
+        requires: &[],
         description: "Free label such as acme-atlassian-prod, shown in reports and audit records.",
     },
     KeySpec {
         key: ATLASSIAN_API_URL,
-        kind: ValueKind::Url,
+        kind: ConfigKind::Url,
         required: false,
+        default: Some(DEFAULT_ATLASSIAN_API_URL),
+        requires: &[],
         description: "Base URL of the admin and lifecycle APIs. Default https://api.atlassian.com.",
     },
     KeySpec {
         key: SITE_URL,
-        kind: ValueKind::Url,
+        kind: ConfigKind::Url,
         required: false,
+        default: None,
+        requires: &[],
         description: "Jira and Confluence site URL, for example https://acme.atlassian.net.",
     },
     KeySpec {
         key: BITBUCKET_API_URL,
-        kind: ValueKind::Url,
+        kind: ConfigKind::Url,
         required: false,
+        default: Some(DEFAULT_BITBUCKET_API_URL),
+        requires: &[],
         description: "Base URL of the Bitbucket API. Default https://api.bitbucket.org.",
     },
     KeySpec {
         key: BITBUCKET_WORKSPACE,
-        kind: ValueKind::Text,
+        kind: ConfigKind::String,
         required: false,
+        default: None,
+        requires: &[],
         description: "Bitbucket workspace slug whose repositories discovery lists.",
     },
     KeySpec {
         key: PROTECTED_USERS,
-        kind: ValueKind::Text,
+        kind: ConfigKind::List,
         required: false,
+        default: None,
+        requires: &[],
         description: "Comma-separated emails (any case) and Atlassian account ids that \
                       deprovision and delete refuse with policy-denied.",
     },
 ];
 
-/// The schema `describe` publishes, generated from [`KEYS`].
-pub fn schema() -> Vec<ConfigKey> {
-    KEYS.iter()
-        .map(|k| ConfigKey {
-            key: k.key.to_string(),
-            required: k.required,
-            secret: k.is_secret(),
-            description: k.description.to_string(),
-        })
-        .collect()
+/// The schema `describe` publishes: [`KEYS`] itself.
+pub fn schema() -> &'static [ConfigKey] {
+    KEYS
 }
 
 fn spec(key: &str) -> Option<&'static KeySpec> {
@@ -238,7 +229,7 @@ impl ConnectorConfig {
                 return Err(ConnectorError::config(spec.key, "is empty"));
             }
             let value = match spec.kind {
-                ValueKind::Url => check_url(spec.key, value)?,
+                ConfigKind::Url => check_url(spec.key, value)?,
                 _ => value.trim().to_string(),
             };
             values.push((spec.key, value));
@@ -696,17 +687,9 @@ mod tests {
     fn schema_comes_from_the_table() {
         let s = schema();
         assert_eq!(s.len(), KEYS.len());
-        let required: Vec<&str> = s
-            .iter()
-            .filter(|k| k.required)
-            .map(|k| k.key.as_str())
-            .collect();
+        let required: Vec<&str> = s.iter().filter(|k| k.required).map(|k| k.key).collect();
         assert_eq!(required, vec![SCIM_URL, SCIM_TOKEN]);
-        let secret: Vec<&str> = s
-            .iter()
-            .filter(|k| k.secret)
-            .map(|k| k.key.as_str())
-            .collect();
+        let secret: Vec<&str> = s.iter().filter(|k| k.is_secret()).map(|k| k.key).collect();
         assert_eq!(secret, vec![SCIM_TOKEN, ADMIN_API_KEY, PRODUCT_TOKEN]);
         assert!(s.iter().all(|k| !k.description.is_empty()));
     }

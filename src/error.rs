@@ -17,8 +17,11 @@ pub struct ConfigError {
 /// An upstream answer the connector could not accept (WIT `upstream-error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamError {
-    /// HTTP status of the answer; 0 when there was no HTTP answer at all.
-    pub status: u16,
+    /// HTTP status of the answer that is at fault: `Some` when one came (a malformed body on
+    /// a real 200 keeps `Some(200)`, a cursor repeated by a real answer keeps its status);
+    /// `None` when no HTTP answer is to blame (a size cap the host enforced, a listing that
+    /// did not end within the connector's own page bound).
+    pub status: Option<u16>,
     /// The service's own error code, when it gave one (`scimType`, `ADMIN-UAM-409-3`, ...).
     pub code: Option<String>,
     /// The service's message, or what was wrong with its answer.
@@ -62,7 +65,7 @@ pub enum ConnectorError {
     #[error("unavailable: {0}")]
     Unavailable(String),
     /// The service answered something the connector cannot accept.
-    #[error("upstream error (HTTP {}{}): {}", .0.status, code_hint(&.0.code), .0.message)]
+    #[error("upstream error{}: {}", status_hint(.0.status, &.0.code), .0.message)]
     Upstream(UpstreamError),
     /// The action or option is not offered by this connector or by Atlassian.
     #[error("unsupported: {0}")]
@@ -82,10 +85,12 @@ fn retry_hint(ms: Option<u64>) -> String {
     }
 }
 
-fn code_hint(code: &Option<String>) -> String {
-    match code {
-        Some(code) => format!(", {code}"),
-        None => String::new(),
+fn status_hint(status: Option<u16>, code: &Option<String>) -> String {
+    match (status, code) {
+        (Some(s), Some(c)) => format!(" (HTTP {s}, {c})"),
+        (Some(s), None) => format!(" (HTTP {s})"),
+        (None, Some(c)) => format!(" ({c})"),
+        (None, None) => String::new(),
     }
 }
 
@@ -98,10 +103,15 @@ impl ConnectorError {
         })
     }
 
-    /// An `upstream` error.
-    pub fn upstream(status: u16, code: Option<String>, message: impl Into<String>) -> Self {
+    /// An `upstream` error; `status` is a `u16` when an HTTP answer is at fault, `None`
+    /// when none is.
+    pub fn upstream(
+        status: impl Into<Option<u16>>,
+        code: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
         ConnectorError::Upstream(UpstreamError {
-            status,
+            status: status.into(),
             code,
             message: message.into(),
         })
@@ -142,5 +152,7 @@ mod tests {
             "rate limited: slow down (retry after 2000 ms)"
         );
         assert_eq!(e.config_key(), None);
+        let e = ConnectorError::upstream(None, None, "no answer to blame");
+        assert_eq!(e.to_string(), "upstream error: no answer to blame");
     }
 }

@@ -1,8 +1,141 @@
 //! Core mirrors of the WIT `types` records, free of any generated type, so the logic compiles
-//! and unit-tests natively. The wasm glue in `lib.rs` converts between these and the
-//! generated bindings one to one.
+//! and unit-tests natively. The wasm glue in `contract.rs` converts between these and the
+//! generated bindings.
+//!
+//! Ids are typed: a [`ScimId`], an [`AccountId`] or a [`GroupId`], never a bare string that
+//! might be empty. Where they cross the contract they become an [`Id`], which knows its
+//! namespace (`describe` declares the three in [`ID_NAMESPACES`]).
+
+use std::fmt;
+use std::ops::Deref;
 
 use crate::error::ConnectorError;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id as the issuing system spells it.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The id as an owned string.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+
+            /// The id in an optional wire field; an absent or empty one is no id.
+            pub fn from_wire(s: Option<&str>) -> Option<Self> {
+                s.filter(|s| !s.is_empty()).map(|s| $name(s.to_string()))
+            }
+        }
+
+        impl Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                $name(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                $name(s.to_string())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A SCIM id, of a user or of a group, issued by the SCIM directory (namespace `scim`).
+    ScimId
+);
+id_type!(
+    /// An Atlassian account id (namespace `account`).
+    AccountId
+);
+id_type!(
+    /// A group id of the organization's admin API (namespace `group`).
+    GroupId
+);
+
+/// The namespace of [`ScimId`]s.
+pub const NS_SCIM: &str = "scim";
+/// The namespace of [`AccountId`]s.
+pub const NS_ACCOUNT: &str = "account";
+/// The namespace of [`GroupId`]s.
+pub const NS_GROUP: &str = "group";
+
+/// The id namespaces `describe` declares, `(name, description)`.
+pub const ID_NAMESPACES: &[(&str, &str)] = &[
+    (
+        NS_SCIM,
+        "SCIM ids of users and groups in the configured SCIM directory.",
+    ),
+    (
+        NS_ACCOUNT,
+        "Atlassian account ids (the person behind a SCIM user).",
+    ),
+    (
+        NS_GROUP,
+        "Group ids of the organization's admin API (admin-managed and synced groups).",
+    ),
+];
+
+/// An id with its namespace, as it crosses the contract (WIT `namespaced-id`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Id {
+    /// A SCIM user or group id.
+    Scim(ScimId),
+    /// An Atlassian account id.
+    Account(AccountId),
+    /// An admin API group id.
+    Group(GroupId),
+}
+
+impl Id {
+    /// The namespace, one of [`ID_NAMESPACES`].
+    pub fn namespace(&self) -> &'static str {
+        match self {
+            Id::Scim(_) => NS_SCIM,
+            Id::Account(_) => NS_ACCOUNT,
+            Id::Group(_) => NS_GROUP,
+        }
+    }
+
+    /// The id itself.
+    pub fn value(&self) -> &str {
+        match self {
+            Id::Scim(v) => v,
+            Id::Account(v) => v,
+            Id::Group(v) => v,
+        }
+    }
+
+    /// The id itself, owned.
+    pub fn into_value(self) -> String {
+        match self {
+            Id::Scim(v) => v.into_string(),
+            Id::Account(v) => v.into_string(),
+            Id::Group(v) => v.into_string(),
+        }
+    }
+}
 
 /// A tenant's configuration as the host hands it over (WIT `config`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,17 +159,58 @@ impl Config {
     }
 }
 
+/// The type of a configuration key's value (WIT `config-kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigKind {
+    /// Free text.
+    String,
+    /// An absolute `https` URL.
+    Url,
+    /// A secret: the host stores it, the connector only names it.
+    Secret,
+    /// A comma-separated list of text items.
+    List,
+    /// `true` or `false`.
+    Bool,
+}
+
 /// One key of the configuration schema (WIT `config-key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigKey {
     /// The key as written in the configuration.
-    pub key: String,
+    pub key: &'static str,
+    /// The type of its value.
+    pub kind: ConfigKind,
     /// True when every configuration must set it.
     pub required: bool,
-    /// True when the value is a secret held by the host.
-    pub secret: bool,
+    /// The value used when the key is not set, when there is one.
+    pub default: Option<&'static str>,
+    /// Keys that must be set whenever this one is.
+    pub requires: &'static [&'static str],
     /// What the key is and when it is needed.
-    pub description: String,
+    pub description: &'static str,
+}
+
+impl ConfigKey {
+    /// True when the value is a secret held by the host.
+    pub fn is_secret(&self) -> bool {
+        self.kind == ConfigKind::Secret
+    }
+}
+
+/// One destination the connector needs (WIT `egress-rule`): the value (or default) of the
+/// `url` key `url_key` with `path_prefix` appended; in force when `url_key` is set, or when
+/// it has a default and any of `enabled_by` is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EgressRule {
+    /// The `url` configuration key whose value is the base URL.
+    pub url_key: &'static str,
+    /// Appended to the base URL's path; `""` grants its whole path.
+    pub path_prefix: &'static str,
+    /// The secret keys the host may attach under this destination.
+    pub secrets: &'static [&'static str],
+    /// Keys whose presence brings a defaulted `url_key` into force.
+    pub enabled_by: &'static [&'static str],
 }
 
 /// What a connector can do (WIT `capability`).
@@ -66,7 +240,13 @@ pub struct ConnectorInfo {
     /// The actions implemented.
     pub capabilities: Vec<Capability>,
     /// Every configuration key accepted.
-    pub config_schema: Vec<ConfigKey>,
+    pub config_schema: &'static [ConfigKey],
+    /// Every destination the connector may send requests to.
+    pub egress: &'static [EgressRule],
+    /// The id namespaces, `(name, description)`.
+    pub id_namespaces: &'static [(&'static str, &'static str)],
+    /// The resource kinds `list-resources` takes.
+    pub resource_kinds: &'static [ResourceKind],
 }
 
 /// The result of one health probe (WIT `probe-status`).
@@ -132,11 +312,55 @@ pub enum UserRef {
     /// By email (`userName`), case-insensitive.
     Email(String),
     /// By SCIM user id.
-    ScimId(String),
+    ScimId(ScimId),
     /// By Atlassian account id.
-    AccountId(String),
+    AccountId(AccountId),
     /// By external id.
     ExternalId(String),
+}
+
+impl UserRef {
+    /// The email, id or external id the reference carries.
+    pub fn value(&self) -> &str {
+        match self {
+            UserRef::Email(v) | UserRef::ExternalId(v) => v,
+            UserRef::ScimId(v) => v,
+            UserRef::AccountId(v) => v,
+        }
+    }
+
+    /// The reference by an id of namespace `namespace`: `scim` or `account`; any other is
+    /// `invalid-input` naming the namespaces accepted.
+    pub fn by_id(namespace: &str, value: String) -> Result<Self, ConnectorError> {
+        match namespace {
+            NS_SCIM => Ok(UserRef::ScimId(ScimId(value))),
+            NS_ACCOUNT => Ok(UserRef::AccountId(AccountId(value))),
+            other => Err(ConnectorError::InvalidInput(format!(
+                "a user id in namespace `{other}` cannot name a person: use `{NS_SCIM}` (a \
+                 SCIM user id) or `{NS_ACCOUNT}` (an Atlassian account id)"
+            ))),
+        }
+    }
+}
+
+/// A role on a resource (WIT `role-grant`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// The role's name.
+    pub role: String,
+    /// The resource's kind, as `describe` declares it.
+    pub kind: String,
+    /// The resource's id, key or name.
+    pub id: String,
+}
+
+/// Something a person can be granted (WIT `entitlement`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entitlement {
+    /// Membership of a group, by display name.
+    Group(String),
+    /// A role on a resource.
+    Role(RoleGrant),
 }
 
 /// Options of `sync-identity` (WIT `sync-options`).
@@ -170,13 +394,38 @@ pub struct DeleteOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResolvedUser {
     /// SCIM user id.
-    pub scim_id: Option<String>,
+    pub scim_id: Option<ScimId>,
     /// Atlassian account id; `None` when not linked yet.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Email (`userName`).
     pub email: Option<String>,
     /// Whether the SCIM record is active, when known.
     pub active: Option<bool>,
+}
+
+impl ResolvedUser {
+    /// Every id known, the SCIM id first, then the account id when linked.
+    pub fn ids(&self) -> Vec<Id> {
+        user_ids(self.scim_id.clone(), self.account_id.clone())
+    }
+}
+
+/// A user's ids in contract order: the SCIM id first, then the account id when linked.
+fn user_ids(scim: Option<ScimId>, account: Option<AccountId>) -> Vec<Id> {
+    two_ids(scim.map(Id::Scim), account.map(Id::Account))
+}
+
+/// `first` then `second`, those present. (Pushes, not an iterator chain: each chain
+/// instantiated costs the component hundreds of bytes.)
+fn two_ids(first: Option<Id>, second: Option<Id>) -> Vec<Id> {
+    let mut ids = Vec::with_capacity(2);
+    if let Some(id) = first {
+        ids.push(id);
+    }
+    if let Some(id) = second {
+        ids.push(id);
+    }
+    ids
 }
 
 /// The kinds of change an action makes (WIT `change-kind`).
@@ -250,9 +499,9 @@ pub struct PageRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserRecord {
     /// SCIM user id.
-    pub scim_id: String,
+    pub scim_id: ScimId,
     /// Atlassian account id, once linked.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// SCIM `userName`.
     pub user_name: String,
     /// Display name.
@@ -261,6 +510,13 @@ pub struct UserRecord {
     pub external_id: Option<String>,
     /// Whether the SCIM record is active.
     pub active: bool,
+}
+
+impl UserRecord {
+    /// Every id, the SCIM id first, then the account id when linked.
+    pub fn ids(&self) -> Vec<Id> {
+        user_ids(Some(self.scim_id.clone()), self.account_id.clone())
+    }
 }
 
 /// A page of users (WIT `user-page`).
@@ -278,13 +534,23 @@ pub struct GroupRecord {
     /// Display name.
     pub name: String,
     /// SCIM group id.
-    pub scim_id: Option<String>,
+    pub scim_id: Option<ScimId>,
     /// Admin API group id.
-    pub admin_id: Option<String>,
+    pub group_id: Option<GroupId>,
     /// True when synced from the identity provider.
     pub synced: bool,
-    /// Members by SCIM user id or account id.
-    pub members: Vec<String>,
+    /// Members: SCIM user ids for synced groups, account ids for admin-managed ones.
+    pub members: Vec<Id>,
+}
+
+impl GroupRecord {
+    /// Every id, the SCIM id first, then the admin API group id.
+    pub fn ids(&self) -> Vec<Id> {
+        two_ids(
+            self.scim_id.clone().map(Id::Scim),
+            self.group_id.clone().map(Id::Group),
+        )
+    }
 }
 
 /// A page of groups (WIT `group-page`).
@@ -305,6 +571,49 @@ pub enum ResourceKind {
     ConfluenceSpace,
     /// A Bitbucket repository.
     BitbucketRepository,
+}
+
+impl ResourceKind {
+    /// Every kind, in the order `describe` declares them.
+    pub const ALL: &'static [ResourceKind] = &[
+        ResourceKind::JiraProject,
+        ResourceKind::ConfluenceSpace,
+        ResourceKind::BitbucketRepository,
+    ];
+
+    /// The kind's name in the contract.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResourceKind::JiraProject => "jira-project",
+            ResourceKind::ConfluenceSpace => "confluence-space",
+            ResourceKind::BitbucketRepository => "bitbucket-repository",
+        }
+    }
+
+    /// What it is, for people.
+    pub fn description(self) -> &'static str {
+        match self {
+            ResourceKind::JiraProject => "A Jira project of the site (site_url).",
+            ResourceKind::ConfluenceSpace => "A Confluence space of the site (site_url).",
+            ResourceKind::BitbucketRepository => {
+                "A repository of the Bitbucket workspace (bitbucket_workspace)."
+            }
+        }
+    }
+
+    /// The kind named `name`; any other name is `unsupported`, naming the kinds offered.
+    pub fn parse(name: &str) -> Result<Self, ConnectorError> {
+        ResourceKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| {
+                ConnectorError::Unsupported(format!(
+                    "resource kind `{name}` is not offered: list-resources takes \
+                     jira-project, confluence-space or bitbucket-repository"
+                ))
+            })
+    }
 }
 
 /// One discovered product resource (WIT `resource-record`).

@@ -84,7 +84,7 @@ fn parsers_and_classifier_never_panic() {
                             upstream::parse_json::<scim::ListResponse<scim::User>>(api, &resp);
                         if let Err(e) = parsed {
                             assert!(
-                                matches!(e, crate::ConnectorError::Upstream(u) if u.status == 200)
+                                matches!(e, crate::ConnectorError::Upstream(u) if u.status == Some(200))
                             );
                         }
                     }

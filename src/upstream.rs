@@ -144,11 +144,15 @@ pub fn from_http_error(api: Api, e: HttpError) -> ConnectorError {
         HttpError::Denied(rule) => {
             ConnectorError::PolicyDenied(format!("egress denied by host policy: {rule}"))
         }
+        HttpError::LimitExceeded(limit) => ConnectorError::Other(format!(
+            "not sent to the {api}: the host's {} limit refused the request",
+            limit.as_str()
+        )),
         HttpError::Timeout => {
             ConnectorError::Unavailable(format!("the {api} did not answer within the timeout"))
         }
         HttpError::TooLarge => ConnectorError::upstream(
-            0,
+            None,
             None,
             format!("a request to or response from the {api} exceeded the host's size cap"),
         ),
@@ -334,7 +338,7 @@ mod tests {
         );
         assert!(matches!(
             err(&ADMIN, Response::new(302, "")),
-            ConnectorError::Upstream(u) if u.status == 302 && u.message.contains("no details")
+            ConnectorError::Upstream(u) if u.status == Some(302) && u.message.contains("no details")
         ));
         assert!(classify(&SCIM, Response::new(204, "")).is_ok());
         let member = Response::json(
@@ -401,7 +405,7 @@ mod tests {
             ConnectorError::Unavailable(_)
         ));
         assert!(
-            matches!(from_http_error(Api::Scim, HttpError::TooLarge), ConnectorError::Upstream(u) if u.status == 0)
+            matches!(from_http_error(Api::Scim, HttpError::TooLarge), ConnectorError::Upstream(u) if u.status.is_none())
         );
         assert!(
             matches!(from_http_error(Api::Jira, HttpError::Transport("reset".into())), ConnectorError::Unavailable(m) if m.contains("reset"))
@@ -435,7 +439,7 @@ mod tests {
         );
         let e = parse_json::<Need>(Api::Admin, &Response::new(200, "{\"x\":")).unwrap_err();
         assert!(
-            matches!(e, ConnectorError::Upstream(u) if u.status == 200 && u.message.starts_with("malformed admin API response: "))
+            matches!(e, ConnectorError::Upstream(u) if u.status == Some(200) && u.message.starts_with("malformed admin API response: "))
         );
     }
 

@@ -1,4 +1,4 @@
-//! The connector's sync of an unchanged user against its `FakeTransport`, run inside a
+//! The connector's sync of an unchanged user against a one-answer transport, run inside a
 //! component: the component side of `host-harness bench`'s native-versus-component ratio.
 //! The loop is `atlassian_connector::bench_loop::sync_unchanged`; the native side of the
 //! ratio calls the very same function.

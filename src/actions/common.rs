@@ -4,7 +4,7 @@
 
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
-use crate::model::{Change, ChangeStatus, Outcome, ResolvedUser, UserRef};
+use crate::model::{AccountId, Change, ChangeStatus, Outcome, ResolvedUser, ScimId, UserRef};
 use crate::transport::{Auth, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api, Context};
 use crate::{admin, scim};
@@ -43,7 +43,8 @@ pub fn admin_get(url: String) -> Request {
     Request::get(url, Auth::bearer(ADMIN_API_KEY), READ_TIMEOUT_MS)
 }
 
-/// An admin API search (a read carried by a `POST`) with the organization key.
+/// An admin API search (a read carried by a `POST`, so `read_only`) with the organization
+/// key.
 pub fn admin_search(url: String, body: Vec<u8>) -> Request {
     Request::with_json(
         Method::Post,
@@ -52,6 +53,7 @@ pub fn admin_search(url: String, body: Vec<u8>) -> Request {
         READ_TIMEOUT_MS,
         body,
     )
+    .read_only()
 }
 
 /// An admin API `POST` write with the organization key.
@@ -197,8 +199,8 @@ pub fn pick_by_external_id(users: Vec<scim::User>, external_id: &str) -> Option<
 /// The outcome's view of a SCIM user. A missing account id means "not linked yet".
 pub fn resolved(user: &scim::User) -> ResolvedUser {
     ResolvedUser {
-        scim_id: user.id.clone(),
-        account_id: user.account_id().map(str::to_string),
+        scim_id: ScimId::from_wire(user.id.as_deref()),
+        account_id: AccountId::from_wire(user.account_id()),
         email: user.user_name.clone(),
         active: user.active,
     }
@@ -224,12 +226,13 @@ fn users_search(a: &AdminConfig, query: admin::UserQuery<'_>) -> Request {
 }
 
 pub(super) fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
-    let (what, value) = match user {
-        UserRef::Email(v) => ("email", v),
-        UserRef::ScimId(v) => ("scim-id", v),
-        UserRef::AccountId(v) => ("account-id", v),
-        UserRef::ExternalId(v) => ("external-id", v),
+    let what = match user {
+        UserRef::Email(_) => "email",
+        UserRef::ScimId(_) => "scim-id",
+        UserRef::AccountId(_) => "account-id",
+        UserRef::ExternalId(_) => "external-id",
     };
+    let value = user.value();
     if value.trim().is_empty() {
         return Err(ConnectorError::InvalidInput(format!(
             "the user's {what} is empty"
@@ -261,8 +264,8 @@ pub(super) struct UserReads {
 #[derive(Default)]
 pub(super) struct Person {
     pub(super) scim: Option<scim::User>,
-    pub(super) scim_id: Option<String>,
-    pub(super) account_id: Option<String>,
+    pub(super) scim_id: Option<ScimId>,
+    pub(super) account_id: Option<AccountId>,
     pub(super) email: Option<String>,
     pub(super) admin_user: Option<admin::User>,
     /// True when the admin users search already ran (found or not).
@@ -374,9 +377,9 @@ impl Run<'_> {
             match upstream::check(&admin_ctx(&subject), take(results, i)) {
                 Ok(resp) => {
                     let links = upstream::parse_json::<admin::ScimLinks>(Api::Admin, &resp)?;
-                    person.scim_id = links
-                        .scim_user_id(self.cfg.scim.directory_id.as_deref())
-                        .map(str::to_string);
+                    person.scim_id = ScimId::from_wire(
+                        links.scim_user_id(self.cfg.scim.directory_id.as_deref()),
+                    );
                 }
                 // The account exists (or not) without a SCIM record here: not an error yet.
                 Err(ConnectorError::NotFound(_)) => {}
@@ -384,12 +387,15 @@ impl Run<'_> {
             }
         }
         if let Some(u) = &person.scim {
-            person.scim_id = u.id.clone();
-            person.account_id = u.account_id().map(str::to_string);
+            person.scim_id = ScimId::from_wire(u.id.as_deref());
+            person.account_id = AccountId::from_wire(u.account_id());
             person.email = u.user_name.clone();
         }
         if let Some(u) = &person.admin_user {
-            person.account_id = person.account_id.take().or_else(|| u.account_id.clone());
+            person.account_id = person
+                .account_id
+                .take()
+                .or_else(|| AccountId::from_wire(u.account_id.as_deref()));
             person.email = person.email.take().or_else(|| u.email.clone());
         }
         if let UserRef::AccountId(acc) = user
@@ -431,7 +437,10 @@ impl Run<'_> {
                 .transport
                 .send(scim_get(scim::user_url(&self.cfg.scim.url, id)));
             person.scim = self.scim_user(user, read)?;
-            person.scim_id = person.scim.as_ref().and_then(|u| u.id.clone());
+            person.scim_id = person
+                .scim
+                .as_ref()
+                .and_then(|u| ScimId::from_wire(u.id.as_deref()));
             person.email = person
                 .email
                 .take()
@@ -445,7 +454,7 @@ impl Run<'_> {
                 person
                     .admin_user
                     .as_ref()
-                    .and_then(|u| u.account_id.clone())
+                    .and_then(|u| AccountId::from_wire(u.account_id.as_deref()))
             });
         }
         Ok(person)

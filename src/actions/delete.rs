@@ -11,7 +11,9 @@
 
 use crate::config::{ADMIN_API_KEY, ConnectorConfig};
 use crate::error::ConnectorError;
-use crate::model::{Change, ChangeKind, ChangeStatus, Config, DeleteOptions, Outcome, UserRef};
+use crate::model::{
+    AccountId, Change, ChangeKind, ChangeStatus, Config, DeleteOptions, Outcome, ScimId, UserRef,
+};
 use crate::transport::Transport;
 use crate::upstream::{Api, Context};
 use crate::{admin, scim};
@@ -48,7 +50,7 @@ pub fn delete_identity(
         target: person
             .scim_id
             .clone()
-            .unwrap_or_else(|| ref_value(user).into()),
+            .map_or_else(|| user.value().to_string(), ScimId::into_string),
         before: person.scim_id.as_ref().map(|_| "SCIM record exists".into()),
         after: Some("SCIM record and its SCIM memberships deleted; account deactivated".into()),
         status: scim_status,
@@ -85,7 +87,7 @@ pub fn delete_identity(
         };
         changes.push(Change {
             kind: ChangeKind::DeleteAccount,
-            target: account.unwrap_or_default(),
+            target: account.map_or_else(|| user.value().to_string(), AccountId::into_string),
             before: None,
             after: Some("deleted after Atlassian's 14-day grace period".into()),
             status,
@@ -93,14 +95,6 @@ pub fn delete_identity(
     }
     let found = person.found().then(|| person.resolved());
     Ok(outcome(found, changes))
-}
-
-fn ref_value(user: &UserRef) -> &str {
-    match user {
-        UserRef::Email(v) | UserRef::ScimId(v) | UserRef::AccountId(v) | UserRef::ExternalId(v) => {
-            v
-        }
-    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@
 
 use crate::config::ConnectorConfig;
 use crate::error::ConnectorError;
-use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, UserRef};
+use crate::model::{
+    ActionOptions, Change, ChangeKind, ChangeStatus, Config, GroupId, Outcome, ScimId, UserRef,
+};
 use crate::scim;
 use crate::transport::{Method, Transport};
 
@@ -51,7 +53,9 @@ pub fn deprovision_identity(
             kind: ChangeKind::RemoveMembership,
             target: t,
             member: true,
-            write: (!options.dry_run).then(|| run.write(t, false, &person)),
+            write: (!options.dry_run)
+                .then(|| run.write(t, false, &person))
+                .flatten(),
             status: ChangeStatus::Planned,
         });
     }
@@ -78,7 +82,7 @@ pub fn deprovision_identity(
     };
     changes.push(Change {
         kind: ChangeKind::DeactivateUser,
-        target: scim_id,
+        target: scim_id.into_string(),
         before: Some(if active { "active" } else { "inactive" }.into()),
         after: Some("inactive; SCIM record and account kept".into()),
         status,
@@ -105,7 +109,7 @@ pub(super) fn guard<'a>(
 ) -> Result<Run<'a>, ConnectorError> {
     check_user_ref(user)?;
     let named = match user {
-        UserRef::Email(v) | UserRef::AccountId(v) => Some(v.as_str()),
+        UserRef::Email(_) | UserRef::AccountId(_) => Some(user.value()),
         _ => None,
     };
     cfg.refuse_protected(&[named])?;
@@ -153,7 +157,7 @@ fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorE
                     id: Some(id.clone()),
                     ..scim::Group::default()
                 },
-                group_id: id,
+                group_id: ScimId::from(id),
             },
         });
     }
@@ -180,19 +184,19 @@ fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorE
         found.extend(run.admin_groups(a, chunk, first)?);
     }
     for g in &found {
-        let (Some(id), Some(dir)) = (&g.id, &g.directory_id) else {
+        let (Some(id), Some(dir)) = (GroupId::from_wire(g.id.as_deref()), &g.directory_id) else {
             continue;
         };
         let seen = targets
             .iter()
-            .any(|t| matches!(&t.route, Route::Admin { group_id, .. } if group_id == id));
+            .any(|t| matches!(&t.route, Route::Admin { group_id, .. } if *group_id == id));
         if g.is_synced() || dir.is_empty() || seen || !held.iter().any(|h| h.id == g.id) {
             continue;
         }
         targets.push(Target {
-            display: g.name.clone().unwrap_or_else(|| id.clone()),
+            display: g.name.clone().unwrap_or_else(|| id.to_string()),
             route: Route::Admin {
-                group_id: id.clone(),
+                group_id: id,
                 directory_id: dir.clone(),
             },
         });

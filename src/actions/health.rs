@@ -471,7 +471,7 @@ mod tests {
             assert!(!report.healthy);
             match failed(&report, "scim") {
                 ConnectorError::Upstream(u) => {
-                    assert_eq!(u.status, 200);
+                    assert_eq!(u.status, Some(200));
                     assert_eq!(u.code, None);
                     assert!(u.message.contains(expect), "{body:?}: {}", u.message);
                 }
@@ -496,7 +496,7 @@ mod tests {
                 "policy-denied",
             ),
             (HttpError::Timeout, "unavailable"),
-            (HttpError::TooLarge, "upstream0"),
+            (HttpError::TooLarge, "upstream-none"),
             (
                 HttpError::Transport("connection reset".into()),
                 "unavailable",
@@ -514,7 +514,7 @@ mod tests {
                     "policy-denied"
                 }
                 ConnectorError::Unavailable(_) => "unavailable",
-                ConnectorError::Upstream(u) if u.status == 0 => "upstream0",
+                ConnectorError::Upstream(u) if u.status.is_none() => "upstream-none",
                 ConnectorError::Other(_) => "other",
                 other => panic!("{err:?}: {other:?}"),
             };

@@ -32,7 +32,10 @@
 
 use crate::config::{AdminConfig, ConnectorConfig};
 use crate::error::ConnectorError;
-use crate::model::{ActionOptions, Change, ChangeKind, ChangeStatus, Config, Outcome, UserRef};
+use crate::model::{
+    AccountId, ActionOptions, Change, ChangeKind, ChangeStatus, Config, Entitlement, GroupId,
+    Outcome, ScimId, UserRef,
+};
 use crate::transport::{HostLimits, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api};
 use crate::{admin, scim};
@@ -51,9 +54,40 @@ pub const MAX_SEARCH_PAGES: usize = 20;
 const VIA_SCIM: &str = "via SCIM";
 const VIA_ADMIN: &str = "via admin API";
 
+/// Grants `user` the entitlements in `add` and takes away those in `remove`. Groups only:
+/// a role on a resource is `unsupported` (roles arrive with a later issue), decided before
+/// any request.
+pub fn manage_relationships(
+    config: &Config,
+    transport: &dyn Transport,
+    user: &UserRef,
+    add: &[Entitlement],
+    remove: &[Entitlement],
+    options: ActionOptions,
+) -> Result<Outcome, ConnectorError> {
+    let groups = |list: &[Entitlement]| {
+        let mut names = Vec::with_capacity(list.len());
+        for e in list {
+            match e {
+                Entitlement::Group(name) => names.push(name.clone()),
+                Entitlement::Role(r) => {
+                    return Err(ConnectorError::Unsupported(format!(
+                        "role `{}` on {} `{}`: this connector manages group memberships \
+                         only; nothing was changed",
+                        r.role, r.kind, r.id
+                    )));
+                }
+            }
+        }
+        Ok(names)
+    };
+    let (add, remove) = (groups(add)?, groups(remove)?);
+    manage_groups(config, transport, user, &add, &remove, options)
+}
+
 /// Adds `user` to the groups named in `add` and removes them from those in `remove`.
 /// See the module docs for the requests it makes and how it decides what is already done.
-pub fn manage_relationships(
+pub fn manage_groups(
     config: &Config,
     transport: &dyn Transport,
     user: &UserRef,
@@ -134,7 +168,7 @@ pub fn manage_relationships(
             person.account_id = person
                 .admin_user
                 .as_ref()
-                .and_then(|u| u.account_id.clone());
+                .and_then(|u| AccountId::from_wire(u.account_id.as_deref()));
         }
     }
     person.check_routes(&targets, user)?;
@@ -153,7 +187,9 @@ pub fn manage_relationships(
             },
             target,
             member,
-            write: (!already && !options.dry_run).then(|| run.write(target, adding, &person)),
+            write: (!already && !options.dry_run)
+                .then(|| run.write(target, adding, &person))
+                .flatten(),
             status: if already {
                 ChangeStatus::AlreadyDone
             } else {
@@ -335,12 +371,12 @@ pub(super) fn quoted_list(names: &[&str]) -> String {
 pub(super) enum Route {
     /// SCIM `PATCH /Groups/{id}`: synced groups, and groups only SCIM knows.
     Scim {
-        group_id: String,
+        group_id: ScimId,
         group: scim::Group,
     },
     /// Admin v2 memberships in the group's own directory.
     Admin {
-        group_id: String,
+        group_id: GroupId,
         directory_id: String,
     },
 }
@@ -512,7 +548,7 @@ impl Run<'_> {
             }
         }
         Err(ConnectorError::upstream(
-            200,
+            None,
             None,
             format!("the admin groups search did not end within {MAX_SEARCH_PAGES} pages"),
         ))
@@ -539,33 +575,33 @@ impl Run<'_> {
                 .filter_map(|i| admin_groups.get(i))
                 .collect();
             let admin_group = named.first();
-            if let Some(g) = scim_group {
+            // `scim_group` keeps only groups with an id.
+            if let Some((group_id, g)) =
+                scim_group.and_then(|g| Some((ScimId::from_wire(g.id.as_deref())?, g)))
+            {
                 // A SCIM group is synced by definition: it changes through SCIM only.
                 targets.push(Target {
                     display: g
                         .display_name
                         .clone()
                         .unwrap_or_else(|| (*name).to_string()),
-                    route: Route::Scim {
-                        group_id: g.id.clone().unwrap_or_default(),
-                        group: g,
-                    },
+                    route: Route::Scim { group_id, group: g },
                 });
                 continue;
             }
             // Several admin groups may share a name across directories: prefer one we can
             // change (admin-managed, with the ids a membership write needs).
-            let writable = named.iter().find(|g| {
-                !g.is_synced()
-                    && g.id.as_deref().is_some_and(|s| !s.is_empty())
-                    && g.directory_id.as_deref().is_some_and(|s| !s.is_empty())
+            let writable = named.iter().find_map(|g| {
+                let directory_id = g.directory_id.as_deref().filter(|s| !s.is_empty())?;
+                let group_id = GroupId::from_wire(g.id.as_deref())?;
+                (!g.is_synced()).then(|| (g, group_id, directory_id.to_string()))
             });
             match (writable, admin_group) {
-                (Some(g), _) => targets.push(Target {
+                (Some((g, group_id, directory_id)), _) => targets.push(Target {
                     display: g.name.clone().unwrap_or_else(|| (*name).to_string()),
                     route: Route::Admin {
-                        group_id: g.id.clone().unwrap_or_default(),
-                        directory_id: g.directory_id.clone().unwrap_or_default(),
+                        group_id,
+                        directory_id,
                     },
                 }),
                 (None, Some(_)) => elsewhere.push(name),
@@ -596,11 +632,13 @@ impl Run<'_> {
         Ok(targets)
     }
 
-    /// The write that makes `target` hold: a SCIM PATCH or an admin membership call.
-    pub(super) fn write(&self, target: &Target, adding: bool, person: &Person) -> Request {
-        match &target.route {
+    /// The write that makes `target` hold: a SCIM PATCH or an admin membership call. `None`
+    /// when the person lacks the route's id (the SCIM user id, the account id), which
+    /// [`Person::check_routes`] refuses before anything is planned.
+    pub(super) fn write(&self, target: &Target, adding: bool, person: &Person) -> Option<Request> {
+        Some(match &target.route {
             Route::Scim { group_id, .. } => {
-                let user_id = person.scim_id.clone().unwrap_or_default();
+                let user_id = person.scim_id.clone()?.into_string();
                 let op = if adding {
                     scim::PatchOperation::AddMember(user_id)
                 } else {
@@ -620,7 +658,7 @@ impl Run<'_> {
                     Some(a) => (a.api_url.as_str(), a.org_id.as_str()),
                     None => (self.cfg.atlassian_api_url.as_str(), ""),
                 };
-                let account = person.account_id.as_deref().unwrap_or_default();
+                let account = person.account_id.as_deref()?;
                 if adding {
                     admin_post(
                         admin::memberships_url(api, org, directory_id, group_id),
@@ -636,7 +674,7 @@ impl Run<'_> {
                     ))
                 }
             }
-        }
+        })
     }
 }
 
@@ -782,7 +820,7 @@ mod tests {
             &admin_members("org-dir", "ag-1"),
             Ok(Response::new(204, "")),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -851,8 +889,8 @@ mod tests {
         );
         let patch_url = format!("{SCIM}/Groups/sg-1?excludedAttributes=members");
         fake.on(Method::Patch, &patch_url, Ok(Response::new(204, "")));
-        let out = manage_relationships(&with_admin(), &fake, &ada(), &names(&["eng"]), &[], real())
-            .unwrap();
+        let out =
+            manage_groups(&with_admin(), &fake, &ada(), &names(&["eng"]), &[], real()).unwrap();
         let w = writes(&fake);
         assert_eq!(w.len(), 1);
         assert_eq!(
@@ -891,7 +929,7 @@ mod tests {
             &admin_groups(&[("ag-1", "jira", "org-dir", false)]),
             &admin_user(&[("ag-1", "jira")]),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -928,9 +966,8 @@ mod tests {
                 &admin_user(&[]),
             );
             fake.on(Method::Post, &admin_members("org-dir", "ag-1"), Ok(answer));
-            let out =
-                manage_relationships(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
-                    .unwrap();
+            let out = manage_groups(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
+                .unwrap();
             assert_eq!(out.changes[0].status, expected);
             assert!(out.completed);
         }
@@ -951,8 +988,8 @@ mod tests {
         );
         let patch_url = format!("{SCIM}/Groups/sg-1?excludedAttributes=members");
         fake.on(Method::Patch, &patch_url, Ok(Response::new(204, "")));
-        let out = manage_relationships(&with_admin(), &fake, &ada(), &[], &names(&["eng"]), real())
-            .unwrap();
+        let out =
+            manage_groups(&with_admin(), &fake, &ada(), &[], &names(&["eng"]), real()).unwrap();
         let w = writes(&fake);
         assert_eq!(w.len(), 1);
         let body = w[0].json_body();
@@ -981,8 +1018,7 @@ mod tests {
         let url = format!("{}/712020%3Aabc", admin_members("org-dir", "ag-1"));
         fake.on(Method::Delete, &url, Ok(Response::new(204, "")));
         let out =
-            manage_relationships(&with_admin(), &fake, &ada(), &[], &names(&["jira"]), real())
-                .unwrap();
+            manage_groups(&with_admin(), &fake, &ada(), &[], &names(&["jira"]), real()).unwrap();
         let w = writes(&fake);
         assert_eq!(
             (w[0].method, w[0].url.as_str()),
@@ -1005,7 +1041,7 @@ mod tests {
             &admin_groups(&[("ag-1", "jira", "org-dir", false)]),
             &admin_user(&[]),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -1042,8 +1078,8 @@ mod tests {
                 r#"{"status":"400","scimType":"noTarget","detail":"no member matched"}"#,
             )),
         );
-        let out = manage_relationships(&with_admin(), &fake, &ada(), &[], &names(&["eng"]), real())
-            .unwrap();
+        let out =
+            manage_groups(&with_admin(), &fake, &ada(), &[], &names(&["eng"]), real()).unwrap();
         assert_eq!(out.changes[0].status, ChangeStatus::AlreadyDone);
     }
 
@@ -1061,7 +1097,7 @@ mod tests {
             &admin_groups(&[]),
             &admin_user(&[]),
         );
-        let e = manage_relationships(
+        let e = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -1107,7 +1143,7 @@ mod tests {
             &admin_members("org-dir", "ag-2"),
             Ok(Response::new(204, "")),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -1155,8 +1191,7 @@ mod tests {
                 Ok(Response::new(204, "")),
             );
         }
-        let out =
-            manage_relationships(&with_admin(), &fake, &ada(), &group_names, &[], real()).unwrap();
+        let out = manage_groups(&with_admin(), &fake, &ada(), &group_names, &[], real()).unwrap();
         let calls = fake.calls();
         assert_eq!(calls.len(), 2);
         match calls.as_slice() {
@@ -1194,7 +1229,7 @@ mod tests {
             &format!("{SCIM}/Groups/sg-1?excludedAttributes=members"),
             Ok(Response::new(204, "")),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -1228,7 +1263,7 @@ mod tests {
             (&["a\u{0}b"], &[]),
         ];
         for (add, remove) in cases {
-            let e = manage_relationships(
+            let e = manage_groups(
                 &with_admin(),
                 &fake,
                 &ada(),
@@ -1239,7 +1274,7 @@ mod tests {
             .unwrap_err();
             assert!(matches!(e, ConnectorError::InvalidInput(_)), "{e:?}");
         }
-        let e = manage_relationships(
+        let e = manage_groups(
             &with_admin(),
             &fake,
             &UserRef::Email(" ".into()),
@@ -1268,21 +1303,21 @@ mod tests {
             Ok(Response::new(204, "")),
         );
         // A synced group works without the admin key (and without an account id).
-        let out = manage_relationships(&scim_only(), &fake, &ada(), &names(&["eng"]), &[], real())
-            .unwrap();
+        let out =
+            manage_groups(&scim_only(), &fake, &ada(), &names(&["eng"]), &[], real()).unwrap();
         assert_eq!(out.changes[0].status, ChangeStatus::Applied);
         assert!(fake.requests().iter().all(|r| !r.url.contains("/admin/")));
         assert_eq!(out.user.unwrap().account_id, None);
         // A name SCIM does not know is not-found, pointing at the admin key.
-        let e = manage_relationships(&scim_only(), &fake, &ada(), &names(&["jira"]), &[], real())
-            .unwrap_err();
+        let e =
+            manage_groups(&scim_only(), &fake, &ada(), &names(&["jira"]), &[], real()).unwrap_err();
         assert!(
             matches!(&e, ConnectorError::NotFound(m) if m.contains("`jira`") && m.contains("admin_api_key")),
             "{e:?}"
         );
         // Naming the user by account id needs the admin API.
         let before = fake.requests().len();
-        let e = manage_relationships(
+        let e = manage_groups(
             &scim_only(),
             &fake,
             &UserRef::AccountId(ACCOUNT.into()),
@@ -1333,7 +1368,7 @@ mod tests {
             &format!("{SCIM}/Groups/sg-1?excludedAttributes=members"),
             Ok(Response::new(204, "")),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &UserRef::AccountId(ACCOUNT.into()),
@@ -1385,7 +1420,7 @@ mod tests {
             USERS_SEARCH,
             Ok(Response::json(200, &admin_user(&[("ag-1", "jira")]))),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &UserRef::ScimId("u-1".into()),
@@ -1415,7 +1450,7 @@ mod tests {
         let mut me = scim_user(&[], None);
         me["externalId"] = json!(x);
         fake.on_get(&url, 200, &list(&[other, me]));
-        let out = manage_relationships(
+        let out = manage_groups(
             &scim_only(),
             &fake,
             &UserRef::ExternalId(x.into()),
@@ -1442,7 +1477,7 @@ mod tests {
             &admin_groups(&[("ag-1", "jira", "org-dir", false)]),
             &admin_user(&[]),
         );
-        let out = manage_relationships(
+        let out = manage_groups(
             &with_admin(),
             &fake,
             &ada(),
@@ -1479,7 +1514,7 @@ mod tests {
             USERS_SEARCH,
             Ok(Response::json(200, r#"{"data":[],"links":{}}"#)),
         );
-        let e = manage_relationships(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
+        let e = manage_groups(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
             .unwrap_err();
         assert!(
             matches!(&e, ConnectorError::NotFound(m) if m.contains("ada@example.com")),
@@ -1494,7 +1529,7 @@ mod tests {
             &admin_groups(&[("ag-1", "jira", "org-dir", false)]),
             r#"{"data":[],"links":{}}"#,
         );
-        let e = manage_relationships(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
+        let e = manage_groups(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
             .unwrap_err();
         assert!(
             matches!(&e, ConnectorError::NotFound(m) if m.contains("not linked")),
@@ -1527,8 +1562,7 @@ mod tests {
             Ok(Response::new(204, "")),
         );
         let out =
-            manage_relationships(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real())
-                .unwrap();
+            manage_groups(&with_admin(), &fake, &ada(), &names(&["jira"]), &[], real()).unwrap();
         let searches: Vec<Value> = fake
             .requests()
             .iter()
@@ -1543,7 +1577,7 @@ mod tests {
     #[test]
     fn a_bad_config_is_invalid_config_before_anything_else() {
         let fake = FakeTransport::new();
-        let e = manage_relationships(
+        let e = manage_groups(
             &Config::new(&[], &[]),
             &fake,
             &ada(),
@@ -1579,8 +1613,7 @@ mod tests {
                 body,
             );
             fake.on_get(&group_lookup("eng"), 200, body);
-            let r =
-                manage_relationships(&with_admin(), &fake, &ada(), &names(&["eng"]), &[], real());
+            let r = manage_groups(&with_admin(), &fake, &ada(), &names(&["eng"]), &[], real());
             assert!(r.is_err(), "{body}: {r:?}");
             assert!(writes(&fake).is_empty(), "{body}");
         }
@@ -1617,11 +1650,30 @@ mod tests {
     }
 
     #[test]
+    fn a_role_entitlement_is_unsupported_before_any_request() {
+        use crate::model::RoleGrant;
+        let fake = FakeTransport::new();
+        let role = Entitlement::Role(RoleGrant {
+            role: "administrators".into(),
+            kind: "jira-project".into(),
+            id: "ENG".into(),
+        });
+        let add = [Entitlement::Group("eng".into()), role];
+        let err =
+            manage_relationships(&with_admin(), &fake, &ada(), &add, &[], real()).unwrap_err();
+        assert!(
+            matches!(&err, ConnectorError::Unsupported(m) if m.contains("role `administrators`") && m.contains("jira-project")),
+            "{err:?}"
+        );
+        assert!(fake.requests().is_empty());
+    }
+
+    #[test]
     fn c10_batches_are_split_to_fit_the_hosts_max_batch_in_whole_waves() {
         // max-batch 10 with 4 in flight: batches of 8 (two whole waves), never more than 10.
         let fake = FakeTransport::with_limits(limits(10, 4, 1_000));
         let all = many_scim_groups(&fake, 30);
-        let out = manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
+        let out = manage_groups(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
         assert!(out.completed, "{out:?}");
         assert_eq!(out.changes.len(), 30);
         assert!(
@@ -1641,7 +1693,7 @@ mod tests {
         // Reads take 33 requests; a budget of 40 leaves 7 writes this run.
         let fake = FakeTransport::with_limits(limits(256, 64, 40));
         let all = many_scim_groups(&fake, 30);
-        let out = manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
+        let out = manage_groups(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
         assert!(!out.completed);
         let applied = out
             .changes
@@ -1667,8 +1719,7 @@ mod tests {
     fn c10_a_call_whose_reads_cannot_fit_the_budget_is_refused_before_any_request() {
         let fake = FakeTransport::with_limits(limits(256, 64, 30));
         let all = many_scim_groups(&fake, 30);
-        let err =
-            manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap_err();
+        let err = manage_groups(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap_err();
         match err {
             ConnectorError::InvalidInput(m) => {
                 assert!(
@@ -1685,7 +1736,7 @@ mod tests {
     fn the_admin_groups_search_takes_at_most_one_page_of_names_each_in_one_wave() {
         let fake = FakeTransport::new();
         let all = many_scim_groups(&fake, 250);
-        manage_relationships(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
+        manage_groups(&with_admin(), &fake, &ada(), &all, &[], real()).unwrap();
         let b = batches(&fake);
         let searches: Vec<&Request> = b[0].iter().filter(|r| r.url == GROUPS_SEARCH).collect();
         let counts: Vec<usize> = searches

@@ -958,7 +958,7 @@ mod tests {
         assert!(!out.completed);
         assert!(matches!(
             &out.changes[0].status,
-            ChangeStatus::Failed(ConnectorError::Upstream(u)) if u.status == 400 && u.code.as_deref() == Some("mutability")
+            ChangeStatus::Failed(ConnectorError::Upstream(u)) if u.status == Some(400) && u.code.as_deref() == Some("mutability")
         ));
     }
 

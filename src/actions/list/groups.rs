@@ -18,7 +18,7 @@ use super::{fetch, fill, malformed, page_limit, post_json, repeated, scim_page, 
 use crate::admin;
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
-use crate::model::{Config, GroupPage, GroupRecord, PageRequest};
+use crate::model::{AccountId, Config, GroupId, GroupPage, GroupRecord, Id, PageRequest, ScimId};
 use crate::scim;
 use crate::transport::{Auth, Response, Transport};
 use crate::upstream::{self, Api, Context};
@@ -95,10 +95,18 @@ fn scim_step(
         };
         records.push(GroupRecord {
             name,
-            scim_id: Some(id),
-            admin_id: None,
+            scim_id: Some(ScimId::from(id)),
+            group_id: None,
             synced: true,
-            members: g.members.into_iter().filter_map(|m| m.value).collect(),
+            members: {
+                let mut ids = Vec::with_capacity(g.members.len());
+                for m in &g.members {
+                    if let Some(id) = ScimId::from_wire(m.value.as_deref()) {
+                        ids.push(Id::Scim(id));
+                    }
+                }
+                ids
+            },
         });
     }
     if let Some(admin) = &cfg.admin
@@ -190,14 +198,14 @@ fn merge_admin_ids(
         }
     }
     for r in records.iter_mut() {
-        r.admin_id = found
+        r.group_id = found
             .iter()
             .find(|g| {
                 g.name
                     .as_deref()
                     .is_some_and(|n| n.eq_ignore_ascii_case(&r.name))
             })
-            .and_then(|g| g.id.clone());
+            .and_then(|g| GroupId::from_wire(g.id.as_deref()));
     }
     Ok(())
 }
@@ -254,7 +262,7 @@ fn admin_step(
     let members = if groups.is_empty() {
         Vec::new()
     } else {
-        let mut wanted: Vec<(String, Vec<String>)> = Vec::with_capacity(groups.len());
+        let mut wanted: Vec<(String, Vec<Id>)> = Vec::with_capacity(groups.len());
         for id in groups.iter().filter_map(|g| g.id.as_ref()) {
             if !wanted.iter().any(|(w, _)| w == id) {
                 wanted.push((id.clone(), Vec::new()));
@@ -280,7 +288,7 @@ fn admin_step(
                 .find(|(gid, _)| *gid == id)
                 .map(|(_, m)| m.clone())
                 .unwrap_or_default(),
-            admin_id: Some(id),
+            group_id: Some(GroupId::from(id)),
         });
     }
     Ok((records, next))
@@ -293,8 +301,8 @@ fn admin_step(
 fn admin_members(
     admin: &AdminConfig,
     transport: &dyn Transport,
-    mut members: Vec<(String, Vec<String>)>,
-) -> Result<Vec<(String, Vec<String>)>, ConnectorError> {
+    mut members: Vec<(String, Vec<Id>)>,
+) -> Result<Vec<(String, Vec<Id>)>, ConnectorError> {
     let (subject, api) = admin_ctx(admin);
     let ctx = Context {
         api,
@@ -324,7 +332,7 @@ fn admin_members(
                 if let Some((_, m)) = members.iter_mut().find(|(w, _)| *w == gid)
                     && pairs.insert(format!("{}:{gid}{account}", gid.len()))
                 {
-                    m.push(account.clone());
+                    m.push(Id::Account(AccountId::from(account.as_str())));
                 }
             }
         }
@@ -337,7 +345,7 @@ fn admin_members(
         }
     }
     Err(ConnectorError::upstream(
-        200,
+        None,
         None,
         format!("the admin API user search did not end within {MAX_WALK_PAGES} pages"),
     ))
@@ -346,6 +354,14 @@ fn admin_members(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scim(id: &str) -> Id {
+        Id::Scim(id.into())
+    }
+
+    fn account(id: &str) -> Id {
+        Id::Account(id.into())
+    }
     use crate::transport::{FakeTransport, Method, Response};
 
     const SCIM: &str = "https://api.atlassian.com/scim/directory/d1";
@@ -390,8 +406,8 @@ mod tests {
         );
         let p1 = list_groups(&scim_only(), &fake, &req(None, Some(2))).unwrap();
         assert_eq!(p1.items.len(), 2);
-        assert_eq!(p1.items[0].members, ["u1", "u2"]);
-        assert!(p1.items.iter().all(|g| g.synced && g.admin_id.is_none()));
+        assert_eq!(p1.items[0].members, [scim("u1"), scim("u2")]);
+        assert!(p1.items.iter().all(|g| g.synced && g.group_id.is_none()));
         assert_eq!(p1.next_cursor.as_deref(), Some("v1:groups:scim:3"));
         let p2 = list_groups(&scim_only(), &fake, &req(p1.next_cursor, Some(2))).unwrap();
         assert_eq!(p2.items[0].name, "ops");
@@ -424,8 +440,15 @@ mod tests {
                         {"id":"a-sales","name":"Sales","directoryId":"d1","managedBy":"admins"}],"links":{}}"#,
         );
         let p1 = list_groups(&full(), &fake, &req(None, None)).unwrap();
-        assert_eq!(p1.items[0].admin_id.as_deref(), Some("a-eng"));
-        assert_eq!(p1.items[1].admin_id, None);
+        assert_eq!(p1.items[0].group_id.as_deref(), Some("a-eng"));
+        assert_eq!(
+            p1.items[0].ids(),
+            [
+                scim(p1.items[0].scim_id.as_deref().unwrap()),
+                Id::Group("a-eng".into())
+            ]
+        );
+        assert_eq!(p1.items[1].group_id, None);
         // The SCIM walk ends at totalResults: next is the admin phase.
         assert_eq!(p1.next_cursor.as_deref(), Some("v1:groups:admin::100:0"));
         let search = &fake.non_get_requests()[0];
@@ -467,9 +490,13 @@ mod tests {
         let p2 = list_groups(&full(), &fake, &req(p1.next_cursor, None)).unwrap();
         let names: Vec<&str> = p2.items.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["Sales", "other-idp"]);
-        assert_eq!(p2.items[0].members, ["acc1", "acc3"], "deduplicated");
+        assert_eq!(
+            p2.items[0].members,
+            [account("acc1"), account("acc3")],
+            "deduplicated"
+        );
         assert!(!p2.items[0].synced && p2.items[0].scim_id.is_none());
-        assert_eq!(p2.items[1].members, ["acc3"]);
+        assert_eq!(p2.items[1].members, [account("acc3")]);
         assert!(p2.items[1].synced);
         assert_eq!(p2.next_cursor.as_deref(), Some("v1:groups:admin:c2:100:0"));
         let bodies: Vec<serde_json::Value> = fake

@@ -83,19 +83,9 @@ pub(crate) fn get(url: String, auth: Auth) -> Request {
     Request::get(url, auth, TIMEOUT_MS)
 }
 
-/// A POST of a JSON body accepting JSON (the admin searches).
+/// A POST of a JSON body accepting JSON (the admin searches): a read, so `read_only`.
 pub(crate) fn post_json(url: String, body: Vec<u8>, auth: Auth) -> Request {
-    Request {
-        method: Method::Post,
-        url,
-        headers: vec![
-            ("accept".to_string(), "application/json".to_string()),
-            ("content-type".to_string(), "application/json".to_string()),
-        ],
-        body: Some(body),
-        auth: Some(auth),
-        timeout_ms: Some(TIMEOUT_MS),
-    }
+    Request::with_json(Method::Post, url, auth, TIMEOUT_MS, body).read_only()
 }
 
 /// The error for a server that hands back the cursor it was just given.

@@ -586,7 +586,7 @@ mod tests {
             let fake = FakeTransport::new();
             fake.on(Method::Get, &url, Ok(Response::new(200, body)));
             assert!(
-                matches!(err(&fake, kind, None), ConnectorError::Upstream(u) if u.status == 200),
+                matches!(err(&fake, kind, None), ConnectorError::Upstream(u) if u.status == Some(200)),
                 "{kind:?} {body}"
             );
         }

@@ -7,7 +7,7 @@ use super::cursor::{Cursor, Listing};
 use super::{fill, malformed, page_limit, scim_page, start};
 use crate::config::{ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
-use crate::model::{Config, PageRequest, UserPage, UserRecord};
+use crate::model::{AccountId, Config, PageRequest, ScimId, UserPage, UserRecord};
 use crate::scim;
 use crate::transport::Transport;
 use crate::upstream::{Api, Context};
@@ -53,7 +53,7 @@ pub(crate) fn scim_subject(cfg: &ConnectorConfig) -> String {
 }
 
 fn record(u: scim::User) -> Result<UserRecord, ConnectorError> {
-    let account_id = u.account_id().map(str::to_string);
+    let account_id = AccountId::from_wire(u.account_id());
     let (Some(scim_id), Some(user_name)) = (u.id.filter(|s| !s.is_empty()), u.user_name) else {
         return Err(malformed(
             Api::Scim,
@@ -62,7 +62,7 @@ fn record(u: scim::User) -> Result<UserRecord, ConnectorError> {
         ));
     };
     Ok(UserRecord {
-        scim_id,
+        scim_id: ScimId::from(scim_id),
         account_id,
         user_name,
         display_name: u.display_name,
@@ -242,7 +242,7 @@ mod tests {
             fake.on(Method::Get, &url(1, 100), Ok(Response::new(200, body)));
             let e = list_users(&cfg(), &fake, &req(None, None)).unwrap_err();
             assert!(
-                matches!(&e, ConnectorError::Upstream(u) if u.status == 200),
+                matches!(&e, ConnectorError::Upstream(u) if u.status == Some(200)),
                 "{body}: {e:?}"
             );
         }
@@ -259,7 +259,7 @@ mod tests {
         let e = list_users(&cfg(), &fake, &req(None, None)).unwrap_err();
         match e {
             ConnectorError::Upstream(u) => {
-                assert_eq!(u.status, 400);
+                assert_eq!(u.status, Some(400));
                 assert_eq!(u.code.as_deref(), Some("invalidFilter"));
             }
             other => panic!("{other:?}"),

@@ -1,15 +1,18 @@
-//! The connector's only way out: a trait over the host's `http-client` import, with core
-//! mirrors of its records, and a scripted [`FakeTransport`] for native tests and benchmarks.
+//! The connector's only way out: the [`Transport`] trait over the host's `http-client`
+//! import, with plain mirrors of its records that a connector's logic uses natively too.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
+
+#[cfg(feature = "testing")]
+pub use crate::fake::{Call, FakeTransport, Scripted};
 
 /// HTTP methods the connector may use (WIT `method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// A read.
     Get,
+    /// A read of the headers only.
+    Head,
     /// Create, or a search carrying its query in the body.
     Post,
     /// Replace.
@@ -25,6 +28,7 @@ impl Method {
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
+            Method::Head => "HEAD",
             Method::Post => "POST",
             Method::Put => "PUT",
             Method::Patch => "PATCH",
@@ -91,6 +95,9 @@ pub struct Request {
     pub auth: Option<Auth>,
     /// Per-request timeout in milliseconds.
     pub timeout_ms: Option<u32>,
+    /// True when the request changes nothing upstream although its method could (a search
+    /// sent as `POST`); the host then records, retries and dry-runs it as a read.
+    pub read_only: bool,
 }
 
 impl Request {
@@ -103,6 +110,7 @@ impl Request {
             body: None,
             auth: Some(auth),
             timeout_ms: Some(timeout_ms),
+            read_only: false,
         }
     }
 
@@ -124,6 +132,7 @@ impl Request {
             body: Some(body),
             auth: Some(auth),
             timeout_ms: Some(timeout_ms),
+            read_only: false,
         }
     }
 
@@ -135,7 +144,14 @@ impl Request {
         }
     }
 
-    /// The body parsed as JSON (for tests and diagnostics); `Null` when absent or invalid.
+    /// The same request marked read-only: a search carried by a `POST` changes nothing.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// The body parsed as JSON (for tests); `Null` when absent or invalid.
+    #[cfg(feature = "testing")]
     pub fn json_body(&self) -> serde_json::Value {
         self.body
             .as_deref()
@@ -195,8 +211,10 @@ impl Response {
 /// Why a request produced no response (WIT `http-error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpError {
-    /// The host's egress policy refused it; never sent.
+    /// The host's egress policy refused it; never sent. The string says which rule.
     Denied(String),
+    /// One of the host's [`HostLimits`] refused it; never sent.
+    LimitExceeded(HostLimit),
     /// No answer within the timeout.
     Timeout,
     /// A body exceeded the host's size cap.
@@ -207,7 +225,26 @@ pub enum HttpError {
     Other(String),
 }
 
-/// The host's limits on one invocation's HTTP traffic (WIT `limits`).
+/// Which of the host's limits refused a request (WIT `host-limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostLimit {
+    /// A `send_all` longer than `max_batch`.
+    MaxBatch,
+    /// The invocation's request budget (`max_requests`) is spent.
+    MaxRequests,
+}
+
+impl HostLimit {
+    /// The limit's name as the contract spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostLimit::MaxBatch => "max-batch",
+            HostLimit::MaxRequests => "max-requests",
+        }
+    }
+}
+
+/// The host's limits on one invocation's HTTP traffic (WIT `host-limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostLimits {
     /// Most requests in one `send_all`; a longer batch is refused whole.
@@ -248,8 +285,8 @@ impl HostLimits {
     }
 }
 
-/// Sends requests through the host. Implemented over the `http-client` import in the wasm
-/// glue and by [`FakeTransport`] natively.
+/// Sends requests through the host. Implemented over the `http-client` import on wasm32
+/// (`HostTransport`) and, with the `testing` feature, by a scripted fake natively.
 pub trait Transport {
     /// Sends one request and waits for its response.
     fn send(&self, req: Request) -> Result<Response, HttpError>;
@@ -262,203 +299,9 @@ pub trait Transport {
     }
 }
 
-/// One scripted answer of a [`FakeTransport`].
-pub type Scripted = Result<Response, HttpError>;
-
-/// One call the connector made on a [`FakeTransport`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
-    /// A `send` of one request.
-    Send(Request),
-    /// A `send_all` of a batch.
-    SendAll(Vec<Request>),
-}
-
-/// A scripted transport: responses by method and exact URL, every request recorded.
-///
-/// Responses scripted for one `(method, url)` are served in order; the last one repeats.
-/// A request with no script gets `HttpError::Other("no response scripted for …")`.
-///
-/// With [`FakeTransport::with_limits`] it also behaves like a host with limits: a `send_all`
-/// longer than `max_batch`, or a request past the budget, fails as the host's would.
-#[derive(Debug, Default)]
-pub struct FakeTransport {
-    script: RefCell<HashMap<(Method, String), Vec<Scripted>>>,
-    calls: RefCell<Vec<Call>>,
-    limits: Option<HostLimits>,
-}
-
-impl FakeTransport {
-    /// An empty fake.
-    pub fn new() -> Self {
-        FakeTransport::default()
-    }
-
-    /// A fake that enforces `limits` as a host would (`requests_remaining` is ignored: the
-    /// budget is `max_requests`, counted over every request sent).
-    pub fn with_limits(limits: HostLimits) -> Self {
-        FakeTransport {
-            limits: Some(limits),
-            ..FakeTransport::default()
-        }
-    }
-
-    fn sent(&self) -> usize {
-        self.calls
-            .borrow()
-            .iter()
-            .map(|c| match c {
-                Call::Send(_) => 1,
-                Call::SendAll(rs) => rs.len(),
-            })
-            .sum()
-    }
-
-    /// The host-limit error for one more request, when a limit forbids it.
-    fn over_budget(&self, extra: usize) -> Option<HttpError> {
-        let limits = self.limits?;
-        let max = usize::try_from(limits.max_requests).unwrap_or(usize::MAX);
-        (self.sent() + extra > max).then(|| {
-            HttpError::Other(format!(
-                "host limit: the request budget of {max} per invocation (max-requests) is spent"
-            ))
-        })
-    }
-
-    /// Scripts one more result for `method url`.
-    pub fn on(&self, method: Method, url: &str, result: Result<Response, HttpError>) -> &Self {
-        self.script
-            .borrow_mut()
-            .entry((method, url.to_string()))
-            .or_default()
-            .push(result);
-        self
-    }
-
-    /// Scripts a JSON response for `GET url`.
-    pub fn on_get(&self, url: &str, status: u16, body: &str) -> &Self {
-        self.on(Method::Get, url, Ok(Response::json(status, body)))
-    }
-
-    /// Every call made, in order.
-    pub fn calls(&self) -> Vec<Call> {
-        self.calls.borrow().clone()
-    }
-
-    /// Every request sent, flattened over `send` and `send_all`, in order.
-    pub fn requests(&self) -> Vec<Request> {
-        self.calls
-            .borrow()
-            .iter()
-            .flat_map(|c| match c {
-                Call::Send(r) => vec![r.clone()],
-                Call::SendAll(rs) => rs.clone(),
-            })
-            .collect()
-    }
-
-    /// The requests that were not GETs (writes and searches).
-    pub fn non_get_requests(&self) -> Vec<Request> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method != Method::Get)
-            .collect()
-    }
-
-    fn answer(&self, req: &Request) -> Result<Response, HttpError> {
-        let mut script = self.script.borrow_mut();
-        match script.get_mut(&(req.method, req.url.clone())) {
-            Some(queue) if queue.len() > 1 => queue.remove(0),
-            Some(queue) => match queue.first() {
-                Some(r) => r.clone(),
-                None => Err(no_script(req)),
-            },
-            None => Err(no_script(req)),
-        }
-    }
-}
-
-fn no_script(req: &Request) -> HttpError {
-    HttpError::Other(format!(
-        "fake transport: no response scripted for {} {}",
-        req.method, req.url
-    ))
-}
-
-impl Transport for FakeTransport {
-    fn send(&self, req: Request) -> Result<Response, HttpError> {
-        let result = match self.over_budget(1) {
-            Some(e) => Err(e),
-            None => self.answer(&req),
-        };
-        self.calls.borrow_mut().push(Call::Send(req));
-        result
-    }
-
-    fn send_all(&self, reqs: Vec<Request>) -> Vec<Result<Response, HttpError>> {
-        let too_long = self
-            .limits
-            .filter(|l| usize::try_from(l.max_batch).is_ok_and(|max| reqs.len() > max));
-        let results = if let Some(l) = too_long {
-            let why = format!(
-                "host limit: a send-all of {} requests exceeds max-batch ({})",
-                reqs.len(),
-                l.max_batch
-            );
-            reqs.iter()
-                .map(|_| Err(HttpError::Other(why.clone())))
-                .collect()
-        } else {
-            reqs.iter()
-                .enumerate()
-                .map(|(i, r)| match self.over_budget(i + 1) {
-                    Some(e) => Err(e),
-                    None => self.answer(r),
-                })
-                .collect()
-        };
-        self.calls.borrow_mut().push(Call::SendAll(reqs));
-        results
-    }
-
-    fn limits(&self) -> HostLimits {
-        match self.limits {
-            None => HostLimits::UNLIMITED,
-            Some(l) => {
-                let max = usize::try_from(l.max_requests).unwrap_or(usize::MAX);
-                let left = max.saturating_sub(self.sent());
-                HostLimits {
-                    requests_remaining: u32::try_from(left).unwrap_or(u32::MAX),
-                    ..l
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fake_serves_in_order_then_repeats_and_records() {
-        let fake = FakeTransport::new();
-        fake.on_get("https://x/a", 500, "{}")
-            .on_get("https://x/a", 200, "{}");
-        let get = || Request::get("https://x/a", Auth::bearer("scim_token"), 1000);
-        assert_eq!(fake.send(get()).map(|r| r.status), Ok(500));
-        assert_eq!(fake.send(get()).map(|r| r.status), Ok(200));
-        assert_eq!(fake.send(get()).map(|r| r.status), Ok(200));
-        let batch = fake.send_all(vec![
-            get(),
-            Request::get("https://x/b", Auth::bearer("k"), 1),
-        ]);
-        assert_eq!(batch.len(), 2);
-        assert!(matches!(&batch[1], Err(HttpError::Other(m)) if m.contains("GET https://x/b")));
-        assert_eq!(fake.calls().len(), 4);
-        assert_eq!(fake.requests().len(), 5);
-        assert!(fake.non_get_requests().is_empty());
-    }
 
     #[test]
     fn header_lookup_is_case_insensitive() {
