@@ -83,7 +83,25 @@ async fn health_answers_that_are_not_scim_are_upstream_errors() {
 async fn describe_publishes_the_config_schema_and_the_discover_capability() {
     let info = connector().describe().await.expect("describe");
     assert_eq!(info.name, "atlassian-cloud");
-    assert_eq!(info.contract_version, "0.1.0");
+    assert_eq!(info.contract_version, "0.2.0");
+    assert_eq!(connector().contract_version().as_str(), "0.2.0");
+    // The connector declares the egress the harness had to declare for its 0.1.0 build.
+    let declared = lifecycle_host::egress::Declaration::of(&info);
+    assert_eq!(
+        declared.rules(),
+        host_harness::component::atlassian_v0_1_0().rules()
+    );
+    let namespaces: Vec<&str> = info.id_namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(namespaces, ["scim", "account", "group"]);
+    let kinds: Vec<&str> = info
+        .resource_kinds
+        .iter()
+        .map(|k| k.name.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["jira-project", "confluence-space", "bitbucket-repository"]
+    );
     let key = |k: &str| {
         info.config_schema
             .iter()
