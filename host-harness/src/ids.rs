@@ -1,7 +1,24 @@
-//! The id namespaces of the built-in Atlassian connector, as its `describe` declares them
-//! (and as the host's 0.1.0 binding names that contract's fixed id fields).
+//! The built-in Atlassian connector's vocabulary that the harness uses: the id namespaces its
+//! `describe` declares (and the host's 0.1.0 binding names that contract's fixed id fields),
+//! and the `instance_name` setting that labels a tenant.
 
+use lifecycle_host::Tenant;
 use lifecycle_host::bindings::types::{NamespacedId, UserRef};
+
+/// A tenant's display label.
+pub trait TenantLabel {
+    /// The `instance_name` setting, or `unnamed`.
+    fn name(&self) -> &str;
+}
+
+impl TenantLabel for Tenant {
+    fn name(&self) -> &str {
+        self.settings
+            .get("instance_name")
+            .map(String::as_str)
+            .unwrap_or("unnamed")
+    }
+}
 
 /// SCIM user and group ids.
 pub const SCIM: &str = "scim";

@@ -1,7 +1,7 @@
 //! A tenant: one configured integration, read from the harness's TOML config file.
 //!
 //! ```toml
-//! instance_name = "acme-prod"       # connector settings at the top level
+//! label = "acme-prod"               # connector settings at the top level
 //! base_url = "https://api.example.com/directory/0b1c…"
 //! organization_id = "5a1b…"
 //!
@@ -50,14 +50,6 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// A display label: the `instance_name` setting, or `unnamed`.
-    pub fn name(&self) -> &str {
-        self.settings
-            .get("instance_name")
-            .map(String::as_str)
-            .unwrap_or("unnamed")
-    }
-
     /// Sets a non-secret setting (builder style).
     pub fn with_setting(mut self, key: &str, value: impl Into<String>) -> Self {
         self.settings.insert(key.to_owned(), value.into());
@@ -157,11 +149,11 @@ mod tests {
     #[test]
     fn splits_settings_and_secrets() {
         let t = Tenant::from_toml(
-            "instance_name = \"acme\"\nbase_url = \"https://x/directory/d\"\n\
+            "label = \"acme\"\nbase_url = \"https://x/directory/d\"\n\
              [secrets]\napi_token = \"s3cr3t\"\n",
         )
         .unwrap();
-        assert_eq!(t.name(), "acme");
+        assert_eq!(t.settings.get("label").map(String::as_str), Some("acme"));
         assert_eq!(t.settings.len(), 2);
         assert_eq!(t.secrets.get("api_token").unwrap().expose(), "s3cr3t");
         assert!(!format!("{t:?}").contains("s3cr3t"));

@@ -1,6 +1,7 @@
 //! `host-harness extract`: a JSON snapshot of users, groups and discovered resources, walked
 //! page by page through the connector's opaque cursors.
 
+use crate::ids::TenantLabel as _;
 use std::path::PathBuf;
 
 use serde::Serialize;

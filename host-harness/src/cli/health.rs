@@ -1,6 +1,7 @@
 //! `host-harness health --config FILE [--json]`: probe every configured credential.
 
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
+use crate::ids::TenantLabel as _;
 use lifecycle_host::{CallError, LoadedConnector};
 
 /// Arguments of `health`.

@@ -3,6 +3,7 @@
 //! exactly the settings and secrets that will be saved; a key is rotated the same way, so a
 //! wrong key never replaces a working one.
 
+use crate::ids::TenantLabel as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,7 @@
 //! `--integration NAME`), where the harness's home is, and recording the outcome in the audit
 //! log before reporting it.
 
+use crate::ids::TenantLabel as _;
 use std::path::PathBuf;
 
 use crate::audit::AuditLog;

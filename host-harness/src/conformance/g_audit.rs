@@ -6,6 +6,7 @@ use crate::conformance::c_relationships::{self, email, manage};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::d_deprovision::{self, ada};
 use crate::conformance::support::{TempAuditLog, changes, plan, sim_tenant};
+use crate::ids::TenantLabel as _;
 use crate::simulator::{Fault, Route, Simulator};
 use lifecycle_host::bindings::types::{
     ActionOptions, ChangeStatus, DeleteOptions, Identity, Outcome, SyncOptions,
