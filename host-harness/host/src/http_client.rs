@@ -851,4 +851,58 @@ mod tests {
             &serde_json::to_string(&recorder.snapshot()).unwrap(),
         );
     }
+
+    #[tokio::test]
+    async fn a_dry_run_sends_reads_only_and_tells_the_guest_why_a_write_was_not_sent() {
+        let base = "https://acme.example.net";
+        let upstream = Upstream::in_process(|_: &OutboundRequest<'_>| Response {
+            status: 200,
+            headers: vec![],
+            body: b"{}".to_vec(),
+        });
+        let (mut http, recorder) = context(upstream, tenant(base));
+        http.refuse_writes();
+        let request = |method: Method, read_only: bool| Request {
+            method,
+            url: format!("{base}/dir/d1/Users"),
+            headers: vec![],
+            body: None,
+            auth: Some(Auth::Bearer("directory_token".into())),
+            timeout_ms: None,
+            read_only,
+        };
+        assert!(http.send(request(Method::Get, false)).await.is_ok());
+        assert!(http.send(request(Method::Head, false)).await.is_ok());
+        assert!(
+            http.send(request(Method::Post, true)).await.is_ok(),
+            "a search"
+        );
+        for write in [
+            Method::Post,
+            Method::Patch,
+            Method::Delete,
+            Method::Other("QUERY".into()),
+        ] {
+            match http.send(request(write.clone(), false)).await {
+                Err(HttpError::Denied(why)) => assert!(why.contains("dry run"), "{why}"),
+                other => panic!("{write:?}: {other:?}"),
+            }
+        }
+        let exchanges = recorder.snapshot();
+        let sent: Vec<bool> = exchanges.iter().map(Exchange::was_sent).collect();
+        assert_eq!(sent, [true, true, true, false, false, false, false]);
+        assert!(
+            !exchanges[2].is_write(),
+            "a read-only POST is recorded as a read"
+        );
+        assert!(exchanges[3].is_write());
+    }
+
+    #[test]
+    fn a_method_token_is_checked_before_anything_is_sent() {
+        assert!(method(&Method::Other("QUERY".into())).is_ok());
+        for bad in ["", "GE T", "TRACE", "connect", "\u{1b}[2J"] {
+            assert!(method(&Method::Other(bad.into())).is_err(), "{bad:?}");
+        }
+    }
 }
