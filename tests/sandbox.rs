@@ -84,6 +84,34 @@ fn components_of_an_unknown_contract_version_are_refused_naming_the_versions_tha
     }
 }
 
+/// The permanent guard of the oldest contract: a component built against 0.1.0 (the test
+/// guest, built from `wit/since_v0.1.0/`) loads and runs, its answers converted up.
+#[tokio::test]
+async fn a_component_built_against_contract_0_1_0_loads_and_runs() {
+    assert_eq!(
+        test_guest().contract_version(),
+        lifecycle_host::bindings::ContractVersion::V0_1_0
+    );
+    let info = test_guest().describe().await.expect("describe");
+    assert_eq!(info.contract_version, "0.1.0");
+    // 0.1.0's fixed id fields arrive as namespaced ids.
+    let namespaces: Vec<&str> = info.id_namespaces.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(namespaces, ["scim", "account", "group"]);
+    let server = ok_server().await;
+    let tenant = guest_tenant(&server.uri())
+        .with_setting("mode", "fetch")
+        .with_setting("url", scim_users_url(&server.uri()));
+    let report = test_guest()
+        .check_health(&tenant)
+        .await
+        .result
+        .expect("runs");
+    assert!(
+        matches!(report.probes[0].status, ProbeStatus::Ok),
+        "{report:?}"
+    );
+}
+
 #[test]
 fn the_built_in_connector_runs_through_the_binding_of_its_contract_version() {
     let version = connector().contract_version();
