@@ -67,19 +67,23 @@ fn get(sim: &Simulator, path: &str) -> String {
     )
 }
 
+/// One SCIM page of one user over `stream`, which stays open; returns the page.
+async fn get_one_user(sim: &Simulator, stream: &mut TcpStream) -> serde_json::Value {
+    stream
+        .write_all(get(sim, "/Users?count=1").as_bytes())
+        .await
+        .unwrap();
+    let (head, body) = read_response(stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_slice(&body).unwrap()
+}
+
 #[tokio::test]
 async fn one_connection_serves_request_after_request() {
     let sim = Simulator::builder().demo_org().start().await.unwrap();
     let mut stream = connect(&sim).await;
     for _ in 0..3 {
-        stream
-            .write_all(get(&sim, "/Users?count=1").as_bytes())
-            .await
-            .unwrap();
-        let (head, body) = read_response(&mut stream).await;
-        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v["itemsPerPage"], 1);
+        assert_eq!(get_one_user(&sim, &mut stream).await["itemsPerPage"], 1);
     }
     assert_eq!(sim.requests().len(), 3);
 }
@@ -129,12 +133,7 @@ async fn a_body_over_the_limit_is_refused_with_413_and_logged_without_it() {
 async fn dropping_the_simulator_closes_its_idle_connections() {
     let sim = Simulator::builder().demo_org().start().await.unwrap();
     let mut stream = connect(&sim).await;
-    stream
-        .write_all(get(&sim, "/Users?count=1").as_bytes())
-        .await
-        .unwrap();
-    let (head, _) = read_response(&mut stream).await;
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    get_one_user(&sim, &mut stream).await;
     drop(sim);
     assert!(read_to_close(&mut stream).await.is_empty());
 }
