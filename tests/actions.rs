@@ -5,8 +5,8 @@
 
 mod common;
 
+use atlassian_simulator::{SeedUser, Simulator, SimulatorBuilder};
 use common::*;
-use host_harness::simulator::{SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{
     ActionOptions, ChangeStatus, ConnectorError, DeleteOptions, Identity, Outcome, SyncOptions,
     UserRef,

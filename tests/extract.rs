@@ -8,9 +8,9 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use atlassian_simulator::{LinkStyle, Simulator, SimulatorBuilder};
 use common::*;
 use host_harness::conformance::support::{groups, many_groups, resources, start_indexes, users};
-use host_harness::simulator::{LinkStyle, Simulator, SimulatorBuilder};
 use lifecycle_host::CallError;
 use lifecycle_host::bindings::types::{ConnectorError, PageRequest};
 

@@ -7,8 +7,8 @@ use host_harness::component::LoadBuiltin as _;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use atlassian_simulator::{SeedUser, Simulator};
 use host_harness::conformance::support::sim_tenant;
-use host_harness::simulator::{SeedUser, Simulator};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeStatus, ConnectorError, UserRef};
 use lifecycle_host::limits::Limits;
 use lifecycle_host::recorder::Exchange;

@@ -5,8 +5,8 @@
 
 mod common;
 
+use atlassian_simulator::{SeedUser, Simulator};
 use common::*;
-use host_harness::simulator::{SeedUser, Simulator};
 use lifecycle_host::bindings::types::{
     ActionOptions, DeleteOptions, Identity, PageRequest, SyncOptions, UserRef,
 };

@@ -554,7 +554,7 @@ async fn waiting_on_a_slow_upstream_does_not_count_as_guest_cpu_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_guests_fail_alone_while_well_behaved_invocations_succeed() {
     let server = ok_server().await;
-    let sim = host_harness::simulator::Simulator::builder()
+    let sim = atlassian_simulator::Simulator::builder()
         .demo_org()
         .start()
         .await

@@ -4,9 +4,9 @@
 
 mod common;
 
+use atlassian_simulator::Simulator;
 use common::*;
 use futures::future::join_all;
-use host_harness::simulator::Simulator;
 use lifecycle_host::bindings::types::ProbeStatus;
 
 const TENANTS: usize = 64;

@@ -1,6 +1,6 @@
 //! The host harness: the CLI and the platform stand-in around the embeddable host library
 //! ([`lifecycle_host`]): saved integrations, the audit log, workflows, batch runs, the bench,
-//! the conformance suite and the Atlassian simulator.
+//! the conformance suite, all run against the Atlassian simulator ([`atlassian_simulator`]).
 
 pub mod audit;
 pub mod batch;
@@ -8,7 +8,6 @@ pub mod cli;
 pub mod component;
 pub mod conformance;
 pub mod dispatch;
-
 pub mod guest_build;
 pub mod ids;
 pub mod integrations;
@@ -16,5 +15,3 @@ pub mod jsonl;
 pub mod render;
 pub mod user_ref;
 pub mod workflow;
-
-pub mod simulator;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use atlassian_simulator::{Fault, Route, Simulator};
 use host_harness::audit::{AuditLog, AuditRecord};
 use host_harness::batch::{Action, BatchIdentity};
-use host_harness::simulator::{Fault, Route, Simulator};
 use lifecycle_host::Tenant;
 use support::text;
 

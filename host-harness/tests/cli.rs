@@ -274,8 +274,8 @@ fn demo_runs_onboarding_role_change_and_offboarding_with_an_audit_trail() {
     );
 }
 
-async fn simulated_config(dir: &Path) -> (host_harness::simulator::Simulator, std::path::PathBuf) {
-    let sim = host_harness::simulator::Simulator::builder()
+async fn simulated_config(dir: &Path) -> (atlassian_simulator::Simulator, std::path::PathBuf) {
+    let sim = atlassian_simulator::Simulator::builder()
         .demo_org()
         .start()
         .await

@@ -68,6 +68,7 @@ fn the_readme_architecture_names_every_module() {
         (connector, "src"),
         (host, "host-harness/host/src"),
         (host, "host-harness/src"),
+        (host, "host-harness/simulator/src"),
     ] {
         let mut names = Vec::new();
         modules(&root().join(dir), &mut names);

@@ -7,8 +7,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use atlassian_simulator::Simulator;
 use host_harness::component::{BUILTIN, LoadBuiltin as _};
-use host_harness::simulator::Simulator;
 use lifecycle_host::{OperatorPolicy, Runtime, RuntimeOptions, Tenant};
 
 #[path = "../host/examples/embed.rs"]

@@ -8,8 +8,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use atlassian_simulator::{Simulator, Tokens};
 use host_harness::audit::{AuditLog, AuditRecord};
-use host_harness::simulator::{Simulator, Tokens};
 use support::text;
 
 const WORKFLOWS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/workflows");

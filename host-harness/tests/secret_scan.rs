@@ -6,8 +6,8 @@
 
 mod support;
 
+use atlassian_simulator::{Fault, Route, Simulator, Tokens};
 use host_harness::component::LoadBuiltin as _;
-use host_harness::simulator::{Fault, Route, Simulator, Tokens};
 use lifecycle_host::{OperatorPolicy, Runtime, RuntimeOptions, Tenant};
 
 /// This test's own harness home: its audit log is scanned too.

@@ -1,5 +1,7 @@
 //! `host-harness simulate` through the built binary.
 
+// The simulator crate's own test helpers (loopback HTTP only).
+#[path = "../simulator/tests/simulator_support/mod.rs"]
 mod simulator_support;
 
 use simulator_support::*;

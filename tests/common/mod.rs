@@ -119,7 +119,7 @@ pub fn assert_exchanges_clean(exchanges: &[Exchange]) {
 pub use host_harness::conformance::support::{sim_scim_only, sim_tenant};
 
 /// Fails if any of the simulator's secret values appears in `text`.
-pub fn assert_no_sim_secret(sim: &host_harness::simulator::Simulator, what: &str, text: &str) {
+pub fn assert_no_sim_secret(sim: &atlassian_simulator::Simulator, what: &str, text: &str) {
     let tenant = sim_tenant(sim);
     for secret in tenant.secrets.values() {
         assert!(

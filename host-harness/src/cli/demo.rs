@@ -11,8 +11,8 @@ use crate::audit::AuditLog;
 use crate::cli::target::Target;
 use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::integrations::Home;
-use crate::simulator::Simulator;
 use crate::workflow::Workflow;
+use atlassian_simulator::Simulator;
 use lifecycle_host::{LoadedConnector, Tenant};
 
 /// The shipped workflows the demo runs (the files in `examples/workflows/`).

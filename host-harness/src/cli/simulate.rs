@@ -1,6 +1,6 @@
 //! `host-harness simulate`: serve the Atlassian simulator on loopback until interrupted.
 
-use crate::simulator::{Seed, Simulator};
+use atlassian_simulator::{Seed, Simulator};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -50,7 +50,10 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 /// Runs the simulator until Ctrl-C (or SIGTERM).
 pub async fn run(args: SimulateArgs) -> anyhow::Result<u8> {
     let seed = match &args.seed {
-        Some(p) => Seed::from_file(p)?,
+        Some(p) => Seed::parse(
+            p,
+            &lifecycle_host::files::read_text(p, lifecycle_host::files::Kind::Seed)?,
+        )?,
         None => Seed::demo(),
     };
     let sim = Simulator::builder()

@@ -2,7 +2,7 @@
 
 use crate::conformance::check::{Check, Difference, Step, connector_error, ensure, ok, start};
 use crate::conformance::support::{sim_scim_only, sim_tenant};
-use crate::simulator::{SeedUser, Simulator, Tokens};
+use atlassian_simulator::{SeedUser, Simulator, Tokens};
 use lifecycle_host::bindings::types::{
     ActionOptions, ConnectorError, DeleteOptions, HealthReport, ProbeStatus, UserRef,
 };

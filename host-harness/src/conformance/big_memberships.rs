@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::conformance::check::{Check, Step, ok, start};
 use crate::conformance::support::{all, sim_tenant};
-use crate::simulator::{SeedUser, Simulator, SimulatorBuilder};
+use atlassian_simulator::{SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeStatus, Outcome};
 use lifecycle_host::recorder::Exchange;
 use lifecycle_host::{Invocation, LoadedConnector};

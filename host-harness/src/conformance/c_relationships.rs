@@ -3,7 +3,9 @@
 use crate::conformance::CaseResult;
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::{changes, sim_tenant, status_of};
-use crate::simulator::{Fault, Route, Seed, SeedMembership, SeedUser, Simulator, SimulatorBuilder};
+use atlassian_simulator::{
+    Fault, Route, Seed, SeedMembership, SeedUser, Simulator, SimulatorBuilder,
+};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
 use lifecycle_host::{Invocation, LoadedConnector, Tenant};
 

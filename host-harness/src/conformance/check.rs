@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::simulator::{Simulator, SimulatorBuilder};
+use atlassian_simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::CallError;
 use lifecycle_host::bindings::types::{ChangeStatus, ConnectorError, Outcome};
 

@@ -2,7 +2,7 @@
 
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::{all, changes, sim_tenant};
-use crate::simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
+use atlassian_simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
 use lifecycle_host::{CallError, LoadedConnector, Tenant};
 

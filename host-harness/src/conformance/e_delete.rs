@@ -3,7 +3,7 @@
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::d_deprovision::{ADA, ada, protected_calls};
 use crate::conformance::support::sim_tenant;
-use crate::simulator::{AccountStatus, SeedUser, Simulator, SimulatorBuilder};
+use atlassian_simulator::{AccountStatus, SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, DeleteOptions, Outcome, UserRef};
 

@@ -7,7 +7,7 @@ use crate::conformance::support::{
     groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
 };
 use crate::ids::{ACCOUNT, GROUP, SCIM};
-use crate::simulator::{Api, Fault, LinkStyle, Route, Simulator};
+use atlassian_simulator::{Api, Fault, LinkStyle, Route, Simulator};
 use lifecycle_host::bindings::types::{
     ConnectorError, DeleteOptions, PageRequest, UserRecord, UserRef,
 };

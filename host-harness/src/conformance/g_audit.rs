@@ -7,7 +7,7 @@ use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::d_deprovision::{self, ada};
 use crate::conformance::support::{TempAuditLog, changes, plan, sim_tenant};
 use crate::ids::TenantLabel as _;
-use crate::simulator::{Fault, Route, Simulator};
+use atlassian_simulator::{Fault, Route, Simulator};
 use lifecycle_host::bindings::types::{
     ActionOptions, ChangeStatus, DeleteOptions, Identity, Outcome, SyncOptions,
 };

@@ -6,7 +6,7 @@ use crate::conformance::check::{Check, Difference, Step, start};
 use crate::conformance::d_deprovision::ada;
 use crate::conformance::support::{TempAuditLog, secret_forms, sim_tenant};
 use crate::ids::TenantLabel as _;
-use crate::simulator::{Fault, Route, Simulator};
+use atlassian_simulator::{Fault, Route, Simulator};
 use lifecycle_host::bindings::types::{ActionOptions, Identity, SyncOptions};
 use lifecycle_host::secrets::REDACTED;
 use lifecycle_host::{Invocation, LoadedConnector};

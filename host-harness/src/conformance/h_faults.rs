@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::conformance::b_sync::{SYNC, identity};
 use crate::conformance::check::{Check, Difference, Step, ok, start};
 use crate::conformance::support::sim_tenant;
-use crate::simulator::{Fault, LoggedRequest, RetryHint, Route, Simulator};
+use atlassian_simulator::{Fault, LoggedRequest, RetryHint, Route, Simulator};
 use lifecycle_host::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
 use lifecycle_host::limits::Limits;
 use lifecycle_host::network::{Resolver, StaticResolver};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::future::Future;
 
 use crate::conformance::check::Difference;
-use crate::simulator::{Simulator, SimulatorBuilder};
+use atlassian_simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{
     ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceRecord, UserRecord,
 };
@@ -245,7 +245,7 @@ impl Drop for TempAuditLog {
 
 /// Every form in which a credential can leave the host: each secret value, its base64
 /// (standard and URL-safe, padded or not), and for Basic the `user:token` pair and its base64.
-pub fn secret_forms(tokens: &crate::simulator::Tokens, user: &str) -> Vec<(String, String)> {
+pub fn secret_forms(tokens: &atlassian_simulator::Tokens, user: &str) -> Vec<(String, String)> {
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let tokens = tokens.clone();

@@ -2,7 +2,7 @@
 
 mod simulator_support;
 
-use host_harness::simulator::{LinkStyle, Simulator, Tokens};
+use atlassian_simulator::{LinkStyle, Simulator, Tokens};
 use serde_json::Value;
 use simulator_support::*;
 

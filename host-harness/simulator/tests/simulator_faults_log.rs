@@ -2,7 +2,7 @@
 
 mod simulator_support;
 
-use host_harness::simulator::{Fault, RetryHint, Route, Seed, SeedMembership, SeedUser, Simulator};
+use atlassian_simulator::{Fault, RetryHint, Route, Seed, SeedMembership, SeedUser, Simulator};
 use serde_json::{Value, json};
 use simulator_support::*;
 use std::time::{Duration, Instant, SystemTime};
@@ -109,7 +109,7 @@ async fn any_status_in_the_api_error_format() {
     assert_eq!(r.status, 500);
     assert!(r.json()["errorMessages"].is_array());
     sim.fault(
-        Route::api(host_harness::simulator::Api::UserManagement),
+        Route::api(atlassian_simulator::Api::UserManagement),
         Fault::Status(400),
         1,
     );

@@ -195,8 +195,6 @@ pub(crate) struct State {
     pub bitbucket: Vec<ProductItem>,
     pub faults: Vec<FaultRule>,
     pub log: Vec<LoggedRequest>,
-    /// Decision of the fault gate for the request being handled (see `http.rs`).
-    pub pending_fault: Option<super::faults::Fault>,
     /// SCIM membership changes the admin API does not show yet (quirk `admin_sync_lag`):
     /// (group admin id, account id) → (added, admin requests left).
     pub admin_lag: std::collections::BTreeMap<(String, String), (bool, u32)>,

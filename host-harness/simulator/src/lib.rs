@@ -1,4 +1,4 @@
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 //! A stateful Atlassian Cloud simulator: SCIM, Admin API v2, user lifecycle, SCIM links and
 //! product discovery on one loopback HTTP server, with scriptable faults and a request log.
 //!
@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use host_harness::simulator::*;
+//! use atlassian_simulator::*;
 //! let sim = Simulator::builder()
 //!     .user(SeedUser::new("ada@example.com").name("Ada Lovelace"))
 //!     .group(SeedGroup::admin("jira-users", &["ada@example.com"]))
@@ -43,11 +43,17 @@
 //!   [`Fault::OversizedBody`]. H8: [`Fault::EchoAuthorization`].
 //! - G1/G3: [`Simulator::mutations`] (writes minus admin searches); the log never holds headers.
 //!
-//! Dropped responses ([`Fault::DropResponse`]): a highest-priority wiremock mock whose matcher
-//! is the fault gate responds through `respond_with_err`; its responder first runs the request
-//! through the API (the state change commits and is logged) and then returns an error, on which
-//! hyper closes the connection without writing any response. The client sees a connection error
-//! at once (no timeout needed).
+//! # The server
+//!
+//! hyper 1 on a loopback listener, one task per connection, keep-alive, on a thread and
+//! runtime of its own. It keeps no request once answered: the request log is the only record,
+//! and bodies are read bounded by [`MAX_REQUEST_BODY`] (413 beyond). Dropping the
+//! [`Simulator`] stops it without waiting.
+//!
+//! Dropped responses ([`Fault::DropResponse`]): the request runs through the API (the state
+//! change commits and is logged), then the service returns an error, on which hyper closes the
+//! connection without writing any response. The client sees a connection error at once (no
+//! timeout needed).
 
 mod admin;
 mod auth;
@@ -62,6 +68,7 @@ mod scim_filter;
 mod scim_patch;
 mod scim_schema;
 mod seed;
+mod server;
 mod state;
 mod util;
 
@@ -69,17 +76,17 @@ pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
 pub use options::{LinkStyle, SimOptions};
-pub use seed::{Seed, SeedGroup, SeedMembership, SeedUser};
+pub use seed::{SEED_FILE_LIMIT, Seed, SeedGroup, SeedMembership, SeedUser};
+pub use server::MAX_REQUEST_BODY;
 pub use state::{AccountStatus, GroupView, Tokens, UserView};
 
 use faults::FaultRule;
-use http::{FaultGate, Shared, SimResponder, drop_responder, lock};
+use http::{Shared, lock};
 use serde_json::Value;
 use state::State;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use wiremock::{Mock, MockServer};
 
 /// Builds a [`Simulator`]: seed data, paging, quirks, port.
 #[derive(Debug, Clone, Default)]
@@ -245,7 +252,6 @@ impl SimulatorBuilder {
             bitbucket: Vec::new(),
             faults: Vec::new(),
             log: Vec::new(),
-            pending_fault: None,
             admin_lag: Default::default(),
             hints: Default::default(),
             user_names: Default::default(),
@@ -253,50 +259,21 @@ impl SimulatorBuilder {
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(FaultGate(shared.clone()))
-            .respond_with_err(drop_responder(shared.clone()))
-            .with_priority(1)
-            .named("fault gate: dropped responses")
-            .mount(&server)
-            .await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(SimResponder(shared.clone()))
-            .named("atlassian simulator")
-            .mount(&server)
-            .await;
+        let server = server::spawn(listener, shared.clone())?;
         Ok(Simulator {
-            server: Some(server),
+            _server: server,
             shared,
             base_url,
         })
     }
 }
 
-/// A running simulator. Dropping it stops the server.
+/// A running simulator. Dropping it stops the server (without waiting for it): the port
+/// closes, idle connections close, a response being written is finished first.
 pub struct Simulator {
-    /// Always `Some` until dropped; see the `Drop` impl.
-    server: Option<MockServer>,
+    _server: server::Running,
     shared: Shared,
     base_url: String,
-}
-
-impl Drop for Simulator {
-    /// wiremock verifies a server when it drops, with a blocking wait on a lock that the async
-    /// runtime may need to release; on a single-threaded runtime (or one whose workers are
-    /// busy) dropping in place can hang the caller. So the server is dropped on a thread of
-    /// its own, and the simulator's owner never waits for it.
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            let _ = std::thread::Builder::new()
-                .name("simulator-drop".into())
-                .spawn(move || drop(server));
-        }
-    }
 }
 
 impl std::fmt::Debug for Simulator {

@@ -1,7 +1,7 @@
 //! Shared helpers for the simulator's own integration tests (loopback HTTP only).
 #![allow(dead_code)]
 
-use host_harness::simulator::Simulator;
+use atlassian_simulator::Simulator;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 

@@ -210,17 +210,23 @@ impl Seed {
         }
     }
 
-    /// Reads a seed from a `.json` file, or TOML otherwise.
+    /// Reads a seed from a `.json` file, or TOML otherwise: a regular file (not a device, a
+    /// pipe or a directory) of at most [`SEED_FILE_LIMIT`] bytes.
     pub fn from_file(path: &Path) -> anyhow::Result<Seed> {
-        let text = lifecycle_host::files::read_text(path, lifecycle_host::files::Kind::Seed)?;
+        Seed::parse(path, &read_seed_file(path)?)
+    }
+
+    /// Parses a seed read from `path` (JSON when its name ends in `.json`, TOML otherwise), for
+    /// a caller that reads its files itself.
+    pub fn parse(path: &Path, text: &str) -> anyhow::Result<Seed> {
         let seed = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
-            serde_json::from_str(&text)
+            serde_json::from_str(text)
                 .map_err(|e| anyhow::anyhow!("invalid seed file {}: {e}", path.display()))?
         } else {
-            toml::from_str(&text)
+            toml::from_str(text)
                 .map_err(|e| anyhow::anyhow!("invalid seed file {}: {e}", path.display()))?
         };
         Ok(seed)
@@ -293,4 +299,35 @@ impl Seed {
             .extend(make(self.bitbucket_repositories, b, "repo-", "Repository"));
         Ok(())
     }
+}
+
+/// The largest seed file [`Seed::from_file`] reads: 256 MiB (the bench seeds 100,000 users).
+pub const SEED_FILE_LIMIT: u64 = 256 << 20;
+
+/// Reads a seed file: a regular file only (checked on what was opened, so a device or a pipe
+/// behind a symlink is refused before anything is read), at most [`SEED_FILE_LIMIT`] bytes.
+fn read_seed_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("cannot read seed file {shown}: {e}"))?;
+    if !meta.is_file() {
+        anyhow::bail!("seed file {shown} is not a regular file");
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot read seed file {shown}: {e}"))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        anyhow::bail!("seed file {shown} is not a regular file");
+    }
+    let mut bytes = Vec::new();
+    file.take(SEED_FILE_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read seed file {shown}: {e}"))?;
+    if bytes.len() as u64 > SEED_FILE_LIMIT {
+        anyhow::bail!(
+            "seed file {shown} is larger than {} MiB",
+            SEED_FILE_LIMIT >> 20
+        );
+    }
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("seed file {shown} is not UTF-8 text"))
 }

@@ -2,7 +2,7 @@
 
 mod simulator_support;
 
-use host_harness::simulator::{SeedUser, Simulator};
+use atlassian_simulator::{SeedUser, Simulator};
 use serde_json::{Value, json};
 use simulator_support::*;
 

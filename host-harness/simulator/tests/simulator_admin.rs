@@ -3,7 +3,7 @@
 
 mod simulator_support;
 
-use host_harness::simulator::{SeedUser, Simulator};
+use atlassian_simulator::{SeedUser, Simulator};
 use serde_json::{Value, json};
 use simulator_support::*;
 
@@ -418,7 +418,7 @@ async fn lifecycle_disable_enable_delete_cancel() {
     assert_eq!(lifecycle(&sim, &ada, "cancel-delete").await.status, 204);
     assert_eq!(
         sim.user_by_email("ada@example.com").unwrap().status,
-        host_harness::simulator::AccountStatus::Deactivated
+        atlassian_simulator::AccountStatus::Deactivated
     );
     let r = lifecycle(&sim, "712020:nobody", "disable").await;
     assert_eq!(r.status, 404);

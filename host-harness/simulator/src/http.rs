@@ -1,4 +1,5 @@
-//! Request plumbing: parsing, routing by path, the fault gate, the wiremock responders.
+//! Request handling: parsing, routing by path, the fault decision, the log entry; what the
+//! server ([`super::server`]) writes back (or that it drops the connection).
 
 use super::faults::{Fault, RetryHint};
 use super::log::LoggedRequest;
@@ -8,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
-use wiremock::{Match, Request, ResponseTemplate};
 
 /// The API a request belongs to (decided by its path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,8 +49,18 @@ pub(crate) struct Req {
 }
 
 impl Req {
-    pub fn from_wiremock(r: &Request) -> Req {
-        let raw_path = r.url.path().to_string();
+    /// Parses a request's head and its (already bounded) body; `None` when the target is not
+    /// a URL (hyper accepts some request targets that `url` does not).
+    pub fn parse(parts: &http::request::Parts, body: Vec<u8>) -> Option<Req> {
+        // As wiremock did: an origin-form target on a fixed host, so `url` normalizes the path
+        // (dot segments) the way every earlier version of the simulator saw it.
+        let url: url::Url = match parts.uri.authority() {
+            Some(_) => parts.uri.to_string(),
+            None => format!("http://localhost{}", parts.uri),
+        }
+        .parse()
+        .ok()?;
+        let raw_path = url.path().to_string();
         let segs: Vec<String> = raw_path
             .split('/')
             .filter(|s| !s.is_empty())
@@ -62,25 +72,24 @@ impl Req {
             .collect();
         let path = format!("/{}", segs.join("/"));
         let api = classify(&segs);
-        Req {
-            method: r.method.as_str().to_ascii_uppercase(),
+        Some(Req {
+            method: parts.method.as_str().to_ascii_uppercase(),
             raw_path,
             path,
             segs,
-            query: r
-                .url
+            query: url
                 .query_pairs()
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
-            raw_query: r.url.query().map(str::to_string),
-            body: r.body.clone(),
-            authorization: r
+            raw_query: url.query().map(str::to_string),
+            body,
+            authorization: parts
                 .headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
             api,
-        }
+        })
     }
 
     /// First query parameter named `name` (case-sensitive, as servers do).
@@ -127,7 +136,7 @@ fn classify(segs: &[String]) -> Api {
     }
 }
 
-/// A response before it becomes a wiremock template.
+/// A response before the server writes it.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: u16,
@@ -162,17 +171,6 @@ impl Reply {
     pub fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
         self.headers.push((k.to_string(), v.into()));
         self
-    }
-    fn template(&self) -> ResponseTemplate {
-        let mut t = ResponseTemplate::new(self.status);
-        for (k, v) in &self.headers {
-            t = t.append_header(k.as_str(), v.as_str());
-        }
-        match self.content_type {
-            Some(ct) => t.set_body_raw(self.body.clone(), ct),
-            None if !self.body.is_empty() => t.set_body_bytes(self.body.clone()),
-            None => t,
-        }
     }
 }
 
@@ -387,69 +385,65 @@ fn spoil(reply: Reply, fault: &Fault) -> (Reply, Option<Duration>) {
     }
 }
 
-/// Handles one request completely: fault gate decision, auth, API, log.
-fn handle(shared: &Shared, wreq: &Request) -> (Reply, Option<Duration>) {
-    let req = Req::from_wiremock(wreq);
+/// What becomes of a request once the simulator has handled it.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Write this reply, after the delay if any.
+    Reply(Reply, Option<Duration>),
+    /// The state change is committed and logged; close the connection without a response.
+    Drop,
+}
+
+/// Handles one request completely under one lock: fault decision, auth, API, log.
+pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     let mut st = lock(shared);
     let now = SystemTime::now();
-    let fault = st.pending_fault.take();
+    let fault = decide(&mut st, req);
     let (reply, delay) = match &fault {
-        Some(f) if f.preempts() => (fault_reply(&st, &req, f, now), None),
+        Some(f) if f.preempts() => (fault_reply(&st, req, f, now), None),
         Some(f) => {
             if let Fault::Concurrent(seed) = f {
                 // Best effort, like a real concurrent writer: what conflicts is skipped.
                 let _ = seed.apply(&mut st);
             }
-            let r = dispatch(&mut st, &req);
+            let r = dispatch(&mut st, req);
             spoil(r, f)
         }
-        None => (dispatch(&mut st, &req), None),
+        None => (dispatch(&mut st, req), None),
     };
     let latency = st.options.latency_ms;
     let delay = delay.or((latency > 0).then(|| Duration::from_millis(latency)));
+    log(&mut st, req, reply.status, fault.as_ref(), now);
+    if fault == Some(Fault::DropResponse) {
+        Outcome::Drop
+    } else {
+        Outcome::Reply(reply, delay)
+    }
+}
+
+/// A request refused before the API saw it (a body over the limit, a target that is not a
+/// URL): logged with an empty body, answered with the API's error for `status`.
+pub(crate) fn refuse(shared: &Shared, req: &Req, status: u16, detail: &str) -> Reply {
+    let mut st = lock(shared);
+    let reply = generic_error(req.api, status, detail, &st);
+    log(&mut st, req, status, None, SystemTime::now());
+    reply
+}
+
+fn log(st: &mut State, req: &Req, status: u16, fault: Option<&Fault>, now: SystemTime) {
     st.log.push(LoggedRequest {
         method: req.method.clone(),
         path: req.raw_path.clone(),
         query: req.raw_query.clone(),
         body: String::from_utf8_lossy(&req.body).into_owned(),
-        status: reply.status,
-        fault: fault.as_ref().map(|f| f.label().to_string()),
+        status,
+        fault: fault.map(|f| f.label().to_string()),
         received_at: now,
     });
-    (reply, delay)
 }
 
-/// The main responder: every API.
-pub(crate) struct SimResponder(pub Shared);
-
-impl wiremock::Respond for SimResponder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let (reply, delay) = handle(&self.0, request);
-        let t = reply.template();
-        match delay {
-            Some(d) => t.set_delay(d),
-            None => t,
-        }
-    }
-}
-
-/// Runs before the main responder for every request (highest priority mock): decides the
-/// fault for the request and matches only when the response must be dropped.
-pub(crate) struct FaultGate(pub Shared);
-
-impl Match for FaultGate {
-    fn matches(&self, request: &Request) -> bool {
-        let req = Req::from_wiremock(request);
-        let mut st = lock(&self.0);
-        let fault = decide(&mut st, &req);
-        let drop = fault == Some(Fault::DropResponse);
-        st.pending_fault = fault;
-        drop
-    }
-}
-
-/// The error a dropped response returns to wiremock, which makes hyper close the connection
-/// without writing a response.
+/// The error the service returns for a dropped response, on which hyper closes the
+/// connection without writing a response.
 #[derive(Debug)]
 pub(crate) struct DroppedResponse;
 
@@ -459,11 +453,3 @@ impl std::fmt::Display for DroppedResponse {
     }
 }
 impl std::error::Error for DroppedResponse {}
-
-/// The responder of the drop mock: commit, log, then fail the connection.
-pub(crate) fn drop_responder(shared: Shared) -> impl Fn(&Request) -> DroppedResponse + Send + Sync {
-    move |request: &Request| {
-        let _ = handle(&shared, request);
-        DroppedResponse
-    }
-}
