@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use host_harness::cli::integrations::CredentialArgs;
 use host_harness::cli::{self, EXIT_ERROR};
+use lifecycle_host::LoadedConnector;
 
 #[derive(Debug, Parser)]
 #[command(name = "host-harness", version, about, propagate_version = true)]
@@ -22,7 +24,8 @@ struct Cli {
 enum Command {
     /// Run the connector against the embedded Atlassian simulator: no credentials needed.
     Demo(cli::demo::DemoArgs),
-    /// Connect an Atlassian organization: check the credentials' health, save it if healthy.
+    /// Connect an organization: check the credentials' health, save the integration if healthy.
+    /// The settings and secrets flags come from the connector's config schema.
     Connect(cli::integrations::ConnectArgs),
     /// List, update (rotate a key, re-validated first) or remove saved integrations.
     Integrations(cli::integrations::IntegrationsArgs),
@@ -60,11 +63,54 @@ enum Command {
     Conformance(cli::conformance::ConformanceArgs),
 }
 
+const CONNECT: &[&str] = &["connect"];
+const UPDATE: &[&str] = &["integrations", "update"];
+
+impl Command {
+    /// The subcommand path whose flags come from the connector's config schema, and its
+    /// credential arguments.
+    fn schema_args(&mut self) -> Option<(&'static [&'static str], &mut CredentialArgs)> {
+        match self {
+            Command::Connect(a) => Some((CONNECT, &mut a.credentials)),
+            Command::Integrations(a) => a.credentials_mut().map(|c| (UPDATE, c)),
+            _ => None,
+        }
+    }
+}
+
+/// For a command whose flags come from the connector's config schema: loads the connector,
+/// parses the command line again with the schema's flags, and returns the connector (when the
+/// second parse kept the component and the operator's flags).
+async fn with_schema_flags(args: &mut Cli) -> anyhow::Result<Option<LoadedConnector>> {
+    let Some((path, _)) = args.command.schema_args() else {
+        return Ok(None);
+    };
+    let connector = cli::load_connector(args.component.as_deref(), &args.operator.policy()?)?;
+    let schema = connector.describe().await?.config_schema;
+    let (mut reparsed, flags, given) =
+        cli::schema_args::reparse::<Cli>(std::env::args_os(), path, &schema)
+            .unwrap_or_else(|e| e.exit());
+    if reparsed.component != args.component {
+        anyhow::bail!("give --component before the connector's flags");
+    }
+    if let Some((_, credentials)) = reparsed.command.schema_args() {
+        credentials.resolve(flags, given);
+    }
+    let same_policy = reparsed.operator == args.operator;
+    *args = reparsed;
+    Ok(same_policy.then_some(connector))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Cli::parse();
-    let connector = || cli::load_connector(args.component.as_deref(), &args.operator.policy()?);
+    let mut args = Cli::parse();
     let result = async {
+        let loaded = with_schema_flags(&mut args).await?;
+        let args = &args;
+        let connector = || match loaded {
+            Some(c) => Ok(c),
+            None => cli::load_connector(args.component.as_deref(), &args.operator.policy()?),
+        };
         match &args.command {
             Command::Demo(a) => cli::demo::run(&connector()?, a).await,
             Command::Simulate(a) => cli::simulate::run(a.clone()).await,

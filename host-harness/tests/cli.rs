@@ -223,6 +223,122 @@ fn describe_prints_the_config_schema() {
     );
 }
 
+/// Issue 14 item 3: `connect`'s flags are the config schema's keys, each named after its key
+/// (a secret `--KEY-file`), so a new schema key needs no CLI change; `--instance-name` is
+/// connect's own and sets `instance_name`.
+#[test]
+fn connect_flags_are_derived_from_the_config_schema() {
+    let out = harness(&["describe", "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let expected: Vec<String> = value["config_schema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["key"] != "instance_name")
+        .map(|k| {
+            let flag = format!("--{}", k["key"].as_str().unwrap().replace('_', "-"));
+            if k["kind"] == "secret" {
+                format!("{flag}-file")
+            } else {
+                flag
+            }
+        })
+        .collect();
+    let out = harness(&["connect", "--list-flags"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let listed: Vec<String> = support::stdout(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("  --"))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|f| *f != "set")
+        .map(|f| format!("--{f}"))
+        .collect();
+    assert_eq!(listed, expected);
+    for flag in [
+        "--scim-url",
+        "--scim-token-file",
+        "--admin-api-key-file",
+        "--scim-organization-id",
+        "--product-user",
+        "--product-token-file",
+    ] {
+        assert!(listed.iter().any(|l| l == flag), "{flag}: {listed:?}");
+    }
+    // The static help says where the flags come from and how to list them.
+    let help = support::stdout(&harness(&["connect", "--help"]));
+    assert!(
+        help.contains("config schema") && help.contains("--list-flags"),
+        "{help}"
+    );
+}
+
+/// Issue 14 item 3: the schema-derived flags are checked against the schema before anything
+/// is read or sent: an unknown flag or key, a secret as a value, a missing required key, half
+/// of a `requires` pair. Exit 2, nothing saved, no secret echoed.
+#[test]
+fn connect_refuses_what_the_config_schema_does_not_allow_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let token = dir.path().join("scim.secret");
+    std::fs::write(&token, "file-secret-5e1f\n").unwrap();
+    let token = token.to_str().unwrap();
+    // An unreachable URL: a check that let anything through would fail differently.
+    let url = "https://scim.invalid/scim/directory/d";
+    // connect's own flags may follow the connector's: the second parse knows them all.
+    let base = ["connect", "--scim-url", url, "--instance-name", "refused"];
+    let cases: [(&[&str], &[&str]); 7] = [
+        (
+            &["--scim-token-file", token, "--org-id", "o-1"],
+            &["unknown flag `--org-id`", "--scim-organization-id VALUE"],
+        ),
+        (
+            &["--scim-token-file", token, "--set", "nope=1"],
+            &["no key `nope`", "scim_organization_id"],
+        ),
+        (
+            &["--scim-token", "argv-secret-77ab"],
+            &["`scim_token` is a secret", "--scim-token-file FILE"],
+        ),
+        (
+            &[
+                "--scim-token-file",
+                token,
+                "--set",
+                "admin_api_key=argv-secret-77ab",
+            ],
+            &["`admin_api_key` is a secret", "--admin-api-key-file FILE"],
+        ),
+        (&[], &["missing required", "--scim-token-file FILE"]),
+        (
+            &["--scim-token-file", token, "--admin-api-key-file", token],
+            &[
+                "`admin_api_key` needs `scim_organization_id`",
+                "--scim-organization-id",
+            ],
+        ),
+        (
+            &["--scim-token-file", token, "--site-url", "acme.example"],
+            &["`site_url` must be an absolute https URL"],
+        ),
+    ];
+    for (extra, expected) in cases {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let out = support::run(Some(&home), &args);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {shown}");
+        for e in expected {
+            assert!(shown.contains(e), "{extra:?}: {e}: {shown}");
+        }
+        assert!(!shown.contains("argv-secret-77ab"), "{shown}");
+        assert!(!shown.contains("file-secret-5e1f"), "{shown}");
+        assert!(
+            !shown.contains("health"),
+            "checked before any request: {shown}"
+        );
+    }
+    assert!(!home.join("integrations/refused.toml").exists());
+}
+
 #[test]
 fn inspect_measures_the_component() {
     let out = harness(&["inspect", "--iterations", "20", "--json"]);

@@ -98,7 +98,7 @@ fn connect_args(sim: &Simulator, name: &str, scim: &Path, admin: &Path) -> Vec<S
         scim.to_str().unwrap(),
         "--admin-api-key-file",
         admin.to_str().unwrap(),
-        "--org-id",
+        "--scim-organization-id",
         &org,
         "--set",
         &format!("atlassian_api_url={base}"),
@@ -286,6 +286,22 @@ async fn update_rotates_a_key_only_after_the_new_one_passes_the_health_check() {
     );
     assert_no_secret(&out, &rotated);
     home.expect(&["health", "--integration", "acme"], 0);
+
+    // The rotation's flags are the schema's too, checked the same way.
+    let saved = home.saved("acme").unwrap();
+    let out = home.expect(&["integrations", "update", "acme", "--list-flags"], 0);
+    assert!(
+        text(&out).contains("--scim-token-file FILE"),
+        "{}",
+        text(&out)
+    );
+    let out = home.expect(&["integrations", "update", "acme", "--org-id", "o"], 2);
+    assert!(
+        text(&out).contains("--scim-organization-id"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(home.saved("acme").unwrap(), saved);
 
     // Unknown integrations: a clear message naming what exists, exit 2.
     for args in [

@@ -5,84 +5,99 @@
 
 use crate::ids::TenantLabel as _;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::cli::schema_args::{SchemaFlags, Value};
 use crate::cli::target::HomeArgs;
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use lifecycle_host::bindings::types::HealthReport;
+use lifecycle_host::bindings::types::{ConfigKind, HealthReport};
 use lifecycle_host::secrets::SecretValue;
 use lifecycle_host::{CallError, LoadedConnector, Tenant};
 
-/// Settings and secrets given on the command line; secrets only as files (or `-`, stdin).
+/// Settings and secrets given on the command line, as flags derived from the loaded
+/// connector's config schema ([`crate::cli::schema_args`]); secrets only as files (or `-`, stdin).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CredentialArgs {
-    /// The SCIM directory base URL, `https://api.atlassian.com/scim/directory/{id}`.
-    #[arg(long, value_name = "URL")]
-    pub scim_url: Option<String>,
-    /// A file holding the SCIM directory API key (`-` reads standard input).
-    #[arg(long, value_name = "FILE")]
-    pub scim_token_file: Option<PathBuf>,
-    /// A file holding the organization admin API key (`-` reads standard input).
-    #[arg(long, value_name = "FILE")]
-    pub admin_api_key_file: Option<PathBuf>,
-    /// The organization id (needed with the admin API key).
-    #[arg(long, value_name = "ID")]
-    pub org_id: Option<String>,
-    /// The product API user (email), for Jira/Confluence/Bitbucket discovery.
-    #[arg(long, value_name = "EMAIL")]
-    pub product_user: Option<String>,
-    /// A file holding the product API token (`-` reads standard input).
-    #[arg(long, value_name = "FILE")]
-    pub product_token_file: Option<PathBuf>,
-    /// Any other connector setting (`site_url`, `bitbucket_workspace`, `protected_users`, ...;
-    /// see `host-harness describe`). Repeatable.
+    /// Set any non-secret key of the connector's config schema (see `host-harness describe`).
+    /// Repeatable; an unknown key or a secret is refused.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = super::parse_key_value)]
     pub settings: Vec<(String, String)>,
+    /// Print the flags the connector's config schema gives this command, and exit.
+    #[arg(long)]
+    pub list_flags: bool,
+    /// The connector's settings and secrets, one flag per key of its config schema: `--KEY
+    /// VALUE`, a secret `--KEY-file FILE` (`-` reads standard input), `_` written `-`. They
+    /// depend on the component (`--component`): `--list-flags` lists them.
+    #[arg(
+        value_name = "CONNECTOR FLAGS",
+        num_args = 0..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub connector_flags: Vec<String>,
+    /// The schema the connector's flags were parsed against (set by [`CredentialArgs::resolve`]).
+    #[arg(skip)]
+    pub schema: SchemaFlags,
+    /// What the connector's flags gave, in schema order (set by [`CredentialArgs::resolve`]).
+    #[arg(skip)]
+    pub given: Vec<(String, Value)>,
 }
 
-/// Secret keys that may only come from files, never from `--set`.
-const SECRET_KEYS: [&str; 3] = ["scim_token", "admin_api_key", "product_token"];
-
 impl CredentialArgs {
-    /// Applies these arguments to `tenant`: settings replace settings, files are read into
-    /// secrets. At most one secret may come from standard input.
-    pub fn apply(&self, tenant: &mut Tenant) -> anyhow::Result<()> {
-        let stdin_uses = [
-            &self.scim_token_file,
-            &self.admin_api_key_file,
-            &self.product_token_file,
-        ]
-        .iter()
-        .filter(|f| f.as_deref() == Some(Path::new("-")))
-        .count();
+    /// Takes what [`crate::cli::schema_args::reparse`] found: the schema's flags and their values.
+    pub fn resolve(&mut self, schema: SchemaFlags, given: Vec<(String, Value)>) {
+        self.schema = schema;
+        self.given = given;
+    }
+
+    /// Applies these arguments to `tenant` after checking them against the connector's
+    /// schema: settings replace settings, files are read into secrets. With `require_all`
+    /// (`connect`), every required key must be given; otherwise (a rotation) only what is given
+    /// is checked, keys already saved counting as set. At most one secret may come from
+    /// standard input.
+    pub fn apply(&self, tenant: &mut Tenant, require_all: bool) -> anyhow::Result<()> {
+        if !self.connector_flags.is_empty() {
+            anyhow::bail!("{}", self.schema.unknown(&self.connector_flags));
+        }
+        let mut given = self.given.clone();
+        for (key, value) in &self.settings {
+            let Some(spec) = self.schema.key(key) else {
+                anyhow::bail!(
+                    "`--set {key}`: the connector has no key `{key}` (its keys: {})",
+                    self.schema.key_list()
+                );
+            };
+            if matches!(spec.kind, ConfigKind::Secret) {
+                anyhow::bail!(
+                    "`{key}` is a secret: give it as a file with {}, never on the command line",
+                    self.schema.how_to_set(key)
+                );
+            }
+            if given.iter().any(|(k, _)| k == key) {
+                anyhow::bail!("`{key}` is given twice");
+            }
+            given.push((key.clone(), Value::Setting(value.clone())));
+        }
+        let stdin_uses = given
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::SecretFile(f) if f == Path::new("-")))
+            .count();
         if stdin_uses > 1 {
             anyhow::bail!("only one secret can be read from standard input (`-`)");
         }
-        for (key, value) in [
-            ("scim_url", &self.scim_url),
-            ("scim_organization_id", &self.org_id),
-            ("product_user", &self.product_user),
-        ] {
-            if let Some(value) = value {
-                tenant.settings.insert(key.to_owned(), value.clone());
-            }
-        }
-        for (key, value) in &self.settings {
-            if SECRET_KEYS.contains(&key.as_str()) {
-                anyhow::bail!(
-                    "`{key}` is a secret: give it as a file with --{}-file, never on the command line",
-                    key.replace('_', "-")
-                );
-            }
-            tenant.settings.insert(key.clone(), value.clone());
-        }
-        for (key, file) in [
-            ("scim_token", &self.scim_token_file),
-            ("admin_api_key", &self.admin_api_key_file),
-            ("product_token", &self.product_token_file),
-        ] {
-            if let Some(file) = file {
-                tenant.secrets.insert(key, read_secret(key, file)?);
+        let present = |k: &str| tenant.settings.contains_key(k) || tenant.secrets.get(k).is_some();
+        self.schema
+            .check(&given, present, require_all)
+            .map_err(anyhow::Error::msg)?;
+        for (key, value) in given {
+            match value {
+                Value::Setting(value) => {
+                    tenant.settings.insert(key, value);
+                }
+                Value::SecretFile(file) => {
+                    let secret = read_secret(&key, &file)?;
+                    tenant.secrets.insert(key, secret);
+                }
             }
         }
         Ok(())
@@ -117,9 +132,10 @@ pub fn read_secret(key: &str, file: &Path) -> anyhow::Result<SecretValue> {
 /// Arguments of `connect`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectArgs {
-    /// The integration's name: also its `instance_name` in reports and audit records.
+    /// The integration's name: also its `instance_name` in reports and audit records
+    /// (required).
     #[arg(long, value_name = "NAME")]
-    pub instance_name: String,
+    pub instance_name: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub credentials: CredentialArgs,
@@ -130,26 +146,30 @@ pub struct ConnectArgs {
 
 /// Runs `connect`: build the tenant, check its health, save it only when healthy.
 pub async fn connect(connector: &LoadedConnector, args: &ConnectArgs) -> anyhow::Result<u8> {
-    let home = args.home.home()?;
-    if home.exists(&args.instance_name)? {
-        return Err(
-            crate::integrations::IntegrationError::Exists(args.instance_name.clone()).into(),
+    if args.credentials.list_flags {
+        print!("{}", args.credentials.schema.listing());
+        return Ok(EXIT_OK);
+    }
+    let Some(name) = &args.instance_name else {
+        anyhow::bail!(
+            "connect needs --instance-name NAME (the connector's flags: `connect --list-flags`)"
         );
+    };
+    let home = args.home.home()?;
+    if home.exists(name)? {
+        return Err(crate::integrations::IntegrationError::Exists(name.clone()).into());
     }
-    if args.credentials.scim_url.is_none() || args.credentials.scim_token_file.is_none() {
-        anyhow::bail!("connect needs --scim-url URL and --scim-token-file FILE");
-    }
-    let mut tenant = Tenant::default().with_setting("instance_name", &args.instance_name);
-    args.credentials.apply(&mut tenant)?;
+    let mut tenant = Tenant::default().with_setting("instance_name", name);
+    args.credentials.apply(&mut tenant, true)?;
     let code = validate(connector, &tenant, &mut std::io::stdout().lock()).await?;
     if code != EXIT_OK {
-        eprintln!("not saved: `{}` is not healthy", args.instance_name);
+        eprintln!("not saved: `{name}` is not healthy");
         return Ok(code);
     }
-    home.save(&args.instance_name, &tenant, false)?;
+    home.save(name, &tenant, false)?;
     println!(
         "saved integration `{}` ({} secrets, owner-only) in {}",
-        args.instance_name,
+        name,
         tenant.secrets.names().count(),
         home.root().display()
     );
@@ -227,6 +247,16 @@ pub struct IntegrationsArgs {
     pub command: IntegrationsCommand,
 }
 
+impl IntegrationsArgs {
+    /// The credential arguments of `integrations update`, whose flags come from the schema.
+    pub fn credentials_mut(&mut self) -> Option<&mut CredentialArgs> {
+        match &mut self.command {
+            IntegrationsCommand::Update { credentials, .. } => Some(credentials),
+            _ => None,
+        }
+    }
+}
+
 /// Runs `integrations …`.
 pub async fn run(
     connector: impl FnOnce() -> anyhow::Result<LoadedConnector>,
@@ -245,9 +275,13 @@ pub async fn run(
             unset,
             home,
         } => {
+            if credentials.list_flags {
+                print!("{}", credentials.schema.listing());
+                return Ok(EXIT_OK);
+            }
             let home = home.home()?;
             let mut tenant = home.load(name)?;
-            credentials.apply(&mut tenant)?;
+            credentials.apply(&mut tenant, false)?;
             for key in unset {
                 if tenant.settings.remove(key).is_none() && tenant.secrets.remove(key).is_none() {
                     anyhow::bail!("`{key}` is not set in `{name}`");

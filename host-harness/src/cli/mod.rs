@@ -13,6 +13,7 @@ pub mod health;
 pub mod inspect;
 pub mod integrations;
 pub mod outcome;
+pub mod schema_args;
 pub mod simulate;
 pub mod sync;
 pub mod target;
@@ -61,7 +62,7 @@ pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
 /// The host operator's egress policy, from harness-level flags (given before or after the
 /// subcommand) and an optional operator config file; never from a tenant's config or a saved
 /// integration.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct OperatorArgs {
     /// The operator's egress policy file (TOML: `allowed_domains`, `allow_loopback`,
     /// `allow_private_networks`); default: Atlassian's public API hosts only, no loopback, no
