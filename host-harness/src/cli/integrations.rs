@@ -7,7 +7,7 @@ use crate::ids::TenantLabel as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::cli::schema_args::{SchemaFlags, Value};
+use crate::cli::schema_args::{Given, SchemaFlags, Value};
 use crate::cli::target::HomeArgs;
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
 use lifecycle_host::bindings::types::{ConfigKind, HealthReport};
@@ -40,12 +40,12 @@ pub struct CredentialArgs {
     pub schema: SchemaFlags,
     /// What the connector's flags gave, in schema order (set by [`CredentialArgs::resolve`]).
     #[arg(skip)]
-    pub given: Vec<(String, Value)>,
+    pub given: Given,
 }
 
 impl CredentialArgs {
     /// Takes what [`crate::cli::schema_args::reparse`] found: the schema's flags and their values.
-    pub fn resolve(&mut self, schema: SchemaFlags, given: Vec<(String, Value)>) {
+    pub fn resolve(&mut self, schema: SchemaFlags, given: Given) {
         self.schema = schema;
         self.given = given;
     }

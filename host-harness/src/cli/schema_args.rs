@@ -46,6 +46,9 @@ pub enum Value {
     SecretFile(PathBuf),
 }
 
+/// What the command line gave: each key with its value, in schema order.
+pub type Given = Vec<(String, Value)>;
+
 /// The flags a connector's config schema gives one command.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaFlags {
@@ -196,7 +199,7 @@ impl SchemaFlags {
     }
 
     /// What `matches` (of a command built by [`SchemaFlags::augment`]) gives, in schema order.
-    pub fn values(&self, matches: &ArgMatches) -> Vec<(String, Value)> {
+    pub fn values(&self, matches: &ArgMatches) -> Given {
         let mut out = Vec::new();
         for flag in &self.flags {
             let id = format!("{ID_PREFIX}{}", flag.key.key);
@@ -327,7 +330,7 @@ pub fn reparse<T: CommandFactory + FromArgMatches>(
     argv: impl IntoIterator<Item = OsString>,
     path: &[&str],
     schema: &[ConfigKey],
-) -> Result<(T, SchemaFlags, Vec<(String, Value)>), clap::Error> {
+) -> Result<(T, SchemaFlags, Given), clap::Error> {
     let root = T::command();
     let flags = SchemaFlags::new(schema, &reserved(&root, path));
     let matches = augment_at(root, path, &flags).try_get_matches_from(argv)?;
