@@ -181,13 +181,7 @@ mod tests {
     use super::*;
 
     fn config(settings: &[(&str, &str)], secrets: &[&str]) -> Config {
-        Config {
-            settings: settings
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            secrets: secrets.iter().map(|s| s.to_string()).collect(),
-        }
+        Config::new(settings, secrets)
     }
 
     fn key_of(r: Result<ScimConfig, ConnectorError>) -> String {

@@ -6,16 +6,9 @@ use lifecycle_connector_sdk::wit::exports::lifecycle::connector::lifecycle::Gues
 use lifecycle_connector_sdk::wit::lifecycle::connector::types as wit;
 
 use crate::config::Kind;
-use crate::describe::{Capability, describe};
+use crate::describe::describe;
 use crate::model::{self as m, ConnectorError, SCIM_NAMESPACE};
 use crate::{access, discover, sync};
-
-fn config(c: wit::Config) -> m::Config {
-    m::Config {
-        settings: c.settings,
-        secrets: c.secrets,
-    }
-}
 
 fn error(e: ConnectorError) -> wit::ConnectorError {
     use ConnectorError as E;
@@ -117,13 +110,6 @@ fn outcome(o: m::Outcome) -> wit::Outcome {
     }
 }
 
-fn page(p: wit::PageRequest) -> m::PageRequest {
-    m::PageRequest {
-        cursor: p.cursor,
-        limit: p.limit,
-    }
-}
-
 fn done(r: Result<m::Outcome, ConnectorError>) -> Result<wit::Outcome, wit::ConnectorError> {
     r.map(outcome).map_err(error)
 }
@@ -139,17 +125,7 @@ impl Guest for Component {
             name: info.name.into(),
             version: info.version.into(),
             contract_version: info.contract_version.into(),
-            capabilities: info
-                .capabilities
-                .iter()
-                .map(|c| match c {
-                    Capability::SyncIdentities => wit::Capability::SyncIdentities,
-                    Capability::ManageRelationships => wit::Capability::ManageRelationships,
-                    Capability::DeprovisionIdentity => wit::Capability::DeprovisionIdentity,
-                    Capability::DeleteIdentity => wit::Capability::DeleteIdentity,
-                    Capability::Discover => wit::Capability::Discover,
-                })
-                .collect(),
+            capabilities: info.capabilities.iter().copied().map(Into::into).collect(),
             config_schema: info
                 .config_schema
                 .iter()
@@ -189,7 +165,7 @@ impl Guest for Component {
     }
 
     fn check_health(c: wit::Config) -> Result<wit::HealthReport, wit::ConnectorError> {
-        let report = discover::check_health(&config(c), &HostTransport).map_err(error)?;
+        let report = discover::check_health(&c.into(), &HostTransport).map_err(error)?;
         Ok(wit::HealthReport {
             probes: report
                 .probes
@@ -213,24 +189,11 @@ impl Guest for Component {
         identity: wit::Identity,
         options: wit::SyncOptions,
     ) -> Result<wit::Outcome, wit::ConnectorError> {
-        let identity = m::Identity {
-            email: identity.email,
-            name: identity.name,
-            given_name: identity.given_name,
-            family_name: identity.family_name,
-            display_name: identity.display_name,
-            external_id: identity.external_id,
-        };
-        let options = m::SyncOptions {
-            create_missing: options.create_missing,
-            update_existing: options.update_existing,
-            dry_run: options.dry_run,
-        };
         done(sync::sync_identity(
-            &config(c),
+            &c.into(),
             &HostTransport,
-            &identity,
-            options,
+            &identity.into(),
+            options.into(),
         ))
     }
 
@@ -243,7 +206,7 @@ impl Guest for Component {
     ) -> Result<wit::Outcome, wit::ConnectorError> {
         done(user_ref(user).and_then(|user| {
             access::manage_relationships(
-                &config(c),
+                &c.into(),
                 &HostTransport,
                 &user,
                 &entitlements(add),
@@ -259,7 +222,7 @@ impl Guest for Component {
         options: wit::ActionOptions,
     ) -> Result<wit::Outcome, wit::ConnectorError> {
         done(user_ref(user).and_then(|user| {
-            access::deprovision_identity(&config(c), &HostTransport, &user, options.dry_run)
+            access::deprovision_identity(&c.into(), &HostTransport, &user, options.dry_run)
         }))
     }
 
@@ -270,7 +233,7 @@ impl Guest for Component {
     ) -> Result<wit::Outcome, wit::ConnectorError> {
         done(user_ref(user).and_then(|user| {
             access::delete_identity(
-                &config(c),
+                &c.into(),
                 &HostTransport,
                 &user,
                 options.purge_account,
@@ -283,7 +246,7 @@ impl Guest for Component {
         c: wit::Config,
         p: wit::PageRequest,
     ) -> Result<wit::UserPage, wit::ConnectorError> {
-        let listed = discover::list_users(&config(c), &HostTransport, &page(p)).map_err(error)?;
+        let listed = discover::list_users(&c.into(), &HostTransport, &p.into()).map_err(error)?;
         Ok(wit::UserPage {
             items: listed
                 .items
@@ -304,7 +267,7 @@ impl Guest for Component {
         c: wit::Config,
         p: wit::PageRequest,
     ) -> Result<wit::GroupPage, wit::ConnectorError> {
-        let listed = discover::list_groups(&config(c), &HostTransport, &page(p)).map_err(error)?;
+        let listed = discover::list_groups(&c.into(), &HostTransport, &p.into()).map_err(error)?;
         Ok(wit::GroupPage {
             items: listed
                 .items
@@ -325,7 +288,7 @@ impl Guest for Component {
         kind: String,
         _page: wit::PageRequest,
     ) -> Result<wit::ResourcePage, wit::ConnectorError> {
-        Err(error(discover::list_resources(&config(c), &kind)))
+        Err(error(discover::list_resources(&c.into(), &kind)))
     }
 }
 

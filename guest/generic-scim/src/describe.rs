@@ -4,24 +4,10 @@
 
 use crate::config::{self, Key};
 use crate::model::SCIM_NAMESPACE;
+pub use lifecycle_connector_sdk::records::Capability;
 
 /// The contract version this connector implements.
 pub const CONTRACT_VERSION: &str = "0.2.0";
-
-/// The actions this connector offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capability {
-    /// `sync-identity`.
-    SyncIdentities,
-    /// `manage-relationships` (groups only).
-    ManageRelationships,
-    /// `deprovision-identity`.
-    DeprovisionIdentity,
-    /// `delete-identity`.
-    DeleteIdentity,
-    /// `list-users`, `list-groups`.
-    Discover,
-}
 
 /// One destination: the value of `url_key` plus `path_prefix`, and the secrets allowed there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

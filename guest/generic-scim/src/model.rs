@@ -1,34 +1,11 @@
-//! The contract's records as plain Rust, so the connector's logic never names a generated
+//! The contract's output records as plain Rust (the inputs are the SDK's `records`), so the connector's logic never names a generated
 //! type and unit-tests natively; `contract.rs` maps them to and from the bindings (wasm32).
 
 /// The id namespace of every id this connector issues or accepts: the service's SCIM `id`.
 pub const SCIM_NAMESPACE: &str = "scim";
 
-/// A tenant's configuration: settings by key, and the names of the secrets the host holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Config {
-    /// Non-secret settings as `(key, value)`.
-    pub settings: Vec<(String, String)>,
-    /// Names of the tenant's secrets (never their values).
-    pub secrets: Vec<String>,
-}
-
-/// A person as the platform wants them to be.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Identity {
-    /// Work email: the SCIM `userName` and primary email.
-    pub email: String,
-    /// Full name (`name.formatted`).
-    pub name: Option<String>,
-    /// Given name (`name.givenName`).
-    pub given_name: Option<String>,
-    /// Family name (`name.familyName`).
-    pub family_name: Option<String>,
-    /// Display name (`displayName`).
-    pub display_name: Option<String>,
-    /// The platform's id (`externalId`).
-    pub external_id: Option<String>,
-}
+/// The input records every connector shares, from the guest SDK.
+pub use lifecycle_connector_sdk::records::{Config, Identity, PageRequest, SyncOptions};
 
 /// How an action names an existing person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,26 +25,6 @@ pub enum Entitlement {
     Group(String),
     /// A role on a resource: the role's name and the resource's kind and id.
     Role(String, String, String),
-}
-
-/// Options of `sync-identity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncOptions {
-    /// Create the person when absent.
-    pub create_missing: bool,
-    /// Update a person whose attributes differ.
-    pub update_existing: bool,
-    /// Plan only.
-    pub dry_run: bool,
-}
-
-/// Where a paged listing starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageRequest {
-    /// The previous page's `next_cursor`.
-    pub cursor: Option<String>,
-    /// Most items wanted.
-    pub limit: Option<u32>,
 }
 
 /// The person an action resolved.

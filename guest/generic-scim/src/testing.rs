@@ -9,10 +9,7 @@ pub const BASE: &str = "https://scim.example.com/v2";
 
 /// A valid configuration pointing at [`BASE`].
 pub fn config() -> Config {
-    Config {
-        settings: vec![("base_url".into(), BASE.into())],
-        secrets: vec!["token".into()],
-    }
+    Config::new(&[("base_url", BASE)], &["token"])
 }
 
 /// A `ListResponse` of these resources.
