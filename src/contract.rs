@@ -9,15 +9,6 @@ use lifecycle_connector_sdk::wit::lifecycle::connector::types as wit;
 use crate::error::ConnectorError;
 use crate::{actions, model as core};
 
-impl From<wit::Config> for core::Config {
-    fn from(c: wit::Config) -> Self {
-        core::Config {
-            settings: c.settings,
-            secrets: c.secrets,
-        }
-    }
-}
-
 impl From<ConnectorError> for wit::ConnectorError {
     fn from(e: ConnectorError) -> Self {
         use ConnectorError as E;
@@ -105,17 +96,7 @@ impl From<core::ConnectorInfo> for wit::ConnectorInfo {
             name: i.name,
             version: i.version,
             contract_version: i.contract_version,
-            capabilities: i
-                .capabilities
-                .into_iter()
-                .map(|c| match c {
-                    core::Capability::SyncIdentities => wit::Capability::SyncIdentities,
-                    core::Capability::ManageRelationships => wit::Capability::ManageRelationships,
-                    core::Capability::DeprovisionIdentity => wit::Capability::DeprovisionIdentity,
-                    core::Capability::DeleteIdentity => wit::Capability::DeleteIdentity,
-                    core::Capability::Discover => wit::Capability::Discover,
-                })
-                .collect(),
+            capabilities: i.capabilities.into_iter().map(Into::into).collect(),
             config_schema: config_schema(i.config_schema),
             egress: egress(i.egress),
             id_namespaces: {
@@ -164,19 +145,6 @@ impl From<core::HealthReport> for wit::HealthReport {
     }
 }
 
-impl From<wit::Identity> for core::Identity {
-    fn from(i: wit::Identity) -> Self {
-        core::Identity {
-            email: i.email,
-            name: i.name,
-            given_name: i.given_name,
-            family_name: i.family_name,
-            display_name: i.display_name,
-            external_id: i.external_id,
-        }
-    }
-}
-
 /// A `user-ref`; an id of a namespace other than `scim` or `account` is `invalid-input`.
 fn user_ref(u: wit::UserRef) -> Result<core::UserRef, ConnectorError> {
     Ok(match u {
@@ -199,15 +167,6 @@ fn entitlements(list: Vec<wit::Entitlement>) -> Vec<core::Entitlement> {
         });
     }
     out
-}
-
-impl From<wit::PageRequest> for core::PageRequest {
-    fn from(p: wit::PageRequest) -> Self {
-        core::PageRequest {
-            cursor: p.cursor,
-            limit: p.limit,
-        }
-    }
 }
 
 fn ids(list: Vec<core::Id>) -> Vec<wit::NamespacedId> {
@@ -336,16 +295,11 @@ impl Guest for Component {
         identity: wit::Identity,
         options: wit::SyncOptions,
     ) -> Result<wit::Outcome, wit::ConnectorError> {
-        let options = core::SyncOptions {
-            create_missing: options.create_missing,
-            update_existing: options.update_existing,
-            dry_run: options.dry_run,
-        };
         out(actions::sync_identity(
             &config.into(),
             &HostTransport,
             &identity.into(),
-            options,
+            options.into(),
         ))
     }
 

@@ -11,6 +11,11 @@ use std::ops::Deref;
 
 use crate::error::ConnectorError;
 
+/// The input records every connector shares, from the guest SDK.
+pub use lifecycle_connector_sdk::records::{
+    Capability, Config, Identity, PageRequest, SyncOptions,
+};
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -137,28 +142,6 @@ impl Id {
     }
 }
 
-/// A tenant's configuration as the host hands it over (WIT `config`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Config {
-    /// Non-secret settings, one `(key, value)` pair per configured key.
-    pub settings: Vec<(String, String)>,
-    /// Names of the secrets the host holds for this tenant; never their values.
-    pub secrets: Vec<String>,
-}
-
-impl Config {
-    /// Builds a config from borrowed settings and secret names (handy in tests).
-    pub fn new(settings: &[(&str, &str)], secrets: &[&str]) -> Self {
-        Config {
-            settings: settings
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
-            secrets: secrets.iter().map(|s| (*s).to_string()).collect(),
-        }
-    }
-}
-
 /// The type of a configuration key's value (WIT `config-kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigKind {
@@ -211,21 +194,6 @@ pub struct EgressRule {
     pub secrets: &'static [&'static str],
     /// Keys whose presence brings a defaulted `url_key` into force.
     pub enabled_by: &'static [&'static str],
-}
-
-/// What a connector can do (WIT `capability`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capability {
-    /// `sync-identity`.
-    SyncIdentities,
-    /// `manage-relationships`.
-    ManageRelationships,
-    /// `deprovision-identity`.
-    DeprovisionIdentity,
-    /// `delete-identity`.
-    DeleteIdentity,
-    /// `list-users`, `list-groups`, `list-resources`.
-    Discover,
 }
 
 /// The connector's self-description (WIT `connector-info`).
@@ -289,23 +257,6 @@ impl HealthReport {
     }
 }
 
-/// A person as the platform wants them to be (WIT `identity`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Identity {
-    /// Work email; becomes `userName` and the primary work email.
-    pub email: String,
-    /// Full name (`name.formatted`).
-    pub name: Option<String>,
-    /// Given name (`name.givenName`).
-    pub given_name: Option<String>,
-    /// Family name (`name.familyName`).
-    pub family_name: Option<String>,
-    /// Display name (`displayName`).
-    pub display_name: Option<String>,
-    /// The platform's own id (`externalId`).
-    pub external_id: Option<String>,
-}
-
 /// How an action names an existing person (WIT `user-ref`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserRef {
@@ -361,17 +312,6 @@ pub enum Entitlement {
     Group(String),
     /// A role on a resource.
     Role(RoleGrant),
-}
-
-/// Options of `sync-identity` (WIT `sync-options`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncOptions {
-    /// Create the person when absent.
-    pub create_missing: bool,
-    /// Update a present person whose attributes differ.
-    pub update_existing: bool,
-    /// Plan only, write nothing.
-    pub dry_run: bool,
 }
 
 /// Options of actions with only a dry-run switch (WIT `action-options`).
@@ -484,15 +424,6 @@ pub struct Outcome {
     pub changes: Vec<Change>,
     /// True when every change is applied, already done or planned.
     pub completed: bool,
-}
-
-/// Where a paged listing starts (WIT `page-request`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Opaque cursor from the previous page; `None` for the first page.
-    pub cursor: Option<String>,
-    /// The most items wanted.
-    pub limit: Option<u32>,
 }
 
 /// A user as the directory lists it (WIT `user-record`).

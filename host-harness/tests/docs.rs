@@ -67,6 +67,7 @@ fn the_module_map_names_every_module() {
     for (text, dir) in [
         (connector, "src"),
         (connector, "guest/sdk/src"),
+        (connector, "guest/generic-scim/src"),
         (host, "host-harness/host/src"),
         (host, "host-harness/src"),
         (host, "host-harness/simulator/src"),

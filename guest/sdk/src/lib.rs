@@ -6,6 +6,8 @@
 //!   [`HostTransport`], the host's `http-client` import;
 //! - implements the generated `Guest` trait of [`wit`] (wasm32 only) and exports it with
 //!   [`export_connector!`], without naming wit-bindgen itself;
+//! - takes its inputs as the plain [`records`] (with conversions from the bindings on
+//!   wasm32), shared by every connector;
 //! - tests against `FakeTransport` (the `testing` feature, for `[dev-dependencies]` only:
 //!   it is never part of a component).
 #![deny(missing_docs)]
@@ -19,6 +21,7 @@
     )
 )]
 
+pub mod records;
 pub mod transport;
 
 #[cfg(feature = "testing")]
