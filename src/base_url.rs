@@ -207,8 +207,8 @@ pub fn check_rfc3986(s: &str, part: &str, extra: &[u8]) -> Result<(), String> {
             _ if extra.contains(&b) => {}
             _ => {
                 return Err(format!(
-                    "has a character that must be percent-encoded in its {part}: {:?}",
-                    char::from(b)
+                    "has a character that must be percent-encoded in its {part}: {}",
+                    crate::encode::quoted(char::from(b).encode_utf8(&mut [0; 4]))
                 ));
             }
         }

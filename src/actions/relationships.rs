@@ -324,7 +324,8 @@ pub fn normalize_names(
             }
             if name.chars().any(char::is_control) {
                 return Err(ConnectorError::InvalidInput(format!(
-                    "the group name to {what} {name:?} contains control characters"
+                    "the group name to {what} {} contains control characters",
+                    crate::encode::quoted(name)
                 )));
             }
             out.push(name.clone());
@@ -359,11 +360,16 @@ pub fn normalize_names(
 }
 
 pub(super) fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out = String::new();
+    for n in names {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(n);
+        out.push('`');
+    }
+    out
 }
 
 /// How a group's membership changes.
