@@ -299,7 +299,7 @@ impl Group {
     pub fn is_named(&self, name: &str) -> bool {
         self.name
             .as_deref()
-            .is_some_and(|n| n.to_lowercase() == name.to_lowercase())
+            .is_some_and(|n| crate::text::fold_case(n) == crate::text::fold_case(name))
     }
 
     /// True when synced from the identity provider (changed through SCIM only).

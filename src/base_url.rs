@@ -244,7 +244,7 @@ pub fn check_rfc3986(s: &str, part: &str, extra: &[u8]) -> Result<(), String> {
             _ => {
                 return Err(format!(
                     "has a character that must be percent-encoded in its {part}: {}",
-                    crate::encode::quoted(char::from(b).encode_utf8(&mut [0; 4]))
+                    crate::text::quoted(char::from(b).encode_utf8(&mut [0; 4]))
                 ));
             }
         }

@@ -1,5 +1,4 @@
-//! Percent-encoding of path segments and query values, shared by every URL builder, and
-//! [`quoted`], the one way a message quotes a value.
+//! Percent-encoding of path segments and query values, shared by every URL builder.
 //!
 //! Only RFC 3986 unreserved characters stay as they are, so `:` in account ids, `+` and `@`
 //! in emails and `"` in SCIM filters are always encoded (`%20` for a space, never `+`).
@@ -39,27 +38,6 @@ pub fn decode(value: &str) -> String {
     percent_decode_str(value).decode_utf8_lossy().into_owned()
 }
 
-/// `value` in double quotes for a message, `"` and `\\` escaped and control characters
-/// written `\u{..}`: what `{:?}` shows for text, without the Debug formatter's Unicode
-/// tables in the component.
-pub fn quoted(value: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        if c.is_control() {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            continue;
-        }
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,25 +60,5 @@ mod tests {
         assert_eq!(segment("."), "%2E");
         assert_eq!(segment("a..b"), "a..b");
         assert_eq!(segment("..."), "...");
-    }
-
-    #[test]
-    fn quoted_escapes_like_debug() {
-        for s in [
-            "plain",
-            "a \"b\" \\c",
-            "tab\there",
-            "nl\n",
-            "\u{1b}[31m",
-            "é",
-        ] {
-            let debug = format!("{s:?}");
-            let ours = quoted(s);
-            if s.contains(['\t', '\n']) {
-                assert!(ours.contains("\\u{"), "{ours}");
-            } else {
-                assert_eq!(ours, debug);
-            }
-        }
     }
 }

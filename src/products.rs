@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use crate::base_url;
-use crate::encode::{decode, query, quoted, segment};
+use crate::encode::{decode, query, segment};
+use crate::text::quoted;
 use crate::transport::Response;
 use crate::upstream::{ErrorDetail, fallback_detail};
 use crate::wire::{self, FromJson};

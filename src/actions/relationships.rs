@@ -268,7 +268,7 @@ pub(super) struct FoldedIndex {
 
 impl FoldedIndex {
     pub(super) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        let keys: Vec<String> = names.map(str::to_lowercase).collect();
+        let keys: Vec<String> = names.map(crate::text::fold_case).collect();
         let mut buckets = vec![Vec::new(); (keys.len() * 2).next_power_of_two()];
         for (i, key) in keys.iter().enumerate() {
             let slot = slot(key, buckets.len());
@@ -281,7 +281,7 @@ impl FoldedIndex {
 
     /// The positions of every name equal to `name` ignoring case, in list order.
     pub(super) fn all(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        let key = name.to_lowercase();
+        let key = crate::text::fold_case(name);
         let bucket = self
             .buckets
             .get(slot(&key, self.buckets.len()))
@@ -345,7 +345,7 @@ pub fn normalize_names(
             if name.chars().any(char::is_control) {
                 return Err(ConnectorError::InvalidInput(format!(
                     "the group name to {what} {} contains control characters",
-                    crate::encode::quoted(name)
+                    crate::text::quoted(name)
                 )));
             }
             out.push(name.clone());

@@ -390,7 +390,7 @@ fn summary<'a>(items: impl Iterator<Item = (Attribute, Option<&'a str>)>) -> Str
         out.push_str(a.path());
         out.push('=');
         match v {
-            Some(v) => out.push_str(&crate::encode::quoted(v)),
+            Some(v) => out.push_str(&crate::text::quoted(v)),
             None => out.push_str("(none)"),
         }
     }
