@@ -35,6 +35,25 @@ pub fn to_body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
+/// A JSON object of `pairs`, for request bodies: `json!` would serialize every interpolated
+/// value through serde (`to_value(..).unwrap()`, one instantiation per type).
+pub fn obj(pairs: Vec<(&str, Value)>) -> Value {
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        map.insert(key.to_string(), value);
+    }
+    Value::Object(map)
+}
+
+/// A JSON array of the strings `items`.
+pub fn str_list(items: &[&str]) -> Value {
+    let mut out = Vec::with_capacity(items.len());
+    for s in items {
+        out.push(Value::from(*s));
+    }
+    Value::Array(out)
+}
+
 /// Accepts any JSON value and keeps nothing of it (where only the document's shape matters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ignored;
