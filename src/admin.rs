@@ -3,7 +3,7 @@
 //! gateway form and `{"error":…,"traceId":…}`). Unknown attributes are ignored; parsers
 //! never panic.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::encode::segment;
 use crate::upstream::{ErrorDetail, fallback_detail};
@@ -121,17 +121,20 @@ pub enum UserQuery<'a> {
 /// carries the user's group memberships.
 pub fn users_search_body(query: UserQuery<'_>) -> Vec<u8> {
     let body = match query {
-        UserQuery::Email(e) => json!({"emails": [e], "expand": ["groups"], "limit": MAX_LIMIT}),
-        UserQuery::AccountId(a) => {
-            json!({"accountIds": [a], "expand": ["groups"], "limit": MAX_LIMIT})
-        }
+        UserQuery::Email(e) => ("emails", e),
+        UserQuery::AccountId(a) => ("accountIds", a),
     };
+    let body = wire::obj(vec![
+        (body.0, wire::str_list(&[body.1])),
+        ("expand", wire::str_list(&["groups"])),
+        ("limit", Value::from(MAX_LIMIT)),
+    ]);
     wire::to_body(&body)
 }
 
 /// Body of `POST …/groups/{groupId}/memberships`: `{"accountId":…}`.
 pub fn add_member_body(account_id: &str) -> Vec<u8> {
-    wire::to_body(&json!({"accountId": account_id}))
+    wire::to_body(&wire::obj(vec![("accountId", Value::from(account_id))]))
 }
 
 /// One entry of a `get-scim-links` answer.
@@ -299,7 +302,7 @@ impl Group {
     pub fn is_named(&self, name: &str) -> bool {
         self.name
             .as_deref()
-            .is_some_and(|n| n.to_lowercase() == name.to_lowercase())
+            .is_some_and(|n| crate::text::fold_case(n) == crate::text::fold_case(name))
     }
 
     /// True when synced from the identity provider (changed through SCIM only).
@@ -386,6 +389,7 @@ pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const API: &str = "https://api.atlassian.com";
 

@@ -56,13 +56,49 @@ impl fmt::Display for BaseUrl {
         match &self.host {
             Host::Domain(d) => f.write_str(d)?,
             Host::Ipv4(ip) => write!(f, "{ip}")?,
-            Host::Ipv6(ip) => write!(f, "[{ip}]")?,
+            Host::Ipv6(ip) => write_ipv6(f, ip)?,
         }
         if let Some(port) = self.port {
             write!(f, ":{port}")?;
         }
         f.write_str(&self.path)
     }
+}
+
+/// `[ip]` as RFC 5952 and the WHATWG URL standard write it: lowercase hex, the first
+/// longest run of two or more zero groups as `::`, and no dotted IPv4 tail (`[::ffff:7f00:1]`,
+/// as a URL parser serializes it). Written out here because `Ipv6Addr`'s `Display` costs
+/// the component 2 KB.
+fn write_ipv6(f: &mut fmt::Formatter<'_>, ip: &Ipv6Addr) -> fmt::Result {
+    let groups = ip.segments();
+    // The first longest run of zero groups, if at least two long.
+    let (mut run_at, mut run_len) = (groups.len(), 1);
+    let mut i = 0;
+    while i < groups.len() {
+        let mut j = i;
+        while groups.get(j) == Some(&0) {
+            j += 1;
+        }
+        if j - i > run_len {
+            (run_at, run_len) = (i, j - i);
+        }
+        i = j + 1;
+    }
+    f.write_str("[")?;
+    let mut i = 0;
+    while let Some(g) = groups.get(i) {
+        if i == run_at {
+            f.write_str("::")?;
+            i += run_len;
+            continue;
+        }
+        if i > 0 && i != run_at + run_len {
+            f.write_str(":")?;
+        }
+        write!(f, "{g:x}")?;
+        i += 1;
+    }
+    f.write_str("]")
 }
 
 /// Parses `value`; the error says what is wrong, in words for the person configuring it.
@@ -207,8 +243,8 @@ pub fn check_rfc3986(s: &str, part: &str, extra: &[u8]) -> Result<(), String> {
             _ if extra.contains(&b) => {}
             _ => {
                 return Err(format!(
-                    "has a character that must be percent-encoded in its {part}: {:?}",
-                    char::from(b)
+                    "has a character that must be percent-encoded in its {part}: {}",
+                    crate::text::quoted(char::from(b).encode_utf8(&mut [0; 4]))
                 ));
             }
         }
@@ -240,6 +276,20 @@ mod tests {
             "http://localhost:8080/a%20b"
         );
         assert_eq!(ok("http://[::1]:9/"), "http://[::1]:9");
+        // IPv6 as a URL parser writes it: the first longest zero run compressed, lowercase
+        // hex, no dotted IPv4 tail.
+        for (given, written) in [
+            ("[::]", "[::]"),
+            ("[0:0:0:0:0:0:0:1]", "[::1]"),
+            ("[1::]", "[1::]"),
+            ("[2001:DB8:0:0:1:0:0:1]", "[2001:db8::1:0:0:1]"),
+            ("[2001:db8:0:1:1:1:1:1]", "[2001:db8:0:1:1:1:1:1]"),
+            ("[1:0:0:2:0:0:0:3]", "[1:0:0:2::3]"),
+            ("[::ffff:127.0.0.1]", "[::ffff:7f00:1]"),
+            ("[fe80::1:2]", "[fe80::1:2]"),
+        ] {
+            assert_eq!(ok(&format!("http://{given}")), format!("http://{written}"));
+        }
         assert_eq!(ok("http://127.0.0.1:80/"), "http://127.0.0.1");
         assert!(parse("http://127.2.3.4").unwrap().is_loopback());
         assert!(parse("http://LOCALHOST").unwrap().is_loopback());

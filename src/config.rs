@@ -341,7 +341,11 @@ impl ConnectorConfig {
         }
 
         let protected_users: Vec<String> = get(PROTECTED_USERS)
-            .map(|v| v.split(',').map(|p| p.trim().to_lowercase()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|p| crate::text::fold_case(p.trim()))
+                    .collect()
+            })
             .unwrap_or_default();
         if protected_users.iter().any(String::is_empty) {
             return Err(ConnectorError::config(
@@ -371,7 +375,7 @@ impl ConnectorConfig {
     /// `protected_users` lists.
     pub fn refuse_protected(&self, ids: &[Option<&str>]) -> Result<(), ConnectorError> {
         for id in ids.iter().flatten() {
-            if self.protected_users.contains(&id.to_lowercase()) {
+            if self.protected_users.contains(&crate::text::fold_case(id)) {
                 return Err(ConnectorError::PolicyDenied(format!(
                     "`{id}` is a protected user (protected_users): nothing was changed"
                 )));

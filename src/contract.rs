@@ -126,20 +126,22 @@ impl From<core::ConnectorInfo> for wit::ConnectorInfo {
 impl From<core::HealthReport> for wit::HealthReport {
     fn from(r: core::HealthReport) -> Self {
         wit::HealthReport {
-            probes: r
-                .probes
-                .into_iter()
-                .map(|p| wit::Probe {
-                    name: p.name,
-                    credential: p.credential,
-                    target: p.target,
-                    status: match p.status {
-                        core::ProbeStatus::Ok => wit::ProbeStatus::Ok,
-                        core::ProbeStatus::Skipped(s) => wit::ProbeStatus::Skipped(s),
-                        core::ProbeStatus::Failed(e) => wit::ProbeStatus::Failed(e.into()),
-                    },
-                })
-                .collect(),
+            probes: {
+                let mut out = Vec::with_capacity(r.probes.len());
+                for p in r.probes {
+                    out.push(wit::Probe {
+                        name: p.name,
+                        credential: p.credential,
+                        target: p.target,
+                        status: match p.status {
+                            core::ProbeStatus::Ok => wit::ProbeStatus::Ok,
+                            core::ProbeStatus::Skipped(s) => wit::ProbeStatus::Skipped(s),
+                            core::ProbeStatus::Failed(e) => wit::ProbeStatus::Failed(e.into()),
+                        },
+                    });
+                }
+                out
+            },
             healthy: r.healthy,
         }
     }
@@ -188,30 +190,32 @@ impl From<core::Outcome> for wit::Outcome {
                 email: u.email,
                 active: u.active,
             }),
-            changes: o
-                .changes
-                .into_iter()
-                .map(|c| wit::Change {
-                    kind: match c.kind {
-                        core::ChangeKind::CreateUser => wit::ChangeKind::CreateUser,
-                        core::ChangeKind::UpdateUser => wit::ChangeKind::UpdateUser,
-                        core::ChangeKind::AddMembership => wit::ChangeKind::AddMembership,
-                        core::ChangeKind::RemoveMembership => wit::ChangeKind::RemoveMembership,
-                        core::ChangeKind::DeactivateUser => wit::ChangeKind::DeactivateUser,
-                        core::ChangeKind::DeleteUser => wit::ChangeKind::DeleteUser,
-                        core::ChangeKind::DeleteAccount => wit::ChangeKind::DeleteAccount,
-                    },
-                    target: c.target,
-                    before: c.before,
-                    after: c.after,
-                    status: match c.status {
-                        core::ChangeStatus::Applied => wit::ChangeStatus::Applied,
-                        core::ChangeStatus::AlreadyDone => wit::ChangeStatus::AlreadyDone,
-                        core::ChangeStatus::Planned => wit::ChangeStatus::Planned,
-                        core::ChangeStatus::Failed(e) => wit::ChangeStatus::Failed(e.into()),
-                    },
-                })
-                .collect(),
+            changes: {
+                let mut out = Vec::with_capacity(o.changes.len());
+                for c in o.changes {
+                    out.push(wit::Change {
+                        kind: match c.kind {
+                            core::ChangeKind::CreateUser => wit::ChangeKind::CreateUser,
+                            core::ChangeKind::UpdateUser => wit::ChangeKind::UpdateUser,
+                            core::ChangeKind::AddMembership => wit::ChangeKind::AddMembership,
+                            core::ChangeKind::RemoveMembership => wit::ChangeKind::RemoveMembership,
+                            core::ChangeKind::DeactivateUser => wit::ChangeKind::DeactivateUser,
+                            core::ChangeKind::DeleteUser => wit::ChangeKind::DeleteUser,
+                            core::ChangeKind::DeleteAccount => wit::ChangeKind::DeleteAccount,
+                        },
+                        target: c.target,
+                        before: c.before,
+                        after: c.after,
+                        status: match c.status {
+                            core::ChangeStatus::Applied => wit::ChangeStatus::Applied,
+                            core::ChangeStatus::AlreadyDone => wit::ChangeStatus::AlreadyDone,
+                            core::ChangeStatus::Planned => wit::ChangeStatus::Planned,
+                            core::ChangeStatus::Failed(e) => wit::ChangeStatus::Failed(e.into()),
+                        },
+                    });
+                }
+                out
+            },
             completed: o.completed,
         }
     }
@@ -220,17 +224,19 @@ impl From<core::Outcome> for wit::Outcome {
 impl From<core::UserPage> for wit::UserPage {
     fn from(p: core::UserPage) -> Self {
         wit::UserPage {
-            items: p
-                .items
-                .into_iter()
-                .map(|u| wit::UserRecord {
-                    ids: ids(u.ids()),
-                    user_name: u.user_name,
-                    display_name: u.display_name,
-                    external_id: u.external_id,
-                    active: u.active,
-                })
-                .collect(),
+            items: {
+                let mut out = Vec::with_capacity(p.items.len());
+                for u in p.items {
+                    out.push(wit::UserRecord {
+                        ids: ids(u.ids()),
+                        user_name: u.user_name,
+                        display_name: u.display_name,
+                        external_id: u.external_id,
+                        active: u.active,
+                    });
+                }
+                out
+            },
             next_cursor: p.next_cursor,
         }
     }
@@ -239,16 +245,18 @@ impl From<core::UserPage> for wit::UserPage {
 impl From<core::GroupPage> for wit::GroupPage {
     fn from(p: core::GroupPage) -> Self {
         wit::GroupPage {
-            items: p
-                .items
-                .into_iter()
-                .map(|g| wit::GroupRecord {
-                    ids: ids(g.ids()),
-                    name: g.name,
-                    synced: g.synced,
-                    members: ids(g.members),
-                })
-                .collect(),
+            items: {
+                let mut out = Vec::with_capacity(p.items.len());
+                for g in p.items {
+                    out.push(wit::GroupRecord {
+                        ids: ids(g.ids()),
+                        name: g.name,
+                        synced: g.synced,
+                        members: ids(g.members),
+                    });
+                }
+                out
+            },
             next_cursor: p.next_cursor,
         }
     }
@@ -257,17 +265,19 @@ impl From<core::GroupPage> for wit::GroupPage {
 impl From<core::ResourcePage> for wit::ResourcePage {
     fn from(p: core::ResourcePage) -> Self {
         wit::ResourcePage {
-            items: p
-                .items
-                .into_iter()
-                .map(|r| wit::ResourceRecord {
-                    kind: owned(r.kind.name()),
-                    id: r.id,
-                    key: r.key,
-                    name: r.name,
-                    url: r.url,
-                })
-                .collect(),
+            items: {
+                let mut out = Vec::with_capacity(p.items.len());
+                for r in p.items {
+                    out.push(wit::ResourceRecord {
+                        kind: owned(r.kind.name()),
+                        id: r.id,
+                        key: r.key,
+                        name: r.name,
+                        url: r.url,
+                    });
+                }
+                out
+            },
             next_cursor: p.next_cursor,
         }
     }

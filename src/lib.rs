@@ -33,6 +33,7 @@ pub mod error;
 pub mod model;
 pub mod products;
 pub mod scim;
+pub mod text;
 pub mod upstream;
 pub mod wire;
 

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::base_url;
 use crate::encode::{decode, query, segment};
+use crate::text::quoted;
 use crate::transport::Response;
 use crate::upstream::{ErrorDetail, fallback_detail};
 use crate::wire::{self, FromJson};
@@ -118,23 +119,27 @@ pub fn next_query(base: &str, endpoint: &str, link: &str) -> Result<String, Stri
     if target.starts_with('/') && !target.starts_with("//") {
         if target.contains('\\') || !(full_path(target) || site_rooted(target)) {
             return Err(format!(
-                "the next link {link:?} leaves the endpoint {expected}"
+                "the next link {} leaves the endpoint {expected}",
+                quoted(link)
             ));
         }
     } else {
-        let parsed = base_url::parse(target).map_err(|e| format!("the next link {link:?} {e}"))?;
+        let parsed =
+            base_url::parse(target).map_err(|e| format!("the next link {} {e}", quoted(link)))?;
         if parsed.scheme != base.scheme || parsed.host != base.host || parsed.port != base.port {
             return Err(format!(
-                "the next link {link:?} points off the configured host {base}"
+                "the next link {} points off the configured host {base}",
+                quoted(link)
             ));
         }
         if !full_path(&parsed.path) {
             return Err(format!(
-                "the next link {link:?} leaves the endpoint {expected}"
+                "the next link {} leaves the endpoint {expected}",
+                quoted(link)
             ));
         }
     }
-    check_query(query).map_err(|why| format!("the next link {link:?} {why}"))?;
+    check_query(query).map_err(|why| format!("the next link {} {why}", quoted(link)))?;
     Ok(query.to_string())
 }
 
@@ -344,22 +349,31 @@ pub fn parse_error(body: &[u8]) -> Option<ErrorDetail> {
             .filter(|s| !s.is_empty())
     };
     // Jira
-    let mut jira: Vec<String> = v
-        .get("errorMessages")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(wire::value_to_string).collect())
-        .unwrap_or_default();
+    let mut jira = String::new();
+    let mut push = |m: String| {
+        if !jira.is_empty() {
+            jira.push_str("; ");
+        }
+        jira.push_str(&m);
+    };
+    if let Some(a) = v.get("errorMessages").and_then(Value::as_array) {
+        for m in a {
+            if let Some(m) = wire::value_to_string(m) {
+                push(m);
+            }
+        }
+    }
     if let Some(fields) = v.get("errors").and_then(Value::as_object) {
-        jira.extend(
-            fields
-                .iter()
-                .filter_map(|(k, m)| wire::value_to_string(m).map(|m| format!("{k}: {m}"))),
-        );
+        for (k, m) in fields {
+            if let Some(m) = wire::value_to_string(m) {
+                push(format!("{k}: {m}"));
+            }
+        }
     }
     if !jira.is_empty() {
         return Some(ErrorDetail {
             code: None,
-            message: jira.join("; "),
+            message: jira,
         });
     }
     // Confluence

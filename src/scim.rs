@@ -1,7 +1,7 @@
 //! The SCIM wire format under `scim_url`: URL builders, filters, resources, list responses
 //! and error bodies. Unknown attributes are ignored; parsers never panic.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::encode;
 use crate::upstream::{ErrorDetail, fallback_detail};
@@ -361,13 +361,17 @@ impl Attribute {
     pub fn patch_value(self, value: &str) -> Value {
         match self {
             Attribute::Emails => primary_work_email(value),
-            _ => json!(value),
+            _ => Value::from(value),
         }
     }
 }
 
 fn primary_work_email(email: &str) -> Value {
-    json!([{"value": email, "type": WORK_EMAIL, "primary": true}])
+    Value::Array(vec![wire::obj(vec![
+        ("value", Value::from(email)),
+        ("type", Value::from(WORK_EMAIL)),
+        ("primary", Value::Bool(true)),
+    ])])
 }
 
 impl User {
@@ -420,37 +424,37 @@ impl Group {
 /// `active: true`. `userName` should be among them.
 pub fn create_user_body(attributes: &[(Attribute, &str)]) -> Vec<u8> {
     let mut doc = serde_json::Map::new();
-    doc.insert("schemas".into(), json!([CORE_USER]));
+    doc.insert("schemas".into(), wire::str_list(&[CORE_USER]));
     let mut name = serde_json::Map::new();
     for (attribute, value) in attributes {
         match attribute {
             Attribute::UserName => {
-                doc.insert("userName".into(), json!(value));
+                doc.insert("userName".into(), Value::from(*value));
             }
             Attribute::Emails => {
                 doc.insert("emails".into(), primary_work_email(value));
             }
             Attribute::NameFormatted => {
-                name.insert("formatted".into(), json!(value));
+                name.insert("formatted".into(), Value::from(*value));
             }
             Attribute::GivenName => {
-                name.insert("givenName".into(), json!(value));
+                name.insert("givenName".into(), Value::from(*value));
             }
             Attribute::FamilyName => {
-                name.insert("familyName".into(), json!(value));
+                name.insert("familyName".into(), Value::from(*value));
             }
             Attribute::DisplayName => {
-                doc.insert("displayName".into(), json!(value));
+                doc.insert("displayName".into(), Value::from(*value));
             }
             Attribute::ExternalId => {
-                doc.insert("externalId".into(), json!(value));
+                doc.insert("externalId".into(), Value::from(*value));
             }
         }
     }
     if !name.is_empty() {
         doc.insert("name".into(), Value::Object(name));
     }
-    doc.insert("active".into(), json!(true));
+    doc.insert("active".into(), Value::Bool(true));
     wire::to_body(&Value::Object(doc))
 }
 
@@ -482,15 +486,23 @@ impl PatchOperation {
 
     fn to_json(&self) -> Value {
         match self {
-            PatchOperation::Replace { path, value } => {
-                json!({"op": "replace", "path": path, "value": value})
-            }
-            PatchOperation::AddMember(id) => {
-                json!({"op": "add", "path": "members", "value": [{"value": id}]})
-            }
-            PatchOperation::RemoveMember(id) => {
-                json!({"op": "remove", "path": member_path(id)})
-            }
+            PatchOperation::Replace { path, value } => wire::obj(vec![
+                ("op", Value::from("replace")),
+                ("path", Value::from(path.as_str())),
+                ("value", value.clone()),
+            ]),
+            PatchOperation::AddMember(id) => wire::obj(vec![
+                ("op", Value::from("add")),
+                ("path", Value::from("members")),
+                (
+                    "value",
+                    Value::Array(vec![wire::obj(vec![("value", Value::from(id.as_str()))])]),
+                ),
+            ]),
+            PatchOperation::RemoveMember(id) => wire::obj(vec![
+                ("op", Value::from("remove")),
+                ("path", Value::from(member_path(id))),
+            ]),
         }
     }
 }
@@ -502,8 +514,14 @@ pub fn member_path(user_id: &str) -> String {
 
 /// A PATCH body: `{"schemas":[PatchOp],"Operations":[…]}` (capital O, lowercase `op`).
 pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
-    let ops: Vec<Value> = operations.iter().map(PatchOperation::to_json).collect();
-    wire::to_body(&json!({"schemas": [PATCH_OP], "Operations": ops}))
+    let mut ops = Vec::with_capacity(operations.len());
+    for op in operations {
+        ops.push(op.to_json());
+    }
+    wire::to_body(&wire::obj(vec![
+        ("schemas", wire::str_list(&[PATCH_OP])),
+        ("Operations", Value::Array(ops)),
+    ]))
 }
 
 /// The PATCH that deactivates a user: `replace` `active` with the JSON boolean `false`.
@@ -517,6 +535,7 @@ pub fn deactivate_body() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn urls_encode_filters_and_ids() {

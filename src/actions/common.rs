@@ -5,6 +5,7 @@
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
 use crate::model::{AccountId, Change, ChangeStatus, Outcome, ResolvedUser, ScimId, UserRef};
+use crate::text::fold_case;
 use crate::transport::{Auth, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api, Context};
 use crate::{admin, scim};
@@ -167,14 +168,14 @@ pub fn parse_users(
 /// The user of a `userName` look-up whose `userName` equals `email` ignoring case (an exact
 /// match preferred); the server's own matching is not trusted blindly.
 pub fn pick_by_user_name(users: Vec<scim::User>, email: &str) -> Option<scim::User> {
-    let folded = email.to_lowercase();
+    let folded = fold_case(email);
     let mut candidates: Vec<scim::User> = users
         .into_iter()
         .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))
         .filter(|u| {
             u.user_name
                 .as_deref()
-                .is_some_and(|n| n.to_lowercase() == folded)
+                .is_some_and(|n| fold_case(n) == folded)
         })
         .collect();
     let exact = candidates
@@ -208,7 +209,7 @@ pub fn resolved(user: &scim::User) -> ResolvedUser {
 
 /// True when `a` and `b` are equal ignoring case (Unicode-aware).
 pub fn same_ignoring_case(a: &str, b: &str) -> bool {
-    a == b || a.to_lowercase() == b.to_lowercase()
+    a == b || fold_case(a) == fold_case(b)
 }
 
 // ---- Finding the person an action is about (shared by relationships, deprovision, delete).

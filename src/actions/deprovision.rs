@@ -28,7 +28,9 @@ use crate::transport::{Method, Transport};
 use super::common::{
     Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write, send_batch,
 };
-use super::relationships::{Planned, Route, Target, apply, groups_search, name_chunks};
+use super::relationships::{
+    Planned, Route, Target, apply, groups_search, into_changes, name_chunks,
+};
 
 /// Removes every group membership of `user`, then deactivates the SCIM user.
 pub fn deprovision_identity(
@@ -64,7 +66,7 @@ pub fn deprovision_identity(
     let removal_failed = planned
         .iter()
         .any(|p| matches!(p.status, ChangeStatus::Failed(_)));
-    let mut changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
+    let mut changes: Vec<Change> = into_changes(planned);
 
     let active = person.scim.as_ref().and_then(|u| u.active) != Some(false);
     let status = if !active {

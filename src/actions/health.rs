@@ -52,12 +52,16 @@ fn skipped(name: &str, credential: &str, missing: &[&str], api: &str) -> Plan {
     })
 }
 
+/// `a`, `a and b`, `a, b and c`.
 fn join_keys(keys: &[&str]) -> String {
-    match keys {
-        [] => String::new(),
-        [one] => (*one).to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    let mut out = String::new();
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == keys.len() { " and " } else { ", " });
+        }
+        out.push_str(k);
     }
+    out
 }
 
 fn send(

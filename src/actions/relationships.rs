@@ -101,7 +101,12 @@ pub fn manage_groups(
     if matches!(user, UserRef::AccountId(_)) {
         cfg.require_admin()?;
     }
-    let names: Vec<&str> = adds.iter().chain(&removes).map(String::as_str).collect();
+    // Loops rather than iterator chains here: each chain costs the component hundreds of
+    // bytes.
+    let mut names: Vec<&str> = Vec::with_capacity(adds.len() + removes.len());
+    for n in adds.iter().chain(&removes) {
+        names.push(n);
+    }
     let run = Run {
         cfg: &cfg,
         admin: cfg.admin.as_ref(),
@@ -119,16 +124,16 @@ pub fn manage_groups(
     } else {
         scim::groups_by_name_without_members_url
     };
-    let scim_group_reads: Vec<usize> = names
-        .iter()
-        .map(|n| push(&mut batch, scim_get(group_url(&cfg.scim.url, n))))
-        .collect();
-    let admin_groups_reads: Vec<usize> = match run.admin {
-        Some(a) => name_chunks(&names)
-            .map(|chunk| push(&mut batch, groups_search(a, chunk, None)))
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut scim_group_reads: Vec<usize> = Vec::with_capacity(names.len());
+    for n in &names {
+        scim_group_reads.push(push(&mut batch, scim_get(group_url(&cfg.scim.url, n))));
+    }
+    let mut admin_groups_reads: Vec<usize> = Vec::new();
+    if let Some(a) = run.admin {
+        for chunk in name_chunks(&names) {
+            admin_groups_reads.push(push(&mut batch, groups_search(a, chunk, None)));
+        }
+    }
     // The reads, and at least one write after them, must fit the host's request budget;
     // writes past it are left for the next run (see `apply`).
     require_budget(
@@ -136,15 +141,17 @@ pub fn manage_groups(
         batch.len() + 1,
         &format!("changing {} group membership(s)", names.len()),
     )?;
-    let mut results: Vec<Option<Result<Response, HttpError>>> =
-        send_batch(transport, batch).into_iter().map(Some).collect();
+    let answers = send_batch(transport, batch);
+    let mut results: Vec<Option<Result<Response, HttpError>>> = Vec::with_capacity(answers.len());
+    for a in answers {
+        results.push(Some(a));
+    }
 
     let mut person = run.person(user, &user_reads, &mut results)?;
-    let scim_groups = scim_group_reads
-        .iter()
-        .zip(&names)
-        .map(|(i, name)| run.scim_group(name, take(&mut results, *i)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut scim_groups = Vec::with_capacity(names.len());
+    for (i, name) in scim_group_reads.iter().zip(&names) {
+        scim_groups.push(run.scim_group(name, take(&mut results, *i))?);
+    }
     let mut admin_groups = Vec::new();
     if let Some(a) = run.admin {
         for (chunk, i) in name_chunks(&names).zip(&admin_groups_reads) {
@@ -200,8 +207,7 @@ pub fn manage_groups(
 
     // Round trip 2: every write together.
     apply(transport, &mut planned, 0);
-    let changes: Vec<Change> = planned.into_iter().map(Planned::into_change).collect();
-    Ok(outcome(Some(person.resolved()), changes))
+    Ok(outcome(Some(person.resolved()), into_changes(planned)))
 }
 
 /// Sends every planned write in ONE `send_all` wave (split to fit the host's batch limit)
@@ -211,7 +217,12 @@ pub fn manage_groups(
 /// already done, finishes them.
 pub(super) fn apply(transport: &dyn Transport, planned: &mut [Planned<'_>], reserve: usize) {
     let limits = transport.limits();
-    let mut writes: Vec<Request> = planned.iter().filter_map(|p| p.write.clone()).collect();
+    let mut writes: Vec<Request> = Vec::with_capacity(planned.len());
+    for p in planned.iter() {
+        if let Some(w) = &p.write {
+            writes.push(w.clone());
+        }
+    }
     let sent = writes.len().min(limits.remaining().saturating_sub(reserve));
     writes.truncate(sent);
     let mut answers = send_batch(transport, writes).into_iter();
@@ -225,6 +236,15 @@ pub(super) fn apply(transport: &dyn Transport, planned: &mut [Planned<'_>], rese
             ChangeStatus::Failed(not_attempted_for_budget(&limits))
         };
     }
+}
+
+/// The changes the planned writes made, in order.
+pub(super) fn into_changes(planned: Vec<Planned<'_>>) -> Vec<Change> {
+    let mut out = Vec::with_capacity(planned.len());
+    for p in planned {
+        out.push(p.into_change());
+    }
+    out
 }
 
 /// The error of a write left out because the host's request budget was spent.
@@ -248,7 +268,7 @@ pub(super) struct FoldedIndex {
 
 impl FoldedIndex {
     pub(super) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        let keys: Vec<String> = names.map(str::to_lowercase).collect();
+        let keys: Vec<String> = names.map(crate::text::fold_case).collect();
         let mut buckets = vec![Vec::new(); (keys.len() * 2).next_power_of_two()];
         for (i, key) in keys.iter().enumerate() {
             let slot = slot(key, buckets.len());
@@ -261,7 +281,7 @@ impl FoldedIndex {
 
     /// The positions of every name equal to `name` ignoring case, in list order.
     pub(super) fn all(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        let key = name.to_lowercase();
+        let key = crate::text::fold_case(name);
         let bucket = self
             .buckets
             .get(slot(&key, self.buckets.len()))
@@ -324,7 +344,8 @@ pub fn normalize_names(
             }
             if name.chars().any(char::is_control) {
                 return Err(ConnectorError::InvalidInput(format!(
-                    "the group name to {what} {name:?} contains control characters"
+                    "the group name to {what} {} contains control characters",
+                    crate::text::quoted(name)
                 )));
             }
             out.push(name.clone());
@@ -359,11 +380,16 @@ pub fn normalize_names(
 }
 
 pub(super) fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out = String::new();
+    for n in names {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(n);
+        out.push('`');
+    }
+    out
 }
 
 /// How a group's membership changes.

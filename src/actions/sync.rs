@@ -176,11 +176,14 @@ impl Sync<'_> {
     }
 
     fn attribute_list(&self) -> String {
-        self.desired
-            .iter()
-            .map(|(a, _)| a.path())
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut out = String::new();
+        for (a, _) in &self.desired {
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str(a.path());
+        }
+        out
     }
 
     fn create_change(&self, status: ChangeStatus) -> Change {
@@ -379,13 +382,19 @@ fn apply_to_resolved(user: &mut ResolvedUser, diffs: &[Diff<'_>]) {
 /// `path="value"; path=(none)`: names every changed attribute. Values are the person's
 /// directory attributes, never credentials.
 fn summary<'a>(items: impl Iterator<Item = (Attribute, Option<&'a str>)>) -> String {
-    items
-        .map(|(a, v)| match v {
-            Some(v) => format!("{}={v:?}", a.path()),
-            None => format!("{}=(none)", a.path()),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut out = String::new();
+    for (a, v) in items {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(a.path());
+        out.push('=');
+        match v {
+            Some(v) => out.push_str(&crate::text::quoted(v)),
+            None => out.push_str("(none)"),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -151,24 +151,22 @@ fn jira(t: &Target, transport: &dyn Transport, start_at: u64, limit: u32) -> Ste
     let page: products::JiraProjectPage = upstream::parse_json(t.api, &resp)?;
     let received = page.values.len();
     let (values, consumed, _) = window(page.values, 0, limit);
-    let items = values
-        .into_iter()
-        .map(|p| {
-            let id =
-                p.id.filter(|s| !s.is_empty())
-                    .ok_or_else(|| malformed(t.api, resp.status, "a listed project has no `id`"))?;
-            Ok(ResourceRecord {
-                kind: ResourceKind::JiraProject,
-                name: p
-                    .name
-                    .or_else(|| p.key.clone())
-                    .unwrap_or_else(|| id.clone()),
-                id,
-                key: p.key,
-                url: p.self_url,
-            })
-        })
-        .collect::<Result<Vec<_>, ConnectorError>>()?;
+    let mut items = Vec::with_capacity(values.len());
+    for p in values {
+        let id =
+            p.id.filter(|s| !s.is_empty())
+                .ok_or_else(|| malformed(t.api, resp.status, "a listed project has no `id`"))?;
+        items.push(ResourceRecord {
+            kind: ResourceKind::JiraProject,
+            name: p
+                .name
+                .or_else(|| p.key.clone())
+                .unwrap_or_else(|| id.clone()),
+            id,
+            key: p.key,
+            url: p.self_url,
+        });
+    }
     let count = u64::try_from(consumed).unwrap_or(u64::MAX);
     let next_start = start_at.saturating_add(count);
     let ended = received == 0
@@ -198,27 +196,25 @@ fn confluence(t: &Target, transport: &dyn Transport, query: String, skip: u32, l
         .or_else(|| products::link_header_next(&resp));
     let web_base = links.base.unwrap_or_else(|| format!("{}/wiki", t.base));
     let (spaces, consumed, len) = window(page.results, skip, limit);
-    let items = spaces
-        .into_iter()
-        .map(|s| {
-            let id =
-                s.id.filter(|v| !v.is_empty())
-                    .ok_or_else(|| malformed(t.api, resp.status, "a listed space has no `id`"))?;
-            Ok(ResourceRecord {
-                kind: ResourceKind::ConfluenceSpace,
-                name: s
-                    .name
-                    .or_else(|| s.key.clone())
-                    .unwrap_or_else(|| id.clone()),
-                url: s
-                    .links
-                    .and_then(|l| l.webui)
-                    .map(|w| format!("{web_base}{w}")),
-                id,
-                key: s.key,
-            })
-        })
-        .collect::<Result<Vec<_>, ConnectorError>>()?;
+    let mut items = Vec::with_capacity(spaces.len());
+    for s in spaces {
+        let id =
+            s.id.filter(|v| !v.is_empty())
+                .ok_or_else(|| malformed(t.api, resp.status, "a listed space has no `id`"))?;
+        items.push(ResourceRecord {
+            kind: ResourceKind::ConfluenceSpace,
+            name: s
+                .name
+                .or_else(|| s.key.clone())
+                .unwrap_or_else(|| id.clone()),
+            url: s
+                .links
+                .and_then(|l| l.webui)
+                .map(|w| format!("{web_base}{w}")),
+            id,
+            key: s.key,
+        });
+    }
     let next = resume(
         t,
         consumed,
@@ -237,29 +233,25 @@ fn bitbucket(t: &Target, transport: &dyn Transport, query: String, skip: u32, li
     let page: products::BitbucketRepositoryPage = upstream::parse_json(t.api, &resp)?;
     let next_link = page.next.filter(|n| !n.is_empty());
     let (repos, consumed, len) = window(page.values, skip, limit);
-    let items = repos
-        .into_iter()
-        .map(|r| {
-            let url = r.html_url();
-            let id = r
-                .uuid
-                .or_else(|| r.full_name.clone())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| {
-                    malformed(t.api, resp.status, "a listed repository has no `uuid`")
-                })?;
-            Ok(ResourceRecord {
-                kind: ResourceKind::BitbucketRepository,
-                name: r
-                    .name
-                    .or_else(|| r.slug.clone())
-                    .unwrap_or_else(|| id.clone()),
-                id,
-                key: r.slug,
-                url,
-            })
-        })
-        .collect::<Result<Vec<_>, ConnectorError>>()?;
+    let mut items = Vec::with_capacity(repos.len());
+    for r in repos {
+        let url = r.html_url();
+        let id = r
+            .uuid
+            .or_else(|| r.full_name.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| malformed(t.api, resp.status, "a listed repository has no `uuid`"))?;
+        items.push(ResourceRecord {
+            kind: ResourceKind::BitbucketRepository,
+            name: r
+                .name
+                .or_else(|| r.slug.clone())
+                .unwrap_or_else(|| id.clone()),
+            id,
+            key: r.slug,
+            url,
+        });
+    }
     let next = resume(
         t,
         consumed,

@@ -1,0 +1,78 @@
+//! Text helpers shared by messages and matching: [`quoted`] (a value quoted for a message)
+//! and [`fold_case`] (the one case fold every case-insensitive comparison uses). Written
+//! out: `str::to_lowercase` cost the component ~6 KB, and `{:?}` drags in the Debug escaper.
+
+/// `value` in double quotes for a message, `"` and `\` escaped and control characters
+/// written `\u{..}`: what `{:?}` shows for text, without the Debug formatter.
+pub fn quoted(value: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            continue;
+        }
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// `s` folded for a case-insensitive comparison: every character lowercased on its own (the
+/// Unicode lowercase mapping), and the final sigma `ς` folded to `σ` as Unicode case folding
+/// does, so `ΟΔΟΣ`, `οδος` and `οδοσ` compare equal whatever position a sigma takes. Both
+/// sides of a comparison go through this function.
+pub fn fold_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if c == 'ς' {
+            out.push('σ');
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_escapes_like_debug() {
+        for s in [
+            "plain",
+            "a \"b\" \\c",
+            "tab\there",
+            "nl\n",
+            "\u{1b}[31m",
+            "é",
+        ] {
+            let debug = format!("{s:?}");
+            let ours = quoted(s);
+            if s.contains(['\t', '\n']) {
+                assert!(ours.contains("\\u{"), "{ours}");
+            } else {
+                assert_eq!(ours, debug);
+            }
+        }
+    }
+
+    #[test]
+    fn fold_case_is_unicode_aware_and_symmetric() {
+        assert_eq!(fold_case("Ada@Example.COM"), "ada@example.com");
+        assert_eq!(fold_case("ÄÖÜ Straße"), "äöü straße");
+        assert_eq!(fold_case("ΟΔΟΣ"), fold_case("οδος"));
+        assert_eq!(fold_case("İ").chars().next(), Some('i'));
+        for s in ["Jira Users", "ÉQUIPE", "Σίσυφος"] {
+            assert_eq!(fold_case(s), fold_case(&s.to_lowercase()));
+            assert_eq!(fold_case(s), fold_case(&s.to_uppercase()));
+        }
+    }
+}
