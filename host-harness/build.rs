@@ -15,7 +15,8 @@ fn main() {
         .parent()
         .expect("host-harness lives inside the workspace")
         .to_path_buf();
-    for path in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    // The connector, the guest SDK it is built on, the contract, and the manifests.
+    for path in ["src", "guest/sdk", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
 
