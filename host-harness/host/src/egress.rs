@@ -198,6 +198,11 @@ impl EgressPolicy {
         &self.grants
     }
 
+    /// The first grant covering `url` (a URL [`Self::check`] allowed): the API it belongs to.
+    pub fn grant_for(&self, url: &Url) -> Option<&Grant> {
+        self.grants.iter().find(|g| g.covers(url))
+    }
+
     /// Checks one request: its URL, and the secret it asks the host to attach.
     pub fn check(&self, url: &str, secret: Option<&str>) -> Result<Url, Denied> {
         // The parser below resolves `.` and `..` away (and `%2e` forms, and `\` as `/`), so

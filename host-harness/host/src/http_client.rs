@@ -21,6 +21,7 @@ use crate::bindings::http_client::{
     Auth, HostLimit, HostLimits as GuestLimits, HttpError, Method, Request, Response,
 };
 use crate::egress::EgressPolicy;
+use crate::governor::{Governor, LaneKey, Priority};
 use crate::limits::Limits;
 use crate::network::{AddressRules, BlockedAddress, GuardedResolver, Resolver};
 use crate::recorder::{Exchange, Recorder};
@@ -143,6 +144,12 @@ pub struct HttpContext {
     batches: usize,
     /// A dry run of a connector that marks its reads: every write is denied.
     writes_refused: bool,
+    /// The rate governor shared by every invocation, when there is one.
+    governor: Option<Arc<Governor>>,
+    /// The tenant's name for the governor (a digest of its settings).
+    tenant_key: String,
+    /// This invocation's priority in its tenant's lanes.
+    priority: Priority,
 }
 
 /// A request that passed every check and is ready to go on the wire.
@@ -153,6 +160,8 @@ struct Prepared {
     body: Option<Vec<u8>>,
     timeout: Duration,
     exchange: Exchange,
+    /// The governor lane: this tenant and the grant the URL falls under.
+    lane: Option<LaneKey>,
 }
 
 impl HttpContext {
@@ -174,7 +183,18 @@ impl HttpContext {
             requests: 0,
             batches: 0,
             writes_refused: false,
+            governor: None,
+            tenant_key: String::new(),
+            priority: Priority::Normal,
         }
+    }
+
+    /// Paces every request through `governor`'s lanes of this tenant, at `priority`.
+    pub fn governed(mut self, governor: Arc<Governor>, priority: Priority) -> Self {
+        self.tenant_key = LaneKey::tenant_digest(&self.tenant);
+        self.governor = Some(governor);
+        self.priority = priority;
+        self
     }
 
     /// Denies every write from now on: the invocation is a dry run of a connector whose
@@ -205,11 +225,13 @@ impl HttpContext {
     pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         let prepared = self.prepare(request, None)?;
         let scrubber = self.scrubber();
+        let pace = self.pace();
         execute(
             &self.client,
             &self.limits,
             &self.recorder,
             scrubber,
+            pace,
             prepared,
         )
         .await
@@ -240,16 +262,25 @@ impl HttpContext {
                 .collect();
             let (client, limits, recorder) = (&self.client, &*self.limits, &self.recorder);
             let scrubber = self.scrubber();
+            let pace = self.pace();
             futures::stream::iter(prepared)
                 .map(|p| async move {
                     match p {
-                        Ok(p) => execute(client, limits, recorder, scrubber, p).await,
+                        Ok(p) => execute(client, limits, recorder, scrubber, pace, p).await,
                         Err(e) => Err(e),
                     }
                 })
                 .buffered(self.limits.send_all_concurrency.max(1))
                 .collect()
                 .await
+        }
+    }
+
+    /// The governor and priority requests are paced with.
+    fn pace(&self) -> Pace<'_> {
+        Pace {
+            governor: self.governor.as_deref(),
+            priority: self.priority,
         }
     }
 
@@ -379,7 +410,14 @@ impl HttpContext {
 
         let mut exchange = base_exchange(&request, batch);
         exchange.auth = auth_label;
+        let lane = self.governor.as_ref().and_then(|_| {
+            self.policy.grant_for(&url).map(|grant| LaneKey {
+                tenant: self.tenant_key.clone(),
+                api: grant.describe(),
+            })
+        });
         Ok(Prepared {
+            lane,
             method,
             url,
             headers,
@@ -441,6 +479,7 @@ fn base_exchange(request: &Request, batch: Option<usize>) -> Exchange {
         error: None,
         attempts: 0,
         retry_wait: Duration::ZERO,
+        pace_wait: Duration::ZERO,
         duration: Duration::ZERO,
     }
 }
@@ -464,20 +503,38 @@ fn denied_exchange(request: &Request, batch: Option<usize>, why: &str) -> Exchan
     }
 }
 
-/// Sends a prepared request, retrying as [`crate::retry`] allows, and records the exchange.
+/// The governor a request is paced by, and at which priority.
+#[derive(Clone, Copy)]
+struct Pace<'a> {
+    governor: Option<&'a Governor>,
+    priority: Priority,
+}
+
+/// Sends a prepared request, each attempt admitted by its governor lane, retrying as
+/// [`crate::retry`] allows, and records the exchange.
 async fn execute(
     client: &Upstream,
     limits: &Limits,
     recorder: &Recorder,
     scrubber: &Scrubber,
+    pace: Pace<'_>,
     p: Prepared,
 ) -> Result<Response, HttpError> {
     let started = Instant::now();
     let mut exchange = p.exchange.clone();
-    let (mut attempts, mut waited) = (0, Duration::ZERO);
+    let (mut attempts, mut waited, mut paced) = (0, Duration::ZERO, Duration::ZERO);
     let result = loop {
         attempts += 1;
+        let permit = match pace.governor {
+            Some(g) => g.admit(p.lane.as_ref(), pace.priority).await,
+            None => crate::governor::Permit::free(),
+        };
+        paced += permit.waited;
         let result = attempt(client, limits, scrubber, &p).await;
+        match &result {
+            Ok(r) => permit.answered(r.status, &r.headers),
+            Err(_) => drop(permit),
+        }
         let kind = match &result {
             Ok(r) => Attempt::Status(r.status),
             Err((HttpError::Timeout, _)) => Attempt::Timeout,
@@ -502,6 +559,7 @@ async fn execute(
 
     exchange.attempts = attempts;
     exchange.retry_wait = waited;
+    exchange.pace_wait = paced;
     exchange.duration = started.elapsed();
     match &result {
         Ok(r) => {

@@ -20,6 +20,7 @@ use crate::bindings::types::{
 };
 use crate::bindings::{ContractVersion, v0_1_0, v0_2_0};
 use crate::egress::{Declaration, EgressPolicy};
+use crate::governor::{Governor, Priority};
 use crate::http_client::{HttpContext, Upstream};
 use crate::limits::MemoryLimiter;
 use crate::network::Resolver;
@@ -325,6 +326,8 @@ pub(crate) struct Egress {
     pub(crate) operator: Arc<OperatorPolicy>,
     pub(crate) resolver: Resolver,
     pub(crate) upstream: Upstream,
+    /// The rate governor every invocation of every tenant shares.
+    pub(crate) governor: Arc<Governor>,
 }
 
 /// A component loaded, checked and pre-instantiated: ready to be invoked many times.
@@ -430,6 +433,7 @@ impl LoadedConnector {
                 operator: Arc::new(operator),
                 resolver,
                 upstream,
+                governor: self.egress.governor.clone(),
             },
             ..self.clone()
         })
@@ -462,6 +466,7 @@ impl LoadedConnector {
         tenant: &Tenant,
         declaration: &Declaration,
         recorder: Recorder,
+        priority: Priority,
     ) -> (Store<GuestState>, MemoryOutputPipe, Arc<RunClock>) {
         let limits = &self.limits;
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
@@ -479,7 +484,8 @@ impl LoadedConnector {
                 )),
                 limits.clone(),
                 recorder,
-            ),
+            )
+            .governed(self.egress.governor.clone(), priority),
             clock: Arc::new(RunClock::new()),
         };
         let clock = state.clock.clone();
@@ -507,6 +513,7 @@ impl LoadedConnector {
             &Tenant::default(),
             &Declaration::default(),
             Recorder::default(),
+            Priority::Normal,
         );
         self.pre
             .instantiate(&mut store)
@@ -537,19 +544,40 @@ impl LoadedConnector {
             ) -> CallFuture<'a, Result<R, ConnectorError>>
             + Send,
     {
+        self.invoke_at(tenant, dry_run, Priority::Normal, call)
+            .await
+    }
+
+    /// [`Self::invoke`] at a priority in the tenant's rate-governor lanes.
+    async fn invoke_at<R, F>(
+        &self,
+        tenant: &Tenant,
+        dry_run: bool,
+        priority: Priority,
+        call: F,
+    ) -> Invocation<R>
+    where
+        R: Send + crate::sanitize::Sanitize,
+        F: for<'a> FnOnce(
+                &'a Instance,
+                &'a mut Store<GuestState>,
+            ) -> CallFuture<'a, Result<R, ConnectorError>>
+            + Send,
+    {
         let started = Instant::now();
         let declaration = match self.declaration().await {
             Ok(declaration) => declaration,
             Err(error) => return Self::refused(started, error),
         };
-        self.run(tenant, &declaration, dry_run, started, call).await
+        self.run(tenant, &declaration, (dry_run, priority), started, call)
+            .await
     }
 
     async fn run<R, F>(
         &self,
         tenant: &Tenant,
         declaration: &Declaration,
-        dry_run: bool,
+        (dry_run, priority): (bool, Priority),
         started: Instant,
         call: F,
     ) -> Invocation<R>
@@ -571,7 +599,8 @@ impl LoadedConnector {
             return Self::refused(started, CallError::Connector(error));
         }
         let recorder = Recorder::default();
-        let (mut store, stderr, clock) = self.new_store(tenant, declaration, recorder.clone());
+        let (mut store, stderr, clock) =
+            self.new_store(tenant, declaration, recorder.clone(), priority);
         if dry_run && self.info.contract >= ContractVersion::V0_2_0 {
             store.data_mut().http.refuse_writes();
         }
@@ -654,7 +683,8 @@ impl LoadedConnector {
     pub async fn describe(&self) -> Result<ConnectorInfo, CallError> {
         let started = Instant::now();
         let tenant = Tenant::default();
-        self.run(&tenant, &Declaration::default(), true, started, |c, s| {
+        let how = (true, Priority::Normal);
+        self.run(&tenant, &Declaration::default(), how, started, |c, s| {
             Box::pin(async move {
                 match c {
                     Instance::V0_2_0(c) => c
@@ -808,7 +838,7 @@ impl LoadedConnector {
             Ok(legacy) => legacy,
             Err(e) => return Self::refused(started, e),
         };
-        self.invoke(tenant, options.dry_run, move |c, s| {
+        self.invoke_at(tenant, options.dry_run, Priority::High, move |c, s| {
             Box::pin(async move {
                 match (c, legacy) {
                     (Instance::V0_1_0(c), Some(user)) => up(c
@@ -846,7 +876,7 @@ impl LoadedConnector {
             Ok(legacy) => legacy,
             Err(e) => return Self::refused(started, e),
         };
-        self.invoke(tenant, options.dry_run, move |c, s| {
+        self.invoke_at(tenant, options.dry_run, Priority::High, move |c, s| {
             Box::pin(async move {
                 match (c, legacy) {
                     (Instance::V0_1_0(c), Some(user)) => up(c

@@ -5,7 +5,8 @@
 //! exactly one way out ([`http_client`]) policed by the tenant's egress grants ([`egress`])
 //! within the host operator's policy ([`operator`], [`network`]: allowed upstream domains, no
 //! loopback, private or metadata addresses after name resolution), injects secrets by name
-//! ([`secrets`]), retries within bounds ([`retry`], [`limits`]) and records every exchange
+//! ([`secrets`]), retries within bounds ([`retry`], [`limits`]), paces each tenant's requests to its
+//! upstreams' rate limits ([`governor`]) and records every exchange
 //! ([`recorder`]). Everything a connector says is sanitised before a caller sees it
 //! ([`sanitize`]). The crate names no vendor: what a connector needs reaches it through the
 //! contract (`wit/`).
@@ -14,6 +15,7 @@ pub mod bindings;
 pub mod display;
 pub mod egress;
 pub mod files;
+pub mod governor;
 pub mod http_client;
 pub mod invoke;
 pub mod json;

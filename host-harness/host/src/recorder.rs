@@ -38,6 +38,12 @@ pub struct Exchange {
     /// Time the host spent waiting between attempts.
     #[serde(serialize_with = "as_millis")]
     pub retry_wait: Duration,
+    /// Time the request waited for its tenant's rate-governor lane ([`crate::governor`]).
+    #[serde(
+        serialize_with = "as_millis",
+        skip_serializing_if = "Duration::is_zero"
+    )]
+    pub pace_wait: Duration,
     /// Wall-clock time of the exchange, retries included.
     #[serde(serialize_with = "as_millis")]
     pub duration: Duration,

@@ -114,7 +114,16 @@ pub fn hint(headers: &[(String, String)], now: SystemTime) -> Option<Duration> {
             return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
         }
     }
-    let reset = get("x-ratelimit-reset")?;
+    reset_hint(headers, now)
+}
+
+/// How long until `X-RateLimit-Reset` (names in any case): an ISO-8601 time (possibly with
+/// minute precision), epoch seconds, or seconds from now. `None` when absent or unparseable.
+pub fn reset_hint(headers: &[(String, String)], now: SystemTime) -> Option<Duration> {
+    let reset = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-ratelimit-reset"))
+        .map(|(_, v)| v.trim())?;
     if let Ok(n) = reset.parse::<u64>() {
         // Epoch seconds when it looks like a time, else a number of seconds from now.
         return Some(if n > 1_000_000_000 {

@@ -37,6 +37,8 @@ pub struct RuntimeOptions {
     /// How host names are resolved: the system's resolver unless a test injects one. Every
     /// answer is checked against the operator's address rules before connecting.
     pub resolver: Resolver,
+    /// How the rate governor paces every tenant's requests ([`crate::governor`]).
+    pub governor: crate::governor::GovernorPolicy,
 }
 
 impl Default for RuntimeOptions {
@@ -47,6 +49,7 @@ impl Default for RuntimeOptions {
             cache_dir: None,
             operator: OperatorPolicy::default(),
             resolver: Resolver::system(),
+            governor: crate::governor::GovernorPolicy::default(),
         }
     }
 }
@@ -187,6 +190,7 @@ impl Runtime {
                     operator: Arc::new(options.operator),
                     resolver: options.resolver,
                     upstream,
+                    governor: Arc::new(crate::governor::Governor::new(options.governor)),
                 },
                 limits: Arc::new(options.limits),
                 cache: Mutex::new(HashMap::new()),

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 /// The API a request belongs to (decided by its path).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Api {
     /// `/scim/directory/{dirId}/…`
     Scim,
@@ -398,6 +398,18 @@ pub(crate) enum Outcome {
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     let mut st = lock(shared);
     let now = SystemTime::now();
+    // The rate-limit mode answers before faults and the API: a 429 commits nothing.
+    let limited = match st.options.rate_limit {
+        Some(limit) if req.api != Api::Unknown => Some(st.rate.admit(&limit, req.api, now)),
+        _ => None,
+    };
+    if let Some(admission) = limited.as_ref().filter(|a| !a.accepted) {
+        let mut reply = generic_error(req.api, 429, "Rate limit exceeded", &st);
+        reply.headers.extend(admission.headers.iter().cloned());
+        let fault = Fault::RateLimited(RetryHint::None);
+        log(&mut st, req, 429, Some(&fault), now);
+        return Outcome::Reply(reply, latency(&st));
+    }
     let fault = decide(&mut st, req);
     let (reply, delay) = match &fault {
         Some(f) if f.preempts() => (fault_reply(&st, req, f, now), None),
@@ -411,14 +423,23 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
         }
         None => (dispatch(&mut st, req), None),
     };
-    let latency = st.options.latency_ms;
-    let delay = delay.or((latency > 0).then(|| Duration::from_millis(latency)));
+    let mut reply = reply;
+    if let Some(admission) = limited {
+        reply.headers.extend(admission.headers);
+    }
+    let delay = delay.or(latency(&st));
     log(&mut st, req, reply.status, fault.as_ref(), now);
     if fault == Some(Fault::DropResponse) {
         Outcome::Drop
     } else {
         Outcome::Reply(reply, delay)
     }
+}
+
+/// The latency every answer gets (`latency_ms`), if any.
+fn latency(st: &State) -> Option<Duration> {
+    let ms = st.options.latency_ms;
+    (ms > 0).then(|| Duration::from_millis(ms))
 }
 
 /// A request refused before the API saw it (a body over the limit, a target that is not a

@@ -41,6 +41,8 @@
 //!   [`RetryHint::RateLimitReset`], hints counted from [`LoggedRequest::received_at`]; H2: [`Simulator::fault_always`]; H3: [`Fault::Status`];
 //!   H4: [`Fault::MalformedJson`], [`Fault::HtmlErrorPage`], [`Fault::TruncatedBody`],
 //!   [`Fault::OversizedBody`]. H8: [`Fault::EchoAuthorization`].
+//! - K3/K4: [`SimOptions::rate_limit`] (or [`Simulator::rate_limit`]) with a [`RateLimit`];
+//!   [`Simulator::rate_counts`] tells what each window received.
 //! - G1/G3: [`Simulator::mutations`] (writes minus admin searches); the log never holds headers.
 //!
 //! # The server
@@ -63,6 +65,7 @@ mod lifecycle;
 mod log;
 mod options;
 mod products;
+mod rate_limit;
 mod scim;
 mod scim_filter;
 mod scim_patch;
@@ -76,6 +79,7 @@ pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
 pub use options::{LinkStyle, SimOptions};
+pub use rate_limit::{RateLimit, WindowCount};
 pub use seed::{SEED_FILE_LIMIT, Seed, SeedGroup, SeedMembership, SeedUser};
 pub use server::MAX_REQUEST_BODY;
 pub use state::{AccountStatus, GroupView, Tokens, UserView};
@@ -256,6 +260,7 @@ impl SimulatorBuilder {
             hints: Default::default(),
             user_names: Default::default(),
             emails: Default::default(),
+            rate: Default::default(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));
@@ -439,6 +444,21 @@ impl Simulator {
     /// Forgets the request log.
     pub fn clear_requests(&self) {
         self.st().log.clear();
+    }
+
+    /// Turns the rate-limit mode on (`Some`) or off, keeping the counts so far.
+    pub fn rate_limit(&self, limit: Option<RateLimit>) {
+        self.st().options.rate_limit = limit;
+    }
+
+    /// What each window of each API received in the rate-limit mode, in API then window order.
+    pub fn rate_counts(&self) -> Vec<WindowCount> {
+        self.st().rate.counts()
+    }
+
+    /// Forgets the rate-limit counts.
+    pub fn clear_rate_counts(&self) {
+        self.st().rate.clear();
     }
 
     /// A user by email (case-insensitive).

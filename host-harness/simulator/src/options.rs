@@ -68,6 +68,9 @@ pub struct SimOptions {
     /// round trip to Atlassian, for a simulator running in a process of its own (`simulate
     /// --seed`), where faults cannot be injected.
     pub latency_ms: u64,
+    /// The rate-limit mode ([`RateLimit`](super::RateLimit)): a budget of requests per
+    /// window per API, `X-RateLimit-*` on every answer, 429 beyond it. `None` (default): off.
+    pub rate_limit: Option<super::rate_limit::RateLimit>,
 }
 
 impl Default for SimOptions {
@@ -92,6 +95,7 @@ impl Default for SimOptions {
             advertise_atlassian_extension: true,
             admin_sync_lag: 0,
             latency_ms: 0,
+            rate_limit: None,
         }
     }
 }

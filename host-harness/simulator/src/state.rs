@@ -204,6 +204,8 @@ pub(crate) struct State {
     pub user_names: NameIndex,
     /// Account ids by email.
     pub emails: NameIndex,
+    /// What each rate-limit window received (the rate-limit mode).
+    pub rate: super::rate_limit::Meter,
 }
 
 impl State {

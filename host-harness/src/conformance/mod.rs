@@ -1,4 +1,4 @@
-//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8),
+//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8, K3–K4),
 //! run against the embedded Atlassian simulator through the component under test.
 //!
 //! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
@@ -24,6 +24,7 @@ mod f_extract;
 mod g_audit;
 mod h_echo;
 mod h_faults;
+mod k_rate;
 mod runner;
 pub mod support;
 
@@ -157,4 +158,9 @@ cases! {
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
     /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
     "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8;
+    /// A per-org rate limit: concurrent invocations of one tenant stay within the budget plus
+    /// one window's burst; no item fails.
+    "K3" k3_rate_limit_budget_kept => k_rate::k3;
+    /// A 429 storm on tenant A: tenant B's actions go unpaced and unretried.
+    "K4" k4_storm_on_one_tenant_spares_another => k_rate::k4;
 }

@@ -1,0 +1,509 @@
+//! The rate governor: one view of each upstream's rate limit, shared by every invocation of a
+//! tenant, that paces requests before the limit is hit instead of letting each invocation
+//! discover it on its own.
+//!
+//! A *lane* is one tenant and one API. The API is the egress grant a request falls under (the
+//! connector declares its destinations, [`crate::egress`]: each rule is one API); the tenant is
+//! known by its settings (two invocations with the same settings are the same tenant). Each
+//! lane learns from every answer it gets:
+//! - `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (any form that
+//!   [`crate::retry::reset_hint`] reads) give the budget, what is left of it and when the
+//!   window ends;
+//! - a 429 (with `Retry-After`, or the reset) blocks the lane until the hint, or for
+//!   [`GovernorPolicy::blind_backoff`] without one.
+//!
+//! Before a request leaves, it is admitted by its lane: it goes at once while the lane's
+//! estimate of the remaining budget (the server's last `Remaining`, less the lane's requests
+//! in flight and those admitted since) is above zero, and otherwise waits for the window's
+//! end. A lane that has learned nothing (an upstream without rate headers) never waits.
+//!
+//! Fairness: lanes are independent, so one tenant's 429 storm or bulk run waits only in its
+//! own lanes and never delays another tenant. Within a lane, offboarding comes first
+//! ([`Priority::High`]: the host gives it to `deprovision-identity` and `delete-identity`,
+//! the security-critical actions): a normal request leaves the last
+//! [`GovernorPolicy::reserve_percent`] of each window's budget to high-priority ones, and
+//! waits while one of them waits.
+//!
+//! The retry bounds of [`crate::retry`] hold as before; the governor's own wait before one
+//! attempt is bounded by [`GovernorPolicy::max_wait`], after which the request goes anyway
+//! and the server decides. Everything here is in-process memory: no state survives the
+//! process, and no header value is kept beyond the numbers it carries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// How urgent a request is within its tenant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// Everything else (onboarding, updates, listings).
+    #[default]
+    Normal,
+    /// Offboarding: `deprovision-identity`, `delete-identity`.
+    High,
+}
+
+/// The governor's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GovernorPolicy {
+    /// Off: every request goes at once (the retries still apply).
+    pub enabled: bool,
+    /// The share of each window's budget (in percent, rounded up, for budgets of 5 or more)
+    /// that normal requests leave to high-priority ones.
+    pub reserve_percent: u32,
+    /// The longest one attempt waits for its lane; then it goes anyway.
+    pub max_wait: Duration,
+    /// How long a lane stays blocked after a 429 without any hint.
+    pub blind_backoff: Duration,
+    /// Added to every learned window end and hint: clocks and windows are not exact.
+    pub slack: Duration,
+}
+
+impl Default for GovernorPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reserve_percent: 5,
+            max_wait: Duration::from_secs(30),
+            blind_backoff: Duration::from_secs(1),
+            slack: Duration::from_millis(5),
+        }
+    }
+}
+
+/// One tenant and one API.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LaneKey {
+    /// The tenant, by a digest of its settings.
+    pub tenant: String,
+    /// The API: the egress grant, as [`crate::egress::Grant::describe`] gives it.
+    pub api: String,
+}
+
+impl LaneKey {
+    /// The digest that names a tenant: SHA-256 of its settings (keys and values, in order).
+    /// Secrets are not part of it.
+    pub fn tenant_digest(tenant: &crate::Tenant) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for (k, v) in &tenant.settings {
+            hash.update((k.len() as u64).to_le_bytes());
+            hash.update(k.as_bytes());
+            hash.update((v.len() as u64).to_le_bytes());
+            hash.update(v.as_bytes());
+        }
+        hash.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The lanes of every tenant, shared by every invocation of a runtime.
+#[derive(Debug, Default)]
+pub struct Governor {
+    policy: GovernorPolicy,
+    lanes: Mutex<HashMap<LaneKey, Arc<Lane>>>,
+}
+
+/// What a lane knows.
+#[derive(Debug, Default)]
+struct LaneState {
+    /// The server's budget per window.
+    limit: Option<u32>,
+    /// The estimate of what is left of the current window's budget.
+    remaining: Option<i64>,
+    /// When the current window ends.
+    window_end: Option<Instant>,
+    /// No request before this (a 429).
+    blocked_until: Option<Instant>,
+    /// Requests admitted and not yet answered.
+    in_flight: u32,
+    /// High-priority requests waiting.
+    high_waiting: u32,
+    /// 429s seen.
+    rejected: u64,
+}
+
+/// One tenant's view of one API's rate limit.
+#[derive(Debug, Default)]
+pub struct Lane {
+    state: Mutex<LaneState>,
+    changed: Notify,
+}
+
+/// What a lane says about a request now.
+enum Decision {
+    Go,
+    Until(Instant),
+    Notified,
+}
+
+fn locked(m: &Mutex<LaneState>) -> MutexGuard<'_, LaneState> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A request admitted by its lane; report its answer with [`Permit::answered`]. Dropped
+/// without an answer (a transport failure, a timeout), it only frees its place.
+#[derive(Debug)]
+pub struct Permit {
+    lane: Option<Arc<Lane>>,
+    policy: GovernorPolicy,
+    /// How long the request waited for its lane.
+    pub waited: Duration,
+}
+
+impl Permit {
+    /// A permit of no lane (the governor is off, or the request matches no grant).
+    pub fn free() -> Self {
+        Self {
+            lane: None,
+            policy: GovernorPolicy::default(),
+            waited: Duration::ZERO,
+        }
+    }
+
+    /// Teaches the lane what the answer said: its status and headers (names in any case).
+    pub fn answered(mut self, status: u16, headers: &[(String, String)]) {
+        if let Some(lane) = self.lane.take() {
+            lane.learn(&self.policy, status, headers, SystemTime::now());
+        }
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Some(lane) = self.lane.take() {
+            let mut s = locked(&lane.state);
+            s.in_flight = s.in_flight.saturating_sub(1);
+            drop(s);
+            lane.changed.notify_waiters();
+        }
+    }
+}
+
+impl Governor {
+    /// A governor with `policy`.
+    pub fn new(policy: GovernorPolicy) -> Self {
+        Self {
+            policy,
+            lanes: Mutex::default(),
+        }
+    }
+
+    /// Its policy.
+    pub fn policy(&self) -> &GovernorPolicy {
+        &self.policy
+    }
+
+    /// The lane of `key`, made on first use.
+    pub fn lane(&self, key: &LaneKey) -> Arc<Lane> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        lanes.entry(key.clone()).or_default().clone()
+    }
+
+    /// Waits until the lane of `key` admits a request of `priority` (at most
+    /// [`GovernorPolicy::max_wait`]).
+    pub async fn admit(&self, key: Option<&LaneKey>, priority: Priority) -> Permit {
+        match key {
+            Some(key) if self.policy.enabled => {
+                let lane = self.lane(key);
+                lane.admit(&self.policy, priority).await
+            }
+            _ => Permit::free(),
+        }
+    }
+
+    /// The 429s a lane has seen so far (0 for a lane not made yet).
+    pub fn rejected(&self, key: &LaneKey) -> u64 {
+        let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        lanes.get(key).map_or(0, |l| locked(&l.state).rejected)
+    }
+}
+
+/// The part of a window's budget kept for high priority.
+fn reserve(policy: &GovernorPolicy, limit: Option<u32>) -> i64 {
+    match limit {
+        Some(l) if l >= 5 => i64::from((l * policy.reserve_percent).div_ceil(100)),
+        _ => 0,
+    }
+}
+
+impl LaneState {
+    /// A new window begins once the learned one has ended: its whole budget, as far as the
+    /// lane knows.
+    fn roll(&mut self, now: Instant) {
+        if self.window_end.is_some_and(|end| end <= now) {
+            self.window_end = None;
+            self.remaining = self.limit.map(i64::from);
+        }
+        if self.blocked_until.is_some_and(|t| t <= now) {
+            self.blocked_until = None;
+        }
+    }
+
+    fn decide(&self, policy: &GovernorPolicy, priority: Priority) -> Decision {
+        if let Some(t) = self.blocked_until {
+            return Decision::Until(t);
+        }
+        if priority == Priority::Normal && self.high_waiting > 0 {
+            return Decision::Notified;
+        }
+        let Some(remaining) = self.remaining else {
+            return Decision::Go;
+        };
+        let keep = match priority {
+            Priority::Normal => reserve(policy, self.limit),
+            Priority::High => 0,
+        };
+        if remaining > keep {
+            return Decision::Go;
+        }
+        match self.window_end {
+            Some(end) => Decision::Until(end),
+            // The window is unknown (it rolled, nobody has heard since): one probe at a time.
+            None if self.in_flight == 0 => Decision::Go,
+            None => Decision::Notified,
+        }
+    }
+}
+
+/// A high-priority request waiting in its lane: counted until it goes or is given up.
+struct HighWaiting(Arc<Lane>);
+
+impl Drop for HighWaiting {
+    fn drop(&mut self) {
+        let mut s = locked(&self.0.state);
+        s.high_waiting = s.high_waiting.saturating_sub(1);
+    }
+}
+
+impl Lane {
+    async fn admit(self: &Arc<Self>, policy: &GovernorPolicy, priority: Priority) -> Permit {
+        let started = Instant::now();
+        let deadline = started + policy.max_wait;
+        let mut high: Option<HighWaiting> = None;
+        let mut slept = false;
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let now = Instant::now();
+            let wait = {
+                let mut s = locked(&self.state);
+                s.roll(now);
+                let decision = if now >= deadline {
+                    Decision::Go
+                } else {
+                    s.decide(policy, priority)
+                };
+                match decision {
+                    Decision::Go => {
+                        s.in_flight += 1;
+                        if let Some(r) = s.remaining.as_mut() {
+                            *r -= 1;
+                        }
+                        drop(s);
+                        drop(high);
+                        self.changed.notify_waiters();
+                        return Permit {
+                            lane: Some(self.clone()),
+                            policy: policy.clone(),
+                            waited: if slept { now - started } else { Duration::ZERO },
+                        };
+                    }
+                    Decision::Until(t) => t.min(deadline),
+                    Decision::Notified => deadline,
+                }
+            };
+            if priority == Priority::High && high.is_none() {
+                locked(&self.state).high_waiting += 1;
+                high = Some(HighWaiting(self.clone()));
+            }
+            slept = true;
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep_until(wait) => {}
+            }
+        }
+    }
+
+    fn learn(
+        &self,
+        policy: &GovernorPolicy,
+        status: u16,
+        headers: &[(String, String)],
+        wall: SystemTime,
+    ) {
+        let now = Instant::now();
+        let number = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        };
+        let limit = number("x-ratelimit-limit").and_then(|l| u32::try_from(l).ok());
+        let remaining = number("x-ratelimit-remaining");
+        let reset = crate::retry::reset_hint(headers, wall).map(|d| now + d + policy.slack);
+        let mut s = locked(&self.state);
+        s.in_flight = s.in_flight.saturating_sub(1);
+        if limit.is_some() {
+            s.limit = limit;
+        }
+        if status == 429 {
+            s.rejected += 1;
+            let hint = crate::retry::hint(headers, wall)
+                .map(|d| now + d + policy.slack)
+                .unwrap_or(now + policy.blind_backoff);
+            s.blocked_until = Some(s.blocked_until.map_or(hint, |b| b.max(hint)));
+            s.remaining = Some(0);
+            if let Some(end) = reset {
+                s.window_end = Some(s.window_end.map_or(end, |e| e.max(end)));
+            }
+        } else if let Some(r) = remaining {
+            let left = r - i64::from(s.in_flight);
+            match (reset, s.window_end) {
+                // An answer from a window that has already ended: nothing to learn.
+                (Some(end), Some(current)) if end + policy.slack < current => {}
+                // The same window: the lower of the two estimates.
+                (Some(end), Some(current)) if end <= current + policy.slack => {
+                    s.remaining = Some(s.remaining.map_or(left, |mine| mine.min(left)));
+                }
+                (Some(end), _) => {
+                    s.window_end = Some(end);
+                    s.remaining = Some(left);
+                }
+                (None, _) => s.remaining = Some(s.remaining.map_or(left, |mine| mine.min(left))),
+            }
+        }
+        drop(s);
+        self.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(tenant: &str) -> LaneKey {
+        LaneKey {
+            tenant: tenant.into(),
+            api: "https://api.example.net:443/admin/ [key]".into(),
+        }
+    }
+
+    fn rate(limit: u32, remaining: u32, reset_secs: u64) -> Vec<(String, String)> {
+        vec![
+            ("X-RateLimit-Limit".into(), limit.to_string()),
+            ("X-RateLimit-Remaining".into(), remaining.to_string()),
+            ("X-RateLimit-Reset".into(), reset_secs.to_string()),
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lane_that_learned_nothing_never_waits() {
+        let g = Governor::default();
+        for _ in 0..100 {
+            let p = g.admit(Some(&key("a")), Priority::Normal).await;
+            assert_eq!(p.waited, Duration::ZERO);
+            p.answered(200, &[]);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_is_paced_to_the_window_end() {
+        let g = Governor::new(GovernorPolicy {
+            reserve_percent: 0,
+            ..GovernorPolicy::default()
+        });
+        let k = key("a");
+        // The server: 3 per window, this window ends in 2 s; 1 request used already.
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(3, 2, 2));
+        let started = Instant::now();
+        for left in [1, 0] {
+            let p = g.admit(Some(&k), Priority::Normal).await;
+            assert_eq!(p.waited, Duration::ZERO);
+            p.answered(200, &rate(3, left, 2));
+        }
+        // The budget is spent: the next one waits for the window's end, then goes.
+        let p = g.admit(Some(&k), Priority::Normal).await;
+        assert!(p.waited >= Duration::from_secs(2), "{:?}", p.waited);
+        assert!(started.elapsed() < Duration::from_secs(3));
+        p.answered(200, &rate(3, 2, 1));
+        assert_eq!(g.rejected(&k), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_blocks_the_tenant_lane_only() {
+        let g = Arc::new(Governor::default());
+        let (a, b) = (key("a"), key("b"));
+        g.admit(Some(&a), Priority::Normal)
+            .await
+            .answered(429, &[("Retry-After".into(), "5".into())]);
+        let p = g.admit(Some(&b), Priority::Normal).await;
+        assert_eq!(p.waited, Duration::ZERO, "tenant B is not held up by A");
+        let p = g.admit(Some(&a), Priority::Normal).await;
+        assert!(p.waited >= Duration::from_secs(5), "{:?}", p.waited);
+        assert_eq!((g.rejected(&a), g.rejected(&b)), (1, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn offboarding_goes_first_and_keeps_its_reserve() {
+        let g = Arc::new(Governor::default());
+        let k = key("a");
+        // 20 per window, 2 left; the reserve (5 % of 20 = 1) is the high priority's.
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(20, 2, 10));
+        let normal = g.admit(Some(&k), Priority::Normal).await;
+        assert_eq!(normal.waited, Duration::ZERO);
+        normal.answered(200, &rate(20, 1, 10));
+        // The last one is kept: a normal request waits for the next window...
+        let (g2, k2) = (g.clone(), k.clone());
+        let normal = tokio::spawn(async move { g2.admit(Some(&k2), Priority::Normal).await });
+        tokio::task::yield_now().await;
+        // ...while an offboarding goes at once.
+        let high = g.admit(Some(&k), Priority::High).await;
+        assert_eq!(
+            high.waited,
+            Duration::ZERO,
+            "high priority uses the reserve"
+        );
+        high.answered(200, &rate(20, 0, 10));
+        let normal = normal.await.unwrap();
+        assert!(
+            normal.waited >= Duration::from_secs(10),
+            "{:?}",
+            normal.waited
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_is_bounded() {
+        let g = Governor::new(GovernorPolicy {
+            max_wait: Duration::from_secs(3),
+            ..GovernorPolicy::default()
+        });
+        let k = key("a");
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(429, &[("Retry-After".into(), "600".into())]);
+        let p = g.admit(Some(&k), Priority::Normal).await;
+        assert_eq!(p.waited, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_tenant_is_known_by_its_settings_not_its_secrets() {
+        let t = crate::Tenant::default().with_setting("url", "https://x");
+        let same = t.clone().with_secret("token", "other-secret-value");
+        let other = crate::Tenant::default().with_setting("url", "https://y");
+        assert_eq!(LaneKey::tenant_digest(&t), LaneKey::tenant_digest(&same));
+        assert_ne!(LaneKey::tenant_digest(&t), LaneKey::tenant_digest(&other));
+    }
+}
