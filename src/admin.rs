@@ -200,9 +200,16 @@ pub fn groups_search_body<S: AsRef<str>>(
     wire::to_body(&Value::Object(body))
 }
 
-/// Body of `POST …/users/search` for every user, each with `groups` expanded.
-pub fn users_with_groups_body(limit: u32, cursor: Option<&str>) -> Vec<u8> {
+/// Body of `POST …/users/search` for the members of any of `group_ids` (atlassian-api §7.5),
+/// each with `groups` expanded. The same body goes with every cursor.
+pub fn users_in_groups_body<S: AsRef<str>>(
+    group_ids: &[S],
+    limit: u32,
+    cursor: Option<&str>,
+) -> Vec<u8> {
     let mut body = serde_json::Map::new();
+    let ids: Vec<&str> = group_ids.iter().map(AsRef::as_ref).collect();
+    body.insert("groupIds".into(), Value::from(ids));
     body.insert("expand".into(), Value::from(vec!["groups"]));
     search_paging(&mut body, limit, cursor);
     wire::to_body(&Value::Object(body))
@@ -440,8 +447,11 @@ mod tests {
         );
         let b: Value = serde_json::from_slice(&groups_search_body::<&str>(None, 0, None)).unwrap();
         assert_eq!(b, serde_json::json!({"limit":1}));
-        let b: Value = serde_json::from_slice(&users_with_groups_body(50, None)).unwrap();
-        assert_eq!(b, serde_json::json!({"expand":["groups"],"limit":50}));
+        let b: Value = serde_json::from_slice(&users_in_groups_body(&["g1"], 50, None)).unwrap();
+        assert_eq!(
+            b,
+            serde_json::json!({"groupIds":["g1"],"expand":["groups"],"limit":50})
+        );
     }
 
     #[test]

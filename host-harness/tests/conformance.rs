@@ -99,6 +99,7 @@ case_tests! {
     "H6" h6_runaway_invocations;
     "H7" h7_blocked_addresses_refused_before_connecting;
     "H8" h8_echoed_credentials_are_scrubbed;
+    "K2" k2_list_groups_linear_in_memberships;
     "K3" k3_rate_limit_budget_kept;
     "K4" k4_storm_on_one_tenant_spares_another;
 }

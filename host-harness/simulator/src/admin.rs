@@ -241,21 +241,33 @@ fn search_users(st: &State, req: &Req) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let candidates: Vec<usize> = match &emails {
-        Some(es) => {
-            let mut found: Vec<usize> = es.iter().flat_map(|e| st.accounts_by_email(e)).collect();
-            found.sort_unstable();
-            found.dedup();
-            found
-        }
-        None => match &ids {
-            Some(is) => {
-                let mut found: Vec<usize> = is.iter().filter_map(|i| st.account_index(i)).collect();
+    let groups = match strings(st, &b, "groupIds") {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    let candidates: Vec<usize> = match (&emails, &groups) {
+        (None, Some(gids)) if ids.is_none() => match super::member_search::members_of(st, gids) {
+            Ok(found) => found,
+            Err(r) => return r,
+        },
+        _ => match &emails {
+            Some(es) => {
+                let mut found: Vec<usize> =
+                    es.iter().flat_map(|e| st.accounts_by_email(e)).collect();
                 found.sort_unstable();
                 found.dedup();
                 found
             }
-            None => (0..st.accounts.len()).collect(),
+            None => match &ids {
+                Some(is) => {
+                    let mut found: Vec<usize> =
+                        is.iter().filter_map(|i| st.account_index(i)).collect();
+                    found.sort_unstable();
+                    found.dedup();
+                    found
+                }
+                None => (0..st.accounts.len()).collect(),
+            },
         },
     };
     let matching: Vec<String> = candidates

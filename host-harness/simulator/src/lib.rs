@@ -63,6 +63,7 @@ mod faults;
 mod http;
 mod lifecycle;
 mod log;
+mod member_search;
 mod options;
 mod products;
 mod rate_limit;

@@ -71,6 +71,11 @@ pub struct SimOptions {
     /// The rate-limit mode ([`RateLimit`](super::RateLimit)): a budget of requests per
     /// window per API, `X-RateLimit-*` on every answer, 429 beyond it. `None` (default): off.
     pub rate_limit: Option<super::rate_limit::RateLimit>,
+    /// The users search's `groupIds` answers 400 above this many ids (0, the default: no cap).
+    pub group_ids_limit: usize,
+    /// The users search's `groupIds` keeps users in every listed group (AND) instead of any
+    /// (OR, the default).
+    pub group_ids_match_all: bool,
 }
 
 impl Default for SimOptions {
@@ -96,6 +101,8 @@ impl Default for SimOptions {
             admin_sync_lag: 0,
             latency_ms: 0,
             rate_limit: None,
+            group_ids_limit: 0,
+            group_ids_match_all: false,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8, K3–K4),
+//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8, K2–K4),
 //! run against the embedded Atlassian simulator through the component under test.
 //!
 //! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
@@ -25,6 +25,7 @@ mod g_audit;
 mod h_echo;
 mod h_faults;
 mod k_rate;
+mod k_scale;
 mod runner;
 pub mod support;
 
@@ -158,6 +159,8 @@ cases! {
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
     /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
     "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8;
+    /// list-groups costs O(memberships ÷ page size): the request formula asserted per call.
+    "K2" k2_list_groups_linear_in_memberships => k_scale::k2;
     /// A per-org rate limit: concurrent invocations of one tenant stay within the budget plus
     /// one window's burst; no item fails.
     "K3" k3_rate_limit_budget_kept => k_rate::k3;

@@ -8,9 +8,13 @@
 //!   followed), to merge each synced group with its admin id: it appears once.
 //! - admin phase: `POST …/directories/-/groups/search {"limit","cursor"}`; groups synced
 //!   into this SCIM directory are skipped (they were listed with SCIM). For the rest, the
-//!   members come from `POST …/directories/-/users/search {"expand":["groups"]}` walked to its
-//!   end: Atlassian documents no member listing of a group, and this is the one documented
-//!   read that names a user's admin groups.
+//!   members come from one `POST …/directories/-/users/search {"groupIds":[ids of the
+//!   page],"expand":["groups"],"limit":100}`, its pages followed (atlassian-api §7.5).
+//!
+//! So an admin page of groups whose distinct members number U costs 1 + max(1, ⌈U ÷ 100⌉)
+//! requests, and the whole admin phase ⌈G ÷ 100⌉ + Σ max(1, ⌈U_page ÷ 100⌉) ≤
+//! 2 ⌈G ÷ 100⌉ + ⌈M ÷ 100⌉ for G groups holding M memberships: O(memberships ÷ page
+//! size), whatever the size of the directory (conformance K2 asserts it).
 
 use super::cursor::{Cursor, Listing};
 use super::users::scim_subject;
@@ -295,14 +299,49 @@ fn admin_step(
 }
 
 /// The members (account ids) of the groups `wanted` (each group id once, its members
-/// empty), from one walk over every user of the organization with their groups expanded.
-/// A page holds at most [`admin::MAX_LIMIT`] groups, so finding one in `wanted` is a short
-/// scan.
+/// empty), from one users search filtered by their ids (atlassian-api §7.5), its pages
+/// followed: ⌈distinct members ÷ 100⌉ requests (at least one), not a walk over every user.
+/// A 400 on more than one id (the server caps the list) halves the list and tries again.
+/// Users come back with all their groups expanded: each is counted for the wanted ones only.
 fn admin_members(
     admin: &AdminConfig,
     transport: &dyn Transport,
     mut members: Vec<(String, Vec<Id>)>,
 ) -> Result<Vec<(String, Vec<Id>)>, ConnectorError> {
+    let ids: Vec<String> = members.iter().map(|(id, _)| id.clone()).collect();
+    // Each (group, account) once, keyed unambiguously: the group id's length, then both ids.
+    let mut pairs = StringSet::default();
+    let mut pending: Vec<&[String]> = vec![ids.as_slice()];
+    while let Some(chunk) = pending.pop() {
+        match members_search(admin, transport, chunk, &mut members, &mut pairs)? {
+            Searched::Done => {}
+            Searched::TooMany => {
+                let (a, b) = chunk.split_at(chunk.len() / 2);
+                pending.push(b);
+                pending.push(a);
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// How one filtered search ended.
+enum Searched {
+    /// Every page read.
+    Done,
+    /// 400 on the first page for a list of more than one id: halve it.
+    TooMany,
+}
+
+/// One users search for the members of `chunk`, its pages followed, each member added to
+/// its wanted groups in `members`.
+fn members_search(
+    admin: &AdminConfig,
+    transport: &dyn Transport,
+    chunk: &[String],
+    members: &mut [(String, Vec<Id>)],
+    pairs: &mut StringSet,
+) -> Result<Searched, ConnectorError> {
     let (subject, api) = admin_ctx(admin);
     let ctx = Context {
         api,
@@ -310,17 +349,15 @@ fn admin_members(
         subject: &subject,
     };
     let url = admin::users_search_url(&admin.api_url, &admin.org_id, admin::ALL_DIRECTORIES);
-    // Each (group, account) once, keyed unambiguously: the group id's length, then both ids.
-    let mut pairs = StringSet::default();
     let mut cursor: Option<String> = None;
     let mut seen = StringSet::default();
     for _ in 0..MAX_WALK_PAGES {
-        let body = admin::users_with_groups_body(admin::MAX_LIMIT, cursor.as_deref());
-        let resp = fetch(
-            transport,
-            &ctx,
-            post_json(url.clone(), body, Auth::bearer(ADMIN_API_KEY)),
-        )?;
+        let body = admin::users_in_groups_body(chunk, admin::MAX_LIMIT, cursor.as_deref());
+        let answer = transport.send(post_json(url.clone(), body, Auth::bearer(ADMIN_API_KEY)));
+        if cursor.is_none() && chunk.len() > 1 && matches!(&answer, Ok(r) if r.status == 400) {
+            return Ok(Searched::TooMany);
+        }
+        let resp = upstream::check(&ctx, answer)?;
         let page: admin::Page<admin::User> = upstream::parse_json(Api::Admin, &resp)?;
         let next = next_of(&page);
         for user in page.data {
@@ -337,7 +374,7 @@ fn admin_members(
             }
         }
         match next {
-            None => return Ok(members),
+            None => return Ok(Searched::Done),
             Some(n) if !seen.insert(n.clone()) => {
                 return Err(repeated(Api::Admin, resp.status, "cursor"));
             }
@@ -507,7 +544,62 @@ mod tests {
         assert_eq!(bodies[1], serde_json::json!({"limit":100}));
         assert_eq!(
             bodies[3],
-            serde_json::json!({"expand":["groups"],"limit":100,"cursor":"u2"})
+            serde_json::json!({"groupIds":["a-sales","a-x"],"expand":["groups"],"limit":100,"cursor":"u2"})
+        );
+    }
+
+    #[test]
+    fn a_400_on_many_group_ids_halves_the_list() {
+        let fake = FakeTransport::new();
+        post(
+            &fake,
+            &format!("{ORG}/-/groups/search"),
+            r#"{"data":[{"id":"a1","name":"a1"},{"id":"a2","name":"a2"},{"id":"a3","name":"a3"}],"links":{}}"#,
+        );
+        let users = format!("{ORG}/-/users/search");
+        fake.on(
+            Method::Post,
+            &users,
+            Ok(Response::json(
+                400,
+                r#"{"errors":[{"code":"too many ids"}]}"#,
+            )),
+        );
+        post(
+            &fake,
+            &users,
+            r#"{"data":[{"accountId":"x","groups":[{"id":"a1"},{"id":"a9"}]}],"links":{}}"#,
+        );
+        post(
+            &fake,
+            &users,
+            r#"{"data":[{"accountId":"y","groups":[{"id":"a3"}]}],"links":{}}"#,
+        );
+        let p = list_groups(
+            &full(),
+            &fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap();
+        let members: Vec<&[Id]> = p.items.iter().map(|g| g.members.as_slice()).collect();
+        assert_eq!(members, [&[account("x")][..], &[], &[account("y")]]);
+        let ids: Vec<serde_json::Value> = fake
+            .non_get_requests()
+            .iter()
+            .skip(1)
+            .map(|r| {
+                serde_json::from_slice::<serde_json::Value>(r.body.as_deref().unwrap()).unwrap()
+                        ["groupIds"]
+                        .clone()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                serde_json::json!(["a1", "a2", "a3"]),
+                serde_json::json!(["a1"]),
+                serde_json::json!(["a2", "a3"])
+            ]
         );
     }
 
