@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::conformance::check::{Check, Difference, Step, ok, start};
-use crate::conformance::support::sim_tenant;
+use crate::check::{Check, Difference, Step, ok, start};
+use crate::support::sim_tenant;
 use atlassian_simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{GroupRecord, PageRequest};

@@ -4,9 +4,9 @@
 //! how many attempts and how much governor wait each exchange took. A slow machine sends
 //! fewer requests per window, which only makes the bounds easier to keep.
 
-use crate::conformance::b_sync::{SYNC, identity};
-use crate::conformance::check::{Check, Step, ok, start};
-use crate::conformance::support::sim_tenant;
+use crate::b_sync::{SYNC, identity};
+use crate::check::{Check, Step, ok, start};
+use crate::support::sim_tenant;
 use atlassian_simulator::{Fault, RateLimit, RetryHint, Route, Simulator};
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::recorder::Exchange;
