@@ -6,7 +6,6 @@ use host_harness::component::LoadBuiltin as _;
 use std::sync::OnceLock;
 
 use host_harness::conformance_platform::HarnessPlatform;
-use lifecycle_conformance::Platform as _;
 use lifecycle_conformance::{self as conformance, CaseResult};
 use lifecycle_host::{LoadedConnector, Runtime, RuntimeOptions};
 
@@ -101,6 +100,7 @@ case_tests! {
     "H6" h6_runaway_invocations;
     "H7" h7_blocked_addresses_refused_before_connecting;
     "H8" h8_echoed_credentials_are_scrubbed;
+    "K1" k1_users_in_parallel_page_waves;
     "K2" k2_list_groups_linear_in_memberships;
     "K3" k3_rate_limit_budget_kept;
     "K4" k4_storm_on_one_tenant_spares_another;

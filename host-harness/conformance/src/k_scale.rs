@@ -8,6 +8,71 @@ use atlassian_simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{GroupRecord, PageRequest};
 
+/// Users of the K1 directory.
+const K1_USERS: usize = 1_234;
+
+/// K1: a directory over many server-capped pages (50 a page, whatever is asked), walked with
+/// the connector's largest pages: the pages after the first go out in `send-all` waves within
+/// the host's limits, every user comes back exactly once, and the walk ends.
+pub(crate) async fn k1(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(Simulator::builder().users(K1_USERS).scim_page_size(50)).await?;
+    let tenant = sim_tenant(&sim);
+    let mut cursor: Option<String> = None;
+    let (mut ids, mut calls, mut batches, mut largest) = (BTreeSet::new(), 0, 0, 0);
+    let (mut total, mut requests) = (0, 0);
+    loop {
+        calls += 1;
+        if calls > 50 {
+            return Err(Difference::new(
+                "list-users",
+                "an end",
+                "more than 50 calls",
+            ));
+        }
+        let page = PageRequest {
+            cursor: cursor.clone(),
+            limit: Some(10_000),
+        };
+        let inv = connector.list_users(&tenant, &page).await;
+        let got = ok("list-users", inv.result.clone())?;
+        let mut per_batch = std::collections::BTreeMap::new();
+        for e in &inv.exchanges {
+            requests += 1;
+            if let Some(b) = e.batch {
+                *per_batch.entry(b).or_insert(0usize) += 1;
+            }
+        }
+        batches += per_batch.len();
+        largest = largest.max(per_batch.values().copied().max().unwrap_or(0));
+        total += got.items.len();
+        for u in &got.items {
+            ids.insert(u.user_name.clone());
+        }
+        match got.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    c.eq("users listed", K1_USERS, total);
+    c.eq("distinct users", K1_USERS, ids.len());
+    let pages = K1_USERS.div_ceil(50);
+    c.eq("requests (one per server page)", pages, requests);
+    let width = connector
+        .limits()
+        .send_all_concurrency
+        .min(connector.limits().max_batch);
+    c.that(
+        "largest wave",
+        largest > 1 && largest <= width,
+        format!("more than one page and at most the host's width {width}"),
+        largest,
+    );
+    c.note(format!(
+        "{K1_USERS} users in {pages} pages of 50: {calls} calls, {batches} waves (largest {largest})"
+    ));
+    Ok(())
+}
+
 /// Users of the K2 organization.
 const USERS: usize = 600;
 /// Its small admin groups (two members each), besides one of every user.

@@ -1,4 +1,4 @@
-//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8, K2–K4),
+//! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8, K1–K4),
 //! run against the embedded Atlassian simulator through the component under test.
 //!
 //! A crate of its own over the embeddable host ([`lifecycle_host`]) and the simulator
@@ -175,6 +175,8 @@ cases! {
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
     /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
     "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8 | platform;
+    /// Extraction over many pages in bounded parallel waves: every user once, the walk ends.
+    "K1" k1_users_in_parallel_page_waves => k_scale::k1;
     /// list-groups costs O(memberships ÷ page size): the request formula asserted per call.
     "K2" k2_list_groups_linear_in_memberships => k_scale::k2;
     /// A per-org rate limit: concurrent invocations of one tenant stay within the budget plus

@@ -107,6 +107,7 @@ pub fn cases() -> Vec<Case> {
         "H6" "Runaway invocation fails alone; next one runs" h6_runaway_invocations;
         "H7" "Private/loopback/metadata address: refused" h7_blocked_addresses_refused_before_connecting;
         "H8" "Echoed Authorization: no secret form gets out" h8_echoed_credentials_are_scrubbed;
+        "K1" "Users over many pages in bounded parallel waves, once each" k1_users_in_parallel_page_waves;
         "K2" "list-groups: O(memberships / page size), formula held" k2_list_groups_linear_in_memberships;
         "K3" "Per-org rate limit: within budget + one burst, no failure" k3_rate_limit_budget_kept;
         "K4" "429 storm on tenant A: tenant B unpaced, unretried" k4_storm_on_one_tenant_spares_another;

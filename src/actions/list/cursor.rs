@@ -76,6 +76,11 @@ pub enum Cursor {
     Users {
         /// The next `startIndex`.
         start_index: u64,
+        /// The page size the server was seen to use (0: not known yet, the next call learns
+        /// it with one request before sending the rest as one wave).
+        page: u32,
+        /// The `totalResults` it gave with that page.
+        total: u64,
     },
     /// SCIM `/Groups` from this 1-based `startIndex`.
     GroupsScim {
@@ -129,7 +134,16 @@ impl Cursor {
         let tag = self.listing().tag();
         let e = encode::query;
         match self {
-            Cursor::Users { start_index } => format!("{VERSION}:{tag}:{start_index}"),
+            Cursor::Users {
+                start_index,
+                page: 0,
+                ..
+            } => format!("{VERSION}:{tag}:{start_index}"),
+            Cursor::Users {
+                start_index,
+                page,
+                total,
+            } => format!("{VERSION}:{tag}:{start_index}:{page}:{total}"),
             Cursor::GroupsScim { start_index } => format!("{VERSION}:{tag}:scim:{start_index}"),
             Cursor::GroupsAdmin {
                 cursor,
@@ -206,6 +220,13 @@ impl Cursor {
         let cursor = match (expected, rest) {
             (Listing::Users, [s]) => Cursor::Users {
                 start_index: number(s, 1, MAX_OFFSET)?,
+                page: 0,
+                total: 0,
+            },
+            (Listing::Users, [s, p, t]) => Cursor::Users {
+                start_index: number(s, 1, MAX_OFFSET)?,
+                page: u32::try_from(number(p, 1, u64::from(super::MAX_LIMIT))?).unwrap_or(1),
+                total: number(t, 1, MAX_OFFSET)?,
             },
             (Listing::Groups, ["scim", s]) => Cursor::GroupsScim {
                 start_index: number(s, 1, MAX_OFFSET)?,
@@ -239,7 +260,11 @@ mod tests {
 
     fn all() -> Vec<Cursor> {
         vec![
-            Cursor::Users { start_index: 101 },
+            Cursor::Users {
+                start_index: 101,
+                page: 0,
+                total: 0,
+            },
             Cursor::GroupsScim { start_index: 1 },
             Cursor::GroupsAdmin {
                 cursor: None,
@@ -274,7 +299,15 @@ mod tests {
                 "{token}"
             );
         }
-        assert_eq!(Cursor::Users { start_index: 101 }.encode(), "v1:users:101");
+        assert_eq!(
+            Cursor::Users {
+                start_index: 101,
+                page: 0,
+                total: 0,
+            }
+            .encode(),
+            "v1:users:101"
+        );
         assert_eq!(
             Cursor::Confluence {
                 query: "limit=25&cursor=a".into(),
@@ -287,7 +320,12 @@ mod tests {
 
     #[test]
     fn wrong_listing_is_invalid_input() {
-        let token = Cursor::Users { start_index: 5 }.encode();
+        let token = Cursor::Users {
+            start_index: 5,
+            page: 100,
+            total: 250,
+        }
+        .encode();
         let e = Cursor::decode(&token, Listing::Groups).unwrap_err();
         assert!(
             matches!(&e, ConnectorError::InvalidInput(m) if m.contains("belongs to list-users")),

@@ -18,7 +18,7 @@
 
 use super::cursor::{Cursor, Listing};
 use super::users::scim_subject;
-use super::{fetch, fill, malformed, page_limit, post_json, repeated, scim_page, start};
+use super::{StringSet, fetch, fill, malformed, page_limit, post_json, repeated, scim_page, start};
 use crate::admin;
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
@@ -26,19 +26,6 @@ use crate::model::{AccountId, Config, GroupId, GroupPage, GroupRecord, Id, PageR
 use crate::scim;
 use crate::transport::{Auth, Response, Transport};
 use crate::upstream::{self, Api, Context};
-
-/// A set of strings on serde_json's object map, whose B-tree code the component already
-/// carries for every JSON object: a `BTreeSet` (or a map of another key and value type)
-/// would add a second copy of it (~5 KB each).
-#[derive(Default)]
-struct StringSet(serde_json::Map<String, serde_json::Value>);
-
-impl StringSet {
-    /// Adds `s`; false when it was already there.
-    fn insert(&mut self, s: String) -> bool {
-        self.0.insert(s, serde_json::Value::Null).is_none()
-    }
-}
 
 /// Most pages of one admin walk (a directory holds at most 150,000 users: 1,500 pages).
 const MAX_WALK_PAGES: usize = 2_000;

@@ -24,6 +24,19 @@ use crate::transport::{Auth, Method, Request, Response, Transport};
 use crate::upstream::{self, Api, Context};
 use cursor::{Cursor, Listing};
 
+/// A set of strings on serde_json's object map, whose B-tree code the component already
+/// carries for every JSON object: a `BTreeSet` (or a map of another key and value type)
+/// would add a second copy of it (~5 KB each).
+#[derive(Default)]
+pub(crate) struct StringSet(serde_json::Map<String, serde_json::Value>);
+
+impl StringSet {
+    /// Adds `s`; false when it was already there.
+    pub(crate) fn insert(&mut self, s: String) -> bool {
+        self.0.insert(s, serde_json::Value::Null).is_none()
+    }
+}
+
 /// Items per page when the caller gives no `limit`.
 pub const DEFAULT_LIMIT: u32 = 100;
 /// The most items per page; a larger `limit` is lowered to this.
@@ -120,7 +133,17 @@ pub(crate) fn scim_page<T: FromJson>(
     limit: u32,
 ) -> Result<(Vec<T>, Option<u64>), ConnectorError> {
     let resp = fetch(transport, ctx, get(url, Auth::bearer(ctx.credential)))?;
-    let page: scim::ListPage<T> = upstream::parse_json(Api::Scim, &resp)?;
+    scim_items(&resp, start_index, limit).map(|(items, next, _)| (items, next))
+}
+
+/// A SCIM ListResponse answer from `start_index`: its resources (at most `limit`), the next
+/// `startIndex` (`None` at the end) and `totalResults`.
+pub(crate) fn scim_items<T: FromJson>(
+    resp: &Response,
+    start_index: u64,
+    limit: u32,
+) -> Result<(Vec<T>, Option<u64>, u64), ConnectorError> {
+    let page: scim::ListPage<T> = upstream::parse_json(Api::Scim, resp)?;
     let mut items = match page.resources {
         Some(items) => items,
         None if start_index > page.total_results => Vec::new(),
@@ -140,7 +163,7 @@ pub(crate) fn scim_page<T: FromJson>(
     let next = start_index
         .checked_add(received)
         .filter(|next| received > 0 && *next <= page.total_results);
-    Ok((items, next))
+    Ok((items, next, page.total_results))
 }
 
 /// Takes at most `limit` items of `raw` after the first `skip`; returns them and how many

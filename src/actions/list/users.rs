@@ -1,16 +1,30 @@
-//! `list-users`: one page of SCIM `/Users`, walked by `startIndex`.
+//! `list-users`: SCIM `/Users`, walked by `startIndex`, the pages after the first in waves.
 //!
-//! Requests: `GET {scim_url}/Users?startIndex=S&count=C` with C = the caller's limit; the
-//! next `startIndex` is S plus the number of users received (the server may cap C).
+//! SCIM pages are addressed by `startIndex`, so once a page has shown the server's page size
+//! P and `totalResults` T, the following pages are independent. A call whose cursor knows
+//! them sends up to W = min(⌈limit ÷ P⌉, the host's `max-in-flight`, `max-batch`, requests
+//! left) pages as one `send-all` wave: `GET {scim_url}/Users?startIndex=S+kP&count=P`. A call
+//! that does not know them yet (the first) sends one `GET …?startIndex=S&count=limit`, then
+//! a wave for the rest of its limit. So n users cost about 1 + ⌈n ÷ (P·W)⌉ round trips.
+//!
+//! The server is never trusted: pages are taken in order while each is full; a short page
+//! ends the wave there (the later ones started at offsets that are no longer right and are
+//! dropped) and, unless it is the end, the next call goes on from what was received, with
+//! the smaller page size. An empty page ends the listing whatever `totalResults` says; a
+//! user seen twice in one call is an `upstream` error (a server ignoring `startIndex`).
 
 use super::cursor::{Cursor, Listing};
-use super::{fill, malformed, page_limit, scim_page, start};
+use super::{StringSet, fetch, get, malformed, repeated, scim_items, start};
 use crate::config::{ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
 use crate::model::{AccountId, Config, PageRequest, ScimId, UserPage, UserRecord};
 use crate::scim;
-use crate::transport::Transport;
-use crate::upstream::{Api, Context};
+use crate::transport::{Auth, Transport};
+use crate::upstream::{self, Api, Context};
+
+/// The most users one call returns: larger than other listings', so that one wave of pages
+/// (64 pages of 100 by default) fits in one call.
+pub const MAX_USERS_LIMIT: u32 = 10_000;
 
 /// One page of the directory's users.
 pub fn list_users(
@@ -19,29 +33,121 @@ pub fn list_users(
     page: &PageRequest,
 ) -> Result<UserPage, ConnectorError> {
     let cfg = ConnectorConfig::parse(config)?;
-    let limit = page_limit(page)?;
-    let first = start(page, Listing::Users)?.unwrap_or(Cursor::Users { start_index: 1 });
+    let limit = match page.limit {
+        Some(n) if n > super::MAX_LIMIT => n.min(MAX_USERS_LIMIT),
+        _ => super::page_limit(page)?,
+    };
+    let first = start(page, Listing::Users)?.unwrap_or(Cursor::Users {
+        start_index: 1,
+        page: 0,
+        total: 0,
+    });
     let subject = scim_subject(&cfg);
     let ctx = Context {
         api: Api::Scim,
         credential: SCIM_TOKEN,
         subject: &subject,
     };
-    let (items, next_cursor) = fill(first, |cursor| {
-        let Cursor::Users { start_index } = cursor else {
-            return Err(ConnectorError::InvalidInput(
-                "the page cursor is not one of list-users".to_string(),
-            ));
+    let Cursor::Users {
+        start_index,
+        page: size,
+        total,
+    } = first
+    else {
+        return Err(ConnectorError::InvalidInput(
+            "the page cursor is not one of list-users".to_string(),
+        ));
+    };
+    let mut items = Vec::new();
+    let mut seen = StringSet::default();
+    let (mut at, mut size, mut total) = (start_index, size, total);
+    if size == 0 {
+        // Learn the server's page size and the total from one page.
+        let url = scim::users_url(&cfg.scim.url, at, limit.min(super::MAX_LIMIT));
+        let resp = fetch(transport, &ctx, get(url, Auth::bearer(SCIM_TOKEN)))?;
+        let (users, after, server_total) = scim_items::<scim::User>(&resp, at, limit)?;
+        let received = u32::try_from(users.len()).unwrap_or(u32::MAX);
+        for u in users {
+            let r = record(u)?;
+            seen.insert(r.scim_id.as_str().to_string());
+            items.push(r);
+        }
+        let Some(after) = after else {
+            return Ok(UserPage {
+                items,
+                next_cursor: None,
+            });
         };
-        let url = scim::users_url(&cfg.scim.url, start_index, limit);
-        let (users, next) = scim_page::<scim::User>(transport, &ctx, url, start_index, limit)?;
-        let records = users
-            .into_iter()
-            .map(record)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((records, next.map(|s| Cursor::Users { start_index: s })))
-    })?;
-    Ok(UserPage { items, next_cursor })
+        (at, size, total) = (after, received.max(1), server_total);
+    }
+    let want = limit.saturating_sub(u32::try_from(items.len()).unwrap_or(u32::MAX));
+    if want == 0 {
+        let next = Cursor::Users {
+            start_index: at,
+            page: size,
+            total,
+        };
+        return Ok(UserPage {
+            items,
+            next_cursor: Some(next.encode()),
+        });
+    }
+    let host = transport.limits();
+    let width = host
+        .max_in_flight
+        .min(host.max_batch)
+        .min(host.requests_remaining)
+        .max(1);
+    let by_total = total
+        .saturating_add(1)
+        .saturating_sub(at)
+        .div_ceil(u64::from(size));
+    let pages = u64::from(want.div_ceil(size))
+        .min(u64::from(width))
+        .min(by_total.max(1));
+    let mut requests = Vec::new();
+    for k in 0..pages {
+        let s = at.saturating_add(k.saturating_mul(u64::from(size)));
+        let url = scim::users_url(&cfg.scim.url, s, size);
+        requests.push(get(url, Auth::bearer(SCIM_TOKEN)));
+    }
+    let mut next = None;
+    let mut left = want;
+    for answer in transport.send_all(requests) {
+        let resp = upstream::check(&ctx, answer)?;
+        let (users, after, server_total) = scim_items::<scim::User>(&resp, at, left.min(size))?;
+        let received = u32::try_from(users.len()).unwrap_or(u32::MAX);
+        for u in users {
+            let r = record(u)?;
+            if !seen.insert(r.scim_id.as_str().to_string()) {
+                return Err(repeated(
+                    Api::Scim,
+                    resp.status,
+                    "users (startIndex ignored?)",
+                ));
+            }
+            items.push(r);
+        }
+        left = left.saturating_sub(received);
+        total = server_total;
+        let Some(after) = after else {
+            next = None;
+            break;
+        };
+        next = Some(Cursor::Users {
+            start_index: after,
+            page: size.min(received.max(1)),
+            total,
+        });
+        at = after;
+        if received < size || left == 0 {
+            break;
+        }
+    }
+    Ok(UserPage {
+        items,
+        next_cursor: next.map(|c| c.encode()),
+    })
 }
 
 /// What a SCIM 404 names.
@@ -130,10 +236,10 @@ mod tests {
         // 250 users, the server caps every page at 100 whatever count asks for.
         let fake = FakeTransport::new();
         fake.on_get(&url(1, 250), 200, &list(250, 1, 100))
-            .on_get(&url(101, 250), 200, &list(250, 101, 100))
-            .on_get(&url(201, 250), 200, &list(250, 201, 50));
+            .on_get(&url(101, 100), 200, &list(250, 101, 100))
+            .on_get(&url(201, 100), 200, &list(250, 201, 50));
         let (all, calls) = walk(&fake, Some(250));
-        assert_eq!(calls, 3);
+        assert_eq!(calls, 1, "the pages after the first in one wave");
         assert_eq!(all.len(), 250);
         let mut ids: Vec<&str> = all.iter().map(|u| u.scim_id.as_str()).collect();
         ids.sort_unstable();
@@ -209,11 +315,65 @@ mod tests {
     }
 
     #[test]
+    fn k1_later_pages_go_as_one_wave_within_the_host_limits_and_a_lying_server_still_ends() {
+        use crate::transport::HostLimits;
+        // 1,000 users, pages capped at 100, at most 4 in flight: one page, then waves of 4.
+        let fake = FakeTransport::with_limits(HostLimits {
+            max_batch: 8,
+            max_in_flight: 4,
+            max_requests: 100,
+            requests_remaining: 100,
+        });
+        fake.on_get(&url(1, 1000), 200, &list(1000, 1, 100));
+        for k in 1..10 {
+            let s = k * 100 + 1;
+            fake.on_get(&url(s as u64, 100), 200, &list(1000, s, 100));
+        }
+        let (all, calls) = walk(&fake, Some(1000));
+        assert_eq!(all.len(), 1000);
+        // 1 + 4 in the first call (its limit allows 10 pages, the host 4 in flight), then 4, 1.
+        assert_eq!((calls, fake.requests().len()), (3, 10));
+
+        // totalResults lies (says 10,000): the empty page ends it.
+        let fake = FakeTransport::new();
+        fake.on_get(&url(1, 300), 200, &list(10_000, 1, 100))
+            .on_get(&url(101, 100), 200, &list(10_000, 101, 100))
+            .on_get(&url(201, 100), 200, &list(10_000, 201, 0));
+        let (all, _) = walk(&fake, Some(300));
+        assert_eq!(all.len(), 200);
+
+        // A server that ignores startIndex repeats its first page: an upstream error.
+        let fake = FakeTransport::new();
+        fake.on_get(&url(1, 1000), 200, &list(500, 1, 100)).on_get(
+            &url(101, 100),
+            200,
+            &list(500, 1, 100),
+        );
+        let e = list_users(&cfg(), &fake, &req(None, Some(1000))).unwrap_err();
+        assert!(matches!(e, ConnectorError::Upstream(_)), "{e:?}");
+
+        // The cap shrinks mid-walk (100, then 60): the short page ends the wave there and the
+        // next call goes on from what came back.
+        let fake = FakeTransport::new();
+        fake.on_get(&url(1, 1000), 200, &list(300, 1, 100))
+            .on_get(&url(101, 100), 200, &list(300, 101, 60))
+            .on_get(&url(201, 100), 200, &list(300, 201, 60))
+            .on_get(&url(161, 60), 200, &list(300, 161, 60))
+            .on_get(&url(221, 60), 200, &list(300, 221, 60))
+            .on_get(&url(281, 60), 200, &list(300, 281, 20));
+        let (all, _) = walk(&fake, Some(1000));
+        let mut ids: Vec<&str> = all.iter().map(|u| u.scim_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!((all.len(), ids.len()), (300, 300));
+    }
+
+    #[test]
     fn the_cursor_is_versioned_and_checked() {
         let fake = FakeTransport::new();
         fake.on_get(&url(1, 100), 200, &list(250, 1, 100));
         let page = list_users(&cfg(), &fake, &req(None, None)).unwrap();
-        assert_eq!(page.next_cursor.as_deref(), Some("v1:users:101"));
+        assert_eq!(page.next_cursor.as_deref(), Some("v1:users:101:100:250"));
         for bad in [
             "v1:users:0",
             "v1:groups:scim:101",
