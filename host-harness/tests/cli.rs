@@ -1098,7 +1098,9 @@ async fn extract_stops_on_a_server_that_repeats_its_pages() {
         shown.contains("upstream") && shown.contains("repeats"),
         "{shown}"
     );
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    // The first page, then one wave of the next pages (at most the host's 64 in flight).
+    let sent = server.received_requests().await.unwrap().len();
+    assert!((2..=65).contains(&sent), "{sent}");
 }
 
 /// Issue 13 item 9: `.` and `..` are path segments, not ids: `--user scim:..` would address

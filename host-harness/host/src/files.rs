@@ -297,7 +297,74 @@ pub fn write_private(
     })
 }
 
-fn write_private_io(path: &Path, bytes: &[u8], replace: Replace) -> std::io::Result<()> {
+/// A file that may hold secrets, written piece by piece (a snapshot streamed as it is read):
+/// owner-only, in a temporary name next to `path` until [`PrivateFile::commit`] puts it in
+/// place whole. Dropped without a commit, it removes the temporary file: a reader never sees
+/// half a file.
+pub struct PrivateFile {
+    path: PathBuf,
+    temp: PathBuf,
+    dir: PathBuf,
+    kind: Kind,
+    file: std::io::BufWriter<std::fs::File>,
+    committed: bool,
+}
+
+impl PrivateFile {
+    /// Opens the temporary file for `path`. The error names `path`.
+    pub fn create(path: &Path, kind: Kind) -> Result<Self, FileError> {
+        let io = |source| FileError::Io {
+            op: "write",
+            kind,
+            path: path.to_owned(),
+            source,
+        };
+        let (dir, temp) = temp_for(path).map_err(io)?;
+        create_private_dir(&dir).map_err(io)?;
+        let file = open_new_private(&temp).map_err(io)?;
+        Ok(Self {
+            path: path.to_owned(),
+            temp,
+            dir,
+            kind,
+            file: std::io::BufWriter::new(file),
+            committed: false,
+        })
+    }
+
+    /// Where to write.
+    pub fn writer(&mut self) -> &mut dyn std::io::Write {
+        &mut self.file
+    }
+
+    /// Flushes, syncs and renames the file into place (replacing any file of that name).
+    pub fn commit(mut self) -> Result<(), FileError> {
+        let io = |source| FileError::Io {
+            op: "write",
+            kind: self.kind,
+            path: self.path.clone(),
+            source,
+        };
+        self.file.flush().map_err(io)?;
+        self.file.get_ref().sync_all().map_err(io)?;
+        std::fs::rename(&self.temp, &self.path).map_err(io)?;
+        self.committed = true;
+        std::fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)
+    }
+}
+
+impl Drop for PrivateFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// The directory of `path` and a fresh temporary name in it.
+fn temp_for(path: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
@@ -305,17 +372,27 @@ fn write_private_io(path: &Path, bytes: &[u8], replace: Replace) -> std::io::Res
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
     };
-    create_private_dir(&dir)?;
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(name);
     temp_name.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     let temp = dir.join(temp_name);
+    Ok((dir, temp))
+}
+
+/// Creates `temp` owner-only; never follows a symlink nor reuses a file.
+fn open_new_private(temp: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     // create_new: O_CREAT|O_EXCL, which never follows a symlink nor reuses a file.
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&temp)?;
+    options.open(temp)
+}
+
+fn write_private_io(path: &Path, bytes: &[u8], replace: Replace) -> std::io::Result<()> {
+    let (dir, temp) = temp_for(path)?;
+    create_private_dir(&dir)?;
+    let mut file = open_new_private(&temp)?;
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())

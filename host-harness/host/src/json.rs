@@ -34,6 +34,14 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
     serde_json::to_vec(&Wit(value))
 }
 
+/// Writes the JSON text of `value`, on one line, to `writer`.
+pub fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    serde_json::to_writer(writer, &Wit(value))
+}
+
 /// `value` as a JSON value.
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<serde_json::Value> {
     serde_json::to_value(Wit(value))

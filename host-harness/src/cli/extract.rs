@@ -4,32 +4,95 @@
 use crate::ids::TenantLabel as _;
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use crate::cli::{EXIT_ERROR, EXIT_OK};
-use lifecycle_host::bindings::types::{ConnectorError, GroupRecord, ResourceRecord, UserRecord};
+use lifecycle_host::bindings::types::ConnectorError;
 use lifecycle_host::paging::{Page, WalkError, WalkLimits, walk};
 use lifecycle_host::{CallError, Invocation, LoadedConnector, Tenant};
 
-/// Walks one listing to its end into a list, adding its requests to `requests`.
-async fn collect<P, F, Fut>(
+/// Why a snapshot was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// A listing did not reach its end.
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    /// The output could not be written.
+    #[error("cannot write the snapshot: {0}")]
+    Write(String),
+}
+
+/// A JSON array written item by item: `[`, the items one a line, `]`.
+struct Array<'a> {
+    out: &'a mut dyn Write,
+    items: usize,
+    error: Option<String>,
+}
+
+impl<'a> Array<'a> {
+    fn open(out: &'a mut dyn Write, key: &str) -> Result<Self, ExtractError> {
+        write!(out, ",\n  \"{key}\": [").map_err(|e| ExtractError::Write(e.to_string()))?;
+        Ok(Self {
+            out,
+            items: 0,
+            error: None,
+        })
+    }
+
+    fn push<T: Serialize>(&mut self, item: &T) {
+        if self.error.is_some() {
+            return;
+        }
+        let sep = if self.items == 0 { "\n    " } else { ",\n    " };
+        let written = self
+            .out
+            .write_all(sep.as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                lifecycle_host::json::to_writer(&mut *self.out, item).map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(()) => self.items += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn close(self) -> Result<usize, ExtractError> {
+        if let Some(e) = self.error {
+            return Err(ExtractError::Write(e));
+        }
+        let end = if self.items == 0 { "]" } else { "\n  ]" };
+        self.out
+            .write_all(end.as_bytes())
+            .map_err(|e| ExtractError::Write(e.to_string()))?;
+        Ok(self.items)
+    }
+}
+
+/// Walks one listing to its end into `array`, adding its requests to `requests`.
+async fn stream<P, F, Fut>(
     what: &str,
     page_size: u32,
     requests: &mut usize,
+    array: &mut Array<'_>,
     fetch: F,
-) -> Result<Vec<P::Item>, WalkError>
+) -> Result<(), WalkError>
 where
     P: Page,
+    P::Item: Serialize,
     F: FnMut(lifecycle_host::bindings::types::PageRequest) -> Fut,
     Fut: std::future::Future<Output = Invocation<P>>,
 {
-    let mut items = Vec::new();
     let (_, made) = walk(what, page_size, WalkLimits::default(), fetch, |page| {
-        items.extend(page)
+        for item in &page {
+            array.push(item);
+        }
     })
     .await?;
     *requests += made;
-    Ok(items)
+    Ok(())
 }
 
 /// Arguments of `extract`.
@@ -44,41 +107,61 @@ pub struct ExtractArgs {
     /// Items per page asked of the connector.
     #[arg(long, default_value_t = 100)]
     pub page_size: u32,
+    /// Users per page asked of the connector: large, so that its pages after the first go
+    /// out in parallel waves.
+    #[arg(long, default_value_t = 10_000)]
+    pub users_page_size: u32,
 }
 
-/// The snapshot.
-#[derive(Debug, Serialize)]
-pub struct Snapshot {
-    /// The tenant's `instance_name`.
-    pub instance: String,
-    /// Every user of the SCIM directory.
-    pub users: Vec<UserRecord>,
-    /// Every group, synced and admin-managed, with members.
-    pub groups: Vec<GroupRecord>,
-    /// Discovered product resources by kind (`jira-project`, ...).
-    pub resources: Vec<ResourceRecord>,
-    /// Resource kinds not listed, and why (for example an unconfigured product).
-    pub skipped: Vec<String>,
+/// What a snapshot held.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    /// Users written.
+    pub users: usize,
+    /// Groups written.
+    pub groups: usize,
+    /// Resources written.
+    pub resources: usize,
     /// Requests the connector made.
     pub requests: usize,
 }
 
-/// Builds the snapshot of a tenant.
+/// Streams the snapshot of a tenant to `out` as one JSON object, page by page: the host
+/// holds one page at a time, whatever the size of the directory. Keys: `instance`, `users`
+/// (every user of the SCIM directory), `groups` (synced and admin-managed, with members),
+/// `resources` (discovered product resources), `skipped` (kinds not listed, and why) and
+/// `requests` (what the connector sent).
 pub async fn snapshot(
     connector: &LoadedConnector,
     tenant: &Tenant,
-    page_size: u32,
-) -> Result<Snapshot, WalkError> {
-    let mut requests = 0;
-    let users = collect("users", page_size, &mut requests, |p| async move {
-        connector.list_users(tenant, &p).await
-    })
+    (page_size, users_page_size): (u32, u32),
+    out: &mut dyn Write,
+) -> Result<Counts, ExtractError> {
+    let io = |e: std::io::Error| ExtractError::Write(e.to_string());
+    let instance = lifecycle_host::json::to_string(tenant.name())
+        .map_err(|e| ExtractError::Write(e.to_string()))?;
+    write!(out, "{{\n  \"instance\": {instance}").map_err(io)?;
+    let mut counts = Counts::default();
+    let mut array = Array::open(out, "users")?;
+    stream(
+        "users",
+        users_page_size,
+        &mut counts.requests,
+        &mut array,
+        |p| async move { connector.list_users(tenant, &p).await },
+    )
     .await?;
-    let groups = collect("groups", page_size, &mut requests, |p| async move {
-        connector.list_groups(tenant, &p).await
-    })
+    counts.users = array.close()?;
+    let mut array = Array::open(out, "groups")?;
+    stream(
+        "groups",
+        page_size,
+        &mut counts.requests,
+        &mut array,
+        |p| async move { connector.list_groups(tenant, &p).await },
+    )
     .await?;
-    let mut resources = Vec::new();
+    counts.groups = array.close()?;
     let mut skipped = Vec::new();
     // Every kind the connector declares it discovers.
     let kinds = connector
@@ -86,64 +169,78 @@ pub async fn snapshot(
         .await
         .map_err(WalkError::Call)?
         .resource_kinds;
+    let mut array = Array::open(out, "resources")?;
     for kind in kinds.iter().map(|k| k.name.as_str()) {
         let what = format!("{kind} resources");
-        let listed = collect(&what, page_size, &mut requests, |p| async move {
-            connector.list_resources(tenant, kind, &p).await
-        })
+        let listed = stream(
+            &what,
+            page_size,
+            &mut counts.requests,
+            &mut array,
+            |p| async move { connector.list_resources(tenant, kind, &p).await },
+        )
         .await;
         match listed {
-            Ok(items) => resources.extend(items),
+            Ok(()) => {}
             // A product that is not configured is skipped, not a failure of the snapshot.
             Err(WalkError::Call(CallError::Connector(e @ ConnectorError::InvalidConfig(_)))) => {
                 skipped.push(format!("{kind}: {}", e.message()));
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    Ok(Snapshot {
-        instance: tenant.name().to_owned(),
-        users,
-        groups,
-        resources,
-        skipped,
-        requests,
-    })
+    counts.resources = array.close()?;
+    let skipped = lifecycle_host::json::to_string(&skipped)
+        .map_err(|e| ExtractError::Write(e.to_string()))?;
+    write!(
+        out,
+        ",\n  \"skipped\": {skipped},\n  \"requests\": {}\n}}\n",
+        counts.requests
+    )
+    .map_err(io)?;
+    Ok(counts)
 }
 
 /// Runs `extract`.
 pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Result<u8> {
     let (tenant, _) = args.target.tenant()?;
-    match snapshot(connector, &tenant, args.page_size.max(1)).await {
-        Ok(snap) => {
-            let json = lifecycle_host::json::to_string_pretty(&snap)?;
-            match &args.out {
-                Some(path) => {
-                    // A snapshot is tenant data: owner-only, whole or not at all.
-                    let (kind, replace) = (
-                        lifecycle_host::files::Kind::Snapshot,
-                        lifecycle_host::files::Replace::Yes,
-                    );
-                    lifecycle_host::files::write_private(
-                        path,
-                        (json + "\n").as_bytes(),
-                        kind,
-                        replace,
-                    )?;
+    let sizes = (args.page_size.max(1), args.users_page_size.max(1));
+    let result = match &args.out {
+        Some(path) => {
+            // A snapshot is tenant data: owner-only, whole or not at all.
+            let mut file = lifecycle_host::files::PrivateFile::create(
+                path,
+                lifecycle_host::files::Kind::Snapshot,
+            )?;
+            match snapshot(connector, &tenant, sizes, file.writer()).await {
+                Ok(counts) => {
+                    file.commit()?;
                     eprintln!(
                         "{}: {} users, {} groups, {} resources ({} requests) written to {}",
-                        snap.instance,
-                        snap.users.len(),
-                        snap.groups.len(),
-                        snap.resources.len(),
-                        snap.requests,
+                        tenant.name(),
+                        counts.users,
+                        counts.groups,
+                        counts.resources,
+                        counts.requests,
                         path.display()
                     );
+                    Ok(())
                 }
-                None => println!("{json}"),
+                Err(e) => Err(e),
             }
-            Ok(EXIT_OK)
         }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let result = snapshot(connector, &tenant, sizes, &mut out)
+                .await
+                .map(|_| ());
+            let _ = out.flush();
+            result
+        }
+    };
+    match result {
+        Ok(()) => Ok(EXIT_OK),
         Err(e) => {
             eprintln!("extract failed: {e}");
             Ok(EXIT_ERROR)

@@ -14,7 +14,7 @@
 //! user seen twice in one call is an `upstream` error (a server ignoring `startIndex`).
 
 use super::cursor::{Cursor, Listing};
-use super::{StringSet, fetch, get, malformed, repeated, scim_items, start};
+use super::{StringSet, fetch, get, malformed, scim_items, start};
 use crate::config::{ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
 use crate::model::{AccountId, Config, PageRequest, ScimId, UserPage, UserRecord};
@@ -120,10 +120,11 @@ pub fn list_users(
         for u in users {
             let r = record(u)?;
             if !seen.insert(r.scim_id.as_str().to_string()) {
-                return Err(repeated(
-                    Api::Scim,
+                return Err(ConnectorError::upstream(
                     resp.status,
-                    "users (startIndex ignored?)",
+                    None,
+                    "the SCIM API repeats a user it already listed (it ignores startIndex): \
+                     paging would never end",
                 ));
             }
             items.push(r);
