@@ -244,6 +244,8 @@ impl Seed {
                 .unwrap_or_else(|| u.email.split('@').next().unwrap_or_default().to_string());
             st.seed_user(u, &name);
         }
+        // Members are looked up by account: one pass, not a scan per member.
+        st.prime_hints();
         for g in &self.groups {
             if st.group_by_name(&g.name).is_some() {
                 anyhow::bail!("seed group {} is listed twice", g.name);

@@ -31,14 +31,26 @@ pub struct BenchArgs {
     /// Latency added to every simulated request.
     #[arg(long, default_value_t = 20)]
     pub latency_ms: u64,
+    /// Users of item 9's directory.
+    #[arg(long, default_value_t = 150_000)]
+    pub scale_users: usize,
+    /// Identities of item 10's rate-limited bulk onboarding.
+    #[arg(long, default_value_t = 10_000)]
+    pub limited_identities: usize,
+    /// Item 10's budget per API per second (the simulator's rate-limit mode).
+    #[arg(long, default_value_t = 100)]
+    pub rate: u32,
+    /// Run only items 9–12 (skip 1–8).
+    #[arg(long)]
+    pub scale_only: bool,
 }
 
 /// One line of the results table.
-struct Line {
-    what: String,
-    value: String,
-    target: &'static str,
-    met: Option<bool>,
+pub(crate) struct Line {
+    pub(crate) what: String,
+    pub(crate) value: String,
+    pub(crate) target: &'static str,
+    pub(crate) met: Option<bool>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -52,7 +64,7 @@ fn ok<T>(what: &str, inv: Invocation<T>) -> anyhow::Result<Invocation<T>> {
     }
 }
 
-fn identity(email: String) -> Identity {
+pub(crate) fn identity(email: String) -> Identity {
     Identity {
         email,
         name: Some("Bench Person".into()),
@@ -63,12 +75,12 @@ fn identity(email: String) -> Identity {
     }
 }
 
-const SYNC: SyncOptions = SyncOptions {
+pub(crate) const SYNC: SyncOptions = SyncOptions {
     create_missing: true,
     update_existing: true,
     dry_run: false,
 };
-const APPLY: ActionOptions = ActionOptions { dry_run: false };
+pub(crate) const APPLY: ActionOptions = ActionOptions { dry_run: false };
 
 /// A simulator whose every request takes `latency` more.
 async fn slow_sim(builder: SimulatorBuilder, latency: Duration) -> anyhow::Result<Simulator> {
@@ -88,6 +100,21 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     };
     let latency = Duration::from_millis(args.latency_ms);
     let mut lines = Vec::new();
+    if args.scale_only {
+        let runtime = Runtime::new(RuntimeOptions {
+            operator: lifecycle_host::OperatorPolicy::local_simulator(),
+            ..RuntimeOptions::default()
+        })?;
+        let connector = match component {
+            Some(p) => runtime
+                .load_file(p)
+                .map(crate::component::with_legacy_egress)?,
+            None => runtime.load_builtin()?,
+        };
+        lines.extend(scale_items(&connector, args, latency).await?);
+        print_table(args, &lines);
+        return Ok(EXIT_OK);
+    }
 
     // 1: the component's size, as built (stripped release).
     let size = match component {
@@ -296,12 +323,46 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
     let many = if args.quick { 100 } else { 1_000 };
     lines.extend(many_groups(connector, many, latency).await?);
 
+    lines.extend(scale_items(connector, args, latency).await?);
+    print_table(args, &lines);
+    Ok(EXIT_OK)
+}
+
+/// Items 9–11 (12 is 6b's deprovision line), sized by the arguments.
+async fn scale_items(
+    connector: &lifecycle_host::LoadedConnector,
+    args: &BenchArgs,
+    latency: Duration,
+) -> anyhow::Result<Vec<Line>> {
+    let scale = super::bench_scale::Scale {
+        users: if args.quick { 2_000 } else { args.scale_users },
+        big_group: if args.quick { 500 } else { 35_000 },
+        groups: if args.quick { 50 } else { 1_000 },
+        identities: if args.quick {
+            100
+        } else {
+            args.limited_identities
+        },
+        // Quick mode is a smoke check: a budget that lets 100 identities through in a second.
+        rate: if args.quick {
+            args.rate.max(1_000)
+        } else {
+            args.rate
+        },
+        concurrency: args.concurrency,
+    };
+    let mut lines = super::bench_scale::extraction(connector, scale, latency).await?;
+    lines.extend(super::bench_scale::rate_limited(connector, scale, latency).await?);
+    Ok(lines)
+}
+
+fn print_table(args: &BenchArgs, lines: &[Line]) {
     if args.quick {
         println!("(quick mode: small counts, the figures are not meaningful)");
     }
     println!("| measurement | result | target | met |");
     println!("|---|---|---|---|");
-    for l in &lines {
+    for l in lines {
         let met = match l.met {
             Some(true) => "yes",
             Some(false) => "NO",
@@ -309,7 +370,6 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
         };
         println!("| {} | {} | {} | {met} |", l.what, l.value, l.target);
     }
-    Ok(EXIT_OK)
 }
 
 /// The tenant of the in-process measurements: SCIM only, Atlassian's real host (nothing
@@ -792,16 +852,31 @@ fn latency_line<T>(
 
 /// `host-harness simulate` in a child process, seeded with the bulk run's two groups and
 /// `latency` on every response; killed when dropped.
-struct OwnSimulator {
+pub(crate) struct OwnSimulator {
     child: std::process::Child,
-    dir: std::path::PathBuf,
-    config: String,
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) config: String,
 }
 
 impl OwnSimulator {
     /// Starts `host-harness simulate` seeded with `users` and `groups`, answering after
     /// `latency`.
     fn start(
+        latency: Duration,
+        users: Vec<SeedUser>,
+        groups: Vec<atlassian_simulator::SeedGroup>,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(
+            atlassian_simulator::SimOptions::default(),
+            latency,
+            users,
+            groups,
+        )
+    }
+
+    /// [`Self::start`] with the simulator's `options` (a rate limit, ...).
+    pub(crate) fn start_with(
+        options: atlassian_simulator::SimOptions,
         latency: Duration,
         users: Vec<SeedUser>,
         groups: Vec<atlassian_simulator::SeedGroup>,
@@ -816,7 +891,7 @@ impl OwnSimulator {
             groups,
             options: Some(atlassian_simulator::SimOptions {
                 latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-                ..Default::default()
+                ..options
             }),
             ..Default::default()
         };
@@ -888,7 +963,7 @@ impl Drop for OwnSimulator {
 }
 
 /// A process's peak resident set size (this one by default), from `/proc/…/status` (Linux).
-fn peak_rss_bytes(pid: Option<u32>) -> Option<u64> {
+pub(crate) fn peak_rss_bytes(pid: Option<u32>) -> Option<u64> {
     let path = match pid {
         Some(pid) => format!("/proc/{pid}/status"),
         None => "/proc/self/status".to_owned(),

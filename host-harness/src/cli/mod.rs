@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod batch;
 pub mod bench;
+pub(crate) mod bench_scale;
 pub mod conformance;
 pub mod demo;
 pub mod deprovision;
