@@ -535,20 +535,7 @@ impl LoadedConnector {
     /// Runs one action: the tenant's URLs checked against the operator's domains, its grants
     /// built from the connector's declaration, then a fresh instance. `dry_run` makes the host
     /// deny every write of a connector whose contract marks its reads (0.2.0 on).
-    async fn invoke<R, F>(&self, tenant: &Tenant, dry_run: bool, call: F) -> Invocation<R>
-    where
-        R: Send + crate::sanitize::Sanitize,
-        F: for<'a> FnOnce(
-                &'a Instance,
-                &'a mut Store<GuestState>,
-            ) -> CallFuture<'a, Result<R, ConnectorError>>
-            + Send,
-    {
-        self.invoke_at(tenant, dry_run, Priority::Normal, call)
-            .await
-    }
-
-    /// [`Self::invoke`] at a priority in the tenant's rate-governor lanes.
+    /// `priority` is its place in the tenant's rate-governor lanes.
     async fn invoke_at<R, F>(
         &self,
         tenant: &Tenant,
@@ -707,7 +694,7 @@ impl LoadedConnector {
     /// `check-health` for a tenant.
     pub async fn check_health(&self, tenant: &Tenant) -> Invocation<HealthReport> {
         let config = Self::guest_config(tenant);
-        self.invoke(tenant, false, move |c, s| {
+        self.invoke_at(tenant, false, Priority::Normal, move |c, s| {
             Box::pin(async move {
                 match c {
                     Instance::V0_2_0(c) => {
@@ -734,7 +721,7 @@ impl LoadedConnector {
     ) -> Invocation<Outcome> {
         let config = Self::guest_config(tenant);
         let identity = identity.clone();
-        self.invoke(tenant, options.dry_run, move |c, s| {
+        self.invoke_at(tenant, options.dry_run, Priority::Normal, move |c, s| {
             Box::pin(async move {
                 match c {
                     Instance::V0_2_0(c) => {
@@ -782,7 +769,7 @@ impl LoadedConnector {
             },
             ContractVersion::V0_2_0 => None,
         };
-        self.invoke(tenant, options.dry_run, move |c, s| {
+        self.invoke_at(tenant, options.dry_run, Priority::Normal, move |c, s| {
             Box::pin(async move {
                 match (c, legacy) {
                     (Instance::V0_1_0(c), Some((user, add, remove))) => up(c
@@ -914,7 +901,7 @@ impl LoadedConnector {
     pub async fn list_users(&self, tenant: &Tenant, page: &PageRequest) -> Invocation<UserPage> {
         let config = Self::guest_config(tenant);
         let page = page.clone();
-        self.invoke(tenant, false, move |c, s| {
+        self.invoke_at(tenant, false, Priority::Normal, move |c, s| {
             Box::pin(async move {
                 match c {
                     Instance::V0_2_0(c) => {
@@ -936,7 +923,7 @@ impl LoadedConnector {
     pub async fn list_groups(&self, tenant: &Tenant, page: &PageRequest) -> Invocation<GroupPage> {
         let config = Self::guest_config(tenant);
         let page = page.clone();
-        self.invoke(tenant, false, move |c, s| {
+        self.invoke_at(tenant, false, Priority::Normal, move |c, s| {
             Box::pin(async move {
                 match c {
                     Instance::V0_2_0(c) => {
@@ -972,7 +959,7 @@ impl LoadedConnector {
             },
             ContractVersion::V0_2_0 => None,
         };
-        self.invoke(tenant, false, move |c, s| {
+        self.invoke_at(tenant, false, Priority::Normal, move |c, s| {
             Box::pin(async move {
                 match (c, legacy) {
                     (Instance::V0_1_0(c), Some(kind)) => up(c
