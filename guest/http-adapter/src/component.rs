@@ -68,7 +68,12 @@ impl Tenant for Adapter {
             if let (ConfigKind::Url, Some(d)) = (&key.kind, &key.default) {
                 defaults.push((key.key.clone(), d.clone()));
             }
-            let Some(value) = store::get(&key.key).map_err(|e| config_error(&key.key, e))? else {
+            // An empty value is unset: platforms whose variables need a default (Spin) give
+            // optional keys `""`.
+            let Some(value) = store::get(&key.key)
+                .map_err(|e| config_error(&key.key, e))?
+                .filter(|v| !v.is_empty())
+            else {
                 continue;
             };
             if matches!(key.kind, ConfigKind::Secret) {
