@@ -187,6 +187,18 @@ impl Served {
         answer
     }
 
+    /// A re-run: every change `already-done`, and nothing written.
+    fn assert_nothing_left_to_do(&self, outcome: &Value) {
+        assert!(
+            statuses(outcome)
+                .iter()
+                .all(|(_, st)| st == "\"already-done\""),
+            "{outcome:#}"
+        );
+        let written = self.sim.mutations();
+        assert!(written.is_empty(), "{written:?}");
+    }
+
     /// No secret of the simulator's tenant appears in `text`.
     fn assert_no_secret(&self, text: &str) {
         let t = self.sim.tokens();
@@ -313,13 +325,7 @@ async fn b2_sync_again_writes_nothing_over_wasi_http() {
     s.ok("sync-identity", new_person()).await;
     s.sim.clear_requests();
     let again = s.ok("sync-identity", new_person()).await;
-    assert!(
-        statuses(&again)
-            .iter()
-            .all(|(_, st)| st == "\"already-done\""),
-        "{again:#}"
-    );
-    assert!(s.sim.mutations().is_empty(), "{:?}", s.sim.mutations());
+    s.assert_nothing_left_to_do(&again);
 }
 
 /// B9 through HTTP: an invalid identity is `invalid-input` (400), with zero requests.
@@ -407,13 +413,7 @@ async fn d1_d2_deprovision_and_again_over_wasi_http() {
     );
     s.sim.clear_requests();
     let again = s.ok("deprovision-identity", grace).await;
-    assert!(
-        statuses(&again)
-            .iter()
-            .all(|(_, st)| st == "\"already-done\""),
-        "{again:#}"
-    );
-    assert!(s.sim.mutations().is_empty(), "{:?}", s.sim.mutations());
+    s.assert_nothing_left_to_do(&again);
 }
 
 /// D5 through HTTP: an unknown user is `not-found` (404).
@@ -442,13 +442,9 @@ async fn e1_e2_delete_and_again_over_wasi_http() {
     assert_eq!(out["completed"], true, "{out:#}");
     let user = s.sim.user_by_email("ada@example.com").unwrap();
     assert!(user.scim_id.is_none() && user.groups.is_empty(), "{user:?}");
+    s.sim.clear_requests();
     let again = s.ok("delete-identity", ada).await;
-    assert!(
-        statuses(&again)
-            .iter()
-            .all(|(_, st)| st == "\"already-done\""),
-        "{again:#}"
-    );
+    s.assert_nothing_left_to_do(&again);
 }
 
 /// G1 through HTTP (sync): a dry run plans and writes nothing; the adapter refuses writes.

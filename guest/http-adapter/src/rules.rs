@@ -178,6 +178,24 @@ mod tests {
         assert!(check_headers(&[("x-a".into(), "a\r\nb".into())]).is_err());
     }
 
+    /// The list is our host's, kept equal by this test rather than shared: the host library
+    /// is not a guest crate, and a guest crate cannot depend on it.
+    #[test]
+    fn the_forbidden_headers_are_our_hosts() {
+        let host = include_str!("../../../host-harness/host/src/http_client.rs");
+        let list = host
+            .split("const FORBIDDEN_HEADERS: &[&str] = &[")
+            .nth(1)
+            .and_then(|rest| rest.split("];").next())
+            .unwrap();
+        let names: Vec<&str> = list
+            .split(',')
+            .map(|s| s.trim().trim_matches('"'))
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(names, FORBIDDEN_HEADERS);
+    }
+
     #[test]
     fn reads_are_get_head_or_marked() {
         assert!(!is_write("GET", false));
