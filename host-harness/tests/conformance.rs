@@ -6,7 +6,6 @@ use host_harness::component::LoadBuiltin as _;
 use std::sync::OnceLock;
 
 use host_harness::conformance_platform::HarnessPlatform;
-use lifecycle_conformance::Platform as _;
 use lifecycle_conformance::{self as conformance, CaseResult};
 use lifecycle_host::{LoadedConnector, Runtime, RuntimeOptions};
 
