@@ -5,7 +5,8 @@
 //!
 //! Requests: the user reads of one `send_all` (with `purge-account`, the admin users search
 //! rides along for the account id and its status), then the SCIM `DELETE`, then
-//! `POST {atlassian_api_url}/users/{accountId}/manage/lifecycle/delete`. An absent user is
+//! `POST {atlassian_api_url}/users/{accountId}/manage/lifecycle/delete` (no body: the API
+//! declares none). An absent user is
 //! `already-done` (a second delete writes nothing); so is an account already scheduled for
 //! deletion, or one the lifecycle API answers 404 `accountNotFound` for.
 
@@ -18,7 +19,7 @@ use crate::transport::Transport;
 use crate::upstream::{Api, Context};
 use crate::{admin, scim};
 
-use super::common::{admin_post, outcome, scim_ctx, scim_delete};
+use super::common::{admin_post_empty, outcome, scim_ctx, scim_delete};
 use super::deprovision::{guard, refuse_protected, settle};
 
 /// Deletes `user`'s SCIM record and, with `purge-account`, their Atlassian account.
@@ -76,7 +77,7 @@ pub fn delete_identity(
             Some(_) if options.dry_run => ChangeStatus::Planned,
             Some(acc) => {
                 let url = admin::lifecycle_url(&cfg.atlassian_api_url, acc, "delete");
-                let answer = transport.send(admin_post(url, admin::LIFECYCLE_BODY.to_vec()));
+                let answer = transport.send(admin_post_empty(url));
                 let ctx = Context {
                     api: Api::Lifecycle,
                     credential: ADMIN_API_KEY,
@@ -206,6 +207,9 @@ mod tests {
             (b[2][0].method, b[2][0].url.as_str()),
             (Method::Post, LIFECYCLE)
         );
+        // The API declares no body for `delete`: none is sent, nor a content type.
+        assert_eq!(b[2][0].body, None);
+        assert!(!b[2][0].headers.iter().any(|(n, _)| n == "content-type"));
         // Scheduled for deletion already: no write at all.
         let fake = FakeTransport::new();
         fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);

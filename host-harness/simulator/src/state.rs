@@ -204,6 +204,8 @@ pub(crate) struct State {
     pub user_names: NameIndex,
     /// Account ids by email.
     pub emails: NameIndex,
+    /// Workspaces and product-role assignments.
+    pub roles: super::roles::Roles,
 }
 
 impl State {
