@@ -32,6 +32,7 @@ pub mod encode;
 pub mod error;
 pub mod model;
 pub mod products;
+pub mod roles;
 pub mod scim;
 pub mod text;
 pub mod upstream;

@@ -13,6 +13,7 @@ pub mod describe;
 pub mod health;
 pub mod list;
 pub mod relationships;
+pub mod roles;
 pub mod sync;
 
 pub use delete::delete_identity;

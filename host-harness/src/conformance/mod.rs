@@ -24,6 +24,7 @@ mod f_extract;
 mod g_audit;
 mod h_echo;
 mod h_faults;
+mod i_roles;
 mod runner;
 pub mod support;
 
@@ -157,4 +158,12 @@ cases! {
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
     /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
     "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8;
+    /// Grant a product role: the v1 assign, `direct` on re-read; again `already-done`.
+    "I1" i1_grant_a_product_role => i_roles::i1;
+    /// Revoke a direct role; revoking one not held is `already-done` (each answer variant).
+    "I2" i2_revoke_a_direct_role => i_roles::i2;
+    /// Group-granted and inferred roles: reported with their source, never revoked.
+    "I3" i3_group_and_inferred_roles_are_reported => i_roles::i3;
+    /// Unknown role or resource before any write; unlicensed and licence limit fail.
+    "I4" i4_unknown_roles_and_limits => i_roles::i4;
 }
