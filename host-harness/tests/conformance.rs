@@ -103,4 +103,5 @@ case_tests! {
     "I2" i2_revoke_a_direct_role;
     "I3" i3_group_and_inferred_roles_are_reported;
     "I4" i4_unknown_roles_and_limits;
+    "I5" i5_deprovision_revokes_direct_roles;
 }

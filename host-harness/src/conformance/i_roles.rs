@@ -292,3 +292,79 @@ pub(crate) async fn i4(connector: &LoadedConnector, c: &mut Check) -> Step {
     );
     Ok(())
 }
+
+/// Deprovision revokes every direct role after the memberships and before deactivation;
+/// what only an administrator can change (an inferred role) is listed as `skipped`.
+pub(crate) async fn i5(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let jira = sim.workspace_id("jira-software").unwrap_or_default();
+    let confluence = sim.workspace_id("confluence").unwrap_or_default();
+    sim.grant_user_role(ADA, &jira, "atlassian/admin", false);
+    sim.grant_user_role(ADA, &confluence, "atlassian/user", true);
+    sim.grant_group_role("engineering", &confluence, "atlassian/admin");
+    let o = ok(
+        "deprovision",
+        connector
+            .deprovision_identity(&sim_tenant(&sim), &email(ADA), APPLY)
+            .await
+            .result,
+    )?;
+    c.completed(&o, true);
+    c.eq(
+        "changes",
+        vec![
+            "remove-membership applied".to_owned(),
+            // The simulator lists assignments by resource: Confluence, then Jira.
+            "remove-role skipped".to_owned(),
+            "remove-role applied".to_owned(),
+            "deactivate-user applied".to_owned(),
+        ],
+        kinds_and_statuses(&o),
+    );
+    let skipped = changes(&o).get(1).cloned().unwrap_or_default();
+    c.that(
+        "what only an administrator can change",
+        skipped.contains("inferred") && skipped.contains("administrator"),
+        "the inferred role, naming its source",
+        &skipped,
+    );
+    let order: Vec<String> = sim
+        .mutations()
+        .iter()
+        .map(|r| {
+            let p = r.decoded_path();
+            let what = if p.contains("/Groups/") {
+                "membership"
+            } else if p.ends_with("/roles/revoke") {
+                "revoke"
+            } else if p.contains("/Users/") {
+                "deactivate"
+            } else {
+                "other"
+            };
+            what.to_owned()
+        })
+        .collect();
+    c.eq(
+        "the order of the writes",
+        vec!["membership", "revoke", "deactivate"],
+        order.iter().map(String::as_str).collect(),
+    );
+    c.eq(
+        "Ada's roles on re-read",
+        vec!["atlassian/user on confluence [inferred]".to_owned()],
+        roles_of(&sim, ADA),
+    );
+    let ada = sim.user_by_email(ADA);
+    c.eq(
+        "active on re-read",
+        Some(false),
+        ada.as_ref().map(|u| u.active),
+    );
+    c.eq(
+        "groups on re-read",
+        Some(Vec::<String>::new()),
+        ada.map(|u| u.groups),
+    );
+    Ok(())
+}

@@ -166,4 +166,6 @@ cases! {
     "I3" i3_group_and_inferred_roles_are_reported => i_roles::i3;
     /// Unknown role or resource before any write; unlicensed and licence limit fail.
     "I4" i4_unknown_roles_and_limits => i_roles::i4;
+    /// Deprovision revokes direct roles after memberships, before deactivation.
+    "I5" i5_deprovision_revokes_direct_roles => i_roles::i5;
 }

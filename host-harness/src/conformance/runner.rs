@@ -108,6 +108,7 @@ pub fn cases() -> Vec<Case> {
         "I2" "Revoke a direct role; one not held: already-done" i2_revoke_a_direct_role;
         "I3" "Group-granted/inferred roles: reported, never revoked" i3_group_and_inferred_roles_are_reported;
         "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
+        "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
     }
 }
 
