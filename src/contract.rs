@@ -201,6 +201,7 @@ impl From<core::Outcome> for wit::Outcome {
                             core::ChangeKind::RemoveMembership => wit::ChangeKind::RemoveMembership,
                             core::ChangeKind::AddRole => wit::ChangeKind::AddRole,
                             core::ChangeKind::RemoveRole => wit::ChangeKind::RemoveRole,
+                            core::ChangeKind::RevokeCredential => wit::ChangeKind::RevokeCredential,
                             core::ChangeKind::DeactivateUser => wit::ChangeKind::DeactivateUser,
                             core::ChangeKind::DeleteUser => wit::ChangeKind::DeleteUser,
                             core::ChangeKind::DeleteAccount => wit::ChangeKind::DeleteAccount,

@@ -383,6 +383,8 @@ pub enum ChangeKind {
     AddRole,
     /// A product role revoked.
     RemoveRole,
+    /// A personal credential (an API token) revoked.
+    RevokeCredential,
     /// A SCIM user set to `active=false`.
     DeactivateUser,
     /// The SCIM record deleted.

@@ -104,4 +104,5 @@ case_tests! {
     "I3" i3_group_and_inferred_roles_are_reported;
     "I4" i4_unknown_roles_and_limits;
     "I5" i5_deprovision_revokes_direct_roles;
+    "I6" i6_deprovision_revokes_api_tokens;
 }

@@ -15,7 +15,8 @@
 //!    the removals), then ONE `send_all` of a v1 `roles/revoke` per direct role. Roles held
 //!    only through a group or by inference are listed as `skipped`: what only an
 //!    administrator can change.
-//! 5. `PATCH /Users/{id}` `active=false`, only when every removal and revocation succeeded
+//! 5. With `revoke_api_tokens`: the personal API tokens (see [`super::tokens`]).
+//! 6. `PATCH /Users/{id}` `active=false`, only when every removal and revocation succeeded
 //!    and the user is still active.
 //!
 //! A user named by SCIM id or external id costs one more read (the admin search needs the
@@ -72,6 +73,14 @@ pub fn deprovision_identity(
     let mut changes: Vec<Change> = into_changes(planned);
     if let (Some(a), Some(account)) = (run.admin, &person.account_id) {
         changes.extend(revoke_roles(transport, a, account, options.dry_run));
+        if cfg.revoke_api_tokens {
+            changes.extend(super::tokens::revoke_tokens(
+                transport,
+                &a.api_url,
+                account,
+                options.dry_run,
+            ));
+        }
     }
     let removal_failed = changes
         .iter()
@@ -505,6 +514,73 @@ pub(super) mod tests {
             o.changes.last().map(|c| &c.status),
             Some(ChangeStatus::Failed(ConnectorError::Other(m))) if m.contains("not attempted")
         ));
+    }
+
+    #[test]
+    fn i6_api_tokens_are_deleted_one_change_each_after_the_preflight() {
+        const PREFLIGHT: &str = "https://api.atlassian.com/users/712020%3Aabc/manage?privileges=lifecycle.enablement&privileges=lifecycle.delete&privileges=apiToken.read&privileges=apiToken.delete";
+        const TOKENS: &str = "https://api.atlassian.com/users/712020%3Aabc/manage/api-tokens";
+        let mut cfg = with_admin(None);
+        cfg.settings
+            .push(("revoke_api_tokens".into(), "true".into()));
+        let fake = FakeTransport::new();
+        script(&fake, &[], &[], true);
+        fake.on_get(
+            PREFLIGHT,
+            200,
+            r#"{"apiToken.read":{"allowed":true},"apiToken.delete":{"allowed":"true"}}"#,
+        );
+        fake.on_get(
+            TOKENS,
+            200,
+            r#"[{"id":"t1","label":"CI","createdAt":"2025-01-01T00:00:00Z"},{"id":"t2","label":"laptop","createdAt":"2025-02-01T00:00:00Z","lastAccess":"2025-03-01T00:00:00Z"}]"#,
+        );
+        fake.on(
+            Method::Delete,
+            &format!("{TOKENS}/t1"),
+            Ok(Response::new(204, "")),
+        );
+        fake.on(
+            Method::Delete,
+            &format!("{TOKENS}/t2"),
+            Ok(Response::json(404, r#"{"key":"notFound"}"#)),
+        );
+        let o = run(&fake, &cfg, false);
+        assert!(o.completed, "{o:?}");
+        let s = statuses(&o);
+        assert_eq!(
+            s[..2],
+            [
+                (
+                    ChangeKind::RevokeCredential,
+                    "API token `CI` (t1)".into(),
+                    ChangeStatus::Applied
+                ),
+                (
+                    ChangeKind::RevokeCredential,
+                    "API token `laptop` (t2)".into(),
+                    ChangeStatus::AlreadyDone
+                ),
+            ]
+        );
+        assert_eq!(s[2].0, ChangeKind::DeactivateUser);
+        let b = batches(&fake);
+        assert_eq!(b[b.len() - 2].len(), 2, "both deletes in one send_all");
+        // A preflight that refuses: one skipped change with the reason, no listing.
+        let fake = FakeTransport::new();
+        script(&fake, &[], &[], true);
+        fake.on_get(
+            PREFLIGHT,
+            200,
+            r#"{"apiToken.read":{"allowed":false,"reason":{"key":"externalDirectory.scim"}}}"#,
+        );
+        let o = run(&fake, &cfg, false);
+        assert!(o.completed);
+        assert!(
+            matches!(&o.changes[0].status, ChangeStatus::Skipped(w) if w.contains("externalDirectory.scim")),
+            "{o:?}"
+        );
+        assert!(!fake.requests().iter().any(|r| r.url == TOKENS));
     }
 
     #[test]

@@ -61,6 +61,7 @@ mod faults;
 mod http;
 mod lifecycle;
 mod log;
+mod manage;
 mod options;
 mod products;
 mod roles;
@@ -76,6 +77,7 @@ mod util;
 pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
+pub use manage::ApiToken;
 pub use options::{LifecycleReply, LinkStyle, RevokeMissing, SimOptions};
 pub use roles::{RoleView, Workspace};
 pub use seed::{SEED_FILE_LIMIT, Seed, SeedGroup, SeedMembership, SeedUser};
@@ -259,6 +261,7 @@ impl SimulatorBuilder {
             user_names: Default::default(),
             emails: Default::default(),
             roles: roles::Roles::one_site(),
+            api_tokens: Vec::new(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));

@@ -17,6 +17,9 @@ fn err(status: u16, key: &str, message: &str) -> Reply {
 
 /// Entry point (auth already checked).
 pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
+    if let Some(r) = super::manage::route(st, req) {
+        return r;
+    }
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         [

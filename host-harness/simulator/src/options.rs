@@ -92,6 +92,16 @@ pub struct SimOptions {
     /// Licence limits on roles: workspace id → seats (users with a direct role there). A grant
     /// beyond them answers 409 `ADMIN-UAM-409-3`.
     pub role_licence_limits: BTreeMap<String, usize>,
+    /// The preflight and the API-token endpoints refuse `apiToken.*` with this reason key
+    /// (`externalDirectory.scim`, `managedAccount`, …); `None`: allowed.
+    pub api_tokens_forbidden_reason: Option<String>,
+    /// The preflight refuses `lifecycle.*` with this reason key (SCIM-synced accounts are
+    /// always refused `lifecycle.enablement` with `externalDirectory.scim`).
+    pub lifecycle_forbidden_reason: Option<String>,
+    /// The preflight answers 403 `forbidden`: the account is not the organization's to manage.
+    pub preflight_forbidden: bool,
+    /// The preflight's `allowed` is the string `"true"`/`"false"`, not a JSON boolean.
+    pub preflight_allowed_as_string: bool,
     /// Admin error bodies carry `status` as a string (`"409"`) instead of a number.
     pub admin_error_status_as_string: bool,
     /// Verified email domains; SCIM writes with an email elsewhere answer 400. Empty: any domain.
@@ -133,6 +143,10 @@ impl Default for SimOptions {
             role_revoke_missing: RevokeMissing::NoContent,
             unlicensed_products: Vec::new(),
             role_licence_limits: BTreeMap::new(),
+            api_tokens_forbidden_reason: None,
+            lifecycle_forbidden_reason: None,
+            preflight_forbidden: false,
+            preflight_allowed_as_string: false,
             admin_error_status_as_string: false,
             verified_domains: Vec::new(),
             delete_grace_days: 14,

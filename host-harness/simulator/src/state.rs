@@ -206,6 +206,8 @@ pub(crate) struct State {
     pub emails: NameIndex,
     /// Workspaces and product-role assignments.
     pub roles: super::roles::Roles,
+    /// Personal API tokens: (account id, token).
+    pub api_tokens: Vec<(String, super::manage::ApiToken)>,
 }
 
 impl State {

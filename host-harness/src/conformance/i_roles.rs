@@ -368,3 +368,78 @@ pub(crate) async fn i5(connector: &LoadedConnector, c: &mut Check) -> Step {
     );
     Ok(())
 }
+
+/// Deprovision with `revoke_api_tokens`: each personal API token deleted, one change per
+/// token, no token value anywhere; a preflight that forbids it (`externalDirectory.scim`) is
+/// reported as `skipped` with its reason, and the tokens stay.
+pub(crate) async fn i6(connector: &LoadedConnector, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let tenant = sim_tenant(&sim).with_setting("revoke_api_tokens", "true");
+    let tokens = [
+        sim.add_api_token(ADA, "CI pipeline"),
+        sim.add_api_token(ADA, "laptop"),
+    ];
+    let o = ok(
+        "deprovision",
+        connector
+            .deprovision_identity(&tenant, &email(ADA), APPLY)
+            .await
+            .result,
+    )?;
+    c.completed(&o, true);
+    let revoked: Vec<String> = o
+        .changes
+        .iter()
+        .filter(|ch| ch.kind.to_string() == "revoke-credential")
+        .map(|ch| format!("{} {}", ch.target, ch.status))
+        .collect();
+    c.eq("one change per token", 2, revoked.len());
+    c.that(
+        "the changes name the labels",
+        revoked.iter().any(|t| t.contains("CI pipeline"))
+            && revoked.iter().all(|t| t.contains("applied")),
+        "CI pipeline and laptop, applied",
+        format!("{revoked:?}"),
+    );
+    c.eq("tokens left on re-read", 0, sim.api_tokens(ADA).len());
+    let mut produced: Vec<(String, String)> = vec![("the outcome".into(), format!("{o:?}"))];
+    for r in sim.requests() {
+        produced.push((
+            format!("request {} {}", r.method, r.path),
+            format!("{} {}", r.path, r.body),
+        ));
+    }
+    for t in tokens.iter().flatten() {
+        c.nowhere(
+            format!("the value of token `{}`", t.label),
+            &t.value,
+            &produced,
+        );
+    }
+
+    sim.configure(|o| o.api_tokens_forbidden_reason = Some("externalDirectory.scim".into()));
+    sim.add_api_token("grace@example.com", "kept");
+    let o = ok(
+        "deprovision where the preflight refuses",
+        connector
+            .deprovision_identity(&tenant, &email("grace@example.com"), APPLY)
+            .await
+            .result,
+    )?;
+    c.completed(&o, true);
+    let text = changes(&o).join("\n");
+    c.that(
+        "the refusal is reported",
+        text.contains("revoke-credential")
+            && text.contains("skipped")
+            && text.contains("externalDirectory.scim"),
+        "a skipped revoke-credential naming externalDirectory.scim",
+        &text,
+    );
+    c.eq(
+        "tokens kept on re-read",
+        1,
+        sim.api_tokens("grace@example.com").len(),
+    );
+    Ok(())
+}

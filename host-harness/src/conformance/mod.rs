@@ -168,4 +168,6 @@ cases! {
     "I4" i4_unknown_roles_and_limits => i_roles::i4;
     /// Deprovision revokes direct roles after memberships, before deactivation.
     "I5" i5_deprovision_revokes_direct_roles => i_roles::i5;
+    /// Deprovision deletes each personal API token; a refusing preflight is reported.
+    "I6" i6_deprovision_revokes_api_tokens => i_roles::i6;
 }

@@ -109,6 +109,7 @@ pub fn cases() -> Vec<Case> {
         "I3" "Group-granted/inferred roles: reported, never revoked" i3_group_and_inferred_roles_are_reported;
         "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
         "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
+        "I6" "Deprovision deletes API tokens; refusals reported" i6_deprovision_revokes_api_tokens;
     }
 }
 
