@@ -6,6 +6,7 @@ use std::env;
 use std::path::PathBuf;
 
 #[path = "src/guest_build.rs"]
+#[allow(dead_code)] // `test_guest` is for the tests.
 mod guest_build;
 
 fn main() {

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use atlassian_simulator::{LinkStyle, Simulator, SimulatorBuilder};
 use common::*;
-use host_harness::conformance::support::{groups, many_groups, resources, start_indexes, users};
+use lifecycle_conformance::support::{groups, many_groups, resources, start_indexes, users};
 use lifecycle_host::CallError;
 use lifecycle_host::bindings::types::{ConnectorError, PageRequest};
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use atlassian_simulator::{SeedUser, Simulator};
-use host_harness::conformance::support::sim_tenant;
+use lifecycle_conformance::support::sim_tenant;
 use lifecycle_host::bindings::types::{ActionOptions, ChangeStatus, ConnectorError, UserRef};
 use lifecycle_host::limits::Limits;
 use lifecycle_host::recorder::Exchange;

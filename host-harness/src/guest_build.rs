@@ -124,3 +124,18 @@ fn has_target(sysroot: &Path) -> bool {
         .join("lib")
         .is_dir()
 }
+
+/// Builds the hostile test guest (`test-guests/` in the workspace at `workspace`) for
+/// `wasm32-wasip2` into `workspace/target/test-guests` with the cargo that runs the caller, and
+/// returns the component's path. For tests: the guest misbehaves on request (spins, grows
+/// memory, panics, reports what it can see) and answers every action with `unsupported`.
+pub fn test_guest(workspace: &Path) -> Result<PathBuf, String> {
+    let target = workspace.join("target/test-guests");
+    let status = command(&workspace.join("test-guests"), &target, &[])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building test-guests failed: {status}"));
+    }
+    Ok(target.join("wasm32-wasip2/release/test_guests.wasm"))
+}

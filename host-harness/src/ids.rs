@@ -1,9 +1,10 @@
 //! The built-in Atlassian connector's vocabulary that the harness uses: the id namespaces its
-//! `describe` declares (and the host's 0.1.0 binding names that contract's fixed id fields),
+//! `describe` declares (named once, by the conformance list: [`lifecycle_conformance::ids`]),
 //! and the `instance_name` setting that labels a tenant.
 
 use lifecycle_host::Tenant;
-use lifecycle_host::bindings::types::{NamespacedId, UserRef};
+
+pub use lifecycle_conformance::ids::{ACCOUNT, GROUP, SCIM, account, scim};
 
 /// A tenant's display label.
 pub trait TenantLabel {
@@ -18,21 +19,4 @@ impl TenantLabel for Tenant {
             .map(String::as_str)
             .unwrap_or("unnamed")
     }
-}
-
-/// SCIM user and group ids.
-pub const SCIM: &str = "scim";
-/// Atlassian account ids.
-pub const ACCOUNT: &str = "account";
-/// The organization's group ids (admin API).
-pub const GROUP: &str = "group";
-
-/// A user named by SCIM id.
-pub fn scim(id: impl Into<String>) -> UserRef {
-    UserRef::Id(NamespacedId::new(SCIM, id))
-}
-
-/// A user named by account id.
-pub fn account(id: impl Into<String>) -> UserRef {
-    UserRef::Id(NamespacedId::new(ACCOUNT, id))
 }

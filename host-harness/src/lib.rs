@@ -1,12 +1,12 @@
 //! The host harness: the CLI and the platform stand-in around the embeddable host library
 //! ([`lifecycle_host`]): saved integrations, the audit log, workflows, batch runs, the bench,
-//! the conformance suite, all run against the Atlassian simulator ([`atlassian_simulator`]).
+//! the conformance suite's platform side ([`conformance_platform`]), all run against the Atlassian simulator ([`atlassian_simulator`]).
 
 pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod component;
-pub mod conformance;
+pub mod conformance_platform;
 pub mod dispatch;
 pub mod guest_build;
 pub mod ids;

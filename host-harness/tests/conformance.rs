@@ -5,7 +5,9 @@
 use host_harness::component::LoadBuiltin as _;
 use std::sync::OnceLock;
 
-use host_harness::conformance::{self, CaseResult};
+use host_harness::conformance_platform::HarnessPlatform;
+use lifecycle_conformance::Platform as _;
+use lifecycle_conformance::{self as conformance, CaseResult};
 use lifecycle_host::{LoadedConnector, Runtime, RuntimeOptions};
 
 /// The built-in connector, compiled once for this test binary.
@@ -34,7 +36,7 @@ macro_rules! case_tests {
         $(
             #[tokio::test]
             async fn $name() {
-                assert_passed($id, conformance::$name(connector()).await);
+                assert_passed($id, conformance::$name(connector(), &HarnessPlatform).await);
             }
         )*
 
@@ -105,4 +107,72 @@ case_tests! {
     "I4" i4_unknown_roles_and_limits;
     "I5" i5_deprovision_revokes_direct_roles;
     "I6" i6_deprovision_revokes_api_tokens;
+}
+
+/// A platform whose audit log forgets failed changes: the suite checks the platform it is
+/// handed, so G2 must fail on it (and pass on the harness itself, above).
+struct ForgetfulPlatform;
+
+/// The harness's audit log, minus every record of a failed change.
+struct ForgetfulLog(Box<dyn conformance::AuditLog>);
+
+impl conformance::AuditLog for ForgetfulLog {
+    fn record(
+        &self,
+        call: &conformance::AuditedCall,
+        invocation: &lifecycle_host::Invocation<lifecycle_host::bindings::types::Outcome>,
+    ) -> Result<Vec<conformance::AuditEntry>, String> {
+        let kept = self.0.record(call, invocation)?;
+        Ok(kept.into_iter().filter(|r| r.status != "failed").collect())
+    }
+
+    fn read(&self) -> Result<(Vec<conformance::AuditEntry>, String), String> {
+        let (records, text) = self.0.read()?;
+        Ok((
+            records
+                .into_iter()
+                .filter(|r| r.status != "failed")
+                .collect(),
+            text,
+        ))
+    }
+}
+
+impl conformance::Platform for ForgetfulPlatform {
+    fn open_audit_log(&self) -> Result<Box<dyn conformance::AuditLog>, String> {
+        Ok(Box::new(ForgetfulLog(HarnessPlatform.open_audit_log()?)))
+    }
+
+    fn tenant_label(&self, tenant: &lifecycle_host::Tenant) -> String {
+        HarnessPlatform.tenant_label(tenant)
+    }
+
+    fn show_outcome(
+        &self,
+        action: &str,
+        outcome: &lifecycle_host::bindings::types::Outcome,
+    ) -> String {
+        HarnessPlatform.show_outcome(action, outcome)
+    }
+
+    fn show_health(
+        &self,
+        tenant: &str,
+        report: &lifecycle_host::bindings::types::HealthReport,
+    ) -> String {
+        HarnessPlatform.show_health(tenant, report)
+    }
+}
+
+#[tokio::test]
+async fn g2_fails_on_a_platform_whose_audit_log_drops_failed_changes() {
+    let result = conformance::g2_audit_records(connector(), &ForgetfulPlatform).await;
+    let CaseResult::Fail { differences } = result else {
+        panic!("G2 passed on an audit log without its failed changes");
+    };
+    let text: Vec<String> = differences.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter().any(|d| d.contains("records")),
+        "G2 failed, but not on the records: {text:?}"
+    );
 }

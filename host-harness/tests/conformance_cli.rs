@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use host_harness::conformance;
+use lifecycle_conformance as conformance;
 use support::{stderr, stdout};
 
 fn harness(args: &[&str]) -> Output {
@@ -40,7 +40,7 @@ fn every_case_passes_against_the_built_in_connector() {
 #[test]
 fn a_component_that_is_not_the_connector_fails_every_case_without_crashing() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let guest = conformance::support::build_test_guest(&root).expect("the test guest builds");
+    let guest = host_harness::guest_build::test_guest(&root).expect("the test guest builds");
     let out = harness(&[
         "--component",
         guest.to_str().unwrap(),

@@ -71,6 +71,7 @@ fn the_module_map_names_every_module() {
         (host, "host-harness/host/src"),
         (host, "host-harness/src"),
         (host, "host-harness/simulator/src"),
+        (host, "host-harness/conformance/src"),
     ] {
         let mut names = Vec::new();
         modules(&root().join(dir), &mut names);
@@ -101,6 +102,7 @@ fn the_readme_architecture_is_one_screen_naming_every_crate() {
         "src/",
         "host-harness/host/",
         "host-harness/simulator/",
+        "host-harness/conformance/",
         "host-harness/src/",
     ] {
         assert!(

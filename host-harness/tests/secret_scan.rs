@@ -285,8 +285,7 @@ async fn h8_an_upstream_echoing_credentials_gets_none_printed_or_recorded() {
             "no echo in {what}: {} bytes",
             text.len()
         );
-        for (form, value) in host_harness::conformance::support::secret_forms(&sim.tokens(), &user)
-        {
+        for (form, value) in lifecycle_conformance::support::secret_forms(&sim.tokens(), &user) {
             // Never print the value: say which form appeared where.
             assert!(!text.contains(&value), "the {form} appeared in {what}");
         }

@@ -63,7 +63,7 @@ pub fn test_guest_bytes() -> Vec<u8> {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     let path = PATH.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        host_harness::conformance::support::build_test_guest(&root).expect("test-guests build")
+        host_harness::guest_build::test_guest(&root).expect("test-guests build")
     });
     std::fs::read(path).expect("test guest component exists")
 }
@@ -116,7 +116,7 @@ pub fn assert_exchanges_clean(exchanges: &[Exchange]) {
 }
 
 #[allow(unused_imports)] // each test binary uses its own subset
-pub use host_harness::conformance::support::{sim_scim_only, sim_tenant};
+pub use lifecycle_conformance::support::{sim_scim_only, sim_tenant};
 
 /// Fails if any of the simulator's secret values appears in `text`.
 pub fn assert_no_sim_secret(sim: &atlassian_simulator::Simulator, what: &str, text: &str) {

@@ -2,7 +2,8 @@
 //! embedded simulator, through the component under test; one line per case.
 
 use crate::cli::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
-use crate::conformance;
+use crate::conformance_platform::HarnessPlatform;
+use lifecycle_conformance as conformance;
 use lifecycle_host::LoadedConnector;
 
 /// Cases running at once (each with its own simulator); small, the host shares its cores.
@@ -28,7 +29,7 @@ pub async fn run(connector: &LoadedConnector, args: &ConformanceArgs) -> anyhow:
             return Ok(EXIT_ERROR);
         }
     };
-    let report = conformance::run(connector, &cases, CONCURRENCY).await;
+    let report = conformance::run(connector, &HarnessPlatform::shared(), &cases, CONCURRENCY).await;
     if args.json {
         println!("{}", lifecycle_host::json::to_string_pretty(&report)?);
     } else {

@@ -1,11 +1,10 @@
 //! H8: an upstream that echoes the credential it was sent.
 
-use crate::audit::AuditContext;
-use crate::conformance::b_sync::identity;
-use crate::conformance::check::{Check, Difference, Step, start};
-use crate::conformance::d_deprovision::ada;
-use crate::conformance::support::{TempAuditLog, secret_forms, sim_tenant};
-use crate::ids::TenantLabel as _;
+use crate::b_sync::identity;
+use crate::check::{Check, Difference, Step, start};
+use crate::d_deprovision::ada;
+use crate::platform::{AuditLog, AuditedCall, Platform};
+use crate::support::{secret_forms, sim_tenant};
 use atlassian_simulator::{Fault, Route, Simulator};
 use lifecycle_host::bindings::types::{ActionOptions, Identity, SyncOptions};
 use lifecycle_host::secrets::REDACTED;
@@ -16,7 +15,11 @@ use lifecycle_host::{Invocation, LoadedConnector};
 /// whose create fails and a deprovision whose writes fail: no form of any secret is in the
 /// outcomes, errors, rendered output, exchange records or audit log — the guest was handed
 /// the echo with each secret replaced.
-pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn h8(
+    connector: &LoadedConnector,
+    platform: &dyn Platform,
+    c: &mut Check,
+) -> Step {
     let sim = start(Simulator::builder().demo_org().products(1, 1, 1)).await?;
     let tenant = sim_tenant(&sim);
     let user = tenant
@@ -24,8 +27,9 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
         .get("product_user")
         .cloned()
         .unwrap_or_default();
-    let audit =
-        TempAuditLog::new().map_err(|e| Difference::new("a temporary audit log", "opens", e))?;
+    let audit = platform
+        .open_audit_log()
+        .map_err(|e| Difference::new("a temporary audit log", "opens", e))?;
     let mut produced: Vec<(String, String)> = Vec::new();
 
     // Every request of a health check: the three credentials, Bearer and Basic.
@@ -39,7 +43,7 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
     let health_text = match &health.result {
         Ok(report) => format!(
             "{}{}",
-            crate::render::health(tenant.name(), report),
+            platform.show_health(&platform.tenant_label(&tenant), report),
             serde_json::to_string(report).unwrap_or_default()
         ),
         Err(e) => e.to_string(),
@@ -79,7 +83,15 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
         ("sync", "echo@example.com", synced),
         ("deprovision", "ada", deprovisioned),
     ] {
-        record(c, &audit, &mut produced, what, requested, &inv)?;
+        record(
+            c,
+            platform,
+            audit.as_ref(),
+            &mut produced,
+            what,
+            requested,
+            &inv,
+        )?;
     }
     let (records, text) = audit
         .read()
@@ -118,20 +130,19 @@ pub(crate) async fn h8(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// Records an invocation in the audit log and keeps everything it shows.
 fn record(
     c: &mut Check,
-    audit: &TempAuditLog,
+    platform: &dyn Platform,
+    audit: &dyn AuditLog,
     produced: &mut Vec<(String, String)>,
     what: &str,
     requested: &str,
     inv: &Invocation<lifecycle_host::bindings::types::Outcome>,
 ) -> Step {
-    let context = AuditContext {
+    let context = AuditedCall {
         integration: "echo".to_owned(),
         action: what.to_owned(),
         requested: requested.to_owned(),
-        ..AuditContext::default()
     };
     audit
-        .log
         .record(&context, inv)
         .map_err(|e| Difference::new("the audit log", "written", e))?;
     produced.push((
@@ -141,7 +152,7 @@ fn record(
     let shown = match &inv.result {
         Ok(o) => format!(
             "{}{}",
-            crate::render::outcome(what, o),
+            platform.show_outcome(what, o),
             serde_json::to_string(o).unwrap_or_default()
         ),
         Err(e) => format!("{e}{}", serde_json::to_string(e).unwrap_or_default()),

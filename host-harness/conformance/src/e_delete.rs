@@ -1,8 +1,8 @@
 //! E. Delete.
 
-use crate::conformance::check::{Check, Difference, Step, ok, start};
-use crate::conformance::d_deprovision::{ADA, ada, protected_calls};
-use crate::conformance::support::sim_tenant;
+use crate::check::{Check, Difference, Step, ok, start};
+use crate::d_deprovision::{ADA, ada, protected_calls};
+use crate::support::sim_tenant;
 use atlassian_simulator::{AccountStatus, SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, DeleteOptions, Outcome, UserRef};

@@ -1,8 +1,13 @@
 //! The conformance suite: every case of the lifecycle-connector conformance list (ids A1–H8),
 //! run against the embedded Atlassian simulator through the component under test.
 //!
-//! Each case is a named function taking the [`LoadedConnector`] to test: it loads nothing
-//! itself, runs under the connector's operator policy with loopback allowed (its simulator
+//! A crate of its own over the embeddable host ([`lifecycle_host`]) and the simulator
+//! ([`atlassian_simulator`]): any platform that loads a component through the host runs it,
+//! handing it what the G and H8 cases check of the platform itself (its audit log and the way
+//! it shows answers, [`Platform`]).
+//!
+//! Each case is a named function taking the [`LoadedConnector`] to test and the
+//! [`Platform`] around it: it loads nothing itself, runs under the connector's operator policy with loopback allowed (its simulator
 //! listens on loopback; H5 and H7 set their own), starts its own simulator (seeded, with
 //! faults and quirks as the case needs), calls
 //! the component through the real host, and ends with a fresh read of the simulator's state
@@ -25,10 +30,13 @@ mod g_audit;
 mod h_echo;
 mod h_faults;
 mod i_roles;
+pub mod ids;
+pub mod platform;
 mod runner;
 pub mod support;
 
 pub use check::{CaseResult, Difference};
+pub use platform::{AuditEntry, AuditLog, AuditedCall, Platform};
 pub use runner::{Case, CaseReport, Report, cases, render, run, select};
 
 use check::Check;
@@ -36,17 +44,25 @@ use lifecycle_host::LoadedConnector;
 
 /// Declares the public, named function of each case around its body.
 macro_rules! cases {
-    ($($(#[$doc:meta])* $id:literal $name:ident => $body:path;)*) => {
+    // A body marked `| platform` also takes the platform; the others take the connector only.
+    (@call $body:path, $connector:expr, $platform:expr, $check:expr) => {{
+        let _ = $platform;
+        $body($connector, $check)
+    }};
+    (@call $body:path, $connector:expr, $platform:expr, $check:expr, platform) => {
+        $body($connector, $platform, $check)
+    };
+    ($($(#[$doc:meta])* $id:literal $name:ident => $body:path $(| $with:ident)?;)*) => {
         $(
             $(#[$doc])*
             #[doc = concat!("\n\nConformance case ", $id, ".")]
-            pub async fn $name(connector: &LoadedConnector) -> CaseResult {
+            pub async fn $name(connector: &LoadedConnector, platform: &dyn Platform) -> CaseResult {
                 let connector = match support::on_simulator(connector) {
                     Ok(connector) => connector,
                     Err(difference) => return CaseResult::Fail { differences: vec![difference] },
                 };
                 let mut check = Check::default();
-                let step = $body(&connector, &mut check).await;
+                let step = cases!(@call $body, &connector, platform, &mut check $(, $with)?).await;
                 check.finish(step)
             }
         )*
@@ -137,9 +153,9 @@ cases! {
     /// Dry run of every action: planned, zero writes; the real run applies that plan.
     "G1" g1_dry_run_then_real_run => g_audit::g1;
     /// One audit record per applied or failed change.
-    "G2" g2_audit_records => g_audit::g2;
+    "G2" g2_audit_records => g_audit::g2 | platform;
     /// No secret in any outcome, error, rendered line, exchange record or request.
-    "G3" g3_no_secret_anywhere => g_audit::g3;
+    "G3" g3_no_secret_anywhere => g_audit::g3 | platform;
     /// 429 hints (Retry-After seconds and date, X-RateLimit-Reset) waited out.
     "H1" h1_rate_limit_hints_waited_out => h_faults::h1;
     /// 429/503 that never clear: the error with the hint after bounded attempts.
@@ -157,7 +173,7 @@ cases! {
     /// with a typed error naming the rule; re-checked on every connection.
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
     /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
-    "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8;
+    "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8 | platform;
     /// Grant a product role: the v1 assign, `direct` on re-read; again `already-done`.
     "I1" i1_grant_a_product_role => i_roles::i1;
     /// Revoke a direct role; revoking one not held is `already-done` (each answer variant).

@@ -1,7 +1,7 @@
 //! A. Configuration and health.
 
-use crate::conformance::check::{Check, Difference, Step, connector_error, ensure, ok, start};
-use crate::conformance::support::{sim_scim_only, sim_tenant};
+use crate::check::{Check, Difference, Step, connector_error, ensure, ok, start};
+use crate::support::{sim_scim_only, sim_tenant};
 use atlassian_simulator::{SeedUser, Simulator, Tokens};
 use lifecycle_host::bindings::types::{
     ActionOptions, ConnectorError, DeleteOptions, HealthReport, ProbeStatus, UserRef,

@@ -1,11 +1,9 @@
-//! Helpers the cases share with the integration tests: tenants pointing at a simulator, the
-//! hostile test guest, walks of the paged listings, and short readable forms of outcomes.
-
-use std::path::{Path, PathBuf};
+//! Helpers the cases share with the integration tests: tenants pointing at a simulator, walks
+//! of the paged listings, and short readable forms of outcomes.
 
 use std::future::Future;
 
-use crate::conformance::check::Difference;
+use crate::check::Difference;
 use atlassian_simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{
     ChangeKind, ChangeStatus, GroupRecord, Outcome, PageRequest, ResourceRecord, UserRecord,
@@ -40,21 +38,6 @@ pub fn on_simulator(connector: &LoadedConnector) -> Result<LoadedConnector, Diff
     connector
         .with_operator(connector.operator().clone().allowing_loopback())
         .map_err(|e| Difference::new("the outbound client", "built", e))
-}
-
-/// Builds the hostile test guest (`test-guests/` in the workspace at `workspace`) for
-/// `wasm32-wasip2` into `workspace/target/test-guests` with the cargo that runs the caller, and
-/// returns the component's path. For tests: the guest misbehaves on request (spins, grows
-/// memory, panics, reports what it can see) and answers every action with `unsupported`.
-pub fn build_test_guest(workspace: &Path) -> Result<PathBuf, String> {
-    let target = workspace.join("target/test-guests");
-    let status = crate::guest_build::command(&workspace.join("test-guests"), &target, &[])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("building test-guests failed: {status}"));
-    }
-    Ok(target.join("wasm32-wasip2/release/test_guests.wasm"))
 }
 
 /// More calls than any walk needs: a walk that does not end is a difference.
@@ -207,40 +190,6 @@ pub(crate) fn status_of(outcome: &Outcome, target: &str) -> Option<ChangeStatus>
 /// True when every change has this status (and there is at least one).
 pub(crate) fn all(outcome: &Outcome, status: &ChangeStatus) -> bool {
     !outcome.changes.is_empty() && outcome.changes.iter().all(|c| &c.status == status)
-}
-
-/// An audit log in a fresh temporary file, removed when dropped.
-pub(crate) struct TempAuditLog {
-    /// The open log.
-    pub(crate) log: crate::audit::AuditLog,
-}
-
-impl TempAuditLog {
-    /// Creates the file (owner-only) under the system's temporary directory.
-    pub(crate) fn new() -> Result<Self, crate::audit::AuditError> {
-        let path = std::env::temp_dir().join(format!(
-            "host-harness-conformance-{}-{}.jsonl",
-            std::process::id(),
-            uuid::Uuid::new_v4()
-        ));
-        Ok(Self {
-            log: crate::audit::AuditLog::open(&path)?,
-        })
-    }
-
-    /// Every record written so far, and the file's text.
-    pub(crate) fn read(&self) -> Result<(Vec<crate::audit::AuditRecord>, String), String> {
-        let path = self.log.path();
-        let records = crate::audit::AuditLog::read_all(path).map_err(|e| e.to_string())?;
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        Ok((records, text))
-    }
-}
-
-impl Drop for TempAuditLog {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.log.path());
-    }
 }
 
 /// Every form in which a credential can leave the host: each secret value, its base64

@@ -1,9 +1,9 @@
 //! I. Product roles (I1–I4): grants and revokes through `manage-relationships`, judged on a
 //! fresh read of the simulator's role assignments.
 
-use crate::conformance::c_relationships::{email, org_builder};
-use crate::conformance::check::{Check, Step, ok, start};
-use crate::conformance::support::{changes, sim_tenant};
+use crate::c_relationships::{email, org_builder};
+use crate::check::{Check, Step, ok, start};
+use crate::support::{changes, sim_tenant};
 use atlassian_simulator::{RevokeMissing, Simulator};
 use lifecycle_host::bindings::types::{
     ActionOptions, Entitlement, Outcome, ResourceRef, RoleGrant,

@@ -9,6 +9,9 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::CaseResult;
+use std::sync::Arc;
+
+use crate::Platform;
 use lifecycle_host::LoadedConnector;
 
 /// Longest a case may run before it is reported as failed (the slowest takes seconds).
@@ -24,7 +27,7 @@ pub struct Case {
     pub id: &'static str,
     /// What the case checks, in a few words.
     pub name: &'static str,
-    run: fn(LoadedConnector) -> CaseFuture,
+    run: fn(LoadedConnector, Arc<dyn Platform>) -> CaseFuture,
 }
 
 impl std::fmt::Debug for Case {
@@ -34,9 +37,9 @@ impl std::fmt::Debug for Case {
 }
 
 impl Case {
-    /// Runs the case against `connector`.
-    pub fn run(&self, connector: &LoadedConnector) -> CaseFuture {
-        (self.run)(connector.clone())
+    /// Runs the case against `connector` on `platform`.
+    pub fn run(&self, connector: &LoadedConnector, platform: &Arc<dyn Platform>) -> CaseFuture {
+        (self.run)(connector.clone(), Arc::clone(platform))
     }
 }
 
@@ -45,7 +48,7 @@ macro_rules! list {
         vec![$(Case {
             id: $id,
             name: $name,
-            run: |connector| Box::pin(async move { super::$f(&connector).await }),
+            run: |connector, platform| Box::pin(async move { super::$f(&connector, platform.as_ref()).await }),
         }),*]
     };
 }
@@ -177,14 +180,19 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Runs `cases` against `connector`, at most `concurrency` at a time, each on its own task
+/// Runs `cases` against `connector` on `platform`, at most `concurrency` at a time, each on its own task
 /// with its own simulator. A case that panics or runs over its time is a failure, never the
 /// end of the run. Needs a Tokio runtime.
-pub async fn run(connector: &LoadedConnector, cases: &[Case], concurrency: usize) -> Report {
+pub async fn run(
+    connector: &LoadedConnector,
+    platform: &Arc<dyn Platform>,
+    cases: &[Case],
+    concurrency: usize,
+) -> Report {
     let started = Instant::now();
     let reports: Vec<CaseReport> = futures::stream::iter(cases.iter().copied())
         .map(|case| {
-            let future = case.run(connector);
+            let future = case.run(connector, platform);
             async move {
                 let started = Instant::now();
                 let task = tokio::spawn(tokio::time::timeout(CASE_TIMEOUT, future));

@@ -1,12 +1,11 @@
 //! G. Dry run and audit.
 
-use crate::audit::{AuditContext, AuditRecord};
-use crate::conformance::b_sync::{full_identity, identity};
-use crate::conformance::c_relationships::{self, email, manage};
-use crate::conformance::check::{Check, Difference, Step, ok, start};
-use crate::conformance::d_deprovision::{self, ada};
-use crate::conformance::support::{TempAuditLog, changes, plan, sim_tenant};
-use crate::ids::TenantLabel as _;
+use crate::b_sync::{full_identity, identity};
+use crate::c_relationships::{self, email, manage};
+use crate::check::{Check, Difference, Step, ok, start};
+use crate::d_deprovision::{self, ada};
+use crate::platform::{AuditEntry, AuditedCall, Platform};
+use crate::support::{changes, plan, sim_tenant};
 use atlassian_simulator::{Fault, Route, Simulator};
 use lifecycle_host::bindings::types::{
     ActionOptions, ChangeStatus, DeleteOptions, Identity, Outcome, SyncOptions,
@@ -177,7 +176,7 @@ pub(crate) async fn g1(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// The audit records of one invocation as `kind target status` (the shape shared with the
 /// outcome's applied and failed changes).
-fn audited(records: &[AuditRecord]) -> Vec<String> {
+fn audited(records: &[AuditEntry]) -> Vec<String> {
     records
         .iter()
         .map(|r| {
@@ -206,21 +205,25 @@ fn recordable(outcome: &Outcome) -> Vec<String> {
 
 /// Runs a create, relationships with an applied, an already-done and a failed (licence
 /// limit) change, a deprovision, a delete with purge, a dry run and a refused call, each
-/// recorded by the host's audit log ([`crate::audit`]) as the CLI records it; then reads the
+/// recorded by the host's audit log ([`crate::Platform::open_audit_log`]) as the CLI records it; then reads the
 /// log back. Each applied or failed change has exactly one record with the time, the
 /// integration, the action, the user's ids (as the simulator holds them), the change and its
 /// status (and error class); nothing else is recorded but the refused call; and the applied
 /// records match the writes the simulator committed, one for one.
-pub(crate) async fn g2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn g2(
+    connector: &LoadedConnector,
+    platform: &dyn Platform,
+    c: &mut Check,
+) -> Step {
     let sim = start(c_relationships::org_builder().licence_limit("jira-users", 1)).await?;
     let tenant = sim_tenant(&sim);
-    let audit =
-        TempAuditLog::new().map_err(|e| Difference::new("a temporary audit log", "opens", e))?;
-    let context = |action: &str, requested: &str| AuditContext {
-        integration: tenant.name().to_owned(),
+    let audit = platform
+        .open_audit_log()
+        .map_err(|e| Difference::new("a temporary audit log", "opens", e))?;
+    let context = |action: &str, requested: &str| AuditedCall {
+        integration: platform.tenant_label(&tenant),
         action: action.to_owned(),
         requested: requested.to_owned(),
-        ..AuditContext::default()
     };
     let sync = SyncOptions {
         create_missing: true,
@@ -302,7 +305,6 @@ pub(crate) async fn g2(connector: &LoadedConnector, c: &mut Check) -> Step {
     let mut written = Vec::new();
     for (action, requested, inv) in &runs {
         let records = audit
-            .log
             .record(&context(action, requested), inv)
             .map_err(|e| Difference::new("the audit log", "written", e))?;
         written.push(records.len());
@@ -335,14 +337,14 @@ pub(crate) async fn g2(connector: &LoadedConnector, c: &mut Check) -> Step {
             );
             c.eq(
                 format!("{what}: record integration"),
-                tenant.name(),
+                platform.tenant_label(&tenant).as_str(),
                 r.integration.as_str(),
             );
             c.eq(format!("{what}: record action"), *action, r.action.as_str());
             c.eq(
                 format!("{what}: record user"),
                 *requested,
-                r.user.requested.as_str(),
+                r.requested.as_str(),
             );
         }
         match &inv.result {
@@ -362,7 +364,7 @@ pub(crate) async fn g2(connector: &LoadedConnector, c: &mut Check) -> Step {
                     c.eq(
                         format!("{what}: record user ids"),
                         &expected_ids,
-                        &(r.user.scim_id.clone(), r.user.account_id.clone()),
+                        &(r.scim_id.clone(), r.account_id.clone()),
                     );
                     if r.status == "failed" {
                         let class = outcome
@@ -429,11 +431,16 @@ pub(crate) async fn g2(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// they produced — outcomes, errors, the CLI's rendered lines, the host's exchange records,
 /// the audit log the host wrote for them, the simulator's request log and state dump — for
 /// the secret values in use.
-pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn g3(
+    connector: &LoadedConnector,
+    platform: &dyn Platform,
+    c: &mut Check,
+) -> Step {
     let sim = start(Simulator::builder().demo_org().products(3, 3, 3)).await?;
     let tenant = sim_tenant(&sim);
-    let audit =
-        TempAuditLog::new().map_err(|e| Difference::new("a temporary audit log", "opens", e))?;
+    let audit = platform
+        .open_audit_log()
+        .map_err(|e| Difference::new("a temporary audit log", "opens", e))?;
     let mut produced: Vec<(String, String)> = Vec::new();
     let mut record = |what: &str, text: String| produced.push((what.to_owned(), text));
 
@@ -443,7 +450,10 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
         lifecycle_host::json::to_string(&health.exchanges).unwrap_or_default(),
     );
     match &health.result {
-        Ok(report) => record("health", crate::render::health(tenant.name(), report)),
+        Ok(report) => record(
+            "health",
+            platform.show_health(&platform.tenant_label(&tenant), report),
+        ),
         Err(e) => record("health error", e.to_string()),
     }
     let who = Identity {
@@ -493,14 +503,12 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
         ("sync faulted", faulted),
         ("sync rotated", rotated_sync),
     ] {
-        let context = AuditContext {
-            integration: tenant.name().to_owned(),
+        let context = AuditedCall {
+            integration: platform.tenant_label(&tenant),
             action: what.to_owned(),
             requested: "scan@example.com".to_owned(),
-            ..AuditContext::default()
         };
         audit
-            .log
             .record(&context, &inv)
             .map_err(|e| Difference::new("the audit log", "written", e))?;
         record(
@@ -509,7 +517,7 @@ pub(crate) async fn g3(connector: &LoadedConnector, c: &mut Check) -> Step {
         );
         match &inv.result {
             Ok(o) => {
-                record(what, crate::render::outcome(what, o));
+                record(what, platform.show_outcome(what, o));
                 record(what, lifecycle_host::json::to_string(o).unwrap_or_default());
             }
             Err(e) => {

@@ -1,8 +1,8 @@
 //! C. Manage relationships.
 
-use crate::conformance::CaseResult;
-use crate::conformance::check::{Check, Difference, Step, ok, start};
-use crate::conformance::support::{changes, sim_tenant, status_of};
+use crate::CaseResult;
+use crate::check::{Check, Difference, Step, ok, start};
+use crate::support::{changes, sim_tenant, status_of};
 use atlassian_simulator::{
     Fault, Route, Seed, SeedMembership, SeedUser, Simulator, SimulatorBuilder,
 };

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::conformance::check::{Check, Difference, Step, connector_error, ok, start};
-use crate::conformance::support::{
+use crate::check::{Check, Difference, Step, connector_error, ok, start};
+use crate::ids::{ACCOUNT, GROUP, SCIM};
+use crate::support::{
     groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
 };
-use crate::ids::{ACCOUNT, GROUP, SCIM};
 use atlassian_simulator::{Api, Fault, LinkStyle, Route, Simulator};
 use lifecycle_host::bindings::types::{
     ConnectorError, DeleteOptions, PageRequest, UserRecord, UserRef,

@@ -1,7 +1,7 @@
 //! D. Deprovision.
 
-use crate::conformance::check::{Check, Difference, Step, ok, start};
-use crate::conformance::support::{all, changes, sim_tenant};
+use crate::check::{Check, Difference, Step, ok, start};
+use crate::support::{all, changes, sim_tenant};
 use atlassian_simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
 use lifecycle_host::{CallError, LoadedConnector, Tenant};

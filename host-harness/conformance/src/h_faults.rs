@@ -2,9 +2,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::conformance::b_sync::{SYNC, identity};
-use crate::conformance::check::{Check, Difference, Step, ok, start};
-use crate::conformance::support::sim_tenant;
+use crate::b_sync::{SYNC, identity};
+use crate::check::{Check, Difference, Step, ok, start};
+use crate::support::sim_tenant;
 use atlassian_simulator::{Fault, LoggedRequest, RetryHint, Route, Simulator};
 use lifecycle_host::bindings::types::{ConnectorError, HealthReport, ProbeStatus};
 use lifecycle_host::limits::Limits;

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::conformance::check::{Check, Step, ok, start};
-use crate::conformance::support::{all, sim_tenant};
+use crate::check::{Check, Step, ok, start};
+use crate::support::{all, sim_tenant};
 use atlassian_simulator::{SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeStatus, Outcome};
 use lifecycle_host::recorder::Exchange;

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::conformance::check::{Check, Difference, Step, ensure, ok, start};
-use crate::conformance::support::{changes, sim_tenant};
+use crate::check::{Check, Difference, Step, ensure, ok, start};
+use crate::support::{changes, sim_tenant};
 use atlassian_simulator::{Fault, Route, Seed, SeedUser, Simulator};
 use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, Identity, Outcome, SyncOptions};
 use lifecycle_host::{LoadedConnector, Tenant};
