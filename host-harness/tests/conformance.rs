@@ -6,7 +6,6 @@ use host_harness::component::LoadBuiltin as _;
 use std::sync::OnceLock;
 
 use host_harness::conformance_platform::HarnessPlatform;
-use lifecycle_conformance::Platform as _;
 use lifecycle_conformance::{self as conformance, CaseResult};
 use lifecycle_host::{LoadedConnector, Runtime, RuntimeOptions};
 
@@ -107,6 +106,7 @@ case_tests! {
     "I4" i4_unknown_roles_and_limits;
     "I5" i5_deprovision_revokes_direct_roles;
     "I6" i6_deprovision_revokes_api_tokens;
+    "J3" j3_purge_consults_the_preflight;
 }
 
 /// A platform whose audit log forgets failed changes: the suite checks the platform it is

@@ -31,6 +31,7 @@ mod h_echo;
 mod h_faults;
 mod i_roles;
 pub mod ids;
+mod j_purge;
 pub mod platform;
 mod runner;
 pub mod support;
@@ -186,4 +187,6 @@ cases! {
     "I5" i5_deprovision_revokes_direct_roles => i_roles::i5;
     /// Deprovision deletes each personal API token; a refusing preflight is reported.
     "I6" i6_deprovision_revokes_api_tokens => i_roles::i6;
+    /// Purge consults the preflight: a refusal names its reason key, zero writes.
+    "J3" j3_purge_consults_the_preflight => j_purge::j3;
 }

@@ -113,6 +113,7 @@ pub fn cases() -> Vec<Case> {
         "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
         "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
         "I6" "Deprovision deletes API tokens; refusals reported" i6_deprovision_revokes_api_tokens;
+        "J3" "Purge consults the preflight; a refusal writes nothing" j3_purge_consults_the_preflight;
     }
 }
 
