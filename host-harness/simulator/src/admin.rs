@@ -114,7 +114,8 @@ fn render_user(st: &State, account_id: &str, expand_groups: bool) -> Value {
     v
 }
 
-fn body(st: &State, req: &Req) -> Result<Value, Reply> {
+/// The request body as a JSON object (`{}` when empty); anything else is a 400.
+pub(crate) fn body(st: &State, req: &Req) -> Result<Value, Reply> {
     match req.json() {
         Ok(Value::Null) => Ok(json!({})),
         Ok(v @ Value::Object(_)) => Ok(v),

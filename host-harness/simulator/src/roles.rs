@@ -3,7 +3,7 @@
 //! `inferred`), the v1 user `roles/assign|revoke` and the v2 group
 //! `role-assignments/assign|revoke`, with a switch for every uncertain answer.
 
-use super::admin::{error, page, paging};
+use super::admin::{body, error, page, paging};
 use super::http::{Reply, Req};
 use super::options::RevokeMissing;
 use super::state::{AccountStatus, State};
@@ -243,20 +243,6 @@ fn directory(st: &State, dir: &str, write: bool) -> Result<(), Reply> {
         ));
     }
     Ok(())
-}
-
-fn body(st: &State, req: &Req) -> Result<Value, Reply> {
-    match req.json() {
-        Ok(Value::Null) => Ok(json!({})),
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(error(
-            st,
-            400,
-            "ADMIN-400",
-            "The body must be a JSON object",
-        )),
-        Err(e) => Err(error(st, 400, "ADMIN-400", &e)),
-    }
 }
 
 fn workspaces(st: &State, req: &Req) -> Reply {
