@@ -61,8 +61,10 @@ mod faults;
 mod http;
 mod lifecycle;
 mod log;
+mod manage;
 mod options;
 mod products;
+mod roles;
 mod scim;
 mod scim_filter;
 mod scim_patch;
@@ -75,7 +77,9 @@ mod util;
 pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
-pub use options::{LinkStyle, SimOptions};
+pub use manage::ApiToken;
+pub use options::{LifecycleReply, LinkStyle, RevokeMissing, SimOptions};
+pub use roles::{RoleView, Workspace};
 pub use seed::{SEED_FILE_LIMIT, Seed, SeedGroup, SeedMembership, SeedUser};
 pub use server::MAX_REQUEST_BODY;
 pub use state::{AccountStatus, GroupView, Tokens, UserView};
@@ -256,6 +260,8 @@ impl SimulatorBuilder {
             hints: Default::default(),
             user_names: Default::default(),
             emails: Default::default(),
+            roles: roles::Roles::one_site(),
+            api_tokens: Vec::new(),
         };
         seed.apply(&mut st)?;
         let shared: Shared = Arc::new(Mutex::new(st));
