@@ -9,6 +9,9 @@ use std::path::PathBuf;
 #[allow(dead_code)] // `test_guest` is for the tests.
 mod guest_build;
 
+#[path = "build/compose.rs"]
+mod compose;
+
 fn main() {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -17,7 +20,16 @@ fn main() {
         .expect("host-harness lives inside the workspace")
         .to_path_buf();
     // The connector, the guest SDK it is built on, the contract, and the manifests.
-    for path in ["src", "guest/sdk", "wit", "Cargo.toml", "Cargo.lock"] {
+    for path in [
+        "src",
+        "guest/sdk",
+        "guest/http-adapter",
+        "guest/http-front",
+        "guest/platform-wit",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
 
@@ -69,4 +81,39 @@ fn main() {
     );
     println!("cargo:rerun-if-changed={}", wasm.display());
     println!("cargo:rustc-env=CONNECTOR_WASM={}", wasm.display());
+
+    // The platform path: the adapter and the front, built in a cargo run of their own (so the
+    // plain connector's build above stays exactly what it was), then composed with the
+    // connector into one `wasi:http/proxy` component written next to it.
+    let mut cmd = guest_build::command(
+        &root,
+        &target_dir,
+        &[
+            "--package",
+            "lifecycle-http-adapter",
+            "--package",
+            "lifecycle-http-front",
+        ],
+    );
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the adapter and front components");
+    assert!(
+        status.success(),
+        "building the adapter and front components for wasm32-wasip2 failed"
+    );
+    let release = target_dir.join("wasm32-wasip2/release");
+    let composed = compose::compose(
+        &wasm,
+        &release.join("lifecycle_http_adapter.wasm"),
+        &release.join("lifecycle_http_front.wasm"),
+    )
+    .unwrap_or_else(|e| panic!("composing the wasi:http component failed: {e}"));
+    let composed_path = release.join("atlassian_connector_http.wasm");
+    std::fs::write(&composed_path, composed)
+        .unwrap_or_else(|e| panic!("{}: {e}", composed_path.display()));
+    println!(
+        "cargo:rustc-env=CONNECTOR_HTTP_WASM={}",
+        composed_path.display()
+    );
 }

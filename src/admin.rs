@@ -96,9 +96,6 @@ pub fn lifecycle_url(api: &str, account_id: &str, action: &str) -> String {
     )
 }
 
-/// Body of a lifecycle `POST` (the optional message left out).
-pub const LIFECYCLE_BODY: &[u8] = b"{}";
-
 /// `GET {api}/admin/user-provisioning/v1/org/{org}/user/{accountId}/get-scim-links`.
 pub fn scim_links_url(api: &str, org_id: &str, account_id: &str) -> String {
     format!(

@@ -32,6 +32,8 @@ pub const BITBUCKET_WORKSPACE: &str = "bitbucket_workspace";
 
 /// Emails and account ids that deprovision and delete refuse.
 pub const PROTECTED_USERS: &str = "protected_users";
+/// Whether deprovision also revokes the person's personal API tokens.
+pub const REVOKE_API_TOKENS: &str = "revoke_api_tokens";
 
 /// Default for `atlassian_api_url`.
 pub const DEFAULT_ATLASSIAN_API_URL: &str = "https://api.atlassian.com";
@@ -145,6 +147,15 @@ pub const KEYS: &[KeySpec] = &[
         description: "Comma-separated emails (any case) and Atlassian account ids that \
                       deprovision and delete refuse with policy-denied.",
     },
+    KeySpec {
+        key: REVOKE_API_TOKENS,
+        kind: ConfigKind::Bool,
+        required: false,
+        default: Some("false"),
+        requires: &[ADMIN_API_KEY],
+        description: "true: deprovision also deletes the person's personal API tokens, where \
+                      the user-management preflight allows the organization key to.",
+    },
 ];
 
 /// The schema `describe` publishes: [`KEYS`] itself.
@@ -197,6 +208,8 @@ pub struct ConnectorConfig {
     pub instance_name: Option<String>,
     /// Protected emails and account ids, lower-cased.
     pub protected_users: Vec<String>,
+    /// Deprovision revokes personal API tokens too.
+    pub revoke_api_tokens: bool,
 }
 
 impl ConnectorConfig {
@@ -354,6 +367,23 @@ impl ConnectorConfig {
             ));
         }
 
+        let revoke_api_tokens = match get(REVOKE_API_TOKENS).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(ConnectorError::config(
+                    REVOKE_API_TOKENS,
+                    "must be true or false",
+                ));
+            }
+        };
+        if revoke_api_tokens && admin.is_none() {
+            return Err(ConnectorError::config(
+                ADMIN_API_KEY,
+                "is not configured: revoke_api_tokens needs the organization API key",
+            ));
+        }
+
         Ok(ConnectorConfig {
             scim: ScimConfig {
                 url: scim_url,
@@ -368,6 +398,7 @@ impl ConnectorConfig {
             bitbucket_workspace,
             instance_name: get(INSTANCE_NAME),
             protected_users,
+            revoke_api_tokens,
         })
     }
 

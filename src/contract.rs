@@ -199,6 +199,9 @@ impl From<core::Outcome> for wit::Outcome {
                             core::ChangeKind::UpdateUser => wit::ChangeKind::UpdateUser,
                             core::ChangeKind::AddMembership => wit::ChangeKind::AddMembership,
                             core::ChangeKind::RemoveMembership => wit::ChangeKind::RemoveMembership,
+                            core::ChangeKind::AddRole => wit::ChangeKind::AddRole,
+                            core::ChangeKind::RemoveRole => wit::ChangeKind::RemoveRole,
+                            core::ChangeKind::RevokeCredential => wit::ChangeKind::RevokeCredential,
                             core::ChangeKind::DeactivateUser => wit::ChangeKind::DeactivateUser,
                             core::ChangeKind::DeleteUser => wit::ChangeKind::DeleteUser,
                             core::ChangeKind::DeleteAccount => wit::ChangeKind::DeleteAccount,
@@ -210,6 +213,7 @@ impl From<core::Outcome> for wit::Outcome {
                             core::ChangeStatus::Applied => wit::ChangeStatus::Applied,
                             core::ChangeStatus::AlreadyDone => wit::ChangeStatus::AlreadyDone,
                             core::ChangeStatus::Planned => wit::ChangeStatus::Planned,
+                            core::ChangeStatus::Skipped(s) => wit::ChangeStatus::Skipped(s),
                             core::ChangeStatus::Failed(e) => wit::ChangeStatus::Failed(e.into()),
                         },
                     });

@@ -379,6 +379,12 @@ pub enum ChangeKind {
     AddMembership,
     /// A group membership removed.
     RemoveMembership,
+    /// A product role granted.
+    AddRole,
+    /// A product role revoked.
+    RemoveRole,
+    /// A personal credential (an API token) revoked.
+    RevokeCredential,
     /// A SCIM user set to `active=false`.
     DeactivateUser,
     /// The SCIM record deleted.
@@ -396,6 +402,8 @@ pub enum ChangeStatus {
     AlreadyDone,
     /// Dry run: a real run would write it.
     Planned,
+    /// Deliberately not made; says why and who can make it.
+    Skipped(String),
     /// Attempted and refused.
     Failed(ConnectorError),
 }

@@ -43,6 +43,7 @@ async fn requests_per_action_in_the_common_cases() {
         .user(SeedUser::new("ada@example.com"))
         .user(SeedUser::new("leaver@example.com"))
         .user(SeedUser::new("gone@example.com"))
+        .user(SeedUser::new("owner@example.com"))
         .admin_group("jira-users", &[])
         .admin_group("admins-a", &["leaver@example.com"])
         .admin_group("admins-b", &["leaver@example.com"])
@@ -122,9 +123,10 @@ async fn requests_per_action_in_the_common_cases() {
         case: "user in 2 admin + 2 synced groups",
         // user and its admin groups (one batch); the groups' directory ids and synced flags
         // (the expanded user carries neither); all removals in one batch; then, only once
-        // they all succeeded, the deactivation.
+        // they all succeeded, the role assignments (read after the removals, so roles that
+        // came with a membership are gone) and, with no direct role, the deactivation.
         measured: measure(&inv.exchanges),
-        fewest: (3, 5, 4),
+        fewest: (4, 5, 5),
     });
     let inv = connector()
         .deprovision_identity(&tenant, &leaver, apply)
@@ -133,7 +135,25 @@ async fn requests_per_action_in_the_common_cases() {
         action: "deprovision-identity",
         case: "again (nothing left to do)",
         measured: measure(&inv.exchanges),
-        fewest: (2, 0, 1),
+        fewest: (3, 0, 2),
+    });
+    let owner = UserRef::Email("owner@example.com".into());
+    for product in ["jira-software", "confluence"] {
+        let ws = sim.workspace_id(product).unwrap();
+        sim.grant_user_role("owner@example.com", &ws, "atlassian/admin", false);
+        sim.add_api_token("owner@example.com", product).unwrap();
+    }
+    let with_tokens = tenant.clone().with_setting("revoke_api_tokens", "true");
+    let inv = connector()
+        .deprovision_identity(&with_tokens, &owner, apply)
+        .await;
+    rows.push(Row {
+        action: "deprovision-identity",
+        case: "2 direct roles, 2 API tokens, no groups (`revoke_api_tokens`)",
+        // user and admin user (one batch); the role assignments; both revokes in one batch;
+        // the preflight; the token list; both deletes in one batch; the deactivation.
+        measured: measure(&inv.exchanges),
+        fewest: (5, 5, 7),
     });
     let keep_account = DeleteOptions {
         purge_account: false,
@@ -158,9 +178,9 @@ async fn requests_per_action_in_the_common_cases() {
         action: "delete-identity",
         case: "SCIM record and account (`purge-account`)",
         // the account id comes with the admin user search, beside the SCIM look-up; the
-        // account goes only after its SCIM record.
+        // preflight before any write; the account goes only after its SCIM record.
         measured: measure(&inv.exchanges),
-        fewest: (2, 2, 3),
+        fewest: (3, 2, 4),
     });
     let page = PageRequest {
         cursor: None,

@@ -26,8 +26,9 @@ pub enum Action {
         /// Dry run or not.
         options: ActionOptions,
     },
-    /// `deprovision-identity`.
-    Deprovision(UserRef, ActionOptions),
+    /// `deprovision-identity`; the flag also revokes the person's personal API tokens (the
+    /// connector's `revoke_api_tokens` setting, for this call).
+    Deprovision(UserRef, ActionOptions, bool),
     /// `delete-identity`.
     Delete(UserRef, DeleteOptions),
 }
@@ -63,8 +64,14 @@ impl Action {
                     .manage_groups(tenant, user, add, remove, *options)
                     .await
             }
-            Self::Deprovision(user, options) => {
+            Self::Deprovision(user, options, false) => {
                 connector.deprovision_identity(tenant, user, *options).await
+            }
+            Self::Deprovision(user, options, true) => {
+                let tenant = tenant.clone().with_setting("revoke_api_tokens", "true");
+                connector
+                    .deprovision_identity(&tenant, user, *options)
+                    .await
             }
             Self::Delete(user, options) => connector.delete_identity(tenant, user, *options).await,
         }
@@ -74,7 +81,7 @@ impl Action {
     pub fn dry_run(&self) -> bool {
         match self {
             Self::Sync(_, options) => options.dry_run,
-            Self::Groups { options, .. } | Self::Deprovision(_, options) => options.dry_run,
+            Self::Groups { options, .. } | Self::Deprovision(_, options, _) => options.dry_run,
             Self::Delete(_, options) => options.dry_run,
         }
     }
@@ -83,7 +90,7 @@ impl Action {
     pub fn user_text(&self) -> String {
         match self {
             Self::Sync(identity, _) => identity.email.clone(),
-            Self::Groups { user, .. } | Self::Deprovision(user, _) | Self::Delete(user, _) => {
+            Self::Groups { user, .. } | Self::Deprovision(user, ..) | Self::Delete(user, _) => {
                 crate::user_ref::text(user)
             }
         }

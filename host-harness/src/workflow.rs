@@ -105,6 +105,9 @@ pub enum Step {
     Deprovision {
         /// The person.
         user: String,
+        /// Also delete the person's personal API tokens (default false).
+        #[serde(default)]
+        revoke_api_tokens: bool,
     },
     /// `delete-identity`.
     Delete {
@@ -249,8 +252,11 @@ impl Workflow {
                         remove: remove.iter().map(fill).collect(),
                         options: ActionOptions { dry_run },
                     },
-                    Step::Deprovision { user: u } => {
-                        Action::Deprovision(user(u)?, ActionOptions { dry_run })
+                    Step::Deprovision {
+                        user: u,
+                        revoke_api_tokens,
+                    } => {
+                        Action::Deprovision(user(u)?, ActionOptions { dry_run }, *revoke_api_tokens)
                     }
                     Step::Delete {
                         user: u,
@@ -288,7 +294,7 @@ fn step_strings(step: &Step) -> Vec<&String> {
         Step::Groups { user, add, remove } => {
             std::iter::once(user).chain(add).chain(remove).collect()
         }
-        Step::Deprovision { user } | Step::Delete { user, .. } => vec![user],
+        Step::Deprovision { user, .. } | Step::Delete { user, .. } => vec![user],
     }
 }
 

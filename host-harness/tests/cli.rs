@@ -1124,3 +1124,28 @@ async fn dot_segment_ids_are_refused_before_any_request() {
         assert!(sim.requests().is_empty(), "{user}: a request was sent");
     }
 }
+
+/// Issue 15 point 3 (I6 from the CLI): `deprovision --revoke-api-tokens` deletes the person's
+/// API tokens, one line per token naming its label, and never prints a token's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deprovision_revoke_api_tokens_deletes_each_token_i6() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let token = sim.add_api_token("ada@example.com", "build-bot").unwrap();
+    let out = harness(&[
+        "deprovision",
+        "--config",
+        config.to_str().unwrap(),
+        "--user",
+        "ada@example.com",
+        "--revoke-api-tokens",
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("revoke-credential") && shown.contains("build-bot"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&token.value));
+    assert!(sim.api_tokens("ada@example.com").is_empty());
+}

@@ -100,6 +100,13 @@ case_tests! {
     "H6" h6_runaway_invocations;
     "H7" h7_blocked_addresses_refused_before_connecting;
     "H8" h8_echoed_credentials_are_scrubbed;
+    "I1" i1_grant_a_product_role;
+    "I2" i2_revoke_a_direct_role;
+    "I3" i3_group_and_inferred_roles_are_reported;
+    "I4" i4_unknown_roles_and_limits;
+    "I5" i5_deprovision_revokes_direct_roles;
+    "I6" i6_deprovision_revokes_api_tokens;
+    "J3" j3_purge_consults_the_preflight;
     "K1" k1_users_in_parallel_page_waves;
     "K2" k2_list_groups_linear_in_memberships;
     "K3" k3_rate_limit_budget_kept;

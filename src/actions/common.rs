@@ -68,6 +68,15 @@ pub fn admin_post(url: String, body: Vec<u8>) -> Request {
     )
 }
 
+/// An admin API `POST` write with no body (lifecycle `delete`, suspend, restore: the API
+/// declares none, so none is sent and no `content-type` either).
+pub fn admin_post_empty(url: String) -> Request {
+    Request {
+        method: Method::Post,
+        ..Request::get(url, Auth::bearer(ADMIN_API_KEY), WRITE_TIMEOUT_MS)
+    }
+}
+
 /// An admin API `DELETE` with the organization key.
 pub fn admin_delete(url: String) -> Request {
     Request::delete(url, Auth::bearer(ADMIN_API_KEY), WRITE_TIMEOUT_MS)

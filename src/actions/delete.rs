@@ -4,8 +4,11 @@
 //! after a 14-day grace period. Each is its own change, in that order.
 //!
 //! Requests: the user reads of one `send_all` (with `purge-account`, the admin users search
-//! rides along for the account id and its status), then the SCIM `DELETE`, then
-//! `POST {atlassian_api_url}/users/{accountId}/manage/lifecycle/delete`. An absent user is
+//! rides along for the account id and its status, and then the user-management preflight:
+//! a refused `lifecycle.delete` is `forbidden` naming its reason key, with zero writes), then
+//! the SCIM `DELETE`, then
+//! `POST {atlassian_api_url}/users/{accountId}/manage/lifecycle/delete` (no body: the API
+//! declares none). An absent user is
 //! `already-done` (a second delete writes nothing); so is an account already scheduled for
 //! deletion, or one the lifecycle API answers 404 `accountNotFound` for.
 
@@ -18,7 +21,7 @@ use crate::transport::Transport;
 use crate::upstream::{Api, Context};
 use crate::{admin, scim};
 
-use super::common::{admin_post, outcome, scim_ctx, scim_delete};
+use super::common::{admin_post_empty, outcome, scim_ctx, scim_delete};
 use super::deprovision::{guard, refuse_protected, settle};
 
 /// Deletes `user`'s SCIM record and, with `purge-account`, their Atlassian account.
@@ -35,6 +38,9 @@ pub fn delete_identity(
     let run = guard(&cfg, transport, user)?;
     let person = run.find(user, options.purge_account)?;
     refuse_protected(&cfg, &person)?;
+    if options.purge_account {
+        purge_allowed(&cfg, transport, &person)?;
+    }
 
     let scim_status = match &person.scim_id {
         None => ChangeStatus::AlreadyDone,
@@ -76,7 +82,7 @@ pub fn delete_identity(
             Some(_) if options.dry_run => ChangeStatus::Planned,
             Some(acc) => {
                 let url = admin::lifecycle_url(&cfg.atlassian_api_url, acc, "delete");
-                let answer = transport.send(admin_post(url, admin::LIFECYCLE_BODY.to_vec()));
+                let answer = transport.send(admin_post_empty(url));
                 let ctx = Context {
                     api: Api::Lifecycle,
                     credential: ADMIN_API_KEY,
@@ -97,6 +103,38 @@ pub fn delete_identity(
     Ok(outcome(found, changes))
 }
 
+/// Consults the user-management preflight before anything is written: a purge the
+/// organization key may not make (`lifecycle.delete` refused, or the account not the
+/// organization's to manage) is `forbidden`, naming the reason key, with zero writes. An
+/// account already scheduled for deletion, or gone, needs no preflight.
+fn purge_allowed(
+    cfg: &ConnectorConfig,
+    transport: &dyn Transport,
+    person: &super::common::Person,
+) -> Result<(), ConnectorError> {
+    let scheduled = person
+        .admin_user
+        .as_ref()
+        .is_some_and(|u| u.status.as_deref() == Some("for_deletion"));
+    let Some(acc) = person.account_id.as_ref().filter(|_| !scheduled) else {
+        return Ok(());
+    };
+    let reason = match super::tokens::preflight(transport, &cfg.atlassian_api_url, acc) {
+        Ok(Ok(p)) => p.check("lifecycle.delete").err(),
+        Ok(Err(reason)) => Some(reason),
+        Err(ConnectorError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(ConnectorError::Forbidden(format!(
+            "the user-management preflight refuses `lifecycle.delete` for account `{acc}` \
+             (reason `{reason}`): admin_api_key may not delete this account, so nothing was \
+             changed; whoever manages the account (its identity provider or organization) must"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,7 +152,10 @@ mod tests {
         }
     }
 
+    const PREFLIGHT: &str = "https://api.atlassian.com/users/712020%3Aabc/manage?privileges=lifecycle.enablement&privileges=lifecycle.delete&privileges=apiToken.read&privileges=apiToken.delete";
+
     fn script(fake: &FakeTransport, status: &str) {
+        fake.on_get(PREFLIGHT, 200, r#"{"lifecycle.delete":{"allowed":true}}"#);
         fake.on_get(ADA_LOOKUP, 200, &scim_ada(&["sg-1"], true).to_string());
         fake.on(
             Method::Post,
@@ -199,13 +240,17 @@ mod tests {
                 .is_some_and(|a| a.contains("14-day"))
         );
         let b = batches(&fake);
-        assert_eq!(b.len(), 3);
+        assert_eq!(b.len(), 4);
         assert_eq!(b[0].len(), 2);
-        assert_eq!(b[1][0].url, USER_URL);
+        assert_eq!(b[1][0].url, PREFLIGHT, "the preflight before any write");
+        assert_eq!(b[2][0].url, USER_URL);
         assert_eq!(
-            (b[2][0].method, b[2][0].url.as_str()),
+            (b[3][0].method, b[3][0].url.as_str()),
             (Method::Post, LIFECYCLE)
         );
+        // The API declares no body for `delete`: none is sent, nor a content type.
+        assert_eq!(b[3][0].body, None);
+        assert!(!b[3][0].headers.iter().any(|(n, _)| n == "content-type"));
         // Scheduled for deletion already: no write at all.
         let fake = FakeTransport::new();
         fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);
@@ -268,6 +313,23 @@ mod tests {
             matches!(&o.changes[1].status, ChangeStatus::Failed(ConnectorError::NotFound(m)) if m.contains("not linked"))
         );
         assert!(!o.completed);
+    }
+
+    #[test]
+    fn j3_a_purge_the_preflight_refuses_is_forbidden_naming_the_reason_with_zero_writes() {
+        let fake = FakeTransport::new();
+        fake.on_get(
+            PREFLIGHT,
+            200,
+            r#"{"lifecycle.delete":{"allowed":false,"reason":{"key":"externalDirectory.scim"}}}"#,
+        );
+        script(&fake, "active");
+        let e = delete_identity(&with_admin(None), &fake, &ada(), opts(true, false)).unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::Forbidden(m) if m.contains("externalDirectory.scim")),
+            "{e:?}"
+        );
+        assert!(writes(&fake).is_empty());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `deprovision-identity`: remove every group membership, then deactivate (`active=false`).
+//! `deprovision-identity`: remove every group membership, then revoke every direct product
+//! role, then deactivate (`active=false`).
 //! The SCIM record and the Atlassian account stay, so history survives and the person can be
 //! restored. Memberships go first, so a re-run after any failure still finds what is left.
 //!
@@ -10,8 +11,13 @@
 //! 3. ONE `send_all` of every removal: SCIM `PATCH /Groups/{id}` with the filtered
 //!    `members[value eq "…"]` path for SCIM groups, admin `DELETE …/memberships/{accountId}`
 //!    for admin-managed ones (synced groups seen by the admin API are left to SCIM).
-//! 4. `PATCH /Users/{id}` `active=false`, only when every removal succeeded and the user is
-//!    still active.
+//! 4. With the admin API: the account's role assignments (`GET …/role-assignments`, read after
+//!    the removals), then ONE `send_all` of a v1 `roles/revoke` per direct role. Roles held
+//!    only through a group or by inference are listed as `skipped`: what only an
+//!    administrator can change.
+//! 5. With `revoke_api_tokens`: the personal API tokens (see [`super::tokens`]).
+//! 6. `PATCH /Users/{id}` `active=false`, only when every removal and revocation succeeded
+//!    and the user is still active.
 //!
 //! A user named by SCIM id or external id costs one more read (the admin search needs the
 //! email or account id); by account id, one more (the SCIM record after the SCIM-link
@@ -31,6 +37,7 @@ use super::common::{
 use super::relationships::{
     Planned, Route, Target, apply, groups_search, into_changes, name_chunks,
 };
+use super::roles;
 
 /// Removes every group membership of `user`, then deactivates the SCIM user.
 pub fn deprovision_identity(
@@ -63,17 +70,30 @@ pub fn deprovision_identity(
     }
     // One request stays for the deactivation.
     apply(transport, &mut planned, 1);
-    let removal_failed = planned
-        .iter()
-        .any(|p| matches!(p.status, ChangeStatus::Failed(_)));
     let mut changes: Vec<Change> = into_changes(planned);
+    if let (Some(a), Some(account)) = (run.admin, &person.account_id) {
+        changes.extend(revoke_roles(transport, a, account, options.dry_run));
+        if cfg.revoke_api_tokens {
+            changes.extend(super::tokens::revoke_tokens(
+                transport,
+                &a.api_url,
+                account,
+                options.dry_run,
+            ));
+        }
+    }
+    let removal_failed = changes
+        .iter()
+        .any(|c| matches!(c.status, ChangeStatus::Failed(_)));
 
     let active = person.scim.as_ref().and_then(|u| u.active) != Some(false);
     let status = if !active {
         ChangeStatus::AlreadyDone
     } else if removal_failed {
         ChangeStatus::Failed(ConnectorError::Other(
-            "not attempted: a membership removal failed; run deprovision again to finish".into(),
+            "not attempted: a membership removal or role revocation failed; run deprovision \
+             again to finish"
+                .into(),
         ))
     } else if options.dry_run {
         ChangeStatus::Planned
@@ -92,6 +112,36 @@ pub fn deprovision_identity(
     let mut user = person.resolved();
     user.active = user.active.map(|a| a && !done(&changes));
     Ok(outcome(Some(user), changes))
+}
+
+/// Revokes every direct product role of `account` (read after the memberships went, so roles
+/// that came with them are gone); a role held only through a group the connector could not
+/// leave, or by inference, is `skipped`, naming who can change it. A failed read is one
+/// failed change, so the deactivation waits for the next run.
+fn revoke_roles(
+    transport: &dyn Transport,
+    a: &crate::config::AdminConfig,
+    account: &crate::model::AccountId,
+    dry_run: bool,
+) -> Vec<Change> {
+    let current = match roles::read(transport, a, account, false) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![Change {
+                kind: ChangeKind::RemoveRole,
+                target: format!("every direct role of account `{account}`"),
+                before: None,
+                after: Some("not held directly".into()),
+                status: ChangeStatus::Failed(e),
+            }];
+        }
+    };
+    let mut planned = roles::revoke_all(a, account, &current, dry_run);
+    roles::apply(transport, a, account, &mut planned);
+    planned
+        .into_iter()
+        .map(roles::Planned::into_change)
+        .collect()
 }
 
 /// True when the last change (the deactivation) holds.
@@ -221,6 +271,7 @@ pub(super) mod tests {
         "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/groups/search";
     pub const USER_URL: &str = "https://api.atlassian.com/scim/directory/dir-1/Users/u-1";
     pub const ACCOUNT: &str = "712020:abc";
+    pub const ASSIGNMENTS: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/users/712020%3Aabc/role-assignments?limit=100";
 
     pub fn with_admin(protected: Option<&str>) -> Config {
         let mut c = Config::new(
@@ -300,6 +351,7 @@ pub(super) mod tests {
             fake.on(Method::Delete, &membership(g), Ok(Response::new(204, "")));
         }
         fake.on(Method::Patch, USER_URL, Ok(Response::json(200, "{}")));
+        fake.on_get(ASSIGNMENTS, 200, r#"{"data":[],"links":{}}"#);
     }
 
     fn membership(gid: &str) -> String {
@@ -347,7 +399,7 @@ pub(super) mod tests {
         let o = run(&fake, &with_admin(None), false);
         assert!(o.completed, "{o:?}");
         let b = batches(&fake);
-        assert_eq!(b.len(), 4, "{b:#?}");
+        assert_eq!(b.len(), 5, "{b:#?}");
         assert_eq!(b[0].len(), 2); // SCIM look-up + admin users search
         assert_eq!(b[0][1].json_body()["expand"], json!(["groups"]));
         assert_eq!(b[1][0].url, GROUPS_SEARCH);
@@ -361,9 +413,10 @@ pub(super) mod tests {
         }
         assert_eq!(b[2][2].method, Method::Delete);
         assert_eq!(b[2][2].url, membership("ag-1"));
-        assert_eq!(b[3][0].url, USER_URL);
+        assert_eq!(b[3][0].url, ASSIGNMENTS); // the roles, after the memberships
+        assert_eq!(b[4][0].url, USER_URL);
         assert_eq!(
-            b[3][0].json_body()["Operations"],
+            b[4][0].json_body()["Operations"],
             json!([{"op": "replace", "path": "active", "value": false}])
         );
         let s = statuses(&o);
@@ -400,6 +453,137 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn i5_direct_roles_are_revoked_after_the_memberships_and_before_deactivation() {
+        const REVOKE: &str =
+            "https://api.atlassian.com/admin/v1/orgs/org-1/users/712020%3Aabc/roles/revoke";
+        let fake = FakeTransport::new();
+        fake.on_get(
+            ASSIGNMENTS,
+            200,
+            r#"{"data":[{"resourceId":"ari:j","roleAssignments":[
+                {"role":"atlassian/admin","roleAssignmentMethods":["direct","group_direct"]},
+                {"role":"atlassian/user","roleAssignmentMethods":["group_direct"]}]}],"links":{}}"#,
+        );
+        script(&fake, &["sg-1"], &[], true);
+        fake.on(Method::Post, REVOKE, Ok(Response::new(204, "")));
+        let o = run(&fake, &with_admin(None), false);
+        assert!(o.completed, "{o:?}");
+        let kinds: Vec<ChangeKind> = o.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ChangeKind::RemoveMembership,
+                ChangeKind::RemoveRole,
+                ChangeKind::RemoveRole,
+                ChangeKind::DeactivateUser
+            ]
+        );
+        assert_eq!(o.changes[1].status, ChangeStatus::Applied);
+        assert!(
+            matches!(&o.changes[2].status, ChangeStatus::Skipped(w) if w.contains("group_direct") && w.contains("administrator")),
+            "{:?}",
+            o.changes[2]
+        );
+        let b = batches(&fake);
+        let order: Vec<&str> = b.iter().skip(2).map(|x| x[0].url.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                &scim::group_patch_url(SCIM, "sg-1"),
+                ASSIGNMENTS,
+                REVOKE,
+                USER_URL
+            ]
+        );
+        assert_eq!(
+            b[4][0].json_body(),
+            json!({"role": "atlassian/admin", "resource": "ari:j"})
+        );
+        // A failed revocation keeps the user active for the next run.
+        let fake = FakeTransport::new();
+        fake.on_get(
+            ASSIGNMENTS,
+            200,
+            r#"{"data":[{"resourceId":"ari:j","roleAssignments":[{"role":"atlassian/admin","roleAssignmentMethods":["direct"]}]}],"links":{}}"#,
+        );
+        script(&fake, &[], &[], true);
+        fake.on(Method::Post, REVOKE, Ok(Response::json(500, "{}")));
+        let o = run(&fake, &with_admin(None), false);
+        assert!(!o.completed);
+        assert!(matches!(
+            o.changes.last().map(|c| &c.status),
+            Some(ChangeStatus::Failed(ConnectorError::Other(m))) if m.contains("not attempted")
+        ));
+    }
+
+    #[test]
+    fn i6_api_tokens_are_deleted_one_change_each_after_the_preflight() {
+        const PREFLIGHT: &str = "https://api.atlassian.com/users/712020%3Aabc/manage?privileges=lifecycle.enablement&privileges=lifecycle.delete&privileges=apiToken.read&privileges=apiToken.delete";
+        const TOKENS: &str = "https://api.atlassian.com/users/712020%3Aabc/manage/api-tokens";
+        let mut cfg = with_admin(None);
+        cfg.settings
+            .push(("revoke_api_tokens".into(), "true".into()));
+        let fake = FakeTransport::new();
+        script(&fake, &[], &[], true);
+        fake.on_get(
+            PREFLIGHT,
+            200,
+            r#"{"apiToken.read":{"allowed":true},"apiToken.delete":{"allowed":"true"}}"#,
+        );
+        fake.on_get(
+            TOKENS,
+            200,
+            r#"[{"id":"t1","label":"CI","createdAt":"2025-01-01T00:00:00Z"},{"id":"t2","label":"laptop","createdAt":"2025-02-01T00:00:00Z","lastAccess":"2025-03-01T00:00:00Z"}]"#,
+        );
+        fake.on(
+            Method::Delete,
+            &format!("{TOKENS}/t1"),
+            Ok(Response::new(204, "")),
+        );
+        fake.on(
+            Method::Delete,
+            &format!("{TOKENS}/t2"),
+            Ok(Response::json(404, r#"{"key":"notFound"}"#)),
+        );
+        let o = run(&fake, &cfg, false);
+        assert!(o.completed, "{o:?}");
+        let s = statuses(&o);
+        assert_eq!(
+            s[..2],
+            [
+                (
+                    ChangeKind::RevokeCredential,
+                    "API token `CI` (t1)".into(),
+                    ChangeStatus::Applied
+                ),
+                (
+                    ChangeKind::RevokeCredential,
+                    "API token `laptop` (t2)".into(),
+                    ChangeStatus::AlreadyDone
+                ),
+            ]
+        );
+        assert_eq!(s[2].0, ChangeKind::DeactivateUser);
+        let b = batches(&fake);
+        assert_eq!(b[b.len() - 2].len(), 2, "both deletes in one send_all");
+        // A preflight that refuses: one skipped change with the reason, no listing.
+        let fake = FakeTransport::new();
+        script(&fake, &[], &[], true);
+        fake.on_get(
+            PREFLIGHT,
+            200,
+            r#"{"apiToken.read":{"allowed":false,"reason":{"key":"externalDirectory.scim"}}}"#,
+        );
+        let o = run(&fake, &cfg, false);
+        assert!(o.completed);
+        assert!(
+            matches!(&o.changes[0].status, ChangeStatus::Skipped(w) if w.contains("externalDirectory.scim")),
+            "{o:?}"
+        );
+        assert!(!fake.requests().iter().any(|r| r.url == TOKENS));
+    }
+
+    #[test]
     fn d2_no_memberships_and_inactive_is_all_already_done_without_writes() {
         let fake = FakeTransport::new();
         script(&fake, &[], &[], false);
@@ -414,7 +598,8 @@ pub(super) mod tests {
             )]
         );
         assert!(writes(&fake).is_empty());
-        assert_eq!(batches(&fake).len(), 1);
+        // The user reads, then the role assignments.
+        assert_eq!(batches(&fake).len(), 2);
     }
 
     #[test]

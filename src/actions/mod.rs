@@ -13,7 +13,9 @@ pub mod describe;
 pub mod health;
 pub mod list;
 pub mod relationships;
+pub mod roles;
 pub mod sync;
+pub mod tokens;
 
 pub use delete::delete_identity;
 pub use deprovision::deprovision_identity;

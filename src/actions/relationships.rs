@@ -1,4 +1,5 @@
-//! `manage-relationships`: add and remove group memberships, groups named by display name.
+//! `manage-relationships`: add and remove group memberships, groups named by display name,
+//! and product roles (planned and applied by [`super::roles`]).
 //!
 //! Flow, in round trips on the critical path:
 //! 1. ONE `send_all` of every independent read: the user (SCIM look-up by email or external
@@ -45,6 +46,7 @@ use super::common::{
     outcome, push, require_budget, same_ignoring_case, scim_ctx, scim_get, scim_subject,
     scim_write, send_batch, take,
 };
+use super::roles;
 
 /// The longest group name accepted, in characters.
 pub const MAX_GROUP_NAME_CHARS: usize = 255;
@@ -54,9 +56,10 @@ pub const MAX_SEARCH_PAGES: usize = 20;
 const VIA_SCIM: &str = "via SCIM";
 const VIA_ADMIN: &str = "via admin API";
 
-/// Grants `user` the entitlements in `add` and takes away those in `remove`. Groups only:
-/// a role on a resource is `unsupported` (roles arrive with a later issue), decided before
-/// any request.
+/// Grants `user` the entitlements in `add` and takes away those in `remove`: group
+/// memberships (see [`manage_groups`]) and product roles (see [`super::roles`]). Every group,
+/// role and resource is resolved before the first write; the group changes come first, then
+/// the role changes.
 pub fn manage_relationships(
     config: &Config,
     transport: &dyn Transport,
@@ -65,24 +68,54 @@ pub fn manage_relationships(
     remove: &[Entitlement],
     options: ActionOptions,
 ) -> Result<Outcome, ConnectorError> {
-    let groups = |list: &[Entitlement]| {
-        let mut names = Vec::with_capacity(list.len());
+    let split = |list: &[Entitlement]| {
+        let (mut groups, mut roles) = (Vec::new(), Vec::new());
         for e in list {
             match e {
-                Entitlement::Group(name) => names.push(name.clone()),
-                Entitlement::Role(r) => {
-                    return Err(ConnectorError::Unsupported(format!(
-                        "role `{}` on {} `{}`: this connector manages group memberships \
-                         only; nothing was changed",
-                        r.role, r.kind, r.id
-                    )));
-                }
+                Entitlement::Group(name) => groups.push(name.clone()),
+                Entitlement::Role(r) => roles.push(r.clone()),
             }
         }
-        Ok(names)
+        (groups, roles)
     };
-    let (add, remove) = (groups(add)?, groups(remove)?);
-    manage_groups(config, transport, user, &add, &remove, options)
+    let ((add, add_roles), (remove, remove_roles)) = (split(add), split(remove));
+    if add_roles.is_empty() && remove_roles.is_empty() {
+        return manage_groups(config, transport, user, &add, &remove, options);
+    }
+    let cfg = ConnectorConfig::parse(config)?;
+    let a = cfg.require_admin()?;
+    let wanted = roles::wanted(&add_roles, &remove_roles)?;
+    normalize_names(&add, &remove)?;
+    check_user_ref(user)?;
+    let run = Run {
+        cfg: &cfg,
+        admin: cfg.admin.as_ref(),
+        transport,
+    };
+    let person = run.find(user, true)?;
+    if !person.found() {
+        return Err(super::common::not_found(&cfg, user));
+    }
+    let Some(account) = person.account_id.clone() else {
+        return Err(ConnectorError::NotFound(format!(
+            "{} is not linked to an Atlassian account yet (Atlassian links new users \
+             asynchronously), so its roles cannot change; retry shortly",
+            describe_ref(user)
+        )));
+    };
+    let current = roles::read(transport, a, &account, true)?;
+    let mut planned = roles::plan(a, &account, &wanted, &current, options.dry_run)?;
+    let (mut changes, mut resolved) = (Vec::new(), person.resolved());
+    if !add.is_empty() || !remove.is_empty() {
+        let groups = manage_groups(config, transport, user, &add, &remove, options)?;
+        changes = groups.changes;
+        resolved = groups.user.unwrap_or(resolved);
+    }
+    roles::apply(transport, a, &account, &mut planned);
+    for p in planned {
+        changes.push(p.into_change());
+    }
+    Ok(outcome(Some(resolved), changes))
 }
 
 /// Adds `user` to the groups named in `add` and removes them from those in `remove`.
@@ -1676,7 +1709,7 @@ mod tests {
     }
 
     #[test]
-    fn a_role_entitlement_is_unsupported_before_any_request() {
+    fn a_role_on_a_kind_other_than_workspace_is_unsupported_before_any_request() {
         use crate::model::RoleGrant;
         let fake = FakeTransport::new();
         let role = Entitlement::Role(RoleGrant {

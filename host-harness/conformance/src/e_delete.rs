@@ -171,7 +171,7 @@ pub(crate) async fn e3(connector: &LoadedConnector, c: &mut Check) -> Step {
     let lifecycle: Vec<String> = m
         .iter()
         .filter(|r| r.decoded_path().contains("/manage/lifecycle/delete"))
-        .map(|r| format!("{} {}", r.method, r.decoded_path()))
+        .map(|r| format!("{} {}{}", r.method, r.decoded_path(), r.body))
         .collect();
     c.eq(
         "lifecycle requests",

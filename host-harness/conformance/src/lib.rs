@@ -29,7 +29,9 @@ mod f_extract;
 mod g_audit;
 mod h_echo;
 mod h_faults;
+mod i_roles;
 pub mod ids;
+mod j_purge;
 mod k_rate;
 mod k_scale;
 pub mod platform;
@@ -175,6 +177,20 @@ cases! {
     "H7" h7_blocked_addresses_refused_before_connecting => h_faults::h7;
     /// An upstream echoing the credentials: no form of any secret reaches guest, output or log.
     "H8" h8_echoed_credentials_are_scrubbed => h_echo::h8 | platform;
+    /// Grant a product role: the v1 assign, `direct` on re-read; again `already-done`.
+    "I1" i1_grant_a_product_role => i_roles::i1;
+    /// Revoke a direct role; revoking one not held is `already-done` (each answer variant).
+    "I2" i2_revoke_a_direct_role => i_roles::i2;
+    /// Group-granted and inferred roles: reported with their source, never revoked.
+    "I3" i3_group_and_inferred_roles_are_reported => i_roles::i3;
+    /// Unknown role or resource before any write; unlicensed and licence limit fail.
+    "I4" i4_unknown_roles_and_limits => i_roles::i4;
+    /// Deprovision revokes direct roles after memberships, before deactivation.
+    "I5" i5_deprovision_revokes_direct_roles => i_roles::i5;
+    /// Deprovision deletes each personal API token; a refusing preflight is reported.
+    "I6" i6_deprovision_revokes_api_tokens => i_roles::i6;
+    /// Purge consults the preflight: a refusal names its reason key, zero writes.
+    "J3" j3_purge_consults_the_preflight => j_purge::j3;
     /// Extraction over many pages in bounded parallel waves: every user once, the walk ends.
     "K1" k1_users_in_parallel_page_waves => k_scale::k1;
     /// list-groups costs O(memberships ÷ page size): the request formula asserted per call.

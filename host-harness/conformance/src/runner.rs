@@ -107,6 +107,13 @@ pub fn cases() -> Vec<Case> {
         "H6" "Runaway invocation fails alone; next one runs" h6_runaway_invocations;
         "H7" "Private/loopback/metadata address: refused" h7_blocked_addresses_refused_before_connecting;
         "H8" "Echoed Authorization: no secret form gets out" h8_echoed_credentials_are_scrubbed;
+        "I1" "Grant a product role: direct on re-read; again already-done" i1_grant_a_product_role;
+        "I2" "Revoke a direct role; one not held: already-done" i2_revoke_a_direct_role;
+        "I3" "Group-granted/inferred roles: reported, never revoked" i3_group_and_inferred_roles_are_reported;
+        "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
+        "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
+        "I6" "Deprovision deletes API tokens; refusals reported" i6_deprovision_revokes_api_tokens;
+        "J3" "Purge consults the preflight; a refusal writes nothing" j3_purge_consults_the_preflight;
         "K1" "Users over many pages in bounded parallel waves, once each" k1_users_in_parallel_page_waves;
         "K2" "list-groups: O(memberships / page size), formula held" k2_list_groups_linear_in_memberships;
         "K3" "Per-org rate limit: within budget + one burst, no failure" k3_rate_limit_budget_kept;

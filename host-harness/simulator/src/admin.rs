@@ -37,7 +37,11 @@ fn decode_cursor(c: &str) -> Option<usize> {
 }
 
 /// `(offset, limit)` from a cursor and a limit; a bad value is a 400.
-fn paging(st: &State, cursor: Option<&str>, limit: Option<i64>) -> Result<(usize, usize), Reply> {
+pub(crate) fn paging(
+    st: &State,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<(usize, usize), Reply> {
     let offset = match cursor {
         None | Some("") => 0,
         Some(c) => decode_cursor(c)
@@ -58,7 +62,7 @@ fn paging(st: &State, cursor: Option<&str>, limit: Option<i64>) -> Result<(usize
     Ok((offset, limit.min(st.options.admin_page_size.max(1))))
 }
 
-fn page<T: Clone>(items: &[T], offset: usize, limit: usize) -> (Vec<T>, Value) {
+pub(crate) fn page<T: Clone>(items: &[T], offset: usize, limit: usize) -> (Vec<T>, Value) {
     let slice: Vec<T> = items.iter().skip(offset).take(limit).cloned().collect();
     let links = if offset.saturating_add(limit) < items.len() {
         json!({"next": encode_cursor(offset.saturating_add(limit))})
@@ -110,7 +114,8 @@ fn render_user(st: &State, account_id: &str, expand_groups: bool) -> Value {
     v
 }
 
-fn body(st: &State, req: &Req) -> Result<Value, Reply> {
+/// The request body as a JSON object (`{}` when empty); anything else is a 400.
+pub(crate) fn body(st: &State, req: &Req) -> Result<Value, Reply> {
     match req.json() {
         Ok(Value::Null) => Ok(json!({})),
         Ok(v @ Value::Object(_)) => Ok(v),
@@ -158,6 +163,9 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
 }
 
 fn route(st: &mut State, req: &Req) -> Reply {
+    if let Some(r) = super::roles::route(st, req) {
+        return r;
+    }
     let rest: Vec<&str> = req.segs[4..].iter().map(String::as_str).collect();
     let m = req.method.as_str();
     if rest.first() != Some(&"directories") {

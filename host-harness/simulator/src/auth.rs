@@ -52,10 +52,21 @@ pub(crate) fn scim(st: &State, req: &Req) -> Result<(), Reply> {
 }
 
 /// Admin, lifecycle and SCIM links: Bearer org key. A missing or wrong key is refused by the
-/// gateway (401, flat body); the right key on another organization, or a key that lost its
+/// gateway (401, flat body; the user-management API `/users/…/manage…` answers its documented
+/// `{"key":"unauthorized",…}` unless [`SimOptions::lifecycle_401_gateway`](super::SimOptions::lifecycle_401_gateway));
+/// the right key on another organization, or a key that lost its
 /// access ([`SimOptions::admin_key_forbidden`](super::SimOptions::admin_key_forbidden)), is 403.
 pub(crate) fn admin(st: &State, req: &Req) -> Result<(), Reply> {
     let ok = matches!(bearer(req), Some(t) if same(t, &st.tokens.admin_api_key));
+    let manage = req.segs.first().map(String::as_str) == Some("users");
+    if !ok && manage && !st.options.lifecycle_401_gateway {
+        // The user-management API's own documented form.
+        return Err(Reply::json(
+            401,
+            json!({"key": "unauthorized", "message": "Unauthorized: the API key is missing, invalid or revoked",
+                   "traceId": util::trace_id()}),
+        ));
+    }
     if !ok {
         return Err(Reply::json(
             401,

@@ -15,9 +15,10 @@ use std::time::{Duration, SystemTime};
 pub enum Api {
     /// `/scim/directory/{dirId}/…`
     Scim,
-    /// `/admin/v2/orgs/{orgId}/…`
+    /// `/admin/v2/orgs/{orgId}/…` (and the v1 user `roles/assign|revoke`)
     Admin,
-    /// Lifecycle `/users/{accountId}/manage/lifecycle/…` and SCIM-link look-ups.
+    /// User management `/users/{accountId}/manage…` (lifecycle, preflight, API tokens) and
+    /// SCIM-link look-ups.
     UserManagement,
     /// `/rest/api/3/…`
     Jira,
@@ -126,9 +127,9 @@ fn classify(segs: &[String]) -> Api {
     let s = |i: usize| segs.get(i).map(String::as_str).unwrap_or("");
     match s(0) {
         "scim" if s(1) == "directory" && segs.len() >= 3 => Api::Scim,
-        "admin" if s(1) == "v2" && s(2) == "orgs" && segs.len() >= 4 => Api::Admin,
+        "admin" if matches!(s(1), "v1" | "v2") && s(2) == "orgs" && segs.len() >= 4 => Api::Admin,
         "admin" if s(1) == "user-provisioning" => Api::UserManagement,
-        "users" if s(2) == "manage" && s(3) == "lifecycle" => Api::UserManagement,
+        "users" if s(2) == "manage" => Api::UserManagement,
         "rest" if s(1) == "api" => Api::Jira,
         "wiki" => Api::Confluence,
         "2.0" => Api::Bitbucket,

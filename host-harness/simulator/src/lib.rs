@@ -63,10 +63,12 @@ mod faults;
 mod http;
 mod lifecycle;
 mod log;
+mod manage;
 mod member_search;
 mod options;
 mod products;
 mod rate_limit;
+mod roles;
 mod scim;
 mod scim_filter;
 mod scim_patch;
@@ -79,8 +81,10 @@ mod util;
 pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
-pub use options::{LinkStyle, SimOptions};
+pub use manage::ApiToken;
+pub use options::{LifecycleReply, LinkStyle, RevokeMissing, SimOptions};
 pub use rate_limit::{RateLimit, WindowCount};
+pub use roles::{RoleView, Workspace};
 pub use seed::{SEED_FILE_LIMIT, Seed, SeedGroup, SeedMembership, SeedUser};
 pub use server::MAX_REQUEST_BODY;
 pub use state::{AccountStatus, GroupView, Tokens, UserView};
@@ -261,6 +265,8 @@ impl SimulatorBuilder {
             hints: Default::default(),
             user_names: Default::default(),
             emails: Default::default(),
+            roles: roles::Roles::one_site(),
+            api_tokens: Vec::new(),
             rate: Default::default(),
         };
         seed.apply(&mut st)?;

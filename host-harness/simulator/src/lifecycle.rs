@@ -2,6 +2,7 @@
 //! (`/admin/user-provisioning/v1/org/{orgId}/user/{accountId}/get-scim-links`).
 
 use super::http::{Reply, Req};
+use super::options::LifecycleReply;
 use super::state::{AccountStatus, State};
 use super::util;
 use serde_json::json;
@@ -16,6 +17,9 @@ fn err(status: u16, key: &str, message: &str) -> Reply {
 
 /// Entry point (auth already checked).
 pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
+    if let Some(r) = super::manage::route(st, req) {
+        return r;
+    }
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         [
@@ -65,8 +69,19 @@ fn scim_links(st: &State, acc: &str) -> Reply {
     Reply::json(200, json!({"scimLinks": links}))
 }
 
+/// The success answer of `delete` and `cancel-delete`: 200 `{"message":…}` as documented,
+/// or a [`LifecycleReply`] variant.
+fn deletion_reply(reply: LifecycleReply, message: &str) -> Reply {
+    match reply {
+        LifecycleReply::Message => Reply::json(200, json!({ "message": message })),
+        LifecycleReply::NoContent => Reply::empty(204),
+        LifecycleReply::EmptyOk => Reply::empty(200),
+    }
+}
+
 fn lifecycle(st: &mut State, acc: &str, action: &str) -> Reply {
     let grace = st.options.delete_grace_days;
+    let reply = st.options.lifecycle_delete_reply;
     let Some(a) = st.account_mut(acc) else {
         return err(404, "accountNotFound", &format!("Account {acc} not found"));
     };
@@ -93,12 +108,14 @@ fn lifecycle(st: &mut State, acc: &str, action: &str) -> Reply {
                     SystemTime::now() + Duration::from_secs(grace * 86_400),
                 ));
             }
+            return deletion_reply(reply, "Success");
         }
         "cancel-delete" => {
             if a.status == AccountStatus::ForDeletion {
                 a.status = AccountStatus::Deactivated;
                 a.delete_after = None;
             }
+            return deletion_reply(reply, "The deletion was cancelled");
         }
         other => {
             return err(

@@ -53,7 +53,8 @@ pub(crate) fn writes(log: &[LoggedRequest]) -> Vec<LoggedRequest> {
     log.iter().filter(|r| r.is_write()).cloned().collect()
 }
 
-/// A request that can change state: a write that is not an admin search.
+/// A request that can change state: a write that is not an admin search or the workspaces
+/// listing (a POST that reads).
 pub fn is_mutation(r: &LoggedRequest) -> bool {
-    r.is_write() && !r.path.ends_with("/search")
+    r.is_write() && !r.path.ends_with("/search") && !r.path.ends_with("/workspaces")
 }

@@ -14,6 +14,32 @@ pub enum LinkStyle {
     Header,
 }
 
+/// How lifecycle `delete` and `cancel-delete` answer a success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LifecycleReply {
+    /// `200 {"message":…}`, as the published spec documents.
+    #[default]
+    Message,
+    /// `204` without a body (as the simulator answered before).
+    NoContent,
+    /// `200` with an empty body.
+    EmptyOk,
+}
+
+/// How the v1 `roles/revoke` answers for a role the user does not hold directly (undocumented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevokeMissing {
+    /// `204`, as for a revoke that took something away.
+    #[default]
+    NoContent,
+    /// `400 ADMIN-UAM-400-3`.
+    BadRequest,
+    /// `404 ADMIN-UAM-404-1`.
+    NotFound,
+}
+
 /// Paging sizes and quirk switches. Every field can be changed while the simulator runs with
 /// [`Simulator::configure`](super::Simulator::configure).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +77,31 @@ pub struct SimOptions {
     /// another admin, or its admin's role removed): admin and lifecycle requests with it
     /// answer 403, where a wrong or missing key answers 401.
     pub admin_key_forbidden: bool,
+    /// How lifecycle `delete` and `cancel-delete` answer a success.
+    pub lifecycle_delete_reply: LifecycleReply,
+    /// The user-management API's 401 is the gateway's flat body
+    /// (`{"timestamp","status","error","message"}`) instead of the documented `{"key",…}`.
+    pub lifecycle_401_gateway: bool,
+    /// A repeated v1 `roles/assign` answers 409 `ADMIN-UAM-409-2` instead of 204.
+    pub role_repeat_conflict: bool,
+    /// How `roles/revoke` answers for a role the user does not hold directly.
+    pub role_revoke_missing: RevokeMissing,
+    /// Products (workspace `typeKey`s) the organization holds no licence for: a role grant on
+    /// them answers 400 `ADMIN-UAM-400-4`.
+    pub unlicensed_products: Vec<String>,
+    /// Licence limits on roles: workspace id → seats (users with a direct role there). A grant
+    /// beyond them answers 409 `ADMIN-UAM-409-3`.
+    pub role_licence_limits: BTreeMap<String, usize>,
+    /// The preflight and the API-token endpoints refuse `apiToken.*` with this reason key
+    /// (`externalDirectory.scim`, `managedAccount`, …); `None`: allowed.
+    pub api_tokens_forbidden_reason: Option<String>,
+    /// The preflight refuses `lifecycle.*` with this reason key (SCIM-synced accounts are
+    /// always refused `lifecycle.enablement` with `externalDirectory.scim`).
+    pub lifecycle_forbidden_reason: Option<String>,
+    /// The preflight answers 403 `forbidden`: the account is not the organization's to manage.
+    pub preflight_forbidden: bool,
+    /// The preflight's `allowed` is the string `"true"`/`"false"`, not a JSON boolean.
+    pub preflight_allowed_as_string: bool,
     /// Admin error bodies carry `status` as a string (`"409"`) instead of a number.
     pub admin_error_status_as_string: bool,
     /// Verified email domains; SCIM writes with an email elsewhere answer 400. Empty: any domain.
@@ -94,6 +145,16 @@ impl Default for SimOptions {
             delete_deactivates_only: false,
             admin_key_scoped: false,
             admin_key_forbidden: false,
+            lifecycle_delete_reply: LifecycleReply::Message,
+            lifecycle_401_gateway: false,
+            role_repeat_conflict: false,
+            role_revoke_missing: RevokeMissing::NoContent,
+            unlicensed_products: Vec::new(),
+            role_licence_limits: BTreeMap::new(),
+            api_tokens_forbidden_reason: None,
+            lifecycle_forbidden_reason: None,
+            preflight_forbidden: false,
+            preflight_allowed_as_string: false,
             admin_error_status_as_string: false,
             verified_domains: Vec::new(),
             delete_grace_days: 14,

@@ -214,6 +214,10 @@ pub(crate) struct State {
     pub user_names: NameIndex,
     /// Account ids by email.
     pub emails: NameIndex,
+    /// Workspaces and product-role assignments.
+    pub roles: super::roles::Roles,
+    /// Personal API tokens: (account id, token).
+    pub api_tokens: Vec<(String, super::manage::ApiToken)>,
     /// What each rate-limit window received (the rate-limit mode).
     pub rate: super::rate_limit::Meter,
 }

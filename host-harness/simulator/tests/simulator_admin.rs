@@ -399,7 +399,10 @@ async fn lifecycle_disable_enable_delete_cancel() {
             .json()["active"],
         true
     );
-    assert_eq!(lifecycle(&sim, &ada, "delete").await.status, 204);
+    // `delete` and `cancel-delete` answer 200 `{"message":…}` as documented.
+    let r = lifecycle(&sim, &ada, "delete").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["message"], "Success");
     let v = admin_dir(&sim, "GET", &format!("/users/{}", seg(&ada)), None)
         .await
         .json();
@@ -415,7 +418,9 @@ async fn lifecycle_disable_enable_delete_cancel() {
     let r = lifecycle(&sim, &ada, "enable").await;
     assert_eq!(r.status, 409);
     assert_eq!(r.json()["key"], "accountPendingDeletion");
-    assert_eq!(lifecycle(&sim, &ada, "cancel-delete").await.status, 204);
+    let r = lifecycle(&sim, &ada, "cancel-delete").await;
+    assert_eq!(r.status, 200);
+    assert!(r.json()["message"].is_string());
     assert_eq!(
         sim.user_by_email("ada@example.com").unwrap().status,
         atlassian_simulator::AccountStatus::Deactivated
@@ -429,6 +434,30 @@ async fn lifecycle_disable_enable_delete_cancel() {
     let r = lifecycle(&sim, &ada, "enable").await;
     assert_eq!(r.status, 403);
     assert_eq!(r.json()["key"], "forbidden");
+}
+
+#[tokio::test]
+async fn lifecycle_delete_takes_any_body_and_its_reply_is_a_switch() {
+    let sim = org().await;
+    let ada = acc(&sim, "ada@example.com");
+    let url = format!(
+        "{}/users/{}/manage/lifecycle/delete",
+        sim.base_url(),
+        seg(&ada)
+    );
+    // No body, `{}` and `{message}` are all accepted.
+    for body in [None, Some(json!({})), Some(json!({"message": "bye"}))] {
+        let r = send("POST", &url, &admin_auth(&sim), body.clone()).await;
+        assert_eq!(r.status, 200, "{body:?}");
+    }
+    for (reply, status, text) in [
+        (atlassian_simulator::LifecycleReply::NoContent, 204, ""),
+        (atlassian_simulator::LifecycleReply::EmptyOk, 200, ""),
+    ] {
+        sim.configure(|o| o.lifecycle_delete_reply = reply);
+        let r = send("POST", &url, &admin_auth(&sim), None).await;
+        assert_eq!((r.status, r.text.as_str()), (status, text));
+    }
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 mod simulator_support;
 
 use atlassian_simulator::{LinkStyle, Simulator, Tokens};
-use serde_json::Value;
+use serde_json::{Value, json};
 use simulator_support::*;
 
 #[tokio::test]
@@ -171,16 +171,25 @@ async fn each_credential_works_only_on_its_own_api() {
         let v = r.json();
         assert!(v["error"].is_string() && v["traceId"].is_string(), "{v}");
     }
-    // Admin, lifecycle: 401 gateway body.
-    for url in [&admin_url, &life_url] {
-        for a in [&Auth::None, &scim_tok, &basic] {
-            let r = send(if url == &life_url { "POST" } else { "GET" }, url, a, None).await;
-            assert_eq!(r.status, 401, "{url} {a:?}");
-            let v = r.json();
-            assert_eq!(v["status"], 401);
-            assert_eq!(v["error"], "Unauthorized");
-        }
+    // Admin: 401 gateway body; lifecycle: its documented `{"key",…}` (the gateway's body
+    // behind a switch).
+    for a in [&Auth::None, &scim_tok, &basic] {
+        let r = send("GET", &admin_url, a, None).await;
+        assert_eq!(r.status, 401, "{a:?}");
+        let v = r.json();
+        assert_eq!(v["status"], 401);
+        assert_eq!(v["error"], "Unauthorized");
+        let r = send("POST", &life_url, a, None).await;
+        assert_eq!(r.status, 401, "{a:?}");
+        assert_eq!(r.json()["key"], "unauthorized");
     }
+    sim.configure(|o| o.lifecycle_401_gateway = true);
+    let r = send("POST", &life_url, &Auth::None, None).await;
+    assert_eq!(
+        (r.status, &r.json()["error"]),
+        (401, &json!("Unauthorized"))
+    );
+    sim.configure(|o| o.lifecycle_401_gateway = false);
     // The right key on another organization: 403.
     let other = format!("{}/admin/v2/orgs/someone-else/directories", sim.base_url());
     let r = send("GET", &other, &admin_key, None).await;

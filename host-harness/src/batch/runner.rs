@@ -239,7 +239,7 @@ impl Runner {
             ),
             Action::Groups => self.groups(item),
             Action::Deprovision => {
-                Bound::Deprovision(item.user_ref.clone(), ActionOptions { dry_run })
+                Bound::Deprovision(item.user_ref.clone(), ActionOptions { dry_run }, false)
             }
             Action::Delete => Bound::Delete(
                 item.user_ref.clone(),

@@ -14,6 +14,10 @@ pub struct DeprovisionArgs {
     /// The person: an email, or scim:ID, account:ID, external:ID.
     #[arg(long, value_parser = parse_user_ref)]
     pub user: UserRef,
+    /// Also delete the person's personal API tokens, where the user-management preflight
+    /// lets the organization key (one change per token; never a token's value).
+    #[arg(long)]
+    pub revoke_api_tokens: bool,
     /// Show the plan without writing anything.
     #[arg(long)]
     pub dry_run: bool,
@@ -22,13 +26,14 @@ pub struct DeprovisionArgs {
     pub json: bool,
 }
 
-/// Runs `deprovision`: every membership removed, then the user deactivated (reversible).
+/// Runs `deprovision`: every membership and direct role removed (and, with
+/// `--revoke-api-tokens`, every personal API token), then the user deactivated (reversible).
 pub async fn run(connector: &LoadedConnector, args: &DeprovisionArgs) -> anyhow::Result<u8> {
     let target = args.target.resolve()?;
     let options = ActionOptions {
         dry_run: args.dry_run,
     };
-    let action = Action::Deprovision(args.user.clone(), options);
+    let action = Action::Deprovision(args.user.clone(), options, args.revoke_api_tokens);
     target.run(connector, &action, args.json).await
 }
 
