@@ -168,7 +168,15 @@ pub fn from_http_error(api: Api, e: HttpError) -> ConnectorError {
 /// Parses a 2xx body as JSON of type `T`; anything else is
 /// `upstream{status, None, "malformed … response: …"}`.
 pub fn parse_json<T: FromJson>(api: Api, resp: &Response) -> Result<T, ConnectorError> {
-    wire::parse(&resp.body).map_err(|what| malformed(api, resp, what))
+    let v = parse_value(api, resp)?;
+    T::from_json(&v).map_err(|what| malformed(api, resp, what))
+}
+
+/// The parsed body of `resp`, or the error of a body that is not JSON. Out of the generic
+/// [`parse_json`] (never inlined): one copy for every wire type.
+#[inline(never)]
+fn parse_value(api: Api, resp: &Response) -> Result<Value, ConnectorError> {
+    wire::parse_value(&resp.body).map_err(|what| malformed(api, resp, what))
 }
 
 /// The error of a body that did not parse. Kept out of the generic [`parse_json`] so each

@@ -58,7 +58,7 @@ pub fn wanted(add: &[RoleGrant], remove: &[RoleGrant]) -> Result<Vec<Wanted>, Co
                     r.role, r.kind, r.id
                 )));
             }
-            if r.role.trim().trim_start_matches(roles::ROLE_PREFIX) == "org-admin" {
+            if roles::strip_role_prefixes(&r.role) == "org-admin" {
                 return Err(ConnectorError::Unsupported(
                     "the org-admin role is granted through the organization's role \
                      assignments, which this connector does not manage; nothing was changed"
@@ -310,7 +310,7 @@ pub fn plan(
             (false, Some(h)) if !direct => ChangeStatus::Skipped(skipped_reason(h)),
             _ => ChangeStatus::Planned,
         };
-        let needs_write = status == ChangeStatus::Planned && !dry_run;
+        let needs_write = matches!(status, ChangeStatus::Planned) && !dry_run;
         out.push(Planned {
             kind: if w.grant {
                 ChangeKind::AddRole

@@ -324,7 +324,7 @@ impl Sync<'_> {
                 let (status, updated) = self.patch(&user, &diffs);
                 match updated {
                     Some(u) => resolved_user = resolved(&u),
-                    None if status == ChangeStatus::Applied => {
+                    None if matches!(status, ChangeStatus::Applied) => {
                         apply_to_resolved(&mut resolved_user, &diffs)
                     }
                     None => {}
