@@ -429,7 +429,7 @@ impl ConnectorConfig {
 }
 
 fn key_list() -> String {
-    KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")
+    crate::text::join(&KEYS.iter().map(|k| k.key).collect::<Vec<_>>(), ", ")
 }
 
 /// Checks a URL value and returns it normalized, without a trailing `/`.

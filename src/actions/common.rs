@@ -254,7 +254,7 @@ pub(super) fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
             value.trim()
         )));
     }
-    if value.chars().any(char::is_control) || value.chars().count() > 255 {
+    if value.chars().any(char::is_control) || crate::text::char_count(value) > 255 {
         return Err(ConnectorError::InvalidInput(format!(
             "the user's {what} is not a valid identifier"
         )));

@@ -369,7 +369,7 @@ pub fn normalize_names(
                     "a group name to {what} is empty"
                 )));
             }
-            if name.chars().count() > MAX_GROUP_NAME_CHARS {
+            if crate::text::char_count(name) > MAX_GROUP_NAME_CHARS {
                 return Err(ConnectorError::InvalidInput(format!(
                     "the group name to {what} `{}…` is longer than {MAX_GROUP_NAME_CHARS} characters",
                     name.chars().take(40).collect::<String>()
