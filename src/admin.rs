@@ -155,16 +155,15 @@ pub struct ScimLinks {
 impl ScimLinks {
     /// Reads a `get-scim-links` answer leniently.
     pub fn from_value(v: &Value) -> Self {
-        ScimLinks {
-            links: wire::field_list(v, "scimLinks")
-                .iter()
-                .map(|l| ScimLink {
-                    scim_user_id: wire::field_string(l, "scimUserId"),
-                    account_id: wire::field_string(l, "atlassianAccountId"),
-                    directory_id: wire::field_string(l, "directoryId"),
-                })
-                .collect(),
+        let mut links = Vec::new();
+        for l in wire::field_list(v, "scimLinks") {
+            links.push(ScimLink {
+                scim_user_id: wire::field_string(l, "scimUserId"),
+                account_id: wire::field_string(l, "atlassianAccountId"),
+                directory_id: wire::field_string(l, "directoryId"),
+            });
         }
+        ScimLinks { links }
     }
 
     /// The SCIM user id of the link into `directory_id` (or of the only link when the
@@ -335,14 +334,15 @@ pub struct User {
 impl User {
     /// Reads a user object leniently.
     pub fn from_value(v: &Value) -> Self {
+        let mut groups = Vec::new();
+        for g in wire::field_list(v, "groups") {
+            groups.push(Group::from_value(g));
+        }
         User {
             account_id: wire::field_string(v, "accountId"),
             email: wire::field_string(v, "email"),
             status: wire::field_string(v, "status"),
-            groups: wire::field_list(v, "groups")
-                .iter()
-                .map(Group::from_value)
-                .collect(),
+            groups,
         }
     }
 

@@ -355,9 +355,11 @@ impl ConnectorConfig {
 
         let protected_users: Vec<String> = get(PROTECTED_USERS)
             .map(|v| {
-                v.split(',')
-                    .map(|p| crate::text::fold_case(p.trim()))
-                    .collect()
+                let mut out = Vec::new();
+                for p in v.split(',') {
+                    out.push(crate::text::fold_case(p.trim()));
+                }
+                out
             })
             .unwrap_or_default();
         if protected_users.iter().any(String::is_empty) {
@@ -429,7 +431,14 @@ impl ConnectorConfig {
 }
 
 fn key_list() -> String {
-    KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")
+    let mut out = String::new();
+    for (i, k) in KEYS.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k.key);
+    }
+    out
 }
 
 /// Checks a URL value and returns it normalized, without a trailing `/`.

@@ -88,9 +88,8 @@ fn link_entries(value: &str) -> Vec<(String, String)> {
         let target = after.get(..close).unwrap_or_default().trim().to_string();
         let tail = after.get(close + 1..).unwrap_or_default();
         // Parameters run to the next entry: a `,` followed (eventually) by `<`.
-        let end = tail
-            .find(", <")
-            .or_else(|| tail.find(",<"))
+        let end = crate::text::find(tail, ", <")
+            .or_else(|| crate::text::find(tail, ",<"))
             .unwrap_or(tail.len());
         out.push((target, tail.get(..end).unwrap_or_default().to_string()));
         rest = tail.get(end..).unwrap_or_default();

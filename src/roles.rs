@@ -126,6 +126,16 @@ pub fn canonical_role(role: &str, allowed: &[&str]) -> Option<String> {
         .then(|| format!("{ROLE_PREFIX}{bare}"))
 }
 
+/// `role` trimmed and without every leading [`ROLE_PREFIX`] (as `trim_start_matches` would,
+/// without its substring searcher).
+pub fn strip_role_prefixes(role: &str) -> &str {
+    let mut bare = role.trim();
+    while let Some(rest) = bare.strip_prefix(ROLE_PREFIX) {
+        bare = rest;
+    }
+    bare
+}
+
 /// One workspace: a product on a site.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Workspace {
@@ -143,12 +153,12 @@ impl Workspace {
     /// True when `site` names this workspace's site: its name, its host, or the host's first
     /// label (`acme` for `acme.atlassian.net`), ignoring case.
     pub fn on_site(&self, site: &str) -> bool {
-        let host = self
-            .host_url
-            .split("://")
-            .last()
-            .unwrap_or_default()
-            .trim_end_matches('/');
+        // What follows the last `://` (`split("://").last()`).
+        let mut host = self.host_url.as_str();
+        while let Some((_, rest)) = crate::text::split_once(host, "://") {
+            host = rest;
+        }
+        let host = host.trim_end_matches('/');
         let label = host.split('.').next().unwrap_or_default();
         [self.name.as_str(), host, label]
             .iter()

@@ -168,10 +168,11 @@ impl MultiValue {
     }
 
     fn list(v: &Value, key: &str) -> Vec<Self> {
-        wire::field_list(v, key)
-            .iter()
-            .map(MultiValue::from_value)
-            .collect()
+        let mut out = Vec::new();
+        for item in wire::field_list(v, key) {
+            out.push(MultiValue::from_value(item));
+        }
+        out
     }
 }
 

@@ -1,6 +1,46 @@
-//! Text helpers shared by messages and matching: [`quoted`] (a value quoted for a message)
-//! and [`fold_case`] (the one case fold every case-insensitive comparison uses). Written
-//! out: `str::to_lowercase` cost the component ~6 KB, and `{:?}` drags in the Debug escaper.
+//! Text helpers shared by messages and matching: [`quoted`] (a value quoted for a message),
+//! [`fold_case`] (the one case fold every case-insensitive comparison uses), and [`find`] /
+//! [`split_once`] (substring search). Written out: `str::to_lowercase` cost the component
+//! ~6 KB, `{:?}` drags in the Debug escaper, and a `&str` pattern brings core's two-way
+//! substring searcher with its slicing panic (which formats with the Debug escaper).
+
+/// The byte offset of the first `needle` in `hay`, as `hay.find(needle)` answers (a plain
+/// byte scan: the texts searched are short).
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let last = h.len().checked_sub(n.len())?;
+    (0..=last).find(|&i| h.get(i..i + n.len()) == Some(n))
+}
+
+/// `s.chars().count()`: the bytes that start a character (core's counter is ~900 bytes of
+/// unrolled code).
+pub fn char_count(s: &str) -> usize {
+    let mut n = 0;
+    for b in s.bytes() {
+        if b & 0xC0 != 0x80 {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// `parts.join(sep)`, written out: the standard `join` is ~1.2 KB of generic copying.
+pub fn join(parts: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// `hay.split_once(needle)`: the text before and after the first `needle`.
+pub fn split_once<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(hay, needle)?;
+    Some((hay.get(..i)?, hay.get(i + needle.len()..)?))
+}
 
 /// `value` in double quotes for a message, `"` and `\` escaped and control characters
 /// written `\u{..}`: what `{:?}` shows for text, without the Debug formatter.

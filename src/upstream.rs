@@ -168,7 +168,15 @@ pub fn from_http_error(api: Api, e: HttpError) -> ConnectorError {
 /// Parses a 2xx body as JSON of type `T`; anything else is
 /// `upstream{status, None, "malformed … response: …"}`.
 pub fn parse_json<T: FromJson>(api: Api, resp: &Response) -> Result<T, ConnectorError> {
-    wire::parse(&resp.body).map_err(|what| malformed(api, resp, what))
+    let v = parse_value(api, resp)?;
+    T::from_json(&v).map_err(|what| malformed(api, resp, what))
+}
+
+/// The parsed body of `resp`, or the error of a body that is not JSON. Out of the generic
+/// [`parse_json`] (never inlined): one copy for every wire type.
+#[inline(never)]
+fn parse_value(api: Api, resp: &Response) -> Result<Value, ConnectorError> {
+    wire::parse_value(&resp.body).map_err(|what| malformed(api, resp, what))
 }
 
 /// The error of a body that did not parse. Kept out of the generic [`parse_json`] so each
@@ -244,19 +252,29 @@ pub fn body_snippet(body: &[u8]) -> String {
     if looks_like_html(body) {
         return "an HTML page instead of an error document".to_string();
     }
-    let text = String::from_utf8_lossy(body);
-    let printable: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let cleaned = printable.split_whitespace().collect::<Vec<_>>().join(" ");
+    // In one pass: the body read lossily as UTF-8, control characters as spaces, runs of
+    // whitespace as one space (none at the ends), the first MAX characters and `…` if more.
     const MAX: usize = 160;
-    if cleaned.chars().count() > MAX {
-        let cut: String = cleaned.chars().take(MAX).collect();
-        format!("{cut}…")
-    } else {
-        cleaned
+    let (mut out, mut n, mut space) = (String::new(), 0, false);
+    for chunk in body.utf8_chunks() {
+        let invalid = (!chunk.invalid().is_empty()).then_some('\u{FFFD}');
+        for c in chunk.valid().chars().chain(invalid) {
+            if c.is_control() || c.is_whitespace() {
+                space = n > 0;
+                continue;
+            }
+            for c in [space.then_some(' '), Some(c)].into_iter().flatten() {
+                if n == MAX {
+                    out.push('…');
+                    return out;
+                }
+                out.push(c);
+                n += 1;
+            }
+            space = false;
+        }
     }
+    out
 }
 
 #[cfg(test)]

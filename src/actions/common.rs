@@ -178,15 +178,16 @@ pub fn parse_users(
 /// match preferred); the server's own matching is not trusted blindly.
 pub fn pick_by_user_name(users: Vec<scim::User>, email: &str) -> Option<scim::User> {
     let folded = fold_case(email);
-    let mut candidates: Vec<scim::User> = users
-        .into_iter()
-        .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))
-        .filter(|u| {
-            u.user_name
+    let mut candidates: Vec<scim::User> = Vec::new();
+    for u in users {
+        if u.id.as_deref().is_some_and(|id| !id.is_empty())
+            && u.user_name
                 .as_deref()
                 .is_some_and(|n| fold_case(n) == folded)
-        })
-        .collect();
+        {
+            candidates.push(u);
+        }
+    }
     let exact = candidates
         .iter()
         .position(|u| u.user_name.as_deref() == Some(email))
@@ -254,7 +255,7 @@ pub(super) fn check_user_ref(user: &UserRef) -> Result<(), ConnectorError> {
             value.trim()
         )));
     }
-    if value.chars().any(char::is_control) || value.chars().count() > 255 {
+    if value.chars().any(char::is_control) || crate::text::char_count(value) > 255 {
         return Err(ConnectorError::InvalidInput(format!(
             "the user's {what} is not a valid identifier"
         )));
@@ -436,11 +437,10 @@ impl Run<'_> {
     pub(super) fn find(&self, user: &UserRef, with_admin: bool) -> Result<Person, ConnectorError> {
         let mut batch = Vec::new();
         let reads = self.user_reads(user, with_admin, &mut batch);
-        let mut results: Vec<Option<Result<Response, HttpError>>> =
-            send_batch(self.transport, batch)
-                .into_iter()
-                .map(Some)
-                .collect();
+        let mut results: Vec<Option<Result<Response, HttpError>>> = Vec::new();
+        for r in send_batch(self.transport, batch) {
+            results.push(Some(r));
+        }
         let mut person = self.lookup(user, &reads, &mut results)?;
         if let (None, Some(id)) = (&person.scim, &person.scim_id) {
             let read = self

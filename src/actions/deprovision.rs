@@ -138,10 +138,11 @@ fn revoke_roles(
     };
     let mut planned = roles::revoke_all(a, account, &current, dry_run);
     roles::apply(transport, a, account, &mut planned);
-    planned
-        .into_iter()
-        .map(roles::Planned::into_change)
-        .collect()
+    let mut changes = Vec::with_capacity(planned.len());
+    for p in planned {
+        changes.push(p.into_change());
+    }
+    changes
 }
 
 /// True when the last change (the deactivation) holds.

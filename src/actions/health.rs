@@ -197,13 +197,12 @@ fn plans(cfg: &ConnectorConfig) -> Vec<Plan> {
 
 fn probe_all(cfg: &ConnectorConfig, transport: &dyn Transport) -> HealthReport {
     let plans = plans(cfg);
-    let requests: Vec<Request> = plans
-        .iter()
-        .filter_map(|p| match p {
-            Plan::Send(s) => Some(s.request.clone()),
-            Plan::Skip(_) => None,
-        })
-        .collect();
+    let mut requests: Vec<Request> = Vec::new();
+    for p in &plans {
+        if let Plan::Send(s) = p {
+            requests.push(s.request.clone());
+        }
+    }
     let mut results = if requests.is_empty() {
         Vec::new()
     } else {
@@ -211,9 +210,9 @@ fn probe_all(cfg: &ConnectorConfig, transport: &dyn Transport) -> HealthReport {
     }
     .into_iter();
 
-    let probes: Vec<Probe> = plans
-        .into_iter()
-        .map(|plan| match plan {
+    let mut probes: Vec<Probe> = Vec::with_capacity(plans.len());
+    for plan in plans {
+        probes.push(match plan {
             Plan::Skip(probe) => probe,
             Plan::Send(s) => {
                 let ctx = Context {
@@ -234,8 +233,8 @@ fn probe_all(cfg: &ConnectorConfig, transport: &dyn Transport) -> HealthReport {
                 };
                 Probe { status, ..s.probe }
             }
-        })
-        .collect();
+        });
+    }
     let healthy = !probes
         .iter()
         .any(|p| matches!(p.status, ProbeStatus::Failed(_)));

@@ -369,7 +369,7 @@ pub fn normalize_names(
                     "a group name to {what} is empty"
                 )));
             }
-            if name.chars().count() > MAX_GROUP_NAME_CHARS {
+            if crate::text::char_count(name) > MAX_GROUP_NAME_CHARS {
                 return Err(ConnectorError::InvalidInput(format!(
                     "the group name to {what} `{}…` is longer than {MAX_GROUP_NAME_CHARS} characters",
                     name.chars().take(40).collect::<String>()
@@ -479,11 +479,12 @@ impl Person {
         user: &UserRef,
     ) -> Result<(), ConnectorError> {
         let who = describe_ref(user);
-        let scim_groups: Vec<&str> = targets
-            .iter()
-            .filter(|t| matches!(t.route, Route::Scim { .. }))
-            .map(|t| t.display.as_str())
-            .collect();
+        let mut scim_groups: Vec<&str> = Vec::new();
+        for t in targets {
+            if matches!(t.route, Route::Scim { .. }) {
+                scim_groups.push(t.display.as_str());
+            }
+        }
         if self.scim_id.is_none() && !scim_groups.is_empty() {
             return Err(ConnectorError::NotFound(format!(
                 "{who} has no SCIM user in this directory, so the synced group(s) {} \
@@ -491,11 +492,12 @@ impl Person {
                 quoted_list(&scim_groups)
             )));
         }
-        let admin_groups: Vec<&str> = targets
-            .iter()
-            .filter(|t| matches!(t.route, Route::Admin { .. }))
-            .map(|t| t.display.as_str())
-            .collect();
+        let mut admin_groups: Vec<&str> = Vec::new();
+        for t in targets {
+            if matches!(t.route, Route::Admin { .. }) {
+                admin_groups.push(t.display.as_str());
+            }
+        }
         if self.account_id.is_none() && !admin_groups.is_empty() {
             return Err(ConnectorError::NotFound(format!(
                 "{who} is not linked to an Atlassian account yet (Atlassian links new users \

@@ -58,7 +58,7 @@ pub fn wanted(add: &[RoleGrant], remove: &[RoleGrant]) -> Result<Vec<Wanted>, Co
                     r.role, r.kind, r.id
                 )));
             }
-            if r.role.trim().trim_start_matches(roles::ROLE_PREFIX) == "org-admin" {
+            if roles::strip_role_prefixes(&r.role) == "org-admin" {
                 return Err(ConnectorError::Unsupported(
                     "the org-admin role is granted through the organization's role \
                      assignments, which this connector does not manage; nothing was changed"
@@ -99,7 +99,7 @@ pub fn wanted(add: &[RoleGrant], remove: &[RoleGrant]) -> Result<Vec<Wanted>, Co
         return Err(ConnectorError::InvalidInput(format!(
             "unknown role(s) {}: a user may hold atlassian/ + one of {}",
             quoted_list(&bad),
-            USER_ROLES.join(", ")
+            text::join(USER_ROLES, ", ")
         )));
     }
     Ok(out)
@@ -261,7 +261,7 @@ fn describe_holding(held: Option<&Assignment>) -> String {
                 parts.push("directly");
             }
             parts.extend(a.other_sources());
-            format!("held {}", parts.join(" and "))
+            format!("held {}", text::join(&parts, " and "))
         }
     }
 }
@@ -279,7 +279,7 @@ fn skipped_reason(held: &Assignment) -> String {
         "`{}` is held {} only: a user-level revoke cannot take it away; an administrator \
          must change the group's roles or the user's membership (or the role it is inferred from)",
         held.role,
-        held.other_sources().join(" and ")
+        text::join(&held.other_sources(), " and ")
     )
 }
 
@@ -310,7 +310,7 @@ pub fn plan(
             (false, Some(h)) if !direct => ChangeStatus::Skipped(skipped_reason(h)),
             _ => ChangeStatus::Planned,
         };
-        let needs_write = status == ChangeStatus::Planned && !dry_run;
+        let needs_write = matches!(status, ChangeStatus::Planned) && !dry_run;
         out.push(Planned {
             kind: if w.grant {
                 ChangeKind::AddRole

@@ -105,7 +105,7 @@ fn check_email(email: &str) -> Result<(), ConnectorError> {
     if email.is_empty() {
         return Err(invalid("email is required".into()));
     }
-    if email.chars().count() > MAX_EMAIL_CHARS {
+    if crate::text::char_count(email) > MAX_EMAIL_CHARS {
         return Err(invalid(format!(
             "email is longer than {MAX_EMAIL_CHARS} characters"
         )));
@@ -135,7 +135,7 @@ fn check_email(email: &str) -> Result<(), ConnectorError> {
 }
 
 fn check_text(field: &str, value: &str) -> Result<(), ConnectorError> {
-    if value.chars().count() > MAX_ATTRIBUTE_CHARS {
+    if crate::text::char_count(value) > MAX_ATTRIBUTE_CHARS {
         return Err(invalid(format!(
             "{field} is longer than {MAX_ATTRIBUTE_CHARS} characters"
         )));
@@ -324,7 +324,7 @@ impl Sync<'_> {
                 let (status, updated) = self.patch(&user, &diffs);
                 match updated {
                     Some(u) => resolved_user = resolved(&u),
-                    None if status == ChangeStatus::Applied => {
+                    None if matches!(status, ChangeStatus::Applied) => {
                         apply_to_resolved(&mut resolved_user, &diffs)
                     }
                     None => {}
