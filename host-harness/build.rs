@@ -79,6 +79,13 @@ fn main() {
         "the connector build produced no {}",
         wasm.display()
     );
+    // What ships (and what the harness embeds) is the component without its component-level
+    // debug names; written in place, so the file the docs name is the one that ships.
+    let built = std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+    let shipped = guest_build::without_component_names(&built);
+    if shipped.len() != built.len() {
+        std::fs::write(&wasm, &shipped).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+    }
     println!("cargo:rerun-if-changed={}", wasm.display());
     println!("cargo:rustc-env=CONNECTOR_WASM={}", wasm.display());
 

@@ -139,3 +139,52 @@ pub fn test_guest(workspace: &Path) -> Result<PathBuf, String> {
     }
     Ok(target.join("wasm32-wasip2/release/test_guests.wasm"))
 }
+
+/// `component` without its top-level `component-name` custom section: the names of the
+/// component-level items (instances, aliases, types), which nothing reads at run time (the
+/// core modules' own names are already stripped by the release profile) and which cost ~6 KB
+/// of the connector's size budget. Anything that does not parse as a component's sections is
+/// returned unchanged.
+pub fn without_component_names(component: &[u8]) -> Vec<u8> {
+    /// The section's name, as a custom section's payload starts with it.
+    const NAME: &[u8] = b"component-name";
+    /// A LEB128 u32 at `at`: its value and the position after it.
+    fn leb(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
+        let (mut value, mut shift) = (0usize, 0u32);
+        loop {
+            let byte = *bytes.get(at)?;
+            at += 1;
+            value |= usize::from(byte & 0x7f).checked_shl(shift)?;
+            if byte < 0x80 {
+                return Some((value, at));
+            }
+            shift += 7;
+            if shift > 28 {
+                return None;
+            }
+        }
+    }
+    let strip = || -> Option<Vec<u8>> {
+        let header = component.get(..8)?;
+        // `\0asm`, then a component's version and layer (0x0d 0x00 0x01 0x00).
+        if header != b"\0asm\x0d\x00\x01\x00" {
+            return None;
+        }
+        let mut out = header.to_vec();
+        let mut at = 8;
+        while at < component.len() {
+            let id = component[at];
+            let (size, body) = leb(component, at + 1)?;
+            let end = body.checked_add(size)?;
+            let payload = component.get(body..end)?;
+            let named = id == 0
+                && leb(payload, 0).is_some_and(|(n, s)| payload.get(s..s + n) == Some(NAME));
+            if !named {
+                out.extend_from_slice(&component[at..end]);
+            }
+            at = end;
+        }
+        Some(out)
+    };
+    strip().unwrap_or_else(|| component.to_vec())
+}

@@ -36,3 +36,47 @@ fn the_release_component_fits_the_400_kb_budget() {
         path = path.display(),
     );
 }
+
+/// The component-level debug names (~6 KB) do not ship; every other section does, in order.
+#[test]
+fn the_component_name_section_is_dropped_and_nothing_else() {
+    let custom = |name: &str, body: &[u8]| {
+        let mut payload = vec![u8::try_from(name.len()).unwrap()];
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(body);
+        let mut section = vec![0, u8::try_from(payload.len()).unwrap()];
+        section.extend(payload);
+        section
+    };
+    let header = b"\0asm\x0d\x00\x01\x00".to_vec();
+    let producers = custom("producers", b"xyz");
+    let names = custom("component-name", b"\x00\x01a");
+    let type_section = vec![7, 1, 0];
+    let with: Vec<u8> = [&header[..], &producers, &names, &type_section].concat();
+    let without: Vec<u8> = [&header[..], &producers, &type_section].concat();
+    assert_eq!(
+        host_harness::guest_build::without_component_names(&with),
+        without
+    );
+    // Idempotent, and anything that is not a component comes back as it was.
+    assert_eq!(
+        host_harness::guest_build::without_component_names(&without),
+        without
+    );
+    let module = b"\0asm\x01\x00\x00\x00\x00\x03\x01ab".to_vec();
+    assert_eq!(
+        host_harness::guest_build::without_component_names(&module),
+        module
+    );
+    let torn = [&header[..], &[0, 9, 1]].concat();
+    assert_eq!(
+        host_harness::guest_build::without_component_names(&torn),
+        torn
+    );
+    // What the harness embeds went through it.
+    let builtin = host_harness::component::BUILTIN;
+    assert_eq!(
+        host_harness::guest_build::without_component_names(builtin),
+        builtin
+    );
+}

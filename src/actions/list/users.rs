@@ -19,7 +19,7 @@ use crate::config::{ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
 use crate::model::{AccountId, Config, PageRequest, ScimId, UserPage, UserRecord};
 use crate::scim;
-use crate::transport::{Auth, Transport};
+use crate::transport::{Auth, Response, Transport};
 use crate::upstream::{self, Api, Context};
 
 /// The most users one call returns: larger than other listings', so that one wave of pages
@@ -65,13 +65,7 @@ pub fn list_users(
         // Learn the server's page size and the total from one page.
         let url = scim::users_url(&cfg.scim.url, at, limit.min(super::MAX_LIMIT));
         let resp = fetch(transport, &ctx, get(url, Auth::bearer(SCIM_TOKEN)))?;
-        let (users, after, server_total) = scim_items::<scim::User>(&resp, at, limit)?;
-        let received = u32::try_from(users.len()).unwrap_or(u32::MAX);
-        for u in users {
-            let r = record(u)?;
-            seen.insert(r.scim_id.as_str().to_string());
-            items.push(r);
-        }
+        let (received, after, server_total) = take(&resp, at, limit, &mut seen, &mut items)?;
         let Some(after) = after else {
             return Ok(UserPage {
                 items,
@@ -115,20 +109,8 @@ pub fn list_users(
     let mut left = want;
     for answer in transport.send_all(requests) {
         let resp = upstream::check(&ctx, answer)?;
-        let (users, after, server_total) = scim_items::<scim::User>(&resp, at, left.min(size))?;
-        let received = u32::try_from(users.len()).unwrap_or(u32::MAX);
-        for u in users {
-            let r = record(u)?;
-            if !seen.insert(r.scim_id.as_str().to_string()) {
-                return Err(ConnectorError::upstream(
-                    resp.status,
-                    None,
-                    "the SCIM API repeats a user it already listed (it ignores startIndex): \
-                     paging would never end",
-                ));
-            }
-            items.push(r);
-        }
+        let (received, after, server_total) =
+            take(&resp, at, left.min(size), &mut seen, &mut items)?;
         left = left.saturating_sub(received);
         total = server_total;
         let Some(after) = after else {
@@ -149,6 +131,33 @@ pub fn list_users(
         items,
         next_cursor: next.map(|c| c.encode()),
     })
+}
+
+/// Adds the users of one SCIM page (at most `cap`) to `items`: how many it held, where the
+/// next page starts and the server's total. A user listed before is an upstream error: the
+/// server ignores `startIndex`, and paging would never end.
+fn take(
+    resp: &Response,
+    at: u64,
+    cap: u32,
+    seen: &mut StringSet,
+    items: &mut Vec<UserRecord>,
+) -> Result<(u32, Option<u64>, u64), ConnectorError> {
+    let (users, after, total) = scim_items::<scim::User>(resp, at, cap)?;
+    let received = u32::try_from(users.len()).unwrap_or(u32::MAX);
+    for u in users {
+        let r = record(u)?;
+        if !seen.insert(r.scim_id.as_str().to_string()) {
+            return Err(ConnectorError::upstream(
+                resp.status,
+                None,
+                "the SCIM API repeats a user it already listed (it ignores startIndex): \
+                 paging would never end",
+            ));
+        }
+        items.push(r);
+    }
+    Ok((received, after, total))
 }
 
 /// What a SCIM 404 names.
