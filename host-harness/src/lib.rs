@@ -8,6 +8,7 @@ pub mod cli;
 pub mod component;
 pub mod conformance_platform;
 pub mod dispatch;
+pub mod entitlement;
 pub mod guest_build;
 pub mod ids;
 pub mod integrations;
