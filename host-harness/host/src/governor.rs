@@ -13,16 +13,19 @@
 //!   [`GovernorPolicy::blind_backoff`] without one.
 //!
 //! Before a request leaves, it is admitted by its lane: it goes at once while the lane's
-//! estimate of the remaining budget (the server's last `Remaining`, less the lane's requests
-//! in flight and those admitted since) is above zero, and otherwise waits for the window's
-//! end. A lane that has learned nothing (an upstream without rate headers) never waits.
+//! estimate of the remaining budget is above zero, and otherwise waits for the window's end.
+//! The estimate is the server's last `Remaining`, less the lane's requests in flight and
+//! those admitted since. A lane that has learned nothing (an upstream without rate headers)
+//! never waits.
 //!
 //! Fairness: lanes are independent, so one tenant's 429 storm or bulk run waits only in its
 //! own lanes and never delays another tenant. Within a lane, offboarding comes first
 //! ([`Priority::High`]: the host gives it to `deprovision-identity` and `delete-identity`,
 //! the security-critical actions): a normal request leaves the last
-//! [`GovernorPolicy::reserve_percent`] of each window's budget to high-priority ones, and
-//! waits while one of them waits.
+//! [`GovernorPolicy::reserve_percent`] of each window's budget to high-priority ones until
+//! the window's last [`GovernorPolicy::reserve_release`] (a reserve nobody claimed is then
+//! spent, so it costs the bulk nothing), and waits while one of them waits: a high-priority
+//! request jumps every waiting normal one.
 //!
 //! The retry bounds of [`crate::retry`] hold as before; the governor's own wait before one
 //! attempt is bounded by [`GovernorPolicy::max_wait`], after which the request goes anyway
@@ -52,8 +55,12 @@ pub struct GovernorPolicy {
     /// Off: every request goes at once (the retries still apply).
     pub enabled: bool,
     /// The share of each window's budget (in percent, rounded up, for budgets of 5 or more)
-    /// that normal requests leave to high-priority ones.
+    /// that normal requests leave to high-priority ones: sized to an offboarding's requests
+    /// on one API (a user in 20 groups sends about 12 per API; 10 % of 100/s is 10).
     pub reserve_percent: u32,
+    /// The end of each window in which normal requests may spend the reserve too: a high
+    /// priority request arriving then waits at most this long for the next window.
+    pub reserve_release: Duration,
     /// The longest one attempt waits for its lane; then it goes anyway.
     pub max_wait: Duration,
     /// How long a lane stays blocked after a 429 without any hint.
@@ -66,7 +73,8 @@ impl Default for GovernorPolicy {
     fn default() -> Self {
         Self {
             enabled: true,
-            reserve_percent: 5,
+            reserve_percent: 10,
+            reserve_release: Duration::from_millis(100),
             max_wait: Duration::from_secs(30),
             blind_backoff: Duration::from_secs(1),
             slack: Duration::from_millis(5),
@@ -246,7 +254,7 @@ impl LaneState {
         }
     }
 
-    fn decide(&self, policy: &GovernorPolicy, priority: Priority) -> Decision {
+    fn decide(&self, policy: &GovernorPolicy, priority: Priority, now: Instant) -> Decision {
         if let Some(t) = self.blocked_until {
             return Decision::Until(t);
         }
@@ -256,14 +264,21 @@ impl LaneState {
         let Some(remaining) = self.remaining else {
             return Decision::Go;
         };
+        let releasing = self
+            .window_end
+            .is_some_and(|end| end.saturating_duration_since(now) <= policy.reserve_release);
         let keep = match priority {
-            Priority::Normal => reserve(policy, self.limit),
-            Priority::High => 0,
+            Priority::Normal if !releasing => reserve(policy, self.limit),
+            _ => 0,
         };
         if remaining > keep {
             return Decision::Go;
         }
         match self.window_end {
+            // Kept out of the reserve only: look again once it is released.
+            Some(end) if remaining > 0 => {
+                Decision::Until(end.checked_sub(policy.reserve_release).unwrap_or(end))
+            }
             Some(end) => Decision::Until(end),
             // The window is unknown (it rolled, nobody has heard since): one probe at a time.
             None if self.in_flight == 0 => Decision::Go,
@@ -299,7 +314,7 @@ impl Lane {
                 let decision = if now >= deadline {
                     Decision::Go
                 } else {
-                    s.decide(policy, priority)
+                    s.decide(policy, priority, now)
                 };
                 match decision {
                     Decision::Go => {
@@ -316,6 +331,8 @@ impl Lane {
                             waited: if slept { now - started } else { Duration::ZERO },
                         };
                     }
+                    // A normal request kept out of the reserve looks again when it is
+                    // released.
                     Decision::Until(t) => t.min(deadline),
                     Decision::Notified => deadline,
                 }
@@ -457,14 +474,14 @@ mod tests {
     async fn offboarding_goes_first_and_keeps_its_reserve() {
         let g = Arc::new(Governor::default());
         let k = key("a");
-        // 20 per window, 2 left; the reserve (5 % of 20 = 1) is the high priority's.
+        // 20 per window, 3 left; the reserve (10 % of 20 = 2) is the high priority's.
         g.admit(Some(&k), Priority::Normal)
             .await
-            .answered(200, &rate(20, 2, 10));
+            .answered(200, &rate(20, 3, 10));
         let normal = g.admit(Some(&k), Priority::Normal).await;
         assert_eq!(normal.waited, Duration::ZERO);
-        normal.answered(200, &rate(20, 1, 10));
-        // The last one is kept: a normal request waits for the next window...
+        normal.answered(200, &rate(20, 2, 10));
+        // The last two are kept: a normal request waits for the reserve's release...
         let (g2, k2) = (g.clone(), k.clone());
         let normal = tokio::spawn(async move { g2.admit(Some(&k2), Priority::Normal).await });
         tokio::task::yield_now().await;
@@ -475,13 +492,69 @@ mod tests {
             Duration::ZERO,
             "high priority uses the reserve"
         );
-        high.answered(200, &rate(20, 0, 10));
+        high.answered(200, &rate(20, 1, 10));
+        // Unclaimed in the window's last 100 ms, the rest of the reserve is the bulk's.
         let normal = normal.await.unwrap();
         assert!(
-            normal.waited >= Duration::from_secs(10),
+            normal.waited >= Duration::from_millis(9_900),
             "{:?}",
             normal.waited
         );
+        assert!(
+            normal.waited < Duration::from_secs(10),
+            "{:?}",
+            normal.waited
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn offboarding_jumps_a_backlog_of_waiting_normal_requests() {
+        let g = Arc::new(Governor::new(GovernorPolicy {
+            reserve_percent: 0,
+            ..GovernorPolicy::default()
+        }));
+        let k = key("a");
+        // 20 per window, none left; the window ends in 10 s.
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(20, 0, 10));
+        // 30 normal requests queue up first: more than the next window holds.
+        let mut backlog = Vec::new();
+        for _ in 0..30 {
+            let (g, k) = (g.clone(), k.clone());
+            backlog.push(tokio::spawn(async move {
+                g.admit(Some(&k), Priority::Normal).await
+            }));
+        }
+        tokio::task::yield_now().await;
+        let high = g.admit(Some(&k), Priority::High).await;
+        // It takes the next window's first token, not a place behind the 30.
+        assert!(high.waited >= Duration::from_secs(10), "{:?}", high.waited);
+        assert!(high.waited < Duration::from_secs(11), "{:?}", high.waited);
+        let mut waits = Vec::new();
+        for b in backlog {
+            waits.push(b.await.unwrap().waited);
+        }
+        // The next window gives 19 more to the backlog; the other 11 wait longer.
+        let later = waits
+            .iter()
+            .filter(|w| **w >= Duration::from_secs(20))
+            .count();
+        assert_eq!(later, 11, "{waits:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unclaimed_reserve_is_spent_at_the_end_of_the_window() {
+        let g = Governor::default();
+        let k = key("a");
+        // 100 per window, 10 left (the reserve, 10 %), the window ends in 2 s.
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(100, 10, 2));
+        let p = g.admit(Some(&k), Priority::Normal).await;
+        // Held out of the reserve until the window's last 100 ms, not until its end.
+        assert!(p.waited >= Duration::from_millis(1_800), "{:?}", p.waited);
+        assert!(p.waited < Duration::from_secs(2), "{:?}", p.waited);
     }
 
     #[tokio::test(start_paused = true)]

@@ -104,9 +104,9 @@ fn render_user(st: &State, account_id: &str, expand_groups: bool) -> Value {
     }
     if expand_groups {
         v["groups"] = Value::Array(
-            st.groups
-                .iter()
-                .filter(|g| st.admin_is_member(&g.admin_id, account_id))
+            st.admin_group_indexes_of(account_id)
+                .into_iter()
+                .filter_map(|i| st.groups.get(i))
                 .map(|g| json!({"id": g.admin_id, "name": g.name}))
                 .collect(),
         );
@@ -278,21 +278,23 @@ fn search_users(st: &State, req: &Req) -> Reply {
             },
         },
     };
-    let matching: Vec<String> = candidates
+    // Positions until the page is cut: only the page's users are cloned and rendered.
+    let matching: Vec<usize> = candidates
         .into_iter()
-        .filter_map(|i| st.accounts.get(i))
-        .filter(|a| {
-            emails
-                .as_ref()
-                .is_none_or(|es| es.iter().any(|e| e.eq_ignore_ascii_case(&a.email)))
-                && ids.as_ref().is_none_or(|is| is.contains(&a.account_id))
+        .filter(|&i| {
+            st.accounts.get(i).is_some_and(|a| {
+                emails
+                    .as_ref()
+                    .is_none_or(|es| es.iter().any(|e| e.eq_ignore_ascii_case(&a.email)))
+                    && ids.as_ref().is_none_or(|is| is.contains(&a.account_id))
+            })
         })
-        .map(|a| a.account_id.clone())
         .collect();
     let (slice, links) = page(&matching, offset, limit);
     let data: Vec<Value> = slice
         .iter()
-        .map(|a| render_user(st, a, expand_groups))
+        .filter_map(|&i| st.accounts.get(i))
+        .map(|a| render_user(st, &a.account_id, expand_groups))
         .collect();
     Reply::json(200, json!({"data": data, "links": links}))
 }
@@ -363,8 +365,7 @@ fn add_member(st: &mut State, req: &Req, gid: &str) -> Reply {
     if st.account(&acc).is_none() {
         return error(st, 404, "ADMIN-404", &format!("User {acc} not found"));
     }
-    let key = (g.admin_id.clone(), acc.clone());
-    if st.members.contains(&key) {
+    if st.members.contains(&g.admin_id, &acc) {
         return if st.options.existing_member_conflict {
             error(
                 st,
@@ -392,7 +393,7 @@ fn add_member(st: &mut State, req: &Req, gid: &str) -> Reply {
             "Adding this user would exceed the product licence limit",
         );
     }
-    st.members.insert(key);
+    st.members.insert(&g.admin_id, &acc);
     let i = st.group_admin_index(&g.admin_id);
     if let Some(gm) = i.and_then(|i| st.groups.get_mut(i)) {
         gm.modified = util::now_iso();
@@ -408,6 +409,6 @@ fn remove_member(st: &mut State, gid: &str, acc: &str) -> Reply {
     if st.account(acc).is_none() {
         return error(st, 404, "ADMIN-404", &format!("User {acc} not found"));
     }
-    st.members.remove(&(g.admin_id.clone(), acc.to_string()));
+    st.members.remove(&g.admin_id, acc);
     Reply::empty(204)
 }

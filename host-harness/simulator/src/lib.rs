@@ -65,6 +65,7 @@ mod lifecycle;
 mod log;
 mod manage;
 mod member_search;
+mod memberships;
 mod options;
 mod products;
 mod rate_limit;
@@ -93,7 +94,6 @@ use faults::FaultRule;
 use http::{Shared, lock};
 use serde_json::Value;
 use state::State;
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -255,7 +255,7 @@ impl SimulatorBuilder {
             accounts: Vec::new(),
             scim_users: Vec::new(),
             groups: Vec::new(),
-            members: BTreeSet::new(),
+            members: Default::default(),
             jira: Vec::new(),
             confluence: Vec::new(),
             bitbucket: Vec::new(),

@@ -22,17 +22,11 @@ pub(crate) fn members_of(st: &State, ids: &[String]) -> Result<Vec<usize>, Reply
             &format!("groupIds may hold at most {cap} ids"),
         ));
     }
-    let of = |gid: &String| -> Vec<&String> {
-        st.members
-            .range((gid.clone(), String::new())..)
-            .take_while(|(g, _)| g == gid)
-            .map(|(_, account)| account)
-            .collect()
-    };
-    let mut accounts: Vec<&String> = Vec::new();
+    let of = |gid: &String| -> Vec<&str> { st.members.of_group(gid).collect() };
+    let mut accounts: Vec<&str> = Vec::new();
     if st.options.group_ids_match_all {
         if let Some((first, rest)) = ids.split_first() {
-            let others: Vec<Vec<&String>> = rest.iter().map(of).collect();
+            let others: Vec<Vec<&str>> = rest.iter().map(of).collect();
             accounts = of(first)
                 .into_iter()
                 .filter(|a| others.iter().all(|o| o.contains(a)))

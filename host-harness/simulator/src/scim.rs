@@ -215,28 +215,41 @@ fn list_users(st: &mut State, req: &Req) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let wanted = filter.as_ref().map(|f| f.value.to_lowercase());
-    let candidates: Vec<usize> = match &filter {
-        Some(f) if f.attr == "userName" => st.scim_users_by_name(&f.value),
-        _ => (0..st.scim_users.len()).collect(),
+    let (page, total) = match &filter {
+        // No filter: the page is a range of the users, whatever the directory's size.
+        None => {
+            let total = st.scim_users.len();
+            let first = (start - 1).min(total);
+            let page: Vec<usize> = (first..first.saturating_add(count).min(total)).collect();
+            (page, total)
+        }
+        Some(f) => {
+            let wanted = f.value.to_lowercase();
+            let candidates: Vec<usize> = if f.attr == "userName" {
+                st.scim_users_by_name(&f.value)
+            } else {
+                (0..st.scim_users.len()).collect()
+            };
+            let matching: Vec<usize> = candidates
+                .into_iter()
+                .filter(|i| {
+                    let u = &st.scim_users[*i];
+                    if f.attr == "userName" {
+                        u.attrs["userName"]
+                            .as_str()
+                            .is_some_and(|n| same_lowercase(n, &wanted))
+                    } else {
+                        u.attrs.get("externalId").and_then(Value::as_str) == Some(f.value.as_str())
+                    }
+                })
+                .collect();
+            let total = matching.len();
+            (
+                matching.into_iter().skip(start - 1).take(count).collect(),
+                total,
+            )
+        }
     };
-    let matching: Vec<usize> = candidates
-        .into_iter()
-        .filter(|i| {
-            let u = &st.scim_users[*i];
-            match (&filter, &wanted) {
-                (None, _) | (_, None) => true,
-                (Some(f), Some(w)) if f.attr == "userName" => u.attrs["userName"]
-                    .as_str()
-                    .is_some_and(|n| same_lowercase(n, w)),
-                (Some(f), _) => {
-                    u.attrs.get("externalId").and_then(Value::as_str) == Some(f.value.as_str())
-                }
-            }
-        })
-        .collect();
-    let total = matching.len();
-    let page: Vec<usize> = matching.into_iter().skip(start - 1).take(count).collect();
     let resources = page
         .into_iter()
         .map(|i| {
@@ -859,6 +872,6 @@ fn delete_group(st: &mut State, id: &str) -> Reply {
         return error(404, None, &format!("Group {id} not found"));
     };
     let g = st.groups.remove(i);
-    st.members.retain(|(gid, _)| gid != &g.admin_id);
+    st.members.remove_group(&g.admin_id);
     Reply::empty(204)
 }

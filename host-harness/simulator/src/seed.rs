@@ -262,7 +262,7 @@ impl Seed {
             }
             let gid = st.seed_group(&g.name, g.synced, &g.description);
             for a in accounts {
-                st.members.insert((gid.clone(), a));
+                st.members.insert(&gid, &a);
             }
         }
         for m in &self.memberships {
@@ -281,7 +281,7 @@ impl Seed {
                     m.member
                 );
             }
-            st.members.insert((gid, account));
+            st.members.insert(&gid, &account);
         }
         let make = |n: usize, off: usize, prefix: &str, name: &str| -> Vec<ProductItem> {
             (off + 1..=off + n)

@@ -7,7 +7,6 @@ use super::options::SimOptions;
 use super::util;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
 
 /// Lifecycle status of an Atlassian account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -198,8 +197,8 @@ pub(crate) struct State {
     pub accounts: Vec<Account>,
     pub scim_users: Vec<ScimUser>,
     pub groups: Vec<Group>,
-    /// (group admin id, account id)
-    pub members: BTreeSet<(String, String)>,
+    /// Group memberships, by group and by account.
+    pub members: super::memberships::Memberships,
     pub jira: Vec<ProductItem>,
     pub confluence: Vec<ProductItem>,
     pub bitbucket: Vec<ProductItem>,
@@ -369,9 +368,8 @@ impl State {
     pub fn member_ids(&self, group_admin_id: &str) -> Vec<String> {
         let mut found: Vec<(usize, &str)> = self
             .members
-            .range((group_admin_id.to_string(), String::new())..)
-            .take_while(|(g, _)| g == group_admin_id)
-            .filter_map(|(_, a)| Some((self.account_index(a)?, a.as_str())))
+            .of_group(group_admin_id)
+            .filter_map(|a| Some((self.account_index(a)?, a)))
             .collect();
         found.sort_unstable();
         found.into_iter().map(|(_, a)| a.to_string()).collect()
@@ -379,11 +377,7 @@ impl State {
 
     /// How many members the admin API shows for a group (SCIM changes appear after a lag).
     pub fn admin_member_count(&self, group_admin_id: &str) -> usize {
-        let stored = self
-            .members
-            .range((group_admin_id.to_string(), String::new())..)
-            .take_while(|(g, _)| g == group_admin_id)
-            .count();
+        let stored = self.members.of_group(group_admin_id).count();
         // Pending SCIM additions are not shown yet; pending removals still are.
         self.admin_lag
             .iter()
@@ -397,16 +391,16 @@ impl State {
     }
     /// Adds or removes a membership through SCIM, recording it for the admin API's lag.
     pub fn scim_set_member(&mut self, group_admin_id: &str, account_id: &str, member: bool) {
-        let key = (group_admin_id.to_string(), account_id.to_string());
         let changed = if member {
-            self.members.insert(key.clone())
+            self.members.insert(group_admin_id, account_id)
         } else {
-            self.members.remove(&key)
+            self.members.remove(group_admin_id, account_id)
         };
         let lag = self.options.admin_sync_lag;
         if !changed || lag == 0 {
             return;
         }
+        let key = (group_admin_id.to_string(), account_id.to_string());
         // A change back to what the admin API still shows cancels the pending one.
         if self.admin_lag.remove(&key).is_none() {
             self.admin_lag.insert(key, (member, lag));
@@ -415,10 +409,13 @@ impl State {
 
     /// Membership as the admin API shows it (SCIM changes appear after a lag).
     pub fn admin_is_member(&self, group_admin_id: &str, account_id: &str) -> bool {
+        if self.admin_lag.is_empty() {
+            return self.members.contains(group_admin_id, account_id);
+        }
         let key = (group_admin_id.to_string(), account_id.to_string());
         match self.admin_lag.get(&key) {
             Some((added, _)) => !added,
-            None => self.members.contains(&key),
+            None => self.members.contains(group_admin_id, account_id),
         }
     }
 
@@ -430,14 +427,41 @@ impl State {
         self.admin_lag.retain(|_, v| v.1 > 0);
     }
 
-    /// Admin ids of the groups an account belongs to.
+    /// Positions in `groups` of the groups an account belongs to, in group creation order.
+    pub fn group_indexes_of(&self, account_id: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = self
+            .members
+            .of_account(account_id)
+            .filter_map(|g| self.group_admin_index(g))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+    /// Positions in `groups` of the groups the admin API shows `account_id` in (SCIM changes
+    /// appear after a lag), in group creation order.
+    pub fn admin_group_indexes_of(&self, account_id: &str) -> Vec<usize> {
+        let mut found = self.group_indexes_of(account_id);
+        // A pending SCIM removal still shows; a pending addition does not yet.
+        found.extend(
+            self.admin_lag
+                .keys()
+                .filter(|(_, a)| a == account_id)
+                .filter_map(|(g, _)| self.group_admin_index(g)),
+        );
+        found.sort_unstable();
+        found.dedup();
+        found.retain(|&i| {
+            self.groups
+                .get(i)
+                .is_some_and(|g| self.admin_is_member(&g.admin_id, account_id))
+        });
+        found
+    }
+    /// The groups an account belongs to, in group creation order.
     pub fn groups_of(&self, account_id: &str) -> Vec<&Group> {
-        self.groups
-            .iter()
-            .filter(|g| {
-                self.members
-                    .contains(&(g.admin_id.clone(), account_id.to_string()))
-            })
+        self.group_indexes_of(account_id)
+            .into_iter()
+            .filter_map(|i| self.groups.get(i))
             .collect()
     }
     pub fn is_active(&self, account_id: &str) -> bool {
