@@ -14,18 +14,22 @@
 //!
 //! Before a request leaves, it is admitted by its lane: it goes at once while the lane's
 //! estimate of the remaining budget is above zero, and otherwise waits for the window's end.
-//! The estimate is the server's last `Remaining`, less the lane's requests in flight and
-//! those admitted since. A lane that has learned nothing (an upstream without rate headers)
-//! never waits.
+//! The estimate is the lowest of the answers' `Remaining`, each less the requests the lane
+//! admitted after that answer's request (those the server had not counted when it answered).
+//! Not less the requests in flight: those admitted before it were counted already, and an
+//! answer handled out of order (common with 64 invocations on two cores) then made the lane
+//! believe a third of the budget spent. A lane that has learned nothing (an upstream without
+//! rate headers) never waits.
 //!
 //! Fairness: lanes are independent, so one tenant's 429 storm or bulk run waits only in its
 //! own lanes and never delays another tenant. Within a lane, offboarding comes first
 //! ([`Priority::High`]: the host gives it to `deprovision-identity` and `delete-identity`,
 //! the security-critical actions): a normal request leaves the last
-//! [`GovernorPolicy::reserve_percent`] of each window's budget to high-priority ones until
+//! [`GovernorPolicy::reserve_percent`] of each window's budget (at least
+//! [`GovernorPolicy::reserve_min`] requests) to high-priority ones until
 //! the window's last [`GovernorPolicy::reserve_release`] (a reserve nobody claimed is then
-//! spent, so it costs the bulk nothing), and waits while one of them waits: a high-priority
-//! request jumps every waiting normal one.
+//! spent but for a 2 % margin, so it costs the bulk little), and waits while one of them
+//! waits: a high-priority request jumps every waiting normal one.
 //!
 //! The retry bounds of [`crate::retry`] hold as before; the governor's own wait before one
 //! attempt is bounded by [`GovernorPolicy::max_wait`], after which the request goes anyway
@@ -55,9 +59,12 @@ pub struct GovernorPolicy {
     /// Off: every request goes at once (the retries still apply).
     pub enabled: bool,
     /// The share of each window's budget (in percent, rounded up, for budgets of 5 or more)
-    /// that normal requests leave to high-priority ones: sized to an offboarding's requests
-    /// on one API (a user in 20 groups sends about 12 per API; 10 % of 100/s is 10).
+    /// that normal requests leave to high-priority ones.
     pub reserve_percent: u32,
+    /// The least reserve, in requests, for budgets of 4 × this or more (a quarter of the
+    /// budget below that): one offboarding's requests on one API (a user in 20 groups sends
+    /// about 13 per API), so that it fits in the window it starts in even at 100/s.
+    pub reserve_min: u32,
     /// The end of each window in which normal requests may spend the reserve too: a high
     /// priority request arriving then waits at most this long for the next window.
     pub reserve_release: Duration,
@@ -74,6 +81,7 @@ impl Default for GovernorPolicy {
         Self {
             enabled: true,
             reserve_percent: 10,
+            reserve_min: 20,
             reserve_release: Duration::from_millis(100),
             max_wait: Duration::from_secs(30),
             blind_backoff: Duration::from_secs(1),
@@ -123,14 +131,19 @@ pub struct Governor {
 struct LaneState {
     /// The server's budget per window.
     limit: Option<u32>,
-    /// The estimate of what is left of the current window's budget.
-    remaining: Option<i64>,
+    /// The lowest `Remaining` the current window has shown, and the admission number of the
+    /// request it answered (after a roll: the whole budget, as of the last admission).
+    low: Option<(i64, u64)>,
     /// When the current window ends.
     window_end: Option<Instant>,
     /// No request before this (a 429).
     blocked_until: Option<Instant>,
-    /// Requests admitted and not yet answered.
-    in_flight: u32,
+    /// The admission numbers of the requests admitted and not yet answered.
+    flying: std::collections::BTreeSet<u64>,
+    /// Those given up without an answer in this window (the server may have counted them).
+    lost: std::collections::BTreeSet<u64>,
+    /// Requests admitted so far (each permit keeps the count at its admission).
+    admitted: u64,
     /// High-priority requests waiting.
     high_waiting: u32,
     /// 429s seen.
@@ -161,6 +174,8 @@ fn locked(m: &Mutex<LaneState>) -> MutexGuard<'_, LaneState> {
 pub struct Permit {
     lane: Option<Arc<Lane>>,
     policy: GovernorPolicy,
+    /// The lane's admission count once this request was admitted.
+    seq: u64,
     /// How long the request waited for its lane.
     pub waited: Duration,
 }
@@ -171,6 +186,7 @@ impl Permit {
         Self {
             lane: None,
             policy: GovernorPolicy::default(),
+            seq: 0,
             waited: Duration::ZERO,
         }
     }
@@ -178,7 +194,7 @@ impl Permit {
     /// Teaches the lane what the answer said: its status and headers (names in any case).
     pub fn answered(mut self, status: u16, headers: &[(String, String)]) {
         if let Some(lane) = self.lane.take() {
-            lane.learn(&self.policy, status, headers, SystemTime::now());
+            lane.learn(&self.policy, self.seq, status, headers, SystemTime::now());
         }
     }
 }
@@ -187,7 +203,9 @@ impl Drop for Permit {
     fn drop(&mut self) {
         if let Some(lane) = self.lane.take() {
             let mut s = locked(&lane.state);
-            s.in_flight = s.in_flight.saturating_sub(1);
+            if s.flying.remove(&self.seq) {
+                s.lost.insert(self.seq);
+            }
             drop(s);
             lane.changed.notify_waiters();
         }
@@ -236,18 +254,39 @@ impl Governor {
 /// The part of a window's budget kept for high priority.
 fn reserve(policy: &GovernorPolicy, limit: Option<u32>) -> i64 {
     match limit {
-        Some(l) if l >= 5 => i64::from((l * policy.reserve_percent).div_ceil(100)),
+        Some(l) if l >= 5 => {
+            let share = (u64::from(l) * u64::from(policy.reserve_percent)).div_ceil(100);
+            let floor = u64::from(policy.reserve_min.min(l / 4));
+            i64::try_from(share.max(floor)).unwrap_or(i64::MAX)
+        }
         _ => 0,
     }
 }
 
 impl LaneState {
+    /// What is left of the window's budget, as far as the lane knows: the lowest `Remaining`
+    /// less the requests admitted after its request and still in flight (one answered since
+    /// was either counted in it, if it showed more, or is the lowest now).
+    fn remaining(&self) -> Option<i64> {
+        let (r, seq) = self.low?;
+        let after = self.flying.range(seq.saturating_add(1)..).count()
+            + self.lost.range(seq.saturating_add(1)..).count();
+        Some(r.saturating_sub(i64::try_from(after).unwrap_or(i64::MAX)))
+    }
+
     /// A new window begins once the learned one has ended: its whole budget, as far as the
     /// lane knows.
     fn roll(&mut self, now: Instant) {
         if self.window_end.is_some_and(|end| end <= now) {
             self.window_end = None;
-            self.remaining = self.limit.map(i64::from);
+            // The requests still in flight from the old window may land in the new one:
+            // counted against it until they are answered.
+            let before = self
+                .flying
+                .first()
+                .map_or(self.admitted, |f| f.saturating_sub(1));
+            self.low = self.limit.map(|l| (i64::from(l), before));
+            self.lost.clear();
         }
         if self.blocked_until.is_some_and(|t| t <= now) {
             self.blocked_until = None;
@@ -261,7 +300,7 @@ impl LaneState {
         if priority == Priority::Normal && self.high_waiting > 0 {
             return Decision::Notified;
         }
-        let Some(remaining) = self.remaining else {
+        let Some(remaining) = self.remaining() else {
             return Decision::Go;
         };
         let releasing = self
@@ -269,7 +308,11 @@ impl LaneState {
             .is_some_and(|end| end.saturating_duration_since(now) <= policy.reserve_release);
         let keep = match priority {
             Priority::Normal if !releasing => reserve(policy, self.limit),
-            _ => 0,
+            // The estimate may be a few requests off (answers handled out of order): the
+            // bulk leaves a 2 % margin of the window even then, so it is not the one that
+            // draws a 429 (which blocks the whole lane, offboarding included).
+            Priority::Normal => self.limit.map_or(0, |l| i64::from(l.div_ceil(50))),
+            Priority::High => 0,
         };
         if remaining > keep {
             return Decision::Go;
@@ -281,7 +324,7 @@ impl LaneState {
             }
             Some(end) => Decision::Until(end),
             // The window is unknown (it rolled, nobody has heard since): one probe at a time.
-            None if self.in_flight == 0 => Decision::Go,
+            None if self.flying.is_empty() => Decision::Go,
             None => Decision::Notified,
         }
     }
@@ -318,16 +361,16 @@ impl Lane {
                 };
                 match decision {
                     Decision::Go => {
-                        s.in_flight += 1;
-                        if let Some(r) = s.remaining.as_mut() {
-                            *r -= 1;
-                        }
+                        s.admitted += 1;
+                        let seq = s.admitted;
+                        s.flying.insert(seq);
                         drop(s);
                         drop(high);
                         self.changed.notify_waiters();
                         return Permit {
                             lane: Some(self.clone()),
                             policy: policy.clone(),
+                            seq,
                             waited: if slept { now - started } else { Duration::ZERO },
                         };
                     }
@@ -352,6 +395,7 @@ impl Lane {
     fn learn(
         &self,
         policy: &GovernorPolicy,
+        seq: u64,
         status: u16,
         headers: &[(String, String)],
         wall: SystemTime,
@@ -367,7 +411,7 @@ impl Lane {
         let remaining = number("x-ratelimit-remaining");
         let reset = crate::retry::reset_hint(headers, wall).map(|d| now + d + policy.slack);
         let mut s = locked(&self.state);
-        s.in_flight = s.in_flight.saturating_sub(1);
+        s.flying.remove(&seq);
         if limit.is_some() {
             s.limit = limit;
         }
@@ -377,24 +421,28 @@ impl Lane {
                 .map(|d| now + d + policy.slack)
                 .unwrap_or(now + policy.blind_backoff);
             s.blocked_until = Some(s.blocked_until.map_or(hint, |b| b.max(hint)));
-            s.remaining = Some(0);
+            s.low = Some((0, seq));
             if let Some(end) = reset {
                 s.window_end = Some(s.window_end.map_or(end, |e| e.max(end)));
             }
         } else if let Some(r) = remaining {
-            let left = r - i64::from(s.in_flight);
+            let lower = |low: Option<(i64, u64)>| match low {
+                Some((mine, at)) if mine < r || (mine == r && at > seq) => (mine, at),
+                _ => (r, seq),
+            };
             match (reset, s.window_end) {
                 // An answer from a window that has already ended: nothing to learn.
                 (Some(end), Some(current)) if end + policy.slack < current => {}
-                // The same window: the lower of the two estimates.
+                // The same window: the lower of the two.
                 (Some(end), Some(current)) if end <= current + policy.slack => {
-                    s.remaining = Some(s.remaining.map_or(left, |mine| mine.min(left)));
+                    s.low = Some(lower(s.low));
                 }
                 (Some(end), _) => {
                     s.window_end = Some(end);
-                    s.remaining = Some(left);
+                    s.low = Some((r, seq));
+                    s.lost.clear();
                 }
-                (None, _) => s.remaining = Some(s.remaining.map_or(left, |mine| mine.min(left))),
+                (None, _) => s.low = Some(lower(s.low)),
             }
         }
         drop(s);
@@ -435,6 +483,7 @@ mod tests {
     async fn the_budget_is_paced_to_the_window_end() {
         let g = Governor::new(GovernorPolicy {
             reserve_percent: 0,
+            reserve_min: 0,
             ..GovernorPolicy::default()
         });
         let k = key("a");
@@ -474,14 +523,14 @@ mod tests {
     async fn offboarding_goes_first_and_keeps_its_reserve() {
         let g = Arc::new(Governor::default());
         let k = key("a");
-        // 20 per window, 3 left; the reserve (10 % of 20 = 2) is the high priority's.
+        // 20 per window, 6 left; the reserve (a quarter of 20 = 5) is the high priority's.
         g.admit(Some(&k), Priority::Normal)
             .await
-            .answered(200, &rate(20, 3, 10));
+            .answered(200, &rate(20, 6, 10));
         let normal = g.admit(Some(&k), Priority::Normal).await;
         assert_eq!(normal.waited, Duration::ZERO);
-        normal.answered(200, &rate(20, 2, 10));
-        // The last two are kept: a normal request waits for the reserve's release...
+        normal.answered(200, &rate(20, 5, 10));
+        // The last five are kept: a normal request waits for the reserve's release...
         let (g2, k2) = (g.clone(), k.clone());
         let normal = tokio::spawn(async move { g2.admit(Some(&k2), Priority::Normal).await });
         tokio::task::yield_now().await;
@@ -492,7 +541,7 @@ mod tests {
             Duration::ZERO,
             "high priority uses the reserve"
         );
-        high.answered(200, &rate(20, 1, 10));
+        high.answered(200, &rate(20, 4, 10));
         // Unclaimed in the window's last 100 ms, the rest of the reserve is the bulk's.
         let normal = normal.await.unwrap();
         assert!(
@@ -511,6 +560,7 @@ mod tests {
     async fn offboarding_jumps_a_backlog_of_waiting_normal_requests() {
         let g = Arc::new(Governor::new(GovernorPolicy {
             reserve_percent: 0,
+            reserve_min: 0,
             ..GovernorPolicy::default()
         }));
         let k = key("a");
@@ -547,14 +597,47 @@ mod tests {
     async fn an_unclaimed_reserve_is_spent_at_the_end_of_the_window() {
         let g = Governor::default();
         let k = key("a");
-        // 100 per window, 10 left (the reserve, 10 %), the window ends in 2 s.
+        // 100 per window, 20 left (the reserve: 10 %, at least 20), the window ends in 2 s.
         g.admit(Some(&k), Priority::Normal)
             .await
-            .answered(200, &rate(100, 10, 2));
+            .answered(200, &rate(100, 20, 2));
         let p = g.admit(Some(&k), Priority::Normal).await;
         // Held out of the reserve until the window's last 100 ms, not until its end.
         assert!(p.waited >= Duration::from_millis(1_800), "{:?}", p.waited);
         assert!(p.waited < Duration::from_secs(2), "{:?}", p.waited);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_handled_out_of_order_does_not_count_the_others_twice() {
+        let g = Governor::new(GovernorPolicy {
+            reserve_percent: 0,
+            reserve_min: 0,
+            ..GovernorPolicy::default()
+        });
+        let k = key("a");
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(10, 8, 5));
+        // Four go out together and reach the server in order (it has 4 left after them)...
+        let mut out = Vec::new();
+        for _ in 0..4 {
+            let p = g.admit(Some(&k), Priority::Normal).await;
+            assert_eq!(p.waited, Duration::ZERO);
+            out.push(p);
+        }
+        // ...but the last one's answer is handled first: 4 left, not 4 less the 3 in flight.
+        let last = out.pop().unwrap();
+        last.answered(200, &rate(10, 4, 5));
+        for (p, left) in out.into_iter().zip([7, 6, 5]) {
+            p.answered(200, &rate(10, left, 5));
+        }
+        for _ in 0..4 {
+            let p = g.admit(Some(&k), Priority::Normal).await;
+            assert_eq!(p.waited, Duration::ZERO, "the budget has 4 left");
+            drop(p);
+        }
+        let p = g.admit(Some(&k), Priority::Normal).await;
+        assert!(p.waited >= Duration::from_secs(5), "{:?}", p.waited);
     }
 
     #[tokio::test(start_paused = true)]

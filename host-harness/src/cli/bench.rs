@@ -37,6 +37,10 @@ pub struct BenchArgs {
     /// Identities of item 10's rate-limited bulk onboarding.
     #[arg(long, default_value_t = 10_000)]
     pub limited_identities: usize,
+    /// Concurrent invocations in item 10's rate-limited run: each identity needs both APIs
+    /// in turn, so a pool of 32 leaves one API's budget idle while all wait on the other.
+    #[arg(long, default_value_t = 64)]
+    pub limited_concurrency: usize,
     /// Item 10's budget per API per second (the simulator's rate-limit mode).
     #[arg(long, default_value_t = 100)]
     pub rate: u32,
@@ -357,7 +361,7 @@ async fn scale_items(
         } else {
             args.rate
         },
-        concurrency: args.concurrency,
+        concurrency: args.limited_concurrency,
     };
     let mut lines = super::bench_scale::extraction(connector, scale, latency).await?;
     lines.extend(super::bench_scale::rate_limited(connector, scale, latency).await?);

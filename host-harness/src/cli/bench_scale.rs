@@ -253,11 +253,21 @@ pub(crate) async fn rate_limited(
             let bound = latency * u32::try_from(trips).unwrap_or(u32::MAX);
             let ratio = inv.elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
             let ok = inv.result.as_ref().is_ok_and(|o| o.completed);
+            let retries: u32 = inv
+                .exchanges
+                .iter()
+                .map(|e| e.attempts.saturating_sub(1))
+                .sum();
+            let paced: Duration = inv.exchanges.iter().map(|e| e.pace_wait).sum();
+            let retry_wait: Duration = inv.exchanges.iter().map(|e| e.retry_wait).sum();
             lines.push(Line {
                 what: format!(
-                    "11: offboarding of a user in 20 groups on {what} during item 10: {} requests, {trips} waves × {} ms{}",
+                    "11: offboarding of a user in 20 groups on {what} during item 10: {} requests, {trips} waves × {} ms \
+                     ({retries} retries, {:.0} ms paced, {:.0} ms retry waits, summed over requests){}",
                     inv.exchanges.len(),
                     latency.as_millis(),
+                    paced.as_secs_f64() * 1e3,
+                    retry_wait.as_secs_f64() * 1e3,
                     if ok { "" } else { ", NOT completed" }
                 ),
                 value: format!(
