@@ -14,6 +14,7 @@ pub mod health;
 pub mod list;
 pub mod relationships;
 pub mod roles;
+pub mod suspension;
 pub mod sync;
 pub mod tokens;
 
