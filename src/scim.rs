@@ -529,11 +529,12 @@ pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
     ]))
 }
 
-/// The PATCH that deactivates a user: `replace` `active` with the JSON boolean `false`.
-pub fn deactivate_body() -> Vec<u8> {
+/// The PATCH that deactivates (`false`) or reactivates (`true`) a user: `replace` `active`
+/// with a JSON boolean.
+pub fn active_body(active: bool) -> Vec<u8> {
     patch_body(&[PatchOperation::Replace {
         path: "active".to_string(),
-        value: Value::Bool(false),
+        value: Value::Bool(active),
     }])
 }
 

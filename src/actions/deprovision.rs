@@ -125,7 +125,7 @@ pub fn deprovision_identity(
         ChangeStatus::Planned
     } else {
         let url = scim::user_url(&cfg.scim.url, &scim_id);
-        let answer = transport.send(scim_write(Method::Patch, url, scim::deactivate_body()));
+        let answer = transport.send(scim_write(Method::Patch, url, scim::active_body(false)));
         settle(&scim_ctx(&scim_id), answer, false)
     };
     changes.push(Change {
@@ -186,7 +186,7 @@ fn unmanaged_needs_admin(cfg: &ConnectorConfig, user: &UserRef) -> ConnectorErro
 
 /// A `skipped` change when the SCIM server keeps no `groups` attribute on the user and no
 /// admin API can list the memberships instead: "no memberships remain" would be a guess.
-fn unverified(run: &Run<'_>, person: &Person) -> Option<Change> {
+pub(super) fn unverified(run: &Run<'_>, person: &Person) -> Option<Change> {
     let u = person.scim.as_ref().filter(|u| !u.groups_listed)?;
     if run.admin.is_some() && person.admin_user.is_some() {
         return None;
@@ -259,7 +259,7 @@ pub(super) fn settle(
 
 /// Every current membership: SCIM groups from the SCIM user's `groups`, admin-managed
 /// groups from the expanded admin user, routed with their own directory (one groups search).
-fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorError> {
+pub(super) fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorError> {
     let mut targets: Vec<Target> = Vec::new();
     let scim_groups = person.scim.as_ref().map_or(&[][..], |u| &u.groups[..]);
     for g in scim_groups {
