@@ -407,6 +407,25 @@ impl Guest for Component {
             actions::list_resources(&config.into(), &HostTransport, kind, &page.into())
         }))
     }
+
+    fn reactivate_identity(
+        config: wit::Config,
+        user: wit::UserRef,
+        desired: Vec<wit::Entitlement>,
+        options: wit::ActionOptions,
+    ) -> Result<wit::Outcome, wit::ConnectorError> {
+        out(user_ref(user).and_then(|user| {
+            actions::reactivate_identity(
+                &config.into(),
+                &HostTransport,
+                &user,
+                &entitlements(desired),
+                core::ActionOptions {
+                    dry_run: options.dry_run,
+                },
+            )
+        }))
+    }
 }
 
 lifecycle_connector_sdk::export_connector!(Component);

@@ -475,7 +475,7 @@ impl State {
             } else {
                 AccountStatus::Deactivated
             },
-            suspended: false,
+            suspended: u.suspended,
             delete_after: None,
         });
         if scim {

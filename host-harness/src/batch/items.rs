@@ -8,6 +8,7 @@
 //! | `user` | `groups`, `deprovision`, `delete` | an email, or `scim:ID`, `account:ID`, `external:ID` |
 //! | `name`, `given_name`, `family_name`, `display_name`, `external_id` | `sync` | attributes |
 //! | `add`, `remove` | `sync`, `groups` | group names: `;`-separated in CSV, arrays in JSON |
+//! | `add` | `reactivate` | the groups the person should be in (others they kept are removed) |
 
 use std::collections::HashMap;
 use std::fmt;
@@ -231,6 +232,7 @@ fn columns(action: Action) -> &'static [&'static str] {
         ],
         Action::Groups => &["user", "email", "add", "remove"],
         Action::Deprovision | Action::Delete => &["user", "email"],
+        Action::Reactivate => &["user", "email", "add"],
     }
 }
 
