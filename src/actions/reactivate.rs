@@ -1,8 +1,8 @@
 //! `reactivate-identity`: the way back after a deprovision (a rehire, a mistaken
 //! offboarding), `atlassian-api.md` §7.6.
 //!
-//! 1. Reads, before any write: the person (as deprovision finds them), their current
-//!    memberships (the SCIM user's `groups`, the expanded admin user), the plan of the
+//! 1. Reads, before any write: the person (as deprovision finds them) with their current
+//!    memberships (the SCIM user's `groups`, the expanded admin user's), the plan of the
 //!    memberships to converge to `desired` (a dry run of [`manage_groups`]: every desired group
 //!    resolved, unknown ones fail the call with nothing written), and with the admin API the
 //!    workspaces and role assignments (every desired role and resource resolved).
@@ -31,7 +31,7 @@ use crate::text::fold_case;
 use crate::transport::{Method, Transport};
 
 use super::common::{Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
-use super::deprovision::{memberships, settle, unverified};
+use super::deprovision::{settle, unverified};
 use super::relationships::{manage_groups, normalize_names};
 use super::roles;
 
@@ -71,11 +71,22 @@ pub fn reactivate_identity(
     }
 
     // Everything resolved before the first write.
+    // The memberships held now, by name (SCIM groups from the user's `groups`, every group
+    // from the expanded admin user); [`manage_groups`] resolves them like the desired ones.
     let mut stale: Vec<String> = Vec::new();
-    for t in memberships(&run, &person)? {
-        let folded = fold_case(&t.display);
-        if !groups.iter().any(|g| fold_case(g) == folded) {
-            stale.push(t.display);
+    let scim_groups = person.scim.as_ref().map_or(&[][..], |u| &u.groups[..]);
+    let admin_groups = person
+        .admin_user
+        .as_ref()
+        .map_or(&[][..], |u| &u.groups[..]);
+    let held = scim_groups
+        .iter()
+        .filter_map(|g| g.display.as_ref())
+        .chain(admin_groups.iter().filter_map(|g| g.name.as_ref()));
+    for name in held {
+        let folded = fold_case(name);
+        if !groups.iter().chain(&stale).any(|g| fold_case(g) == folded) {
+            stale.push(name.clone());
         }
     }
     let dry = ActionOptions { dry_run: true };
