@@ -432,6 +432,24 @@ async fn d5_deprovision_unknown_user_over_wasi_http() {
     );
 }
 
+/// J1 through HTTP: `POST /v1/reactivate-identity` brings a deprovisioned person back,
+/// active and in the desired group; again, everything is `already-done` with zero writes.
+#[tokio::test]
+async fn j1_reactivate_over_wasi_http() {
+    let s = Served::start(org()).await;
+    let grace = json!({"user": {"email": "grace@example.com"}});
+    s.ok("deprovision-identity", grace.clone()).await;
+    let back = json!({"user": {"email": "grace@example.com"},
+                      "desired": [{"group": "engineering"}]});
+    let out = s.ok("reactivate-identity", back.clone()).await;
+    assert_eq!(out["completed"], true, "{out:#}");
+    let user = s.sim.user_by_email("grace@example.com").unwrap();
+    assert!(user.active && user.groups == ["engineering"], "{user:?}");
+    s.sim.clear_requests();
+    let again = s.ok("reactivate-identity", back).await;
+    s.assert_nothing_left_to_do(&again);
+}
+
 /// E1 and E2 through HTTP: delete removes the SCIM record and its memberships; twice is
 /// `already-done`.
 #[tokio::test]

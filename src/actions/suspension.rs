@@ -8,12 +8,13 @@
 //! body and 204 are success; a 409 is a repeat, checked with ONE `GET …/users/{accountId}`
 //! before it counts as done; a 400 (an org admin) is a failed change.
 
-use crate::admin;
 use crate::config::AdminConfig;
 use crate::error::ConnectorError;
 use crate::model::{AccountId, Change, ChangeKind, ChangeStatus};
 use crate::transport::Transport;
 use crate::upstream::{self, Api};
+use crate::{admin, wire};
+use serde_json::Value;
 
 use super::common::{admin_ctx, admin_get, admin_post_empty, send_batch};
 
@@ -72,26 +73,23 @@ fn send(
 ) -> ChangeStatus {
     let subject = format!("account `{account}`");
     let ctx = admin_ctx(&subject);
-    let dirs = match upstream::check(
-        &ctx,
-        transport.send(admin_get(admin::directories_url(&a.api_url, &a.org_id))),
-    )
-    .and_then(|r| upstream::parse_json::<admin::Page<admin::Directory>>(Api::Admin, &r))
+    // Read as a plain document: a typed page of directories would cost the component a
+    // parser of its own for one field.
+    let url = admin::directories_url(&a.api_url, &a.org_id);
+    let dirs = match upstream::check(&ctx, transport.send(admin_get(url)))
+        .and_then(|r| upstream::parse_json::<Value>(Api::Admin, &r))
     {
-        Ok(page) => page.data,
+        Ok(v) => v,
         Err(e) => return ChangeStatus::Failed(e),
     };
-    let mut ids: Vec<&str> = Vec::new();
-    for d in &dirs {
-        if let Some(id) = d.directory_id.as_deref().filter(|i| !i.is_empty()) {
-            ids.push(id);
+    let mut writes = Vec::new();
+    for d in wire::field_list(&dirs, "data") {
+        if let Some(dir) = wire::field_string(d, "directoryId").filter(|i| !i.is_empty()) {
+            let url = admin::suspension_url(&a.api_url, &a.org_id, &dir, account, suspend);
+            writes.push(admin_post_empty(url));
         }
     }
-    let mut writes = Vec::with_capacity(ids.len());
-    for dir in &ids {
-        let url = admin::suspension_url(&a.api_url, &a.org_id, dir, account, suspend);
-        writes.push(admin_post_empty(url));
-    }
+    let directories = writes.len();
     let (mut done, mut failed) = (None, None);
     for answer in send_batch(transport, writes) {
         let next = match answer {
@@ -111,8 +109,7 @@ fn send(
     }
     failed.or(done).unwrap_or_else(|| {
         ChangeStatus::Failed(ConnectorError::NotFound(format!(
-            "{subject} is in none of the organization's {} directories",
-            ids.len()
+            "{subject} is in none of the organization's {directories} directories"
         )))
     })
 }
@@ -127,7 +124,7 @@ fn verify(
 ) -> ChangeStatus {
     let url = admin::user_url(&a.api_url, &a.org_id, admin::ALL_DIRECTORIES, account);
     let user = upstream::check(ctx, transport.send(admin_get(url))).and_then(|r| {
-        upstream::parse_json::<serde_json::Value>(Api::Admin, &r)
+        upstream::parse_json::<Value>(Api::Admin, &r)
             .map(|v| admin::User::from_value(v.get("data").unwrap_or(&v)))
     });
     match user {
