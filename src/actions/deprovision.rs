@@ -331,7 +331,7 @@ pub(super) mod tests {
     pub const ADA_LOOKUP: &str = "https://api.atlassian.com/scim/directory/dir-1/Users?filter=userName%20eq%20%22ada%40example.com%22&startIndex=1&count=10";
     pub const USERS_SEARCH: &str =
         "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/users/search";
-    const GROUPS_SEARCH: &str =
+    pub const GROUPS_SEARCH: &str =
         "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/groups/search";
     pub const USER_URL: &str = "https://api.atlassian.com/scim/directory/dir-1/Users/u-1";
     pub const ACCOUNT: &str = "712020:abc";

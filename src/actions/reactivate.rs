@@ -24,7 +24,7 @@ use crate::config::{AdminConfig, ConnectorConfig};
 use crate::error::ConnectorError;
 use crate::model::{
     AccountId, ActionOptions, Change, ChangeKind, ChangeStatus, Config, Entitlement, Outcome,
-    RoleGrant, UserRef,
+    UserRef,
 };
 use crate::scim;
 use crate::text::fold_case;
@@ -32,7 +32,7 @@ use crate::transport::{Method, Transport};
 
 use super::common::{Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
 use super::deprovision::{settle, unverified};
-use super::relationships::{manage_groups, normalize_names};
+use super::relationships::{manage_groups, normalize_names, split};
 use super::roles;
 
 /// Makes `user` active again and converges their memberships and direct roles to `desired`.
@@ -44,13 +44,7 @@ pub fn reactivate_identity(
     options: ActionOptions,
 ) -> Result<Outcome, ConnectorError> {
     let cfg = ConnectorConfig::parse(config)?;
-    let (mut groups, mut grants): (Vec<String>, Vec<RoleGrant>) = (Vec::new(), Vec::new());
-    for e in desired {
-        match e {
-            Entitlement::Group(name) => groups.push(name.clone()),
-            Entitlement::Role(r) => grants.push(r.clone()),
-        }
-    }
+    let (groups, grants) = split(desired);
     let wanted = roles::wanted(&grants, &[])?;
     if !wanted.is_empty() {
         cfg.require_admin()?;
@@ -79,15 +73,11 @@ pub fn reactivate_identity(
         .admin_user
         .as_ref()
         .map_or(&[][..], |u| &u.groups[..]);
-    let held = scim_groups
-        .iter()
-        .filter_map(|g| g.display.as_ref())
-        .chain(admin_groups.iter().filter_map(|g| g.name.as_ref()));
-    for name in held {
-        let folded = fold_case(name);
-        if !groups.iter().chain(&stale).any(|g| fold_case(g) == folded) {
-            stale.push(name.clone());
-        }
+    for name in scim_groups.iter().filter_map(|g| g.display.as_ref()) {
+        add_stale(&mut stale, &groups, name);
+    }
+    for name in admin_groups.iter().filter_map(|g| g.name.as_ref()) {
+        add_stale(&mut stale, &groups, name);
     }
     let dry = ActionOptions { dry_run: true };
     let plan = if groups.is_empty() && stale.is_empty() {
@@ -188,6 +178,15 @@ pub fn reactivate_identity(
     Ok(outcome(Some(resolved), changes))
 }
 
+/// Adds `name` to `stale` unless it is wanted or already there (ignoring case).
+fn add_stale(stale: &mut Vec<String>, wanted: &[String], name: &str) {
+    let folded = fold_case(name);
+    let known = |list: &[String]| list.iter().any(|g| fold_case(g) == folded);
+    if !known(wanted) && !known(stale) {
+        stale.push(name.to_string());
+    }
+}
+
 /// The role changes that converge `account`'s direct roles to `wanted` (grants only): the
 /// missing grants, and a revoke of every direct role not wanted. Every resource resolved.
 fn plan_roles(
@@ -220,17 +219,11 @@ fn plan_roles(
 mod tests {
     use super::*;
     use crate::actions::deprovision::tests::*;
+    use crate::actions::roles::tests::{ARI, ASSIGN, REVOKE, WORKSPACES};
+    use crate::model::RoleGrant;
     use crate::transport::{FakeTransport, Request, Response};
     use serde_json::json;
 
-    const ARI: &str = "ari:cloud:jira-software::site/c-1";
-    const WORKSPACES: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/workspaces";
-    const GROUPS_SEARCH: &str =
-        "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/groups/search";
-    const ASSIGN: &str =
-        "https://api.atlassian.com/admin/v1/orgs/org-1/users/712020%3Aabc/roles/assign";
-    const REVOKE: &str =
-        "https://api.atlassian.com/admin/v1/orgs/org-1/users/712020%3Aabc/roles/revoke";
     const DIRS: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/directories";
     const RESTORE: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/directories/dir-1/users/712020%3Aabc/restore";
 

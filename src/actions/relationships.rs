@@ -35,7 +35,7 @@ use crate::config::{AdminConfig, ConnectorConfig};
 use crate::error::ConnectorError;
 use crate::model::{
     AccountId, ActionOptions, Change, ChangeKind, ChangeStatus, Config, Entitlement, GroupId,
-    Outcome, ScimId, UserRef,
+    Outcome, RoleGrant, ScimId, UserRef,
 };
 use crate::transport::{HostLimits, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api};
@@ -68,16 +68,6 @@ pub fn manage_relationships(
     remove: &[Entitlement],
     options: ActionOptions,
 ) -> Result<Outcome, ConnectorError> {
-    let split = |list: &[Entitlement]| {
-        let (mut groups, mut roles) = (Vec::new(), Vec::new());
-        for e in list {
-            match e {
-                Entitlement::Group(name) => groups.push(name.clone()),
-                Entitlement::Role(r) => roles.push(r.clone()),
-            }
-        }
-        (groups, roles)
-    };
     let ((add, add_roles), (remove, remove_roles)) = (split(add), split(remove));
     if add_roles.is_empty() && remove_roles.is_empty() {
         return manage_groups(config, transport, user, &add, &remove, options);
@@ -116,6 +106,18 @@ pub fn manage_relationships(
         changes.push(p.into_change());
     }
     Ok(outcome(Some(resolved), changes))
+}
+
+/// The group names and the roles of `list`, each in order.
+pub(super) fn split(list: &[Entitlement]) -> (Vec<String>, Vec<RoleGrant>) {
+    let (mut groups, mut roles) = (Vec::new(), Vec::new());
+    for e in list {
+        match e {
+            Entitlement::Group(name) => groups.push(name.clone()),
+            Entitlement::Role(r) => roles.push(r.clone()),
+        }
+    }
+    (groups, roles)
 }
 
 /// Adds `user` to the groups named in `add` and removes them from those in `remove`.
