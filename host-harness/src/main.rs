@@ -58,8 +58,9 @@ enum Command {
     /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
     /// (or write) a ready-to-use config file pointing at it.
     Simulate(cli::simulate::SimulateArgs),
-    /// Run every conformance case (A1-H8, C10, D6) against the embedded simulator through the component;
-    /// one line per case, exit 1 if any fails.
+    /// Run every conformance case (A1-K4) against the embedded simulator through the component
+    /// (or, with --over-http, the composed wasi:http component); one line per case, exit 1 if
+    /// any fails.
     Conformance(cli::conformance::ConformanceArgs),
     /// Bring a deprovisioned person back (rehire, mistaken offboarding): active again, a
     /// suspension lifted, memberships and direct roles converged to --group and --role.
@@ -132,7 +133,7 @@ async fn main() -> ExitCode {
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,
             Command::Bench(a) => cli::bench::run(args.component.as_deref(), a).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
-            Command::Conformance(a) => cli::conformance::run(&connector()?, a).await,
+            Command::Conformance(a) => cli::conformance::run(connector, a).await,
         }
     }
     .await;

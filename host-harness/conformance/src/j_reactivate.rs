@@ -2,12 +2,12 @@
 //! on users. Each case ends with a fresh read of the simulator's accounts, memberships and
 //! role assignments.
 
+use crate::Subject;
 use crate::check::{Check, Difference, Step, ok, start};
 use crate::d_deprovision::{ADA, ada};
 use crate::i_roles::{on, role, roles_of};
 use crate::support::{changes, sim_scim_only, sim_tenant};
 use atlassian_simulator::{LifecycleReply, SeedUser, Simulator, SimulatorBuilder};
-use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{
     ActionOptions, ChangeKind, ChangeStatus, Entitlement, Outcome, UserRef,
 };
@@ -45,7 +45,7 @@ fn desired() -> Vec<Entitlement> {
 }
 
 async fn reactivate(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     sim: &Simulator,
     user: &UserRef,
     desired: &[Entitlement],
@@ -85,7 +85,7 @@ fn count(o: &Outcome, status: &ChangeStatus) -> usize {
 /// Active again, stale memberships and the stale role gone, missing ones added, the role
 /// granted, site access reported for an admin, never lifecycle `enable`; again: all
 /// `already-done`, zero writes.
-pub(crate) async fn j1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn j1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(rehire_org()).await?;
     let confluence = sim.workspace_id("confluence").unwrap_or_default();
     sim.grant_user_role(ADA, &confluence, "atlassian/admin", false);
@@ -143,7 +143,7 @@ pub(crate) async fn j1(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// roles, then suspends it (v2; each success answer); reactivate restores it and converges its
 /// groups. A suspended SCIM user is restored too (the suspension outlives SCIM). An org admin's
 /// suspension is a failed change; SCIM-only, the account is `not-found` saying why.
-pub(crate) async fn j2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn j2(connector: &dyn Subject, c: &mut Check) -> Step {
     for reply in [
         LifecycleReply::Message,
         LifecycleReply::NoContent,
@@ -277,7 +277,7 @@ pub(crate) async fn j2(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// Dry runs of J1 and J2: the exact plan, zero writes; the real run applies that plan.
-pub(crate) async fn j4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn j4(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(rehire_org()).await?;
     let confluence = sim.workspace_id("confluence").unwrap_or_default();
     sim.grant_user_role(ADA, &confluence, "atlassian/admin", false);
@@ -342,7 +342,7 @@ pub(crate) async fn j4(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// SCIM-only against a server that keeps no `groups` on users: the memberships are reported
 /// as not verifiable (a `skipped` change), never as "no memberships remain"; the
 /// deactivation goes on.
-pub(crate) async fn d8(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn d8(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(crate::d_deprovision::org_builder()).await?;
     sim.configure(|o| o.scim_omits_user_groups = true);
     let inv = connector
