@@ -29,14 +29,10 @@ pub(super) fn change(
     dry_run: bool,
     blocked: Option<&str>,
 ) -> Change {
-    let (kind, before, after) = if suspend {
-        (ChangeKind::SuspendUser, "access active", "access suspended")
+    let kind = if suspend {
+        ChangeKind::SuspendUser
     } else {
-        (
-            ChangeKind::RestoreUser,
-            "access suspended",
-            "access restored",
-        )
+        ChangeKind::RestoreUser
     };
     let status = if suspended == suspend {
         ChangeStatus::AlreadyDone
@@ -52,7 +48,14 @@ pub(super) fn change(
     Change {
         kind,
         target: account.to_string(),
-        before: Some(if suspended { after } else { before }.into()),
+        before: Some(
+            if suspended {
+                "access suspended"
+            } else {
+                "access active"
+            }
+            .into(),
+        ),
         after: Some(
             if suspend {
                 "access suspended (v2); the account and its history kept"
