@@ -30,7 +30,7 @@ use crate::scim;
 use crate::text::fold_case;
 use crate::transport::{Method, Transport};
 
-use super::common::{Run, check_user_ref, not_found, outcome, scim_ctx, scim_write};
+use super::common::{Run, check_user_ref, outcome, scim_ctx, scim_write};
 use super::deprovision::{settle, unverified};
 use super::relationships::{manage_groups, normalize_names, split};
 use super::roles;
@@ -54,15 +54,8 @@ pub fn reactivate_identity(
     if matches!(user, UserRef::AccountId(_)) {
         cfg.require_admin()?;
     }
-    let run = Run {
-        cfg: &cfg,
-        admin: cfg.admin.as_ref(),
-        transport,
-    };
-    let person = run.find(user, true)?;
-    if !person.found() {
-        return Err(not_found(&cfg, user));
-    }
+    let run = Run::of(&cfg, transport);
+    let person = run.existing(user)?;
 
     // Everything resolved before the first write.
     // The memberships held now, by name (SCIM groups from the user's `groups`, every group

@@ -77,15 +77,8 @@ pub fn manage_relationships(
     let wanted = roles::wanted(&add_roles, &remove_roles)?;
     normalize_names(&add, &remove)?;
     check_user_ref(user)?;
-    let run = Run {
-        cfg: &cfg,
-        admin: cfg.admin.as_ref(),
-        transport,
-    };
-    let person = run.find(user, true)?;
-    if !person.found() {
-        return Err(super::common::not_found(&cfg, user));
-    }
+    let run = Run::of(&cfg, transport);
+    let person = run.existing(user)?;
     let Some(account) = person.account_id.clone() else {
         return Err(ConnectorError::NotFound(format!(
             "{} is not linked to an Atlassian account yet (Atlassian links new users \
