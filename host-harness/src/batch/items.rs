@@ -712,6 +712,22 @@ mod tests {
     }
 
     #[test]
+    fn a_reactivate_batch_reads_the_person_and_the_groups_they_should_be_in() {
+        let items = csv(
+            "user,add\nada@example.com,engineering;jira-users\nscim:u-2,\n",
+            Action::Reactivate,
+        )
+        .unwrap();
+        assert_eq!(items[0].add, ["engineering", "jira-users"]);
+        assert!(
+            items[1].add.is_empty(),
+            "no group: every kept membership goes"
+        );
+        let found = problems(csv("user,remove\na@x.io,eng\n", Action::Reactivate));
+        assert!(found[0].contains("unknown column `remove`"), "{found:?}");
+    }
+
+    #[test]
     fn unknown_and_missing_columns_are_refused_at_the_header() {
         let found = problems(csv("email,nickname\na@x.io,A\n", Action::Sync));
         assert!(found[0].contains("unknown column `nickname`"), "{found:?}");
