@@ -469,6 +469,15 @@ mod tests {
         ]
     }
 
+    /// A governor that keeps no reserve for high priority.
+    fn no_reserve() -> Governor {
+        Governor::new(GovernorPolicy {
+            reserve_percent: 0,
+            reserve_min: 0,
+            ..GovernorPolicy::default()
+        })
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_lane_that_learned_nothing_never_waits() {
         let g = Governor::default();
@@ -481,11 +490,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_budget_is_paced_to_the_window_end() {
-        let g = Governor::new(GovernorPolicy {
-            reserve_percent: 0,
-            reserve_min: 0,
-            ..GovernorPolicy::default()
-        });
+        let g = no_reserve();
         let k = key("a");
         // The server: 3 per window, this window ends in 2 s; 1 request used already.
         g.admit(Some(&k), Priority::Normal)
@@ -558,11 +563,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn offboarding_jumps_a_backlog_of_waiting_normal_requests() {
-        let g = Arc::new(Governor::new(GovernorPolicy {
-            reserve_percent: 0,
-            reserve_min: 0,
-            ..GovernorPolicy::default()
-        }));
+        let g = Arc::new(no_reserve());
         let k = key("a");
         // 20 per window, none left; the window ends in 10 s.
         g.admit(Some(&k), Priority::Normal)
@@ -609,11 +610,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_answer_handled_out_of_order_does_not_count_the_others_twice() {
-        let g = Governor::new(GovernorPolicy {
-            reserve_percent: 0,
-            reserve_min: 0,
-            ..GovernorPolicy::default()
-        });
+        let g = no_reserve();
         let k = key("a");
         g.admit(Some(&k), Priority::Normal)
             .await

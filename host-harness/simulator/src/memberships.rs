@@ -45,20 +45,20 @@ impl Memberships {
 
     /// The account ids of `group`'s members, in account id order.
     pub fn of_group<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a str> + use<'a> {
-        let group = group.to_string();
-        self.by_group
-            .range((group.clone(), String::new())..)
-            .take_while(move |(g, _)| *g == group)
-            .map(|(_, a)| a.as_str())
+        seconds_of(&self.by_group, group)
     }
 
     /// The admin ids of the groups `account` belongs to, in group id order.
     pub fn of_account<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a str> + use<'a> {
-        let account = account.to_string();
-        self.by_account
-            .range((account.clone(), String::new())..)
-            .take_while(move |(a, _)| *a == account)
-            .map(|(_, g)| g.as_str())
+        seconds_of(&self.by_account, account)
+    }
+
+    /// Removes every membership of `account`.
+    pub fn remove_account(&mut self, account: &str) {
+        let groups: Vec<String> = self.of_account(account).map(str::to_string).collect();
+        for g in groups {
+            self.remove(&g, account);
+        }
     }
 
     /// Removes every membership of `group` (the group is deleted).
@@ -68,6 +68,17 @@ impl Memberships {
             self.remove(group, &a);
         }
     }
+}
+
+/// The second ids of the pairs whose first id is `first`, in order.
+fn seconds_of<'a>(
+    set: &'a BTreeSet<(String, String)>,
+    first: &str,
+) -> impl Iterator<Item = &'a str> + use<'a> {
+    let first = first.to_string();
+    set.range((first.clone(), String::new())..)
+        .take_while(move |(f, _)| *f == first)
+        .map(|(_, second)| second.as_str())
 }
 
 #[cfg(test)]
@@ -88,6 +99,8 @@ mod tests {
         assert!(!m.remove("g1", "a1"));
         assert_eq!(m.of_account("a1").collect::<Vec<_>>(), ["g2"]);
         m.remove_group("g2");
+        m.insert("g3", "a1");
+        m.remove_account("a1");
         assert_eq!(m.of_account("a1").count(), 0);
         assert_eq!(m.of_group("g1").collect::<Vec<_>>(), ["a2"]);
         // A prefix of another id is not that id.

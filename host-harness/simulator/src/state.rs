@@ -410,7 +410,7 @@ impl State {
     /// Drops every membership of `account_id` (a deactivation on a server that does not keep
     /// them, quirk `keep_groups_on_deactivate` off).
     pub fn drop_memberships(&mut self, account_id: &str) {
-        self.members.retain(|(_, a)| a != account_id);
+        self.members.remove_account(account_id);
     }
 
     /// Membership as the admin API shows it (SCIM changes appear after a lag).
