@@ -62,6 +62,9 @@ enum Command {
     /// (or, with --over-http, the composed wasi:http component); one line per case, exit 1 if
     /// any fails.
     Conformance(cli::conformance::ConformanceArgs),
+    /// Bring a deprovisioned person back (rehire, mistaken offboarding): active again, a
+    /// suspension lifted, memberships and direct roles converged to --group and --role.
+    Reactivate(cli::reactivate::ReactivateArgs),
 }
 
 const CONNECT: &[&str] = &["connect"];
@@ -124,6 +127,7 @@ async fn main() -> ExitCode {
             Command::Groups(a) => cli::groups::run(&connector()?, a).await,
             Command::Deprovision(a) => cli::deprovision::run(&connector()?, a).await,
             Command::Delete(a) => cli::deprovision::run_delete(&connector()?, a).await,
+            Command::Reactivate(a) => cli::reactivate::run(&connector()?, a).await,
             Command::Batch(a) => cli::batch::run(&connector()?, a).await,
             Command::Extract(a) => cli::extract::run(&connector()?, a).await,
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,

@@ -316,4 +316,8 @@ over_http! {
     "I6" i6_deprovision_revokes_api_tokens;
     "J3" j3_purge_consults_the_preflight;
     "G1" g1_dry_run_then_real_run;
+    "D8" d8_deprovision_unverifiable_memberships;
+    "J1" j1_reactivate_a_scim_user;
+    "J2" j2_suspend_and_restore_an_unmanaged_account;
+    "J4" j4_reactivate_and_suspend_dry_run;
 }

@@ -36,6 +36,7 @@ mod h_faults;
 mod i_roles;
 pub mod ids;
 mod j_purge;
+mod j_reactivate;
 mod k_rate;
 mod k_scale;
 pub mod platform;
@@ -165,6 +166,8 @@ cases! {
     "D5" d5_deprovision_unknown_user => d_deprovision::d5;
     /// Deprovision a user in 1,000 groups: completes in one call; none remain; inactive.
     "D6" d6_deprovision_thousand_groups => big_memberships::d6 | host("checks each batch against our host's limits and exchange records");
+    /// SCIM-only, a server that keeps no `groups` on users: memberships not verifiable.
+    "D8" d8_deprovision_unverifiable_memberships => j_reactivate::d8;
     /// Delete: the SCIM record (404 on its old id) and its memberships gone.
     "E1" e1_delete => e_delete::e1;
     /// Delete twice: `already-done`.
@@ -217,8 +220,15 @@ cases! {
     "I5" i5_deprovision_revokes_direct_roles => i_roles::i5;
     /// Deprovision deletes each personal API token; a refusing preflight is reported.
     "I6" i6_deprovision_revokes_api_tokens => i_roles::i6;
+    /// Reactivate a deprovisioned SCIM user to a desired set; again `already-done`.
+    "J1" j1_reactivate_a_scim_user => j_reactivate::j1;
+    /// No SCIM record: deprovision suspends (v2) after memberships and roles; reactivate
+    /// restores.
+    "J2" j2_suspend_and_restore_an_unmanaged_account => j_reactivate::j2;
     /// Purge consults the preflight: a refusal names its reason key, zero writes.
     "J3" j3_purge_consults_the_preflight => j_purge::j3;
+    /// Dry runs of J1 and J2: the exact plan, zero writes.
+    "J4" j4_reactivate_and_suspend_dry_run => j_reactivate::j4;
     /// Extraction over many pages in bounded parallel waves: every user once, the walk ends.
     "K1" k1_users_in_parallel_page_waves => k_scale::k1 | host("reads our host's exchange records and limits");
     /// list-groups costs O(memberships ÷ page size): the request formula asserted per call.

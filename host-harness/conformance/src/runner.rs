@@ -96,6 +96,7 @@ pub fn cases() -> Vec<Case> {
         "D4" "Deprovision a protected user: policy-denied" d4_deprovision_protected_user;
         "D5" "Deprovision an unknown user: not-found" d5_deprovision_unknown_user;
         "D6" "Deprovision a user in 1,000 groups in one call" d6_deprovision_thousand_groups;
+        "D8" "SCIM server without user groups: memberships unverifiable" d8_deprovision_unverifiable_memberships;
         "E1" "Delete: SCIM record (404) and memberships gone" e1_delete;
         "E2" "Delete twice: already-done" e2_delete_twice;
         "E3" "purge-account: lifecycle delete, recorded" e3_purge_account;
@@ -121,7 +122,10 @@ pub fn cases() -> Vec<Case> {
         "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
         "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
         "I6" "Deprovision deletes API tokens; refusals reported" i6_deprovision_revokes_api_tokens;
+        "J1" "Reactivate to a desired set; again already-done" j1_reactivate_a_scim_user;
+        "J2" "No SCIM record: suspend after access removed; restore" j2_suspend_and_restore_an_unmanaged_account;
         "J3" "Purge consults the preflight; a refusal writes nothing" j3_purge_consults_the_preflight;
+        "J4" "Dry run of reactivate and suspend: plan, zero writes" j4_reactivate_and_suspend_dry_run;
         "K1" "Users over many pages in bounded parallel waves, once each" k1_users_in_parallel_page_waves;
         "K2" "list-groups: O(memberships / page size), formula held" k2_list_groups_linear_in_memberships;
         "K3" "Per-org rate limit: within budget + one burst, no failure" k3_rate_limit_budget_kept;

@@ -114,6 +114,16 @@ pub trait Subject: Send + Sync {
                 .await
         })
     }
+
+    /// `reactivate-identity` for a tenant: the person back, entitlements converged to
+    /// `desired`.
+    fn reactivate_identity<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserRef,
+        desired: &'a [Entitlement],
+        options: ActionOptions,
+    ) -> Call<'a, Invocation<Outcome>>;
 }
 
 /// Our host: each call is the [`LoadedConnector`]'s own.
@@ -207,5 +217,17 @@ impl Subject for LoadedConnector {
         page: &'a PageRequest,
     ) -> Call<'a, Invocation<ResourcePage>> {
         Box::pin(LoadedConnector::list_resources(self, tenant, kind, page))
+    }
+
+    fn reactivate_identity<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserRef,
+        desired: &'a [Entitlement],
+        options: ActionOptions,
+    ) -> Call<'a, Invocation<Outcome>> {
+        Box::pin(LoadedConnector::reactivate_identity(
+            self, tenant, user, desired, options,
+        ))
     }
 }

@@ -329,6 +329,7 @@ fn capability(v: &Value) -> Read<Capability> {
         "deprovision-identity" => Capability::DeprovisionIdentity,
         "delete-identity" => Capability::DeleteIdentity,
         "discover" => Capability::Discover,
+        "reactivate-identity" => Capability::ReactivateIdentity,
         "other" => Capability::Other(payload_text(p, name)?),
         other => return Err(format!("a capability the contract does not have: {other}")),
     })

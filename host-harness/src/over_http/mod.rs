@@ -271,4 +271,15 @@ impl Subject for HttpSubject {
         body["kind"] = json!(kind);
         Box::pin(self.call(tenant, "list-resources", Some(body), decode::resources))
     }
+
+    fn reactivate_identity<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        user: &'a UserRef,
+        desired: &'a [Entitlement],
+        options: ActionOptions,
+    ) -> Call<'a, Invocation<Outcome>> {
+        let body = json!({"user": wit(user), "desired": wit(&desired), "options": wit(&options)});
+        Box::pin(self.call(tenant, "reactivate-identity", Some(body), decode::outcome))
+    }
 }
