@@ -49,6 +49,21 @@ pub fn user_url(api: &str, org_id: &str, directory_id: &str, account_id: &str) -
     )
 }
 
+/// `POST …/directories/{dir}/users/{accountId}/suspend` (`suspend: true`) or `…/restore`.
+pub fn suspension_url(
+    api: &str,
+    org_id: &str,
+    directory_id: &str,
+    account_id: &str,
+    suspend: bool,
+) -> String {
+    let action = if suspend { "suspend" } else { "restore" };
+    format!(
+        "{}/{action}",
+        user_url(api, org_id, directory_id, account_id)
+    )
+}
+
 /// `POST …/directories/{dir}/groups/search`.
 pub fn groups_search_url(api: &str, org_id: &str, directory_id: &str) -> String {
     format!("{}/groups/search", directory_url(api, org_id, directory_id))
@@ -329,6 +344,8 @@ pub struct User {
     pub status: Option<String>,
     /// `groups`, when expanded.
     pub groups: Vec<Group>,
+    /// `membershipStatus`: `active`, `suspended`, `no_membership`.
+    pub membership_status: Option<String>,
 }
 
 impl User {
@@ -343,7 +360,17 @@ impl User {
             email: wire::field_string(v, "email"),
             status: wire::field_string(v, "status"),
             groups,
+            membership_status: wire::field_string(v, "membershipStatus"),
         }
+    }
+
+    /// True when the user's access is suspended (v2 `suspend`): `membershipStatus` or
+    /// `status` says `suspended`.
+    pub fn is_suspended(&self) -> bool {
+        [&self.membership_status, &self.status].iter().any(|s| {
+            s.as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("suspended"))
+        })
     }
 
     /// True when the expanded `groups` list the admin group `group_id`.

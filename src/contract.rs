@@ -207,6 +207,9 @@ impl From<core::Outcome> for wit::Outcome {
                             core::ChangeKind::DeactivateUser => wit::ChangeKind::DeactivateUser,
                             core::ChangeKind::DeleteUser => wit::ChangeKind::DeleteUser,
                             core::ChangeKind::DeleteAccount => wit::ChangeKind::DeleteAccount,
+                            core::ChangeKind::SuspendUser => wit::ChangeKind::SuspendUser,
+                            core::ChangeKind::ReactivateUser => wit::ChangeKind::ReactivateUser,
+                            core::ChangeKind::RestoreUser => wit::ChangeKind::RestoreUser,
                         },
                         target: c.target,
                         before: c.before,
@@ -404,6 +407,25 @@ impl Guest for Component {
     ) -> Result<wit::ResourcePage, wit::ConnectorError> {
         out(core::ResourceKind::parse(&kind).and_then(|kind| {
             actions::list_resources(&config.into(), &HostTransport, kind, &page.into())
+        }))
+    }
+
+    fn reactivate_identity(
+        config: wit::Config,
+        user: wit::UserRef,
+        desired: Vec<wit::Entitlement>,
+        options: wit::ActionOptions,
+    ) -> Result<wit::Outcome, wit::ConnectorError> {
+        out(user_ref(user).and_then(|user| {
+            actions::reactivate_identity(
+                &config.into(),
+                &HostTransport,
+                &user,
+                &entitlements(desired),
+                core::ActionOptions {
+                    dry_run: options.dry_run,
+                },
+            )
         }))
     }
 }

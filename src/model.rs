@@ -395,6 +395,12 @@ pub enum ChangeKind {
     DeleteUser,
     /// The Atlassian account deleted.
     DeleteAccount,
+    /// The user's access suspended (v2 `suspend`, for accounts SCIM does not manage).
+    SuspendUser,
+    /// A deactivated SCIM user made active again.
+    ReactivateUser,
+    /// A suspended user's access restored (v2 `restore`).
+    RestoreUser,
 }
 
 /// What became of one change (WIT `change-status`).

@@ -214,6 +214,9 @@ pub struct User {
     pub external_id: Option<String>,
     /// `groups`.
     pub groups: Vec<MultiValue>,
+    /// True when the resource carries a `groups` list at all (empty or not): a server that
+    /// keeps none cannot say the user is in no group.
+    pub groups_listed: bool,
     /// The Atlassian extension.
     pub atlassian: Option<AtlassianExtension>,
 }
@@ -243,6 +246,7 @@ impl User {
             active: wire::field_bool(v, "active"),
             external_id: wire::field_string(v, "externalId"),
             groups: MultiValue::list(v, "groups"),
+            groups_listed: v.get("groups").is_some_and(Value::is_array),
             atlassian,
         }
     }
@@ -525,11 +529,12 @@ pub fn patch_body(operations: &[PatchOperation]) -> Vec<u8> {
     ]))
 }
 
-/// The PATCH that deactivates a user: `replace` `active` with the JSON boolean `false`.
-pub fn deactivate_body() -> Vec<u8> {
+/// The PATCH that deactivates (`false`) or reactivates (`true`) a user: `replace` `active`
+/// with a JSON boolean.
+pub fn active_body(active: bool) -> Vec<u8> {
     patch_body(&[PatchOperation::Replace {
         path: "active".to_string(),
-        value: Value::Bool(false),
+        value: Value::Bool(active),
     }])
 }
 

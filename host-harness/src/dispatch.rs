@@ -32,6 +32,9 @@ pub enum Action {
     Deprovision(UserRef, ActionOptions, bool),
     /// `delete-identity`.
     Delete(UserRef, DeleteOptions),
+    /// `reactivate-identity`: the person active again, their entitlements converged to the
+    /// desired set (groups and roles).
+    Reactivate(UserRef, Vec<Entitlement>, ActionOptions),
 }
 
 impl Action {
@@ -42,6 +45,7 @@ impl Action {
             Self::Groups { .. } => "groups",
             Self::Deprovision(..) => "deprovision",
             Self::Delete(..) => "delete",
+            Self::Reactivate(..) => "reactivate",
         }
     }
 
@@ -75,6 +79,11 @@ impl Action {
                     .await
             }
             Self::Delete(user, options) => connector.delete_identity(tenant, user, *options).await,
+            Self::Reactivate(user, desired, options) => {
+                connector
+                    .reactivate_identity(tenant, user, desired, *options)
+                    .await
+            }
         }
     }
 
@@ -84,6 +93,7 @@ impl Action {
             Self::Sync(_, options) => options.dry_run,
             Self::Groups { options, .. } | Self::Deprovision(_, options, _) => options.dry_run,
             Self::Delete(_, options) => options.dry_run,
+            Self::Reactivate(_, _, options) => options.dry_run,
         }
     }
 
@@ -91,9 +101,10 @@ impl Action {
     pub fn user_text(&self) -> String {
         match self {
             Self::Sync(identity, _) => identity.email.clone(),
-            Self::Groups { user, .. } | Self::Deprovision(user, ..) | Self::Delete(user, _) => {
-                crate::user_ref::text(user)
-            }
+            Self::Groups { user, .. }
+            | Self::Deprovision(user, ..)
+            | Self::Delete(user, _)
+            | Self::Reactivate(user, ..) => crate::user_ref::text(user),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod guest_build;
 pub mod ids;
 pub mod integrations;
 pub mod jsonl;
+pub mod over_http;
 pub mod render;
 pub mod user_ref;
 pub mod workflow;

@@ -58,9 +58,13 @@ enum Command {
     /// Serve the stateful Atlassian Cloud simulator on loopback until interrupted, and print
     /// (or write) a ready-to-use config file pointing at it.
     Simulate(cli::simulate::SimulateArgs),
-    /// Run every conformance case (A1-H8, C10, D6) against the embedded simulator through the component;
-    /// one line per case, exit 1 if any fails.
+    /// Run every conformance case (A1-K4) against the embedded simulator through the component
+    /// (or, with --over-http, the composed wasi:http component); one line per case, exit 1 if
+    /// any fails.
     Conformance(cli::conformance::ConformanceArgs),
+    /// Bring a deprovisioned person back (rehire, mistaken offboarding): active again, a
+    /// suspension lifted, memberships and direct roles converged to --group and --role.
+    Reactivate(cli::reactivate::ReactivateArgs),
 }
 
 const CONNECT: &[&str] = &["connect"];
@@ -123,12 +127,13 @@ async fn main() -> ExitCode {
             Command::Groups(a) => cli::groups::run(&connector()?, a).await,
             Command::Deprovision(a) => cli::deprovision::run(&connector()?, a).await,
             Command::Delete(a) => cli::deprovision::run_delete(&connector()?, a).await,
+            Command::Reactivate(a) => cli::reactivate::run(&connector()?, a).await,
             Command::Batch(a) => cli::batch::run(&connector()?, a).await,
             Command::Extract(a) => cli::extract::run(&connector()?, a).await,
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,
             Command::Bench(a) => cli::bench::run(args.component.as_deref(), a).await,
             Command::Inspect(a) => cli::inspect::run(args.component.as_deref(), a).await,
-            Command::Conformance(a) => cli::conformance::run(&connector()?, a).await,
+            Command::Conformance(a) => cli::conformance::run(connector, a).await,
         }
     }
     .await;

@@ -128,6 +128,18 @@ pub enum Step {
         #[serde(default)]
         purge_account: bool,
     },
+    /// `reactivate-identity`: the person active again, their entitlements converged to
+    /// `groups` and `roles` (a value left empty by its parameter is dropped).
+    Reactivate {
+        /// The person.
+        user: String,
+        /// Groups the person should be in, by display name.
+        #[serde(default)]
+        groups: Vec<String>,
+        /// Roles the person should hold directly, as `ROLE@KIND:ID`.
+        #[serde(default)]
+        roles: Vec<String>,
+    },
 }
 
 fn yes() -> bool {
@@ -306,6 +318,27 @@ impl Workflow {
                             dry_run,
                         },
                     ),
+                    Step::Reactivate {
+                        user: u,
+                        groups,
+                        roles,
+                    } => {
+                        let filled = |list: &[String]| -> Vec<String> {
+                            list.iter()
+                                .map(fill)
+                                .filter(|v| !v.trim().is_empty())
+                                .collect()
+                        };
+                        let mut grants = Vec::new();
+                        for r in filled(roles) {
+                            grants.push(crate::entitlement::parse_role(&r).map_err(error)?);
+                        }
+                        Action::Reactivate(
+                            user(u)?,
+                            crate::entitlement::entitlements(&filled(groups), &grants),
+                            ActionOptions { dry_run },
+                        )
+                    }
                 })
             })
             .collect()
@@ -342,6 +375,11 @@ fn step_strings(step: &Step) -> Vec<&String> {
             .chain(remove_roles)
             .collect(),
         Step::Deprovision { user, .. } | Step::Delete { user, .. } => vec![user],
+        Step::Reactivate {
+            user,
+            groups,
+            roles,
+        } => std::iter::once(user).chain(groups).chain(roles).collect(),
     }
 }
 
@@ -485,6 +523,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ROLE@KIND:ID"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_rehire_binds_a_reactivate_step_dropping_an_empty_role() {
+        let wf = Workflow::from_toml(include_str!("../../examples/workflows/rehire.toml")).unwrap();
+        let actions = wf.bind(&params(&[("email", "a@x.io")]), true).unwrap();
+        let desired = vec![
+            lifecycle_host::bindings::types::Entitlement::Group("engineering".into()),
+            lifecycle_host::bindings::types::Entitlement::Group("jira-software-users".into()),
+        ];
+        assert_eq!(
+            actions,
+            [Action::Reactivate(
+                UserRef::Email("a@x.io".into()),
+                desired,
+                ActionOptions { dry_run: true }
+            )]
+        );
+        let role = "atlassian/user@workspace:jira-software/acme";
+        let actions = wf
+            .bind(&params(&[("email", "a@x.io"), ("role", role)]), false)
+            .unwrap();
+        let Action::Reactivate(_, desired, _) = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(crate::entitlement::text(&desired[2]), role);
+        let err = wf
+            .bind(&params(&[("email", "a@x.io"), ("role", "admin")]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a role"), "{err}");
     }
 
     #[test]

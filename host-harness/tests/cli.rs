@@ -1149,3 +1149,40 @@ async fn deprovision_revoke_api_tokens_deletes_each_token_i6() {
     assert!(!shown.contains(&token.value));
     assert!(sim.api_tokens("ada@example.com").is_empty());
 }
+
+/// Issue 15 point 5 (J1, J4 from the CLI): `reactivate` with `--group` and `--role`; the dry
+/// run writes nothing, the real run brings the person back with exactly those entitlements
+/// (the stale membership kept through the deactivation removed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactivate_brings_a_person_back_to_the_given_groups_and_roles_j1_j4() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let args = |dry_run: bool| {
+        let mut a = vec![
+            "reactivate",
+            "--config",
+            config.to_str().unwrap(),
+            "--user",
+            "linus@example.com",
+            "--group",
+            "engineering",
+            "--role",
+            "atlassian/user@workspace:jira-software/simulated-site",
+        ];
+        if dry_run {
+            a.extend(["--dry-run", "--json"]);
+        }
+        a
+    };
+    let out = harness(&args(true));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("\"reactivate-user\""), "{}", text(&out));
+    assert!(sim.mutations().is_empty(), "{:?}", sim.mutations());
+    let out = harness(&args(false));
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let linus = sim.user_by_email("linus@example.com").unwrap();
+    assert!(linus.active, "{shown}");
+    assert_eq!(linus.groups, ["engineering"], "{shown}");
+    assert_eq!(sim.user_roles("linus@example.com").len(), 1, "{shown}");
+}

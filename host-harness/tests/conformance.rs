@@ -82,6 +82,7 @@ case_tests! {
     "D4" d4_deprovision_protected_user;
     "D5" d5_deprovision_unknown_user;
     "D6" d6_deprovision_thousand_groups;
+    "D8" d8_deprovision_unverifiable_memberships;
     "E1" e1_delete;
     "E2" e2_delete_twice;
     "E3" e3_purge_account;
@@ -107,7 +108,10 @@ case_tests! {
     "I4" i4_unknown_roles_and_limits;
     "I5" i5_deprovision_revokes_direct_roles;
     "I6" i6_deprovision_revokes_api_tokens;
+    "J1" j1_reactivate_a_scim_user;
+    "J2" j2_suspend_and_restore_an_unmanaged_account;
     "J3" j3_purge_consults_the_preflight;
+    "J4" j4_reactivate_and_suspend_dry_run;
     "K1" k1_users_in_parallel_page_waves;
     "K2" k2_list_groups_linear_in_memberships;
     "K3" k3_rate_limit_budget_kept;

@@ -546,6 +546,20 @@ async fn shipped_workflows_onboard_move_and_offboard_a_person() {
         4,
         "every run that changed something has its own id: {runs:?}"
     );
+
+    // The rehire: active again, in the team's and the product-access group; again, no write.
+    let out = run(flow("rehire"), &["email=mary@example.com", "team=research"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mary = sim.user_by_email("mary@example.com").unwrap();
+    let mut groups = mary.groups.clone();
+    groups.sort();
+    assert!(mary.active, "{}", text(&out));
+    assert_eq!(groups, ["jira-software-users", "research"]);
+    let writes = sim.mutations().len();
+    let out = run(flow("rehire"), &["email=mary@example.com", "team=research"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(sim.mutations().len(), writes);
+    assert_eq!(home.audit().last().unwrap().action, "reactivate");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,61 +1,29 @@
 //! The composed component (connector + adapter + front, `CONNECTOR_HTTP_WASM`) on a standard
 //! host: wasmtime's own `wasi:http` implementation with its default hooks (the code
 //! `wasmtime serve` runs: no hook of ours, no policy of ours) and `wasi:config` values, served
-//! on loopback. Each test drives the JSON API over HTTP against its own simulator and checks
-//! the simulator's state afterwards. The tests named after a conformance case (B1, C2, D1,
-//! E1, ...) are that case through HTTP: same seed, same action, same check of the state.
+//! on loopback.
+//!
+//! The tests named after a conformance case (B1 … E4, and the A, F, G1, I and J cases) run the
+//! suite's own case function with the HTTP subject (`host_harness::over_http`): the same
+//! seed, calls and checks of the simulator's state as in our host, each call a request of the
+//! front's JSON API. The other tests check what only the HTTP path has: the lifecycle end to
+//! end as a caller of the API sees it, the front's routes and errors as JSON, and the egress rule read from `wasi:config`.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use atlassian_simulator::{SeedUser, Simulator, SimulatorBuilder};
-use hyper::server::conn::http1;
+use host_harness::conformance_platform::HarnessPlatform;
+use host_harness::over_http::{HttpSubject, Proxy, Served as Deployment};
+use lifecycle_conformance::{self as conformance, CaseResult};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
-use wasmtime_wasi_http::io::TokioIo;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
-
-/// Per-request state, as `wasmtime serve` keeps it: WASI, wasi:http, wasi:config.
-struct Ctx {
-    table: ResourceTable,
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    config: Arc<WasiConfigVariables>,
-}
-
-impl WasiView for Ctx {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for Ctx {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: Default::default(),
-        }
-    }
-}
+use wasmtime_wasi_config::WasiConfigVariables;
 
 /// The composed component, compiled once per test binary.
-fn component() -> &'static (Engine, Component) {
-    static COMPONENT: std::sync::OnceLock<(Engine, Component)> = std::sync::OnceLock::new();
-    COMPONENT.get_or_init(|| {
-        let engine = Engine::new(&Config::new()).unwrap();
-        let component = Component::from_file(&engine, env!("CONNECTOR_HTTP_WASM")).unwrap();
-        (engine, component)
+fn proxy() -> &'static Proxy {
+    static PROXY: OnceLock<Proxy> = OnceLock::new();
+    PROXY.get_or_init(|| {
+        let wasm = std::fs::read(env!("CONNECTOR_HTTP_WASM")).unwrap();
+        Proxy::compile(&wasm).unwrap()
     })
 }
 
@@ -81,89 +49,23 @@ fn config_values(sim: &Simulator) -> WasiConfigVariables {
     vars
 }
 
-/// Serves the composed component on loopback with `config`, one fresh store per request.
-async fn serve(config: WasiConfigVariables) -> SocketAddr {
-    let (engine, component) = component();
-    let mut linker = Linker::<Ctx>::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).unwrap();
-    wasmtime_wasi_config::add_to_linker(&mut linker, |c: &mut Ctx| WasiConfig::from(&*c.config))
-        .unwrap();
-    let pre = ProxyPre::new(linker.instantiate_pre(component).unwrap()).unwrap();
-    let config = Arc::new(config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                return;
-            };
-            let (pre, config) = (pre.clone(), config.clone());
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |req| handle(pre.clone(), config.clone(), req));
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(client), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-async fn handle(
-    pre: ProxyPre<Ctx>,
-    config: Arc<WasiConfigVariables>,
-    req: hyper::Request<hyper::body::Incoming>,
-) -> wasmtime::Result<hyper::Response<HyperOutgoingBody>> {
-    let mut store = Store::new(
-        pre.engine(),
-        Ctx {
-            table: ResourceTable::new(),
-            wasi: WasiCtx::builder().inherit_stderr().build(),
-            http: WasiHttpCtx::new(),
-            config,
-        },
-    );
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let req = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, req)?;
-    let out = store.data_mut().http().new_response_outparam(sender)?;
-    let task = tokio::spawn(async move {
-        let proxy = pre.instantiate_async(&mut store).await?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, req, out)
-            .await
-    });
-    match receiver.await {
-        Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(e)) => Err(e.into()),
-        Err(_) => Err(match task.await {
-            Ok(Ok(())) => wasmtime::Error::msg("the guest set no response"),
-            Ok(Err(e)) => e,
-            Err(e) => e.into(),
-        }),
-    }
-}
-
 /// A simulator and the composed component serving its tenant.
 struct Served {
     sim: Simulator,
     base: String,
     client: reqwest::Client,
+    _deployment: Deployment,
 }
 
 impl Served {
     async fn start(builder: SimulatorBuilder) -> Self {
         let sim = builder.start().await.unwrap();
-        let addr = serve(config_values(&sim)).await;
+        let deployment = proxy().serve(config_values(&sim)).await.unwrap();
         Self {
             sim,
-            base: format!("http://{addr}/v1"),
+            base: format!("http://{}/v1", deployment.addr()),
             client: reqwest::Client::new(),
+            _deployment: deployment,
         }
     }
 
@@ -187,18 +89,6 @@ impl Served {
         answer
     }
 
-    /// A re-run: every change `already-done`, and nothing written.
-    fn assert_nothing_left_to_do(&self, outcome: &Value) {
-        assert!(
-            statuses(outcome)
-                .iter()
-                .all(|(_, st)| st == "\"already-done\""),
-            "{outcome:#}"
-        );
-        let written = self.sim.mutations();
-        assert!(written.is_empty(), "{written:?}");
-    }
-
     /// No secret of the simulator's tenant appears in `text`.
     fn assert_no_secret(&self, text: &str) {
         let t = self.sim.tokens();
@@ -219,15 +109,6 @@ async fn answer(resp: reqwest::Response) -> (u16, Value) {
         )
     });
     (status, value)
-}
-
-fn statuses(outcome: &Value) -> Vec<(String, String)> {
-    outcome["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["kind"].to_string(), c["status"].to_string()))
-        .collect()
 }
 
 fn org() -> SimulatorBuilder {
@@ -300,168 +181,6 @@ async fn sync_groups_deprovision_delete_over_wasi_http() {
     s.assert_no_secret(&serde_json::to_string(&answers).unwrap());
 }
 
-/// B1 through HTTP: a new user is created with one look-up and one POST, every mapped
-/// attribute on re-read.
-#[tokio::test]
-async fn b1_create_a_new_user_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let out = s.ok("sync-identity", new_person()).await;
-    assert_eq!(
-        statuses(&out),
-        [("\"create-user\"".into(), "\"applied\"".into())]
-    );
-    let user = s.sim.user_by_email("ann.new@example.com").unwrap();
-    let scim = user.scim.unwrap();
-    assert_eq!(scim["name"]["givenName"], "Ann");
-    assert_eq!(scim["name"]["familyName"], "New");
-    assert_eq!(scim["displayName"], "Ann New");
-    assert_eq!(s.sim.count("POST", "/scim/"), 1);
-}
-
-/// B2 through HTTP: the same identity again writes nothing.
-#[tokio::test]
-async fn b2_sync_again_writes_nothing_over_wasi_http() {
-    let s = Served::start(org()).await;
-    s.ok("sync-identity", new_person()).await;
-    s.sim.clear_requests();
-    let again = s.ok("sync-identity", new_person()).await;
-    s.assert_nothing_left_to_do(&again);
-}
-
-/// B9 through HTTP: an invalid identity is `invalid-input` (400), with zero requests.
-#[tokio::test]
-async fn b9_invalid_identity_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let (status, answer) = s
-        .post(
-            "sync-identity",
-            json!({"identity": {"email": "not an email"}}),
-        )
-        .await;
-    assert_eq!(status, 400, "{answer:#}");
-    assert_eq!(answer["error"]["class"], "invalid-input", "{answer:#}");
-    assert!(s.sim.requests().is_empty());
-}
-
-/// C1 and C2 through HTTP: an admin-managed group through the admin API, a synced group
-/// through SCIM only.
-#[tokio::test]
-async fn c1_c2_add_to_admin_and_synced_groups_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let ada = json!({"email": "ada@example.com"});
-    let out = s
-        .ok(
-            "manage-relationships",
-            json!({"user": ada, "add": [{"group": "jira-users"}, {"group": "research"}]}),
-        )
-        .await;
-    assert_eq!(out["completed"], true, "{out:#}");
-    assert!(
-        s.sim
-            .group_members("jira-users")
-            .contains(&"ada@example.com".to_owned())
-    );
-    assert!(
-        s.sim
-            .group_members("research")
-            .contains(&"ada@example.com".to_owned())
-    );
-    assert_eq!(s.sim.count("PATCH", "/scim/"), 1, "research through SCIM");
-}
-
-/// C4 through HTTP: one member of a synced group removed, the others stay.
-#[tokio::test]
-async fn c4_remove_one_member_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let out = s
-        .ok(
-            "manage-relationships",
-            json!({"user": {"email": "ada@example.com"}, "remove": [{"group": "engineering"}]}),
-        )
-        .await;
-    assert_eq!(out["completed"], true, "{out:#}");
-    assert_eq!(s.sim.group_members("engineering"), ["grace@example.com"]);
-}
-
-/// C6 through HTTP: an unknown group is `not-found` (404) before any write.
-#[tokio::test]
-async fn c6_unknown_group_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let (status, answer) = s
-        .post(
-            "manage-relationships",
-            json!({"user": {"email": "ada@example.com"}, "add": [{"group": "no-such-group"}]}),
-        )
-        .await;
-    assert_eq!(status, 404, "{answer:#}");
-    assert_eq!(answer["error"]["class"], "not-found");
-    assert!(s.sim.mutations().is_empty());
-}
-
-/// D1 and D2 through HTTP: deprovision leaves no memberships and an inactive user with record
-/// and account kept; again, everything is `already-done` with zero writes.
-#[tokio::test]
-async fn d1_d2_deprovision_and_again_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let grace = json!({"user": {"email": "grace@example.com"}});
-    let out = s.ok("deprovision-identity", grace.clone()).await;
-    assert_eq!(out["completed"], true, "{out:#}");
-    let user = s.sim.user_by_email("grace@example.com").unwrap();
-    assert!(
-        !user.active && user.groups.is_empty() && user.scim_id.is_some(),
-        "{user:?}"
-    );
-    s.sim.clear_requests();
-    let again = s.ok("deprovision-identity", grace).await;
-    s.assert_nothing_left_to_do(&again);
-}
-
-/// D5 through HTTP: an unknown user is `not-found` (404).
-#[tokio::test]
-async fn d5_deprovision_unknown_user_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let (status, answer) = s
-        .post(
-            "deprovision-identity",
-            json!({"user": {"email": "nobody@example.com"}}),
-        )
-        .await;
-    assert_eq!(
-        (status, &answer["error"]["class"]),
-        (404, &json!("not-found"))
-    );
-}
-
-/// E1 and E2 through HTTP: delete removes the SCIM record and its memberships; twice is
-/// `already-done`.
-#[tokio::test]
-async fn e1_e2_delete_and_again_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let ada = json!({"user": {"email": "ada@example.com"}});
-    let out = s.ok("delete-identity", ada.clone()).await;
-    assert_eq!(out["completed"], true, "{out:#}");
-    let user = s.sim.user_by_email("ada@example.com").unwrap();
-    assert!(user.scim_id.is_none() && user.groups.is_empty(), "{user:?}");
-    s.sim.clear_requests();
-    let again = s.ok("delete-identity", ada).await;
-    s.assert_nothing_left_to_do(&again);
-}
-
-/// G1 through HTTP (sync): a dry run plans and writes nothing; the adapter refuses writes.
-#[tokio::test]
-async fn g1_dry_run_writes_nothing_over_wasi_http() {
-    let s = Served::start(org()).await;
-    let mut body = new_person();
-    body["options"] = json!({"dry_run": true});
-    let out = s.ok("sync-identity", body).await;
-    assert_eq!(
-        statuses(&out),
-        [("\"create-user\"".into(), "\"planned\"".into())]
-    );
-    assert!(s.sim.mutations().is_empty());
-    assert!(s.sim.user_by_email("ann.new@example.com").is_none());
-}
-
 /// Listings and the API's own refusals: unknown path 404, wrong method 405, bad JSON 400.
 #[tokio::test]
 async fn listings_and_refusals_over_wasi_http() {
@@ -498,9 +217,9 @@ async fn the_adapter_denies_plain_http_unless_the_platform_allows_loopback() {
     let sim = org().start().await.unwrap();
     let mut vars = config_values(&sim);
     vars.insert("adapter_allow_loopback_http", "false");
-    let addr = serve(vars).await;
+    let deployment = proxy().serve(vars).await.unwrap();
     let resp = reqwest::Client::new()
-        .post(format!("http://{addr}/v1/sync-identity"))
+        .post(format!("http://{}/v1/sync-identity", deployment.addr()))
         .body(new_person().to_string())
         .send()
         .await
@@ -509,4 +228,96 @@ async fn the_adapter_denies_plain_http_unless_the_platform_allows_loopback() {
     assert_ne!(status, 200, "{answer:#}");
     assert!(answer.to_string().contains("plain http"), "{answer:#}");
     assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}
+
+/// Asserts that the case passed through HTTP (a skip is a failure here: these cases are the
+/// ones the HTTP subject runs).
+fn assert_passed(id: &str, result: CaseResult) {
+    match result {
+        CaseResult::Pass { .. } => {}
+        CaseResult::Fail { differences } => {
+            let lines: Vec<String> = differences.iter().map(ToString::to_string).collect();
+            panic!("{id} over HTTP failed:\n  {}", lines.join("\n  "));
+        }
+        CaseResult::Skipped { why } => panic!("{id} was skipped over HTTP: {why}"),
+    }
+}
+
+macro_rules! over_http {
+    ($($id:literal $name:ident;)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let subject = HttpSubject::new(proxy().clone());
+                assert_passed($id, conformance::$name(&subject, &HarnessPlatform).await);
+            }
+        )*
+
+        /// Every case of the suite either runs over HTTP here or needs our host and says why.
+        #[test]
+        fn every_case_runs_over_http_or_says_why_it_needs_our_host() {
+            let here = [$($id),*];
+            for case in conformance::cases() {
+                let runs_here = here.contains(&case.id);
+                assert!(
+                    runs_here != case.needs_host.is_some(),
+                    "{}: runs here {runs_here}, needs our host {:?}",
+                    case.id,
+                    case.needs_host,
+                );
+            }
+            for id in ["B", "C", "D", "E"] {
+                assert!(here.iter().any(|h| h.starts_with(id)), "no {id} case over HTTP");
+            }
+        }
+    };
+}
+
+over_http! {
+    "B1" b1_create_a_new_user;
+    "B2" b2_sync_again_writes_nothing;
+    "B3" b3_update_one_attribute;
+    "B4" b4_create_and_update_switches;
+    "B5" b5_conflict_on_create;
+    "B6" b6_lost_create_response;
+    "B7" b7_filter_escaping;
+    "B8" b8_email_case;
+    "B9" b9_invalid_identity;
+    "B10" b10_account_id_or_pending;
+    "C1" c1_add_to_admin_group;
+    "C2" c2_add_to_synced_group;
+    "C3" c3_add_existing_member;
+    "C4" c4_remove_one_of_three;
+    "C5" c5_remove_non_member;
+    "C6" c6_unknown_group;
+    "C7" c7_licence_limit;
+    "C9" c9_group_name_case;
+    "D1" d1_deprovision;
+    "D2" d2_deprovision_again;
+    "D3" d3_deprovision_resumes;
+    "D4" d4_deprovision_protected_user;
+    "D5" d5_deprovision_unknown_user;
+    "E1" e1_delete;
+    "E2" e2_delete_twice;
+    "E3" e3_purge_account;
+    "E4" e4_delete_protected_user;
+    "A4" a4_bad_admin_key;
+    "A5" a5_scim_only_config;
+    "A6" a6_wrong_directory_id;
+    "F1" f1_users_over_pages;
+    "F2" f2_groups_over_pages;
+    "F3" f3_products_over_pages;
+    "F4" f4_listing_error_is_not_empty;
+    "I1" i1_grant_a_product_role;
+    "I2" i2_revoke_a_direct_role;
+    "I3" i3_group_and_inferred_roles_are_reported;
+    "I4" i4_unknown_roles_and_limits;
+    "I5" i5_deprovision_revokes_direct_roles;
+    "I6" i6_deprovision_revokes_api_tokens;
+    "J3" j3_purge_consults_the_preflight;
+    "G1" g1_dry_run_then_real_run;
+    "D8" d8_deprovision_unverifiable_memberships;
+    "J1" j1_reactivate_a_scim_user;
+    "J2" j2_suspend_and_restore_an_unmanaged_account;
+    "J4" j4_reactivate_and_suspend_dry_run;
 }

@@ -320,7 +320,25 @@ pub(super) struct Run<'a> {
     pub(super) admin: Option<&'a AdminConfig>,
     pub(super) transport: &'a dyn Transport,
 }
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// The run of an action under `cfg`, the admin API when configured.
+    pub(super) fn of(cfg: &'a ConnectorConfig, transport: &'a dyn Transport) -> Self {
+        Run {
+            cfg,
+            admin: cfg.admin.as_ref(),
+            transport,
+        }
+    }
+
+    /// [`Self::find`] with the admin user, an unknown person `not-found`.
+    pub(super) fn existing(&self, user: &UserRef) -> Result<Person, ConnectorError> {
+        let person = self.find(user, true)?;
+        if !person.found() {
+            return Err(not_found(self.cfg, user));
+        }
+        Ok(person)
+    }
+
     /// Queues the reads that find the person; admin reads only when groups are named.
     pub(super) fn user_reads(
         &self,

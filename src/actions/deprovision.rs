@@ -49,8 +49,17 @@ pub fn deprovision_identity(
     let cfg = ConnectorConfig::parse(config)?;
     let run = guard(&cfg, transport, user)?;
     let person = run.find(user, true)?;
-    let Some(scim_id) = person.scim_id.clone() else {
-        return Err(not_found(&cfg, user));
+    // No SCIM record: an account the directory does not manage, suspended instead (§7.3).
+    let suspend = match (
+        &person.scim_id,
+        run.admin,
+        &person.admin_user,
+        &person.account_id,
+    ) {
+        (Some(_), ..) => None,
+        (None, Some(a), Some(u), Some(account)) => Some((a, u.is_suspended(), account)),
+        (None, None, ..) => return Err(unmanaged_needs_admin(&cfg, user)),
+        (None, Some(_), ..) => return Err(not_found(&cfg, user)),
     };
     refuse_protected(&cfg, &person)?;
 
@@ -71,6 +80,7 @@ pub fn deprovision_identity(
     // One request stays for the deactivation.
     apply(transport, &mut planned, 1);
     let mut changes: Vec<Change> = into_changes(planned);
+    changes.extend(unverified(&run, &person));
     if let (Some(a), Some(account)) = (run.admin, &person.account_id) {
         changes.extend(revoke_roles(transport, a, account, options.dry_run));
         if cfg.revoke_api_tokens {
@@ -86,6 +96,22 @@ pub fn deprovision_identity(
         .iter()
         .any(|c| matches!(c.status, ChangeStatus::Failed(_)));
 
+    if let Some((a, suspended, account)) = suspend {
+        let blocked = removal_failed.then_some("a membership removal or role revocation failed");
+        changes.push(super::suspension::change(
+            transport,
+            a,
+            account,
+            true,
+            suspended,
+            options.dry_run,
+            blocked,
+        ));
+        return Ok(outcome(Some(person.resolved()), changes));
+    }
+    let Some(scim_id) = person.scim_id.clone() else {
+        return Err(not_found(&cfg, user));
+    };
     let active = person.scim.as_ref().and_then(|u| u.active) != Some(false);
     let status = if !active {
         ChangeStatus::AlreadyDone
@@ -99,7 +125,7 @@ pub fn deprovision_identity(
         ChangeStatus::Planned
     } else {
         let url = scim::user_url(&cfg.scim.url, &scim_id);
-        let answer = transport.send(scim_write(Method::Patch, url, scim::deactivate_body()));
+        let answer = transport.send(scim_write(Method::Patch, url, scim::active_body(false)));
         settle(&scim_ctx(&scim_id), answer, false)
     };
     changes.push(Change {
@@ -143,6 +169,43 @@ fn revoke_roles(
         changes.push(p.into_change());
     }
     changes
+}
+
+/// `not-found` for a user without a SCIM record under a SCIM-only configuration: such an
+/// account can only be suspended, which needs the admin API.
+fn unmanaged_needs_admin(cfg: &ConnectorConfig, user: &UserRef) -> ConnectorError {
+    let ConnectorError::NotFound(m) = not_found(cfg, user) else {
+        return not_found(cfg, user);
+    };
+    ConnectorError::NotFound(format!(
+        "{m}; an account without a SCIM record (external, unmanaged or in another directory) \
+         can only be suspended through the admin API: configure admin_api_key and \
+         scim_organization_id"
+    ))
+}
+
+/// A `skipped` change when the SCIM server keeps no `groups` attribute on the user and no
+/// admin API can list the memberships instead: "no memberships remain" would be a guess.
+pub(super) fn unverified(run: &Run<'_>, person: &Person) -> Option<Change> {
+    let u = person.scim.as_ref().filter(|u| !u.groups_listed)?;
+    if run.admin.is_some() && person.admin_user.is_some() {
+        return None;
+    }
+    Some(Change {
+        kind: ChangeKind::RemoveMembership,
+        target: format!(
+            "every group membership of SCIM user `{}`",
+            u.id.as_deref().unwrap_or_default()
+        ),
+        before: None,
+        after: None,
+        status: ChangeStatus::Skipped(
+            "the memberships could not be verified: the SCIM server lists no `groups` on the \
+             user; check the groups in the identity provider, or configure admin_api_key so \
+             the admin API can list them"
+                .into(),
+        ),
+    })
 }
 
 /// True when the last change (the deactivation) holds.
@@ -196,7 +259,7 @@ pub(super) fn settle(
 
 /// Every current membership: SCIM groups from the SCIM user's `groups`, admin-managed
 /// groups from the expanded admin user, routed with their own directory (one groups search).
-fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorError> {
+pub(super) fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>, ConnectorError> {
     let mut targets: Vec<Target> = Vec::new();
     let scim_groups = person.scim.as_ref().map_or(&[][..], |u| &u.groups[..]);
     for g in scim_groups {
@@ -268,7 +331,7 @@ pub(super) mod tests {
     pub const ADA_LOOKUP: &str = "https://api.atlassian.com/scim/directory/dir-1/Users?filter=userName%20eq%20%22ada%40example.com%22&startIndex=1&count=10";
     pub const USERS_SEARCH: &str =
         "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/users/search";
-    const GROUPS_SEARCH: &str =
+    pub const GROUPS_SEARCH: &str =
         "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/groups/search";
     pub const USER_URL: &str = "https://api.atlassian.com/scim/directory/dir-1/Users/u-1";
     pub const ACCOUNT: &str = "712020:abc";
@@ -700,6 +763,169 @@ pub(super) mod tests {
         let e = run_err(&fake);
         assert!(matches!(&e, ConnectorError::NotFound(m) if m.contains("ada@example.com")));
         assert!(writes(&fake).is_empty());
+    }
+
+    #[test]
+    fn d8_scim_only_without_a_groups_attribute_says_memberships_could_not_be_verified() {
+        let fake = FakeTransport::new();
+        let mut found = scim_ada(&[], true);
+        if let Some(u) = found["Resources"][0].as_object_mut() {
+            u.remove("groups");
+        }
+        fake.on_get(ADA_LOOKUP, 200, &found.to_string());
+        fake.on(Method::Patch, USER_URL, Ok(Response::json(200, "{}")));
+        let o = run(&fake, &scim_only(), false);
+        assert!(o.completed, "{o:?}");
+        let s = statuses(&o);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(
+            matches!(&s[0].2, ChangeStatus::Skipped(w) if w.contains("could not be verified")),
+            "{s:?}"
+        );
+        assert_eq!(s[1].0, ChangeKind::DeactivateUser);
+        // An empty list is a verified "no memberships".
+        let fake = FakeTransport::new();
+        script(&fake, &[], &[], true);
+        let o = run(&fake, &scim_only(), false);
+        assert_eq!(o.changes.len(), 1);
+    }
+
+    const DIRS: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/directories";
+    const SUSPEND: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/directories/admin-dir/users/712020%3Aabc/suspend";
+    const ADMIN_USER: &str =
+        "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/users/712020%3Aabc";
+
+    /// Ada without a SCIM record, in admin group `ag-1`, with a direct role.
+    fn unmanaged(fake: &FakeTransport, status: &str, suspend: Response) {
+        fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);
+        fake.on(
+            Method::Post,
+            USERS_SEARCH,
+            Ok(Response::json(200, &admin_ada(&["ag-1"], status))),
+        );
+        fake.on(
+            Method::Post,
+            GROUPS_SEARCH,
+            Ok(Response::json(200, &group_search(&["ag-1"]))),
+        );
+        fake.on(
+            Method::Delete,
+            &membership("ag-1"),
+            Ok(Response::new(204, "")),
+        );
+        fake.on_get(
+            ASSIGNMENTS,
+            200,
+            r#"{"data":[{"resourceId":"ari:j","roleAssignments":[{"role":"atlassian/user","roleAssignmentMethods":["direct"]}]}],"links":{}}"#,
+        );
+        fake.on(
+            Method::Post,
+            "https://api.atlassian.com/admin/v1/orgs/org-1/users/712020%3Aabc/roles/revoke",
+            Ok(Response::new(204, "")),
+        );
+        fake.on_get(
+            DIRS,
+            200,
+            r#"{"data":[{"directoryId":"admin-dir","name":"Main"}],"links":{}}"#,
+        );
+        fake.on(Method::Post, SUSPEND, Ok(suspend));
+    }
+
+    #[test]
+    fn j2_an_account_without_a_scim_record_is_suspended_after_memberships_and_roles() {
+        for answer in [
+            Response::new(204, ""),
+            Response::json(200, r#"{"message":"Access was suspended"}"#),
+            Response::new(200, ""),
+        ] {
+            let fake = FakeTransport::new();
+            unmanaged(&fake, "active", answer);
+            let o = run(&fake, &with_admin(None), false);
+            assert!(o.completed, "{o:?}");
+            let s = statuses(&o);
+            let kinds: Vec<ChangeKind> = s.iter().map(|c| c.0).collect();
+            assert_eq!(
+                kinds,
+                [
+                    ChangeKind::RemoveMembership,
+                    ChangeKind::RemoveRole,
+                    ChangeKind::SuspendUser
+                ]
+            );
+            assert_eq!(
+                s[2],
+                (
+                    ChangeKind::SuspendUser,
+                    ACCOUNT.into(),
+                    ChangeStatus::Applied
+                )
+            );
+            let w = writes(&fake);
+            let last = w
+                .last()
+                .map(|r| (r.method, r.url.clone(), r.body.is_none()));
+            assert_eq!(last, Some((Method::Post, SUSPEND.into(), true)));
+            assert!(!w.iter().any(|r| r.url.contains("/scim/")));
+        }
+        // Already suspended: already-done, no suspend call.
+        let fake = FakeTransport::new();
+        unmanaged(&fake, "suspended", Response::new(204, ""));
+        let o = run(&fake, &with_admin(None), false);
+        assert_eq!(
+            o.changes.last().map(|c| &c.status),
+            Some(&ChangeStatus::AlreadyDone)
+        );
+        assert!(writes(&fake).iter().all(|r| r.url != SUSPEND));
+        // A 409 repeat is verified with a re-read.
+        let fake = FakeTransport::new();
+        unmanaged(
+            &fake,
+            "active",
+            Response::json(409, r#"{"errors":[{"code":"ADMIN-UAM-409"}]}"#),
+        );
+        fake.on_get(
+            ADMIN_USER,
+            200,
+            r#"{"data":{"accountId":"712020:abc","membershipStatus":"suspended"}}"#,
+        );
+        let o = run(&fake, &with_admin(None), false);
+        assert_eq!(
+            o.changes.last().map(|c| &c.status),
+            Some(&ChangeStatus::AlreadyDone),
+            "{o:?}"
+        );
+        // An org admin: 400, a failed change.
+        let fake = FakeTransport::new();
+        unmanaged(
+            &fake,
+            "active",
+            Response::json(
+                400,
+                r#"{"errors":[{"code":"ADMIN-UAM-400","title":"Cannot suspend an org admin"}]}"#,
+            ),
+        );
+        let o = run(&fake, &with_admin(None), false);
+        assert!(!o.completed);
+        assert!(matches!(
+            o.changes.last().map(|c| &c.status),
+            Some(ChangeStatus::Failed(_))
+        ));
+        // Dry run: the plan, zero writes.
+        let fake = FakeTransport::new();
+        unmanaged(&fake, "active", Response::new(204, ""));
+        let o = run(&fake, &with_admin(None), true);
+        assert!(o.changes.iter().all(|c| c.status == ChangeStatus::Planned));
+        assert_eq!(o.changes.len(), 3);
+        assert!(writes(&fake).is_empty());
+        // SCIM-only: not-found, saying why.
+        let fake = FakeTransport::new();
+        fake.on_get(ADA_LOOKUP, 200, r#"{"totalResults":0,"Resources":[]}"#);
+        let e = deprovision_identity(&scim_only(), &fake, &ada(), ActionOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::NotFound(m) if m.contains("suspended") && m.contains("admin_api_key")),
+            "{e:?}"
+        );
     }
 
     fn run_err(fake: &FakeTransport) -> ConnectorError {

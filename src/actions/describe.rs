@@ -22,6 +22,7 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability::DeprovisionIdentity,
     Capability::DeleteIdentity,
     Capability::Discover,
+    Capability::ReactivateIdentity,
 ];
 
 /// Where each secret may travel: the SCIM token to the SCIM directory only, the organization
@@ -99,7 +100,8 @@ mod tests {
                 Capability::ManageRelationships,
                 Capability::DeprovisionIdentity,
                 Capability::DeleteIdentity,
-                Capability::Discover
+                Capability::Discover,
+                Capability::ReactivateIdentity
             ]
         );
         assert_eq!(info.config_schema.len(), config::KEYS.len());

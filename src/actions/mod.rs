@@ -13,8 +13,10 @@ pub mod describe;
 pub mod health;
 pub mod key_expiry;
 pub mod list;
+pub mod reactivate;
 pub mod relationships;
 pub mod roles;
+pub mod suspension;
 pub mod sync;
 pub mod tokens;
 
@@ -23,5 +25,6 @@ pub use deprovision::deprovision_identity;
 pub use describe::describe;
 pub use health::check_health;
 pub use list::{list_groups, list_resources, list_users};
+pub use reactivate::reactivate_identity;
 pub use relationships::manage_relationships;
 pub use sync::sync_identity;

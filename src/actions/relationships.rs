@@ -35,7 +35,7 @@ use crate::config::{AdminConfig, ConnectorConfig};
 use crate::error::ConnectorError;
 use crate::model::{
     AccountId, ActionOptions, Change, ChangeKind, ChangeStatus, Config, Entitlement, GroupId,
-    Outcome, ScimId, UserRef,
+    Outcome, RoleGrant, ScimId, UserRef,
 };
 use crate::transport::{HostLimits, HttpError, Method, Request, Response, Transport};
 use crate::upstream::{self, Api};
@@ -68,16 +68,6 @@ pub fn manage_relationships(
     remove: &[Entitlement],
     options: ActionOptions,
 ) -> Result<Outcome, ConnectorError> {
-    let split = |list: &[Entitlement]| {
-        let (mut groups, mut roles) = (Vec::new(), Vec::new());
-        for e in list {
-            match e {
-                Entitlement::Group(name) => groups.push(name.clone()),
-                Entitlement::Role(r) => roles.push(r.clone()),
-            }
-        }
-        (groups, roles)
-    };
     let ((add, add_roles), (remove, remove_roles)) = (split(add), split(remove));
     if add_roles.is_empty() && remove_roles.is_empty() {
         return manage_groups(config, transport, user, &add, &remove, options);
@@ -87,15 +77,8 @@ pub fn manage_relationships(
     let wanted = roles::wanted(&add_roles, &remove_roles)?;
     normalize_names(&add, &remove)?;
     check_user_ref(user)?;
-    let run = Run {
-        cfg: &cfg,
-        admin: cfg.admin.as_ref(),
-        transport,
-    };
-    let person = run.find(user, true)?;
-    if !person.found() {
-        return Err(super::common::not_found(&cfg, user));
-    }
+    let run = Run::of(&cfg, transport);
+    let person = run.existing(user)?;
     let Some(account) = person.account_id.clone() else {
         return Err(ConnectorError::NotFound(format!(
             "{} is not linked to an Atlassian account yet (Atlassian links new users \
@@ -116,6 +99,18 @@ pub fn manage_relationships(
         changes.push(p.into_change());
     }
     Ok(outcome(Some(resolved), changes))
+}
+
+/// The group names and the roles of `list`, each in order.
+pub(super) fn split(list: &[Entitlement]) -> (Vec<String>, Vec<RoleGrant>) {
+    let (mut groups, mut roles) = (Vec::new(), Vec::new());
+    for e in list {
+        match e {
+            Entitlement::Group(name) => groups.push(name.clone()),
+            Entitlement::Role(r) => roles.push(r.clone()),
+        }
+    }
+    (groups, roles)
 }
 
 /// Adds `user` to the groups named in `add` and removes them from those in `remove`.

@@ -436,19 +436,19 @@ fn judge(p: &Planned, answer: Result<Response, HttpError>) -> ChangeStatus {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::actions::deprovision::tests::*;
     use crate::actions::manage_relationships;
     use crate::model::{ActionOptions, Entitlement, Outcome};
     use crate::transport::{FakeTransport, Method};
 
-    const ARI: &str = "ari:cloud:jira-software::site/c-1";
+    pub const ARI: &str = "ari:cloud:jira-software::site/c-1";
     const ASSIGNMENTS: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/directories/-/users/712020%3Aabc/role-assignments?limit=100";
-    const WORKSPACES: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/workspaces";
-    const ASSIGN: &str =
+    pub const WORKSPACES: &str = "https://api.atlassian.com/admin/v2/orgs/org-1/workspaces";
+    pub const ASSIGN: &str =
         "https://api.atlassian.com/admin/v1/orgs/org-1/users/712020%3Aabc/roles/assign";
-    const REVOKE: &str =
+    pub const REVOKE: &str =
         "https://api.atlassian.com/admin/v1/orgs/org-1/users/712020%3Aabc/roles/revoke";
 
     /// The requests that change something (the searches and the workspaces POST are reads).

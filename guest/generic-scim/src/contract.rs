@@ -290,6 +290,21 @@ impl Guest for Component {
     ) -> Result<wit::ResourcePage, wit::ConnectorError> {
         Err(error(discover::list_resources(&c.into(), &kind)))
     }
+
+    /// Not declared in `describe`: a generic SCIM server offers no suspension to restore
+    /// and no way to tell stale memberships from wanted ones, so this answers `unsupported`.
+    fn reactivate_identity(
+        _: wit::Config,
+        _: wit::UserRef,
+        _: Vec<wit::Entitlement>,
+        _: wit::ActionOptions,
+    ) -> Result<wit::Outcome, wit::ConnectorError> {
+        Err(wit::ConnectorError::Unsupported(
+            "reactivate-identity: the generic SCIM connector does not offer it; sync the \
+             user with active=true and set the memberships with manage-relationships"
+                .into(),
+        ))
+    }
 }
 
 lifecycle_connector_sdk::export_connector!(Component);

@@ -130,6 +130,14 @@ fn run(action: Action, body: &Map<String, Value>) -> Result<Value, Fail> {
             let page = json_in::page(body).map_err(bad_input)?;
             json_out::resources(&connector::list_resources(&config, &kind, &page).map_err(c)?)
         }
+        Action::ReactivateIdentity => {
+            let user = json_in::user(body).map_err(bad_input)?;
+            let desired = json_in::entitlements(body, "desired").map_err(bad_input)?;
+            let options = json_in::action_options(body).map_err(bad_input)?;
+            json_out::outcome(
+                &connector::reactivate_identity(&config, &user, &desired, options).map_err(c)?,
+            )
+        }
     })
 }
 

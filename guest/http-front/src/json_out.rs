@@ -215,6 +215,7 @@ fn capability(c: &t::Capability) -> Value {
         C::DeprovisionIdentity => json!("deprovision-identity"),
         C::DeleteIdentity => json!("delete-identity"),
         C::Discover => json!("discover"),
+        C::ReactivateIdentity => json!("reactivate-identity"),
         C::Other(s) => case("other", json!(s)),
     }
 }

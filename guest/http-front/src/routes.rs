@@ -22,11 +22,13 @@ pub enum Action {
     ListGroups,
     /// `POST /v1/list-resources`.
     ListResources,
+    /// `POST /v1/reactivate-identity`.
+    ReactivateIdentity,
 }
 
 impl Action {
     /// Every action, with its path below `/v1/`.
-    pub const ALL: [(Action, &'static str); 9] = [
+    pub const ALL: [(Action, &'static str); 10] = [
         (Action::Describe, "describe"),
         (Action::CheckHealth, "check-health"),
         (Action::SyncIdentity, "sync-identity"),
@@ -36,6 +38,7 @@ impl Action {
         (Action::ListUsers, "list-users"),
         (Action::ListGroups, "list-groups"),
         (Action::ListResources, "list-resources"),
+        (Action::ReactivateIdentity, "reactivate-identity"),
     ];
 
     /// The HTTP method the action takes: `GET` for `describe`, `POST` for the others.
@@ -55,6 +58,7 @@ impl Action {
                 | Action::ManageRelationships
                 | Action::DeprovisionIdentity
                 | Action::DeleteIdentity
+                | Action::ReactivateIdentity
         )
     }
 }

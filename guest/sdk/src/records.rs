@@ -75,6 +75,8 @@ pub enum Capability {
     DeleteIdentity,
     /// `list-users`, `list-groups`, `list-resources`.
     Discover,
+    /// `reactivate-identity`.
+    ReactivateIdentity,
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -131,6 +133,7 @@ mod wit_conversions {
                 Capability::DeprovisionIdentity => wit::Capability::DeprovisionIdentity,
                 Capability::DeleteIdentity => wit::Capability::DeleteIdentity,
                 Capability::Discover => wit::Capability::Discover,
+                Capability::ReactivateIdentity => wit::Capability::ReactivateIdentity,
             }
         }
     }

@@ -1,5 +1,6 @@
 //! A. Configuration and health.
 
+use crate::Subject;
 use crate::check::{Check, Difference, Step, connector_error, ensure, ok, start};
 use crate::support::{sim_scim_only, sim_tenant};
 use atlassian_simulator::{SeedUser, Simulator, Tokens};
@@ -35,7 +36,7 @@ fn probe<'a>(report: &'a HealthReport, name: &str) -> Step<&'a ProbeStatus> {
         })
 }
 
-async fn health(connector: &LoadedConnector, tenant: &Tenant) -> Step<HealthReport> {
+async fn health(connector: &dyn Subject, tenant: &Tenant) -> Step<HealthReport> {
     let inv = connector.check_health(tenant).await;
     ok("check-health", inv.result)
 }
@@ -222,7 +223,7 @@ pub(crate) async fn a3(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// A wrong admin key (401) and a genuine one without access (403): the admin probe names
 /// `admin_api_key` with the right class, and the SCIM probe still passes.
-pub(crate) async fn a4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn a4(connector: &dyn Subject, c: &mut Check) -> Step {
     for (status, expected) in [(401u16, "unauthorized"), (403, "forbidden")] {
         let sim = org().await?;
         let tenant = sim_tenant(&sim);
@@ -283,7 +284,7 @@ pub(crate) async fn a4(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// SCIM only: healthy with the admin probe skipped; admin-only actions are `invalid-config`
 /// naming `admin_api_key`, before any request.
-pub(crate) async fn a5(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn a5(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let tenant = sim_scim_only(&sim);
     let report = health(connector, &tenant).await?;
@@ -367,7 +368,7 @@ pub(crate) async fn a5(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// Another directory id: the SCIM probe is `not-found` naming that directory.
-pub(crate) async fn a6(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn a6(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let wrong = "0b1c2d3e-no-such-directory";
     let tenant = sim_tenant(&sim).with_setting(

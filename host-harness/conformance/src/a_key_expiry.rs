@@ -1,11 +1,11 @@
 //! A7: health reports the organization key's expiry (API notes §7.7), read from the
 //! organization's API-key list by the configured label, judged against the guest's wall clock.
 
+use crate::Subject;
 use crate::c_relationships::org_builder;
 use crate::check::{Check, Difference, Step, ok, start};
 use crate::support::sim_tenant;
 use atlassian_simulator::Simulator;
-use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{HealthReport, ProbeStatus};
 
 const LABEL: &str = "lifecycle-connector";
@@ -13,7 +13,7 @@ const PROBE: &str = "admin-key-expiry";
 
 /// Health with `label` configured (or none), and the expiry probe's status.
 async fn expiry(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     sim: &Simulator,
     label: Option<&str>,
 ) -> Step<(HealthReport, ProbeStatus)> {
@@ -44,7 +44,7 @@ fn text(s: &ProbeStatus) -> String {
 /// Far from expiry: ok; inside 30 days: a warning naming the date; no label, no key of that
 /// label, or a list the key may not read (403): unknown and still healthy; the key found on
 /// a later page. Only reads, and the simulator's keys unchanged on a fresh read.
-pub(crate) async fn a7(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn a7(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     sim.add_org_api_key("someone-else", 3);
     sim.add_org_api_key("another", 400);

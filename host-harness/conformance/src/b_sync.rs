@@ -2,11 +2,12 @@
 
 use serde_json::Value;
 
+use crate::Subject;
 use crate::check::{Check, Difference, Step, ensure, ok, start};
 use crate::support::{changes, sim_tenant};
 use atlassian_simulator::{Fault, Route, Seed, SeedUser, Simulator};
+use lifecycle_host::Tenant;
 use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, Identity, Outcome, SyncOptions};
-use lifecycle_host::{LoadedConnector, Tenant};
 
 pub(crate) const SYNC: SyncOptions = SyncOptions {
     create_missing: true,
@@ -41,7 +42,7 @@ async fn org() -> Step<Simulator> {
 }
 
 async fn sync(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     tenant: &Tenant,
     who: &Identity,
     options: SyncOptions,
@@ -87,7 +88,7 @@ fn writes(sim: &Simulator) -> Vec<String> {
 }
 
 /// One look-up, one POST; the re-read matches every mapped attribute.
-pub(crate) async fn b1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let who = full_identity("katherine@example.com");
     let o = sync(connector, &sim_tenant(&sim), &who, SYNC).await?;
@@ -150,7 +151,7 @@ pub(crate) async fn b1(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// The same identity again: one look-up, no write, every change already done.
-pub(crate) async fn b2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b2(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let tenant = sim_tenant(&sim);
     let who = full_identity("katherine@example.com");
@@ -171,7 +172,7 @@ pub(crate) async fn b2(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// One attribute changed: one PATCH with one `replace`; the rest and `active` untouched.
-pub(crate) async fn b3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b3(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(
         Simulator::builder().user(SeedUser::new("linus@example.com").name("Linus").inactive()),
     )
@@ -239,7 +240,7 @@ pub(crate) async fn b3(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// `create-missing = false`: `not-found`, no write; `update-existing = false`: no write.
-pub(crate) async fn b4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b4(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let tenant = sim_tenant(&sim);
     let no_create = SyncOptions {
@@ -277,7 +278,7 @@ pub(crate) async fn b4(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// A rival creates the user between look-up and POST (a real 409): it is found and updated.
-pub(crate) async fn b5(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b5(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let rival = Seed {
         users: vec![SeedUser::new("katherine@example.com").display_name("Created elsewhere")],
@@ -320,7 +321,7 @@ pub(crate) async fn b5(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// The POST commits but its answer is lost: the next run finds the user; one user exists.
-pub(crate) async fn b6(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b6(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let tenant = sim_tenant(&sim);
     sim.fault(Route::scim("/Users").method("POST"), Fault::DropResponse, 1);
@@ -346,7 +347,7 @@ pub(crate) async fn b6(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// Emails with `'`, `+` and non-ASCII letters and external ids with `"`, `\` and spaces
 /// round-trip to exactly that user, never to a look-alike.
-pub(crate) async fn b7(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b7(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(
         Simulator::builder()
             .user(SeedUser::new("obrien@example.com"))
@@ -410,7 +411,7 @@ pub(crate) async fn b7(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// `ADA@EXAMPLE.COM` finds `ada@example.com`: no create, no write, one user.
-pub(crate) async fn b8(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b8(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let o = sync(
         connector,
@@ -443,7 +444,7 @@ pub(crate) async fn b8(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// No email, malformed emails, over-long attributes: `invalid-input`, zero requests.
-pub(crate) async fn b9(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b9(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = org().await?;
     let tenant = sim_tenant(&sim);
     let long = "x".repeat(300);
@@ -485,7 +486,7 @@ pub(crate) async fn b9(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// A fresh user whose account is not linked yet: the outcome says so; a linked one carries
 /// the account id.
-pub(crate) async fn b10(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn b10(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(
         Simulator::builder()
             .user(SeedUser::new("ada@example.com"))

@@ -1,6 +1,7 @@
 //! C. Manage relationships.
 
 use crate::CaseResult;
+use crate::Subject;
 use crate::check::{Check, Difference, Step, ok, start};
 use crate::support::{changes, sim_tenant, status_of};
 use atlassian_simulator::{
@@ -36,7 +37,7 @@ fn names(list: &[&str]) -> Vec<String> {
 }
 
 pub(crate) async fn manage(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     tenant: &Tenant,
     user: &UserRef,
     add: &[&str],
@@ -55,7 +56,7 @@ fn status(o: &Outcome, group: &str) -> String {
 /// Starts the simulator `builder` seeds and applies one manage-relationships call for
 /// `user` with the simulator's own tenant.
 async fn apply(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     builder: SimulatorBuilder,
     user: &str,
     add: &[&str],
@@ -76,7 +77,7 @@ async fn apply(
 
 /// [`apply`] to the standard org for a call that must succeed: the simulator and the outcome.
 async fn applied(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     user: &str,
     add: &[&str],
     remove: &[&str],
@@ -112,7 +113,7 @@ fn scim_id(sim: &Simulator, email: &str) -> Option<String> {
 }
 
 /// An admin-managed group: one admin membership POST to the group's own directory.
-pub(crate) async fn c1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c1(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, o) = applied(connector, "ada@example.com", &["jira-users"], &[]).await?;
     c.completed(&o, true);
     c.eq(
@@ -143,7 +144,7 @@ pub(crate) async fn c1(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// A synced group: one SCIM PATCH `add members`; the admin API is not used for the write.
-pub(crate) async fn c2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c2(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, o) = applied(connector, "alan@example.com", &["research"], &[]).await?;
     c.completed(&o, true);
     statuses(c, &o, &[("research", "applied")]);
@@ -170,7 +171,7 @@ pub(crate) async fn c2(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// its write: the simulator's scripted concurrent change, applied just before the write is
 /// handled, so the ordering is certain on any machine. The write meets an existing member,
 /// answered 204 or 409 `ADMIN-UAM-409-2`, and the run succeeds.
-async fn add_meets_a_concurrent_add(connector: &LoadedConnector, conflict: bool) -> CaseResult {
+async fn add_meets_a_concurrent_add(connector: &dyn Subject, conflict: bool) -> CaseResult {
     let label = if conflict {
         "409 ADMIN-UAM-409-2"
     } else {
@@ -242,7 +243,7 @@ async fn add_meets_a_concurrent_add(connector: &LoadedConnector, conflict: bool)
 
 /// Already a member (read first), and the 204 and 409 `ADMIN-UAM-409-2` answers to a racing
 /// add: `already-done`, success.
-pub(crate) async fn c3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c3(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, o) = applied(
         connector,
         "grace@example.com",
@@ -271,7 +272,7 @@ pub(crate) async fn c3(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// Removing one of three members: exactly that member goes, with the filtered SCIM path.
-pub(crate) async fn c4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c4(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, o) = applied(connector, "grace@example.com", &[], &["engineering"]).await?;
     c.completed(&o, true);
     c.eq(
@@ -301,7 +302,7 @@ pub(crate) async fn c4(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// Removing a non-member of a synced and an admin group: `already-done`, no write.
-pub(crate) async fn c5(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c5(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, o) = applied(
         connector,
         "ada@example.com",
@@ -328,7 +329,7 @@ pub(crate) async fn c5(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// Unknown names fail the call naming them, before the first write of the known ones.
-pub(crate) async fn c6(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c6(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, inv) = apply(
         connector,
         org_builder(),
@@ -357,7 +358,7 @@ pub(crate) async fn c6(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// A licence limit (409 `ADMIN-UAM-409-3`): a failed change with that reason; the other
 /// change still applies and the call is not complete.
-pub(crate) async fn c7(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c7(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, inv) = apply(
         connector,
         org_builder().licence_limit("jira-users", 1),
@@ -425,7 +426,7 @@ pub(crate) async fn c8(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// `Jira-Users`, `JIRA-USERS` and `Research`: two groups, one write each.
-pub(crate) async fn c9(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn c9(connector: &dyn Subject, c: &mut Check) -> Step {
     let (sim, o) = applied(
         connector,
         "ada@example.com",

@@ -71,6 +71,12 @@ pub enum CaseResult {
         /// Each difference, in the order found.
         differences: Vec<Difference>,
     },
+    /// Not run: the case needs what the subject does not have (our host's own records,
+    /// policy or limits), and says which.
+    Skipped {
+        /// Why the case cannot run on this subject.
+        why: String,
+    },
 }
 
 impl CaseResult {
@@ -82,7 +88,7 @@ impl CaseResult {
     /// The differences of a failed case (empty when it passed).
     pub fn differences(&self) -> &[Difference] {
         match self {
-            Self::Pass { .. } => &[],
+            Self::Pass { .. } | Self::Skipped { .. } => &[],
             Self::Fail { differences } => differences,
         }
     }

@@ -1,10 +1,11 @@
 //! D. Deprovision.
 
+use crate::Subject;
 use crate::check::{Check, Difference, Step, ok, start};
 use crate::support::{all, changes, sim_tenant};
 use atlassian_simulator::{Fault, Route, SeedUser, Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{ActionOptions, ChangeKind, ChangeStatus, Outcome, UserRef};
-use lifecycle_host::{CallError, LoadedConnector, Tenant};
+use lifecycle_host::{CallError, Tenant};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 pub(crate) const ADA: &str = "ada@example.com";
@@ -25,7 +26,7 @@ pub(crate) fn org_builder() -> SimulatorBuilder {
 }
 
 pub(crate) async fn deprovision(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     sim: &Simulator,
     options: ActionOptions,
 ) -> Step<Outcome> {
@@ -45,7 +46,7 @@ fn groups_of(sim: &Simulator, email: &str) -> Vec<String> {
 }
 
 /// Four memberships removed, then `active=false`; the SCIM record and the account stay.
-pub(crate) async fn d1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn d1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let o = deprovision(connector, &sim, APPLY).await?;
     c.completed(&o, true);
@@ -126,7 +127,7 @@ pub(crate) async fn d1(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// A second run: all `already-done`, zero writes.
-pub(crate) async fn d2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn d2(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     deprovision(connector, &sim, APPLY).await?;
     sim.clear_requests();
@@ -145,7 +146,7 @@ pub(crate) async fn d2(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// The second admin removal fails every attempt: the user stays active with one membership;
 /// the next run removes exactly that one and deactivates.
-pub(crate) async fn d3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn d3(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     sim.fault_after(
         Route::admin("")
@@ -237,7 +238,7 @@ where
 
 /// A protected user, by email (any case) or account id, referred to either way:
 /// `policy-denied`, zero writes.
-pub(crate) async fn d4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn d4(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     protected_calls(
         c,
@@ -262,7 +263,7 @@ pub(crate) async fn d4(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// An unknown user: `not-found` naming them, zero writes.
-pub(crate) async fn d5(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn d5(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let inv = connector
         .deprovision_identity(

@@ -1,10 +1,10 @@
 //! E. Delete.
 
+use crate::Subject;
 use crate::check::{Check, Difference, Step, ok, start};
 use crate::d_deprovision::{ADA, ada, protected_calls};
 use crate::support::sim_tenant;
 use atlassian_simulator::{AccountStatus, SeedUser, Simulator, SimulatorBuilder};
-use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::{ChangeKind, ChangeStatus, DeleteOptions, Outcome, UserRef};
 
 const DELETE: DeleteOptions = DeleteOptions {
@@ -25,7 +25,7 @@ pub(crate) fn org_builder() -> SimulatorBuilder {
 }
 
 pub(crate) async fn delete(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     sim: &Simulator,
     user: &UserRef,
     options: DeleteOptions,
@@ -47,7 +47,7 @@ fn kinds(o: &Outcome) -> Vec<(ChangeKind, ChangeStatus)> {
 }
 
 /// The SCIM record goes (its old id answers 404) and so do its memberships.
-pub(crate) async fn e1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn e1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let Some(scim_id) = sim.user_by_email(ADA).and_then(|u| u.scim_id) else {
         return Err(Difference::new("ada's SCIM record", "seeded", "absent"));
@@ -124,7 +124,7 @@ pub(crate) async fn e1(connector: &LoadedConnector, c: &mut Check) -> Step {
 }
 
 /// Deleting twice: the second is `already-done` with zero writes.
-pub(crate) async fn e2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn e2(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     delete(connector, &sim, &ada(), DELETE).await?;
     sim.clear_requests();
@@ -146,7 +146,7 @@ pub(crate) async fn e2(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// `purge-account`: the SCIM record, then the account through the lifecycle API; recorded
 /// in the outcome; again is all `already-done`.
-pub(crate) async fn e3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn e3(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let account = sim
         .user_by_email(ADA)
@@ -193,7 +193,7 @@ pub(crate) async fn e3(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// A protected user (email any case, or account id), referred to either way:
 /// `policy-denied`, zero writes.
-pub(crate) async fn e4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn e4(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     protected_calls(
         c,

@@ -2,16 +2,17 @@
 
 use std::collections::BTreeSet;
 
+use crate::Subject;
 use crate::check::{Check, Difference, Step, connector_error, ok, start};
 use crate::ids::{ACCOUNT, GROUP, SCIM};
 use crate::support::{
     groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
 };
 use atlassian_simulator::{Api, Fault, LinkStyle, Route, Simulator};
+use lifecycle_host::CallError;
 use lifecycle_host::bindings::types::{
     ConnectorError, DeleteOptions, PageRequest, UserRecord, UserRef,
 };
-use lifecycle_host::{CallError, LoadedConnector};
 
 /// The resource kinds the built-in connector declares.
 const JIRA: &str = "jira-project";
@@ -38,7 +39,7 @@ async fn users_sim(n: usize, server_page: usize) -> Step<Simulator> {
 
 /// 250 users, server page 100 ignoring a larger count; exact-multiple, short and empty last
 /// pages all end the walk.
-pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn f1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = users_sim(250, 100).await?;
     let tenant = sim_scim_only(&sim);
     let (listed, calls) = users(connector, &tenant, Some(250)).await?;
@@ -149,7 +150,7 @@ pub(crate) async fn f1(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// Five synced and three admin groups over SCIM pages of 2 and admin pages of 3, one group of
 /// 150 members and one of 120: every group once, with exactly its members.
-pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn f2(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(many_groups()).await?;
     let tenant = sim_tenant(&sim);
     let (groups, calls) = groups(connector, &tenant, None).await?;
@@ -212,7 +213,7 @@ pub(crate) async fn f2(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// 23 Jira projects (cap 5), 17 Confluence spaces (cap 4; next link in the body, then in a
 /// `Link` header) and 12 Bitbucket repositories (cap 5), each walked to its end.
-pub(crate) async fn f3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn f3(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(
         Simulator::builder()
             .products(23, 17, 12)
@@ -264,7 +265,7 @@ pub(crate) async fn f3(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// A 400 answering a listing (users on the first page and mid-walk, groups, Jira) is an
 /// upstream error, never an empty page; the same cursor works once the error clears.
-pub(crate) async fn f4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn f4(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = users_sim(250, 100).await?;
     let tenant = sim_tenant(&sim);
     let first_page = PageRequest {

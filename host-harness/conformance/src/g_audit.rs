@@ -1,5 +1,6 @@
 //! G. Dry run and audit.
 
+use crate::Subject;
 use crate::b_sync::{full_identity, identity};
 use crate::c_relationships::{self, email, manage};
 use crate::check::{Check, Difference, Step, ok, start};
@@ -83,7 +84,7 @@ where
 /// Sync (a create and an update), relationships (adds, an already-done add, a remove),
 /// deprovision and delete with purge: each dry run plans with zero writes, and the real run
 /// applies exactly that plan.
-pub(crate) async fn g1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn g1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(c_relationships::org_builder()).await?;
     let tenant = sim_tenant(&sim);
     let sync = |who: Identity| {

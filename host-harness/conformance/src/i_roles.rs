@@ -1,14 +1,15 @@
 //! I. Product roles (I1–I4): grants and revokes through `manage-relationships`, judged on a
 //! fresh read of the simulator's role assignments.
 
+use crate::Subject;
 use crate::c_relationships::{email, org_builder};
 use crate::check::{Check, Step, ok, start};
 use crate::support::{changes, sim_tenant};
 use atlassian_simulator::{RevokeMissing, Simulator};
+use lifecycle_host::Invocation;
 use lifecycle_host::bindings::types::{
     ActionOptions, Entitlement, Outcome, ResourceRef, RoleGrant,
 };
-use lifecycle_host::{Invocation, LoadedConnector};
 
 const APPLY: ActionOptions = ActionOptions { dry_run: false };
 /// The simulated site's name, as `<product>/<site>` resources name it.
@@ -33,7 +34,7 @@ pub(crate) fn on(product: &str) -> String {
 
 /// One manage-relationships call for Ada.
 pub(crate) async fn manage(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     sim: &Simulator,
     add: &[Entitlement],
     remove: &[Entitlement],
@@ -76,7 +77,7 @@ fn kinds_and_statuses(o: &Outcome) -> Vec<String> {
 
 /// Grant a role: the v1 assign; re-read shows it `direct`; again (204 and 409 variants):
 /// `already-done`, no write.
-pub(crate) async fn i1(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn i1(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let grant = [role("user", &on("jira-software"))];
     let o = ok(
@@ -128,7 +129,7 @@ pub(crate) async fn i1(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// Revoke a direct role: gone on re-read; revoke one the user lacks (204, 400 and 404
 /// variants): `already-done`.
-pub(crate) async fn i2(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn i2(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let confluence = sim.workspace_id("confluence").unwrap_or_default();
     sim.grant_user_role(ADA, &confluence, "atlassian/admin", false);
@@ -180,7 +181,7 @@ pub(crate) async fn i2(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// A role held only through a group or by inference: reported with its source, never sent
 /// to the user-level revoke.
-pub(crate) async fn i3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn i3(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let jira = sim.workspace_id("jira-software").unwrap_or_default();
     sim.grant_group_role("engineering", &jira, "atlassian/user");
@@ -229,7 +230,7 @@ pub(crate) async fn i3(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// Unknown role or resource: a typed failure naming it before any write. Unlicensed product
 /// (400-4) and licence limit (409-3): a failed change, never success.
-pub(crate) async fn i4(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn i4(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let jira = on("jira-software");
     let r = manage(connector, &sim, &[role("overlord", &jira)], &[], APPLY).await;
@@ -295,7 +296,7 @@ pub(crate) async fn i4(connector: &LoadedConnector, c: &mut Check) -> Step {
 
 /// Deprovision revokes every direct role after the memberships and before deactivation;
 /// what only an administrator can change (an inferred role) is listed as `skipped`.
-pub(crate) async fn i5(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn i5(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let jira = sim.workspace_id("jira-software").unwrap_or_default();
     let confluence = sim.workspace_id("confluence").unwrap_or_default();
@@ -372,7 +373,7 @@ pub(crate) async fn i5(connector: &LoadedConnector, c: &mut Check) -> Step {
 /// Deprovision with `revoke_api_tokens`: each personal API token deleted, one change per
 /// token, no token value anywhere; a preflight that forbids it (`externalDirectory.scim`) is
 /// reported as `skipped` with its reason, and the tokens stay.
-pub(crate) async fn i6(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn i6(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     let tenant = sim_tenant(&sim).with_setting("revoke_api_tokens", "true");
     let tokens = [

@@ -2,15 +2,15 @@
 //! user-management preflight first; a refusal is explained with its reason key, and nothing
 //! is written.
 
+use crate::Subject;
 use crate::c_relationships::{email, org_builder};
 use crate::check::{Check, Step, start};
 use crate::support::sim_tenant;
-use lifecycle_host::LoadedConnector;
 use lifecycle_host::bindings::types::DeleteOptions;
 
 /// Purge where the preflight refuses `lifecycle.delete`: `forbidden` naming the reason key,
 /// zero writes, the SCIM record and the account still there on re-read.
-pub(crate) async fn j3(connector: &LoadedConnector, c: &mut Check) -> Step {
+pub(crate) async fn j3(connector: &dyn Subject, c: &mut Check) -> Step {
     let sim = start(org_builder()).await?;
     sim.configure(|o| o.lifecycle_forbidden_reason = Some("externalDirectory.scim".into()));
     let r = connector

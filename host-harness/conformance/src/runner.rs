@@ -11,8 +11,7 @@ use serde::Serialize;
 use super::CaseResult;
 use std::sync::Arc;
 
-use crate::Platform;
-use lifecycle_host::LoadedConnector;
+use crate::{Platform, Subject};
 
 /// Longest a case may run before it is reported as failed (the slowest takes seconds).
 const CASE_TIMEOUT: Duration = Duration::from_secs(180);
@@ -27,7 +26,10 @@ pub struct Case {
     pub id: &'static str,
     /// What the case checks, in a few words.
     pub name: &'static str,
-    run: fn(LoadedConnector, Arc<dyn Platform>) -> CaseFuture,
+    /// Why the case needs our host (its records, policy, limits or audit), if it does: a
+    /// subject without one ([`Subject::host`]) skips it with this reason.
+    pub needs_host: Option<&'static str>,
+    run: fn(Arc<dyn Subject>, Arc<dyn Platform>) -> CaseFuture,
 }
 
 impl std::fmt::Debug for Case {
@@ -37,9 +39,14 @@ impl std::fmt::Debug for Case {
 }
 
 impl Case {
-    /// Runs the case against `connector` on `platform`.
-    pub fn run(&self, connector: &LoadedConnector, platform: &Arc<dyn Platform>) -> CaseFuture {
-        (self.run)(connector.clone(), Arc::clone(platform))
+    /// Runs the case against `subject` on `platform` (skipped, with why, when it needs our
+    /// host and `subject` has none).
+    pub fn run(&self, subject: &Arc<dyn Subject>, platform: &Arc<dyn Platform>) -> CaseFuture {
+        if let (Some(why), None) = (self.needs_host, subject.host()) {
+            let why = why.to_owned();
+            return Box::pin(async move { CaseResult::Skipped { why } });
+        }
+        (self.run)(Arc::clone(subject), Arc::clone(platform))
     }
 }
 
@@ -48,7 +55,8 @@ macro_rules! list {
         vec![$(Case {
             id: $id,
             name: $name,
-            run: |connector, platform| Box::pin(async move { super::$f(&connector, platform.as_ref()).await }),
+            needs_host: super::host_only::$f,
+            run: |subject, platform| Box::pin(async move { super::$f(subject.as_ref(), platform.as_ref()).await }),
         }),*]
     };
 }
@@ -89,6 +97,7 @@ pub fn cases() -> Vec<Case> {
         "D4" "Deprovision a protected user: policy-denied" d4_deprovision_protected_user;
         "D5" "Deprovision an unknown user: not-found" d5_deprovision_unknown_user;
         "D6" "Deprovision a user in 1,000 groups in one call" d6_deprovision_thousand_groups;
+        "D8" "SCIM server without user groups: memberships unverifiable" d8_deprovision_unverifiable_memberships;
         "E1" "Delete: SCIM record (404) and memberships gone" e1_delete;
         "E2" "Delete twice: already-done" e2_delete_twice;
         "E3" "purge-account: lifecycle delete, recorded" e3_purge_account;
@@ -114,7 +123,10 @@ pub fn cases() -> Vec<Case> {
         "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
         "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
         "I6" "Deprovision deletes API tokens; refusals reported" i6_deprovision_revokes_api_tokens;
+        "J1" "Reactivate to a desired set; again already-done" j1_reactivate_a_scim_user;
+        "J2" "No SCIM record: suspend after access removed; restore" j2_suspend_and_restore_an_unmanaged_account;
         "J3" "Purge consults the preflight; a refusal writes nothing" j3_purge_consults_the_preflight;
+        "J4" "Dry run of reactivate and suspend: plan, zero writes" j4_reactivate_and_suspend_dry_run;
         "K1" "Users over many pages in bounded parallel waves, once each" k1_users_in_parallel_page_waves;
         "K2" "list-groups: O(memberships / page size), formula held" k2_list_groups_linear_in_memberships;
         "K3" "Per-org rate limit: within budget + one burst, no failure" k3_rate_limit_budget_kept;
@@ -164,12 +176,16 @@ pub struct CaseReport {
 /// The results of a run, in the list's order.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// Which path the calls took ([`Subject::name`]).
+    pub subject: String,
     /// One entry per case run.
     pub cases: Vec<CaseReport>,
     /// How many passed.
     pub passed: usize,
     /// How many failed.
     pub failed: usize,
+    /// How many were skipped, each with why (cases that need our host, on another subject).
+    pub skipped: usize,
     /// Wall-clock time of the whole run.
     #[serde(serialize_with = "millis")]
     pub elapsed: Duration,
@@ -186,11 +202,11 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Runs `cases` against `connector` on `platform`, at most `concurrency` at a time, each on its own task
+/// Runs `cases` against `subject` on `platform`, at most `concurrency` at a time, each on its own task
 /// with its own simulator. A case that panics or runs over its time is a failure, never the
-/// end of the run. Needs a Tokio runtime.
+/// end of the run; one the subject cannot run is skipped with why. Needs a Tokio runtime.
 pub async fn run(
-    connector: &LoadedConnector,
+    subject: &Arc<dyn Subject>,
     platform: &Arc<dyn Platform>,
     cases: &[Case],
     concurrency: usize,
@@ -198,7 +214,7 @@ pub async fn run(
     let started = Instant::now();
     let reports: Vec<CaseReport> = futures::stream::iter(cases.iter().copied())
         .map(|case| {
-            let future = case.run(connector, platform);
+            let future = case.run(subject, platform);
             async move {
                 let started = Instant::now();
                 let task = tokio::spawn(tokio::time::timeout(CASE_TIMEOUT, future));
@@ -223,9 +239,15 @@ pub async fn run(
         .collect()
         .await;
     let passed = reports.iter().filter(|r| r.result.passed()).count();
+    let skipped = reports
+        .iter()
+        .filter(|r| matches!(r.result, CaseResult::Skipped { .. }))
+        .count();
     Report {
-        failed: reports.len() - passed,
+        subject: subject.name(),
+        failed: reports.len() - passed - skipped,
         passed,
+        skipped,
         cases: reports,
         elapsed: started.elapsed(),
     }
@@ -265,13 +287,18 @@ pub fn render(report: &Report) -> String {
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
+            CaseResult::Skipped { why } => ("SKIP", format!("needs our host: {why}")),
         };
         let line = format!("{:<4} {:<width$}  {mark}  {detail}", case.id, case.name);
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    let skipped = match report.skipped {
+        0 => String::new(),
+        n => format!(", {n} skipped"),
+    };
     out.push_str(&format!(
-        "{} cases: {} passed, {} failed ({:.1} s)\n",
+        "{} cases: {} passed, {} failed{skipped} ({:.1} s)\n",
         report.cases.len(),
         report.passed,
         report.failed,
@@ -306,6 +333,7 @@ mod tests {
     #[test]
     fn the_table_has_one_line_per_case_and_a_summary() {
         let report = Report {
+            subject: "our host".into(),
             cases: vec![
                 CaseReport {
                     id: "A1",
@@ -322,6 +350,7 @@ mod tests {
             ],
             passed: 1,
             failed: 1,
+            skipped: 0,
             elapsed: Duration::from_millis(1500),
         };
         let text = render(&report);

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use crate::Subject;
 use crate::check::Difference;
 use atlassian_simulator::{Simulator, SimulatorBuilder};
 use lifecycle_host::bindings::types::{
@@ -88,7 +89,7 @@ where
 
 /// Walks `list-users` to its end: every user, and how many calls.
 pub async fn users(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     tenant: &Tenant,
     limit: Option<u32>,
 ) -> Result<(Vec<UserRecord>, usize), Difference> {
@@ -100,7 +101,7 @@ pub async fn users(
 
 /// Walks `list-groups` to its end: every group, and how many calls.
 pub async fn groups(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     tenant: &Tenant,
     limit: Option<u32>,
 ) -> Result<(Vec<GroupRecord>, usize), Difference> {
@@ -112,7 +113,7 @@ pub async fn groups(
 
 /// Walks `list-resources` of `kind` to its end: every record, and how many calls.
 pub async fn resources(
-    connector: &LoadedConnector,
+    connector: &dyn Subject,
     tenant: &Tenant,
     kind: &str,
     limit: Option<u32>,

@@ -86,6 +86,7 @@ impl fmt::Display for Capability {
             Self::DeprovisionIdentity => "deprovision-identity",
             Self::DeleteIdentity => "delete-identity",
             Self::Discover => "discover",
+            Self::ReactivateIdentity => "reactivate-identity",
             Self::Other(name) => name,
         })
     }

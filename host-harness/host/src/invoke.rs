@@ -982,6 +982,43 @@ impl LoadedConnector {
         })
         .await
     }
+
+    /// `reactivate-identity` (contract 0.2.0): the person active again, their entitlements
+    /// converged to `desired`. A 0.1.0 component has no such function: `unsupported`.
+    pub async fn reactivate_identity(
+        &self,
+        tenant: &Tenant,
+        user: &UserRef,
+        desired: &[Entitlement],
+        options: ActionOptions,
+    ) -> Invocation<Outcome> {
+        let started = Instant::now();
+        if self.info.contract == ContractVersion::V0_1_0 {
+            return Self::refused(
+                started,
+                CallError::Connector(ConnectorError::Unsupported(
+                    "reactivate-identity needs a connector of contract 0.2.0; this one \
+                     implements 0.1.0"
+                        .into(),
+                )),
+            );
+        }
+        let config = Self::guest_config(tenant);
+        let (user, desired) = (user.clone(), desired.to_vec());
+        self.invoke_at(tenant, options.dry_run, Priority::High, move |c, s| {
+            Box::pin(async move {
+                match c {
+                    Instance::V0_2_0(c) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_reactivate_identity(s, &config, &user, &desired, options)
+                            .await
+                    }
+                    Instance::V0_1_0(_) => Ok(Err(version_mismatch())),
+                }
+            })
+        })
+        .await
+    }
 }
 
 /// A 0.1.0 instance whose arguments were not converted: cannot happen, since both are chosen

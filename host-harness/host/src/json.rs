@@ -358,6 +358,7 @@ mod tests {
             Capability::DeprovisionIdentity,
             Capability::DeleteIdentity,
             Capability::Discover,
+            Capability::ReactivateIdentity,
         ] {
             assert_eq!(to_value(&cap).unwrap(), json!(cap.to_string()));
         }

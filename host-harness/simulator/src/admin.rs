@@ -96,7 +96,7 @@ fn render_user(st: &State, account_id: &str, expand_groups: bool) -> Value {
         "accountId": a.account_id, "email": a.email, "name": a.display_name,
         "status": status,
         "accountStatus": match a.status { AccountStatus::Active => "active", AccountStatus::Deactivated => "inactive", AccountStatus::ForDeletion => "closed" },
-        "membershipStatus": if a.suspended { "suspended" } else { "member" },
+        "membershipStatus": if a.suspended { "suspended" } else { "active" },
         "managementSource": if st.scim_user_by_account(account_id).is_some() { "idp" } else { "org" },
     });
     if let Some(d) = &a.delete_after {
@@ -205,14 +205,7 @@ fn route(st: &mut State, req: &Req) -> Reply {
             None => error(st, 404, "ADMIN-404", &format!("User {acc} not found")),
         },
         ("POST", ["users", acc, action @ ("suspend" | "restore")]) => {
-            let suspend = *action == "suspend";
-            match st.account_mut(acc) {
-                Some(a) => {
-                    a.suspended = suspend;
-                    Reply::empty(204)
-                }
-                None => error(st, 404, "ADMIN-404", &format!("User {acc} not found")),
-            }
+            suspension(st, acc, *action == "suspend")
         }
         ("POST", ["groups", "search"]) => search_groups(st, req),
         ("GET", ["groups", gid]) => match st.group_by_admin_id(gid) {
@@ -228,6 +221,51 @@ fn route(st: &mut State, req: &Req) -> Reply {
             "ADMIN-404",
             &format!("No such resource: {}", req.path),
         ),
+    }
+}
+
+/// v2 `suspend` / `restore` (§7.3): 400 for an org admin, 409 on a repeat when switched on,
+/// otherwise the configured success answer.
+fn suspension(st: &mut State, acc: &str, suspend: bool) -> Reply {
+    let (reply, repeat_conflict) = (st.options.suspend_reply, st.options.suspend_repeat_conflict);
+    let admins = st.options.org_admins.clone();
+    let Some(a) = st.account_mut(acc) else {
+        return error(
+            st,
+            404,
+            "ADMIN-UAM-404-1",
+            "One or more user not found in the directory",
+        );
+    };
+    if suspend && admins.iter().any(|e| e.eq_ignore_ascii_case(&a.email)) {
+        return error(
+            st,
+            400,
+            "ADMIN-UAM-400",
+            "An organization admin cannot be suspended",
+        );
+    }
+    if a.suspended == suspend && repeat_conflict {
+        return error(
+            st,
+            409,
+            "ADMIN-UAM-409",
+            "The user's access is already in that state",
+        );
+    }
+    a.suspended = suspend;
+    let (verb, email) = (
+        if suspend { "suspended" } else { "restored" },
+        a.email.clone(),
+    );
+    let org = st.org_id.clone();
+    match reply {
+        super::options::LifecycleReply::Message => Reply::json(
+            200,
+            json!({"message": format!("Access to organization {org} was {verb} for user {email}")}),
+        ),
+        super::options::LifecycleReply::NoContent => Reply::empty(204),
+        super::options::LifecycleReply::EmptyOk => Reply::empty(200),
     }
 }
 

@@ -131,6 +131,20 @@ pub struct SimOptions {
     /// The users search's `groupIds` keeps users in every listed group (AND) instead of any
     /// (OR, the default).
     pub group_ids_match_all: bool,
+    /// How v2 `suspend` and `restore` answer a success (undocumented: 200 with the v1
+    /// message by default, 204, or 200 without a body).
+    pub suspend_reply: LifecycleReply,
+    /// A repeated `suspend` (or a `restore` of an account that is not suspended) answers 409
+    /// instead of succeeding again.
+    pub suspend_repeat_conflict: bool,
+    /// Emails of organization admins: suspending them answers 400 (as v1 did).
+    pub org_admins: Vec<String>,
+    /// SCIM `active=false` keeps the user's group memberships (Atlassian preserves them;
+    /// default on). Off: a deactivation drops them.
+    pub keep_groups_on_deactivate: bool,
+    /// The SCIM server keeps no `groups` attribute on users (omitted even when the user is in
+    /// groups); by default it is always present, `[]` when empty.
+    pub scim_omits_user_groups: bool,
 }
 
 impl Default for SimOptions {
@@ -170,6 +184,11 @@ impl Default for SimOptions {
             rate_limit: None,
             group_ids_limit: 0,
             group_ids_match_all: false,
+            suspend_reply: LifecycleReply::Message,
+            suspend_repeat_conflict: false,
+            org_admins: Vec::new(),
+            keep_groups_on_deactivate: true,
+            scim_omits_user_groups: false,
         }
     }
 }

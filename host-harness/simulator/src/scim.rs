@@ -176,7 +176,7 @@ pub(crate) fn render_user(st: &State, u: &ScimUser) -> Value {
             })
         })
         .collect();
-    if !groups.is_empty() {
+    if !st.options.scim_omits_user_groups {
         obj.insert("groups".into(), Value::Array(groups));
     }
     obj.insert(
@@ -366,6 +366,7 @@ fn sync_account(
     if let Some(e) = email {
         st.set_account_email(account_id, e);
     }
+    let mut deactivated = false;
     if let Some(a) = st.account_mut(account_id) {
         if let Some(d) = display {
             a.display_name = d;
@@ -375,10 +376,14 @@ fn sync_account(
                 a.status = AccountStatus::Active
             }
             Some(false) if a.status == AccountStatus::Active => {
-                a.status = AccountStatus::Deactivated
+                a.status = AccountStatus::Deactivated;
+                deactivated = true;
             }
             _ => {}
         }
+    }
+    if deactivated && !st.options.keep_groups_on_deactivate {
+        st.drop_memberships(account_id);
     }
 }
 

@@ -28,6 +28,9 @@ pub struct SeedUser {
     /// Has a SCIM record (default true); false: an account managed outside SCIM.
     #[serde(default = "yes")]
     pub scim: bool,
+    /// Access suspended through the admin API (v2 `suspend`; default false).
+    #[serde(default)]
+    pub suspended: bool,
 }
 
 fn yes() -> bool {
@@ -45,6 +48,7 @@ impl SeedUser {
             account_id: None,
             active: true,
             scim: true,
+            suspended: false,
         }
     }
     /// Sets the full name.
@@ -75,6 +79,11 @@ impl SeedUser {
     /// An account without a SCIM record.
     pub fn without_scim(mut self) -> Self {
         self.scim = false;
+        self
+    }
+    /// Starts with its access suspended (v2 `suspend`).
+    pub fn suspended(mut self) -> Self {
+        self.suspended = true;
         self
     }
 }

@@ -415,6 +415,12 @@ impl State {
         }
     }
 
+    /// Drops every membership of `account_id` (a deactivation on a server that does not keep
+    /// them, quirk `keep_groups_on_deactivate` off).
+    pub fn drop_memberships(&mut self, account_id: &str) {
+        self.members.retain(|(_, a)| a != account_id);
+    }
+
     /// Membership as the admin API shows it (SCIM changes appear after a lag).
     pub fn admin_is_member(&self, group_admin_id: &str, account_id: &str) -> bool {
         let key = (group_admin_id.to_string(), account_id.to_string());
@@ -471,7 +477,7 @@ impl State {
             } else {
                 AccountStatus::Deactivated
             },
-            suspended: false,
+            suspended: u.suspended,
             delete_after: None,
         });
         if scim {

@@ -9,6 +9,7 @@
 //! | `name`, `given_name`, `family_name`, `display_name`, `external_id` | `sync` | attributes |
 //! | `add`, `remove` | `sync`, `groups` | group names: `;`-separated in CSV, arrays in JSON |
 //! | `add_role`, `remove_role` | `sync`, `groups` | roles as `ROLE@KIND:ID` ([`crate::entitlement`]), listed alike |
+//! | `add` | `reactivate` | the groups the person should be in (others they kept are removed) |
 
 use std::collections::HashMap;
 use std::fmt;
@@ -254,6 +255,7 @@ fn columns(action: Action) -> &'static [&'static str] {
         ],
         Action::Groups => &["user", "email", "add", "remove", "add_role", "remove_role"],
         Action::Deprovision | Action::Delete => &["user", "email"],
+        Action::Reactivate => &["user", "email", "add"],
     }
 }
 
@@ -810,6 +812,22 @@ mod tests {
         );
         assert!(found[1].starts_with("line 4:") && found[1].contains("not an email"));
         assert!(found[2].starts_with("line 5:") && found[2].contains("first on line 2"));
+    }
+
+    #[test]
+    fn a_reactivate_batch_reads_the_person_and_the_groups_they_should_be_in() {
+        let items = csv(
+            "user,add\nada@example.com,engineering;jira-users\nscim:u-2,\n",
+            Action::Reactivate,
+        )
+        .unwrap();
+        assert_eq!(items[0].add, ["engineering", "jira-users"]);
+        assert!(
+            items[1].add.is_empty(),
+            "no group: every kept membership goes"
+        );
+        let found = problems(csv("user,remove\na@x.io,eng\n", Action::Reactivate));
+        assert!(found[0].contains("unknown column `remove`"), "{found:?}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum Action {
     Deprovision,
     /// Delete each person's SCIM record (and, with `--purge-account`, their account).
     Delete,
+    /// Bring each person back (rehire): active again, a suspension lifted, their memberships
+    /// converged to `add` (the groups they should be in) and their direct roles revoked.
+    Reactivate,
 }
 
 impl Action {
@@ -42,6 +45,7 @@ impl Action {
             Self::Groups => "groups",
             Self::Deprovision => "deprovision",
             Self::Delete => "delete",
+            Self::Reactivate => "reactivate",
         }
     }
 

@@ -248,6 +248,11 @@ impl Runner {
                     dry_run,
                 },
             ),
+            Action::Reactivate => Bound::Reactivate(
+                item.user_ref.clone(),
+                crate::entitlement::entitlements(&item.add, &[]),
+                ActionOptions { dry_run },
+            ),
         };
         let Dispatched {
             invocation: first,

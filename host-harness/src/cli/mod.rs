@@ -14,6 +14,7 @@ pub mod health;
 pub mod inspect;
 pub mod integrations;
 pub mod outcome;
+pub mod reactivate;
 pub mod schema_args;
 pub mod simulate;
 pub mod sync;
