@@ -51,11 +51,15 @@ pub use runner::{Case, CaseReport, Report, cases, render, run, select};
 pub use subject::{Call, Subject};
 
 use check::Check;
+
 /// Declares the public, named function of each case around its body, and which cases need
-/// our host ([`host_only`]).
+/// our host (`host_only`, read by the runner as `Case::needs_host`).
+///
+/// A body for any subject takes `&dyn Subject` (and runs through HTTP too); one marked
+/// `| host("why")` takes the subject's `&LoadedConnector`, and one marked
+/// `| platform("why")` also the platform: on a subject without our host they are skipped
+/// with that reason.
 macro_rules! cases {
-    // A body for any subject takes `&dyn Subject`; one marked `| host(why)` takes the
-    // subject's `LoadedConnector`, and one marked `| platform(why)` also the platform.
     (@call $body:path, $subject:expr, $platform:expr, $check:expr) => {{
         let _ = $platform;
         $body($subject, $check).await

@@ -331,6 +331,15 @@ mod tests {
     }
 
     #[test]
+    fn a_case_that_needs_our_host_is_declared_with_why() {
+        let all = cases();
+        let needs = |id: &str| all.iter().find(|c| c.id == id).and_then(|c| c.needs_host);
+        assert!(needs("B1").is_none() && needs("E4").is_none());
+        assert!(needs("C8").is_some_and(|why| why.contains("exchange records")));
+        assert!(needs("G2").is_some() && needs("H8").is_some());
+    }
+
+    #[test]
     fn the_table_has_one_line_per_case_and_a_summary() {
         let report = Report {
             subject: "our host".into(),
@@ -347,10 +356,18 @@ mod tests {
                     result: CaseResult::fail("writes", 0, 2),
                     elapsed: Duration::ZERO,
                 },
+                CaseReport {
+                    id: "C8",
+                    name: "third",
+                    result: CaseResult::Skipped {
+                        why: "its records".into(),
+                    },
+                    elapsed: Duration::ZERO,
+                },
             ],
             passed: 1,
             failed: 1,
-            skipped: 0,
+            skipped: 1,
             elapsed: Duration::from_millis(1500),
         };
         let text = render(&report);
@@ -360,6 +377,10 @@ mod tests {
             lines[1],
             "B10  second case  FAIL  writes: expected 0, found 2"
         );
-        assert_eq!(lines[2], "2 cases: 1 passed, 1 failed (1.5 s)");
+        assert_eq!(
+            lines[2],
+            "C8   third        SKIP  needs our host: its records"
+        );
+        assert_eq!(lines[3], "3 cases: 1 passed, 1 failed, 1 skipped (1.5 s)");
     }
 }
