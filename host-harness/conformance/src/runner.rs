@@ -70,6 +70,7 @@ pub fn cases() -> Vec<Case> {
         "A4" "Bad admin key: unauthorized vs forbidden, SCIM still ok" a4_bad_admin_key;
         "A5" "SCIM-only config: healthy, admin actions name the key" a5_scim_only_config;
         "A6" "Wrong directory id: not-found naming the directory" a6_wrong_directory_id;
+        "A7" "Admin key expiry: ok, warning < 30 days, else unknown" a7_admin_key_expiry;
         "B1" "Create a new user with every mapped attribute" b1_create_a_new_user;
         "B2" "Sync the same identity again: no write" b2_sync_again_writes_nothing;
         "B3" "Update one attribute: only that attribute changes" b3_update_one_attribute;
