@@ -12,6 +12,9 @@ mod guest_build;
 #[path = "build/compose.rs"]
 mod compose;
 
+#[path = "build/optimize.rs"]
+mod optimize;
+
 fn main() {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -80,10 +83,17 @@ fn main() {
         wasm.display()
     );
     // What ships (and what the harness embeds) is the component without its component-level
-    // debug names; written in place, so the file the docs name is the one that ships.
+    // debug names and with its core module through `wasm-opt -Oz`; written in place, so the
+    // file the docs name is the one that ships. A fresh link always carries the names, so
+    // their absence says the file is already the shipped one (and is not optimized twice).
     let built = std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
-    let shipped = guest_build::without_component_names(&built);
-    if shipped.len() != built.len() {
+    let stripped = guest_build::without_component_names(&built);
+    if stripped.len() != built.len() {
+        let shipped =
+            guest_build::map_core_modules(&stripped, optimize::MIN_MODULE_BYTES, |module| {
+                optimize::core_module(module, &out_dir)
+            })
+            .unwrap_or_else(|e| panic!("optimizing {} failed: {e}", wasm.display()));
         std::fs::write(&wasm, &shipped).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
     }
     println!("cargo:rerun-if-changed={}", wasm.display());

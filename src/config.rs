@@ -34,6 +34,9 @@ pub const BITBUCKET_WORKSPACE: &str = "bitbucket_workspace";
 pub const PROTECTED_USERS: &str = "protected_users";
 /// Whether deprovision also revokes the person's personal API tokens.
 pub const REVOKE_API_TOKENS: &str = "revoke_api_tokens";
+/// The label of the organization key in the organization's API-key list (health reads its
+/// expiry there).
+pub const ADMIN_API_KEY_LABEL: &str = "admin_api_key_label";
 
 /// Default for `atlassian_api_url`.
 pub const DEFAULT_ATLASSIAN_API_URL: &str = "https://api.atlassian.com";
@@ -156,6 +159,15 @@ pub const KEYS: &[KeySpec] = &[
         description: "true: deprovision also deletes the person's personal API tokens, where \
                       the user-management preflight allows the organization key to.",
     },
+    KeySpec {
+        key: ADMIN_API_KEY_LABEL,
+        kind: ConfigKind::String,
+        required: false,
+        default: None,
+        requires: &[ADMIN_API_KEY],
+        description: "The organization key's label in admin.atlassian.com's API-key list: \
+                      health reads its expiry there and warns within 30 days.",
+    },
 ];
 
 /// The schema `describe` publishes: [`KEYS`] itself.
@@ -210,6 +222,8 @@ pub struct ConnectorConfig {
     pub protected_users: Vec<String>,
     /// Deprovision revokes personal API tokens too.
     pub revoke_api_tokens: bool,
+    /// The organization key's label in the API-key list, for its expiry (health).
+    pub admin_api_key_label: Option<String>,
 }
 
 impl ConnectorConfig {
@@ -401,6 +415,7 @@ impl ConnectorConfig {
             instance_name: get(INSTANCE_NAME),
             protected_users,
             revoke_api_tokens,
+            admin_api_key_label: get(ADMIN_API_KEY_LABEL),
         })
     }
 

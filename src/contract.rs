@@ -136,6 +136,8 @@ impl From<core::HealthReport> for wit::HealthReport {
                         status: match p.status {
                             core::ProbeStatus::Ok => wit::ProbeStatus::Ok,
                             core::ProbeStatus::Skipped(s) => wit::ProbeStatus::Skipped(s),
+                            core::ProbeStatus::Warning(s) => wit::ProbeStatus::Warning(s),
+                            core::ProbeStatus::Unknown(s) => wit::ProbeStatus::Unknown(s),
                             core::ProbeStatus::Failed(e) => wit::ProbeStatus::Failed(e.into()),
                         },
                     });

@@ -224,6 +224,10 @@ pub enum ProbeStatus {
     Ok,
     /// Not configured, so not probed; says which keys would enable it.
     Skipped(String),
+    /// The credential works but needs attention (it expires soon); says what.
+    Warning(String),
+    /// The probe could not tell (the key may not read its own expiry); not a failure.
+    Unknown(String),
     /// The probe failed; the error says how.
     Failed(ConnectorError),
 }

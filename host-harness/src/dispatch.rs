@@ -16,14 +16,14 @@ use lifecycle_host::{Invocation, LoadedConnector, Tenant};
 pub enum Action {
     /// `sync-identity`.
     Sync(Identity, SyncOptions),
-    /// `manage-relationships`.
+    /// `manage-relationships`: group memberships and roles on resources.
     Groups {
         /// The person.
         user: UserRef,
-        /// Groups to add.
-        add: Vec<String>,
-        /// Groups to remove.
-        remove: Vec<String>,
+        /// Entitlements to add: groups by name, roles (`ROLE@KIND:ID`).
+        add: Vec<Entitlement>,
+        /// Entitlements to remove.
+        remove: Vec<Entitlement>,
         /// Dry run or not.
         options: ActionOptions,
     },
@@ -66,7 +66,7 @@ impl Action {
                 options,
             } => {
                 connector
-                    .manage_groups(tenant, user, add, remove, *options)
+                    .manage_relationships(tenant, user, add, remove, *options)
                     .await
             }
             Self::Deprovision(user, options, false) => {

@@ -140,6 +140,68 @@ pub fn test_guest(workspace: &Path) -> Result<PathBuf, String> {
     Ok(target.join("wasm32-wasip2/release/test_guests.wasm"))
 }
 
+/// A component's header: `\0asm`, then a component's version and layer (0x0d 0x00 0x01 0x00).
+const COMPONENT_HEADER: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+/// A LEB128 u32 at `at`: its value and the position after it.
+fn leb(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
+    let (mut value, mut shift) = (0usize, 0u32);
+    loop {
+        let byte = *bytes.get(at)?;
+        at += 1;
+        value |= usize::from(byte & 0x7f).checked_shl(shift)?;
+        if byte < 0x80 {
+            return Some((value, at));
+        }
+        shift += 7;
+        if shift > 28 {
+            return None;
+        }
+    }
+}
+
+/// `value` as an unsigned LEB128.
+fn write_leb(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The top-level sections of a component: each one's id and payload. `None` when `component`
+/// does not parse as a component's sections.
+fn sections(component: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    if component.get(..8)? != COMPONENT_HEADER {
+        return None;
+    }
+    let mut all = Vec::new();
+    let mut at = 8;
+    while at < component.len() {
+        let id = component[at];
+        let (size, body) = leb(component, at + 1)?;
+        let end = body.checked_add(size)?;
+        all.push((id, component.get(body..end)?));
+        at = end;
+    }
+    Some(all)
+}
+
+/// The component made of `sections` (id, payload), in order.
+fn assemble(sections: &[(u8, std::borrow::Cow<'_, [u8]>)]) -> Vec<u8> {
+    let mut out = COMPONENT_HEADER.to_vec();
+    for (id, payload) in sections {
+        out.push(*id);
+        write_leb(&mut out, payload.len());
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
 /// `component` without its top-level `component-name` custom section: the names of the
 /// component-level items (instances, aliases, types), which nothing reads at run time (the
 /// core modules' own names are already stripped by the release profile) and which cost ~6 KB
@@ -148,43 +210,39 @@ pub fn test_guest(workspace: &Path) -> Result<PathBuf, String> {
 pub fn without_component_names(component: &[u8]) -> Vec<u8> {
     /// The section's name, as a custom section's payload starts with it.
     const NAME: &[u8] = b"component-name";
-    /// A LEB128 u32 at `at`: its value and the position after it.
-    fn leb(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
-        let (mut value, mut shift) = (0usize, 0u32);
-        loop {
-            let byte = *bytes.get(at)?;
-            at += 1;
-            value |= usize::from(byte & 0x7f).checked_shl(shift)?;
-            if byte < 0x80 {
-                return Some((value, at));
-            }
-            shift += 7;
-            if shift > 28 {
-                return None;
-            }
+    let Some(all) = sections(component) else {
+        return component.to_vec();
+    };
+    let kept: Vec<_> = all
+        .into_iter()
+        .filter(|(id, payload)| {
+            !(*id == 0 && leb(payload, 0).is_some_and(|(n, s)| payload.get(s..s + n) == Some(NAME)))
+        })
+        .map(|(id, payload)| (id, std::borrow::Cow::Borrowed(payload)))
+        .collect();
+    assemble(&kept)
+}
+
+/// `component` with each top-level core module of at least `min_len` bytes replaced by what
+/// `rewrite` makes of it (the build's size optimizer): the component's other sections, and so
+/// its imports, exports and the way it instantiates its modules, stay as they were, which
+/// holds as long as `rewrite` keeps the module's imports and exports. An error when
+/// `component` does not parse as a component, or when `rewrite` fails.
+pub fn map_core_modules(
+    component: &[u8],
+    min_len: usize,
+    mut rewrite: impl FnMut(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
+    /// A core module's section id inside a component.
+    const CORE_MODULE: u8 = 1;
+    let all = sections(component).ok_or("not a component's sections")?;
+    let mut out = Vec::with_capacity(all.len());
+    for (id, payload) in all {
+        if id == CORE_MODULE && payload.len() >= min_len {
+            out.push((id, std::borrow::Cow::Owned(rewrite(payload)?)));
+        } else {
+            out.push((id, std::borrow::Cow::Borrowed(payload)));
         }
     }
-    let strip = || -> Option<Vec<u8>> {
-        let header = component.get(..8)?;
-        // `\0asm`, then a component's version and layer (0x0d 0x00 0x01 0x00).
-        if header != b"\0asm\x0d\x00\x01\x00" {
-            return None;
-        }
-        let mut out = header.to_vec();
-        let mut at = 8;
-        while at < component.len() {
-            let id = component[at];
-            let (size, body) = leb(component, at + 1)?;
-            let end = body.checked_add(size)?;
-            let payload = component.get(body..end)?;
-            let named = id == 0
-                && leb(payload, 0).is_some_and(|(n, s)| payload.get(s..s + n) == Some(NAME));
-            if !named {
-                out.extend_from_slice(&component[at..end]);
-            }
-            at = end;
-        }
-        Some(out)
-    };
-    strip().unwrap_or_else(|| component.to_vec())
+    Ok(assemble(&out))
 }

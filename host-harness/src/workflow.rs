@@ -19,7 +19,12 @@
 //! action = "groups"
 //! user = "{email}"
 //! add = ["{team}"]
+//! add_roles = ["atlassian/user@workspace:jira-software/acme"]
 //! ```
+//!
+//! A `groups` step names groups in `add`/`remove` and roles on resources in
+//! `add_roles`/`remove_roles`, as `ROLE@KIND:ID` ([`crate::entitlement`]); a role without a
+//! placeholder is checked when the file is read, one with a placeholder when a run binds it.
 
 use std::collections::BTreeMap;
 
@@ -100,6 +105,12 @@ pub enum Step {
         /// Groups to remove, by display name.
         #[serde(default)]
         remove: Vec<String>,
+        /// Roles to grant, as `ROLE@KIND:ID`.
+        #[serde(default)]
+        add_roles: Vec<String>,
+        /// Roles to revoke, as `ROLE@KIND:ID`.
+        #[serde(default)]
+        remove_roles: Vec<String>,
     },
     /// `deprovision-identity`.
     Deprovision {
@@ -178,14 +189,31 @@ impl Workflow {
                     }
                 }
             }
-            if let Step::Groups { add, remove, .. } = step
-                && add.is_empty()
-                && remove.is_empty()
+            if let Step::Groups {
+                add,
+                remove,
+                add_roles,
+                remove_roles,
+                ..
+            } = step
             {
-                return Err(format!(
-                    "step {}: a groups step needs `add` or `remove`",
-                    i + 1
-                ));
+                if add.is_empty()
+                    && remove.is_empty()
+                    && add_roles.is_empty()
+                    && remove_roles.is_empty()
+                {
+                    return Err(format!(
+                        "step {}: a groups step needs `add`, `remove`, `add_roles` or \
+                         `remove_roles`",
+                        i + 1
+                    ));
+                }
+                for role in add_roles.iter().chain(remove_roles) {
+                    if !role.contains('{') {
+                        crate::entitlement::parse_role(role)
+                            .map_err(|e| format!("step {}: {e}", i + 1))?;
+                    }
+                }
             }
         }
         Ok(workflow)
@@ -226,6 +254,14 @@ impl Workflow {
         };
         // An optional field whose parameter was left empty is absent, not an empty string.
         let opt = |s: &Option<String>| s.as_ref().map(fill).filter(|v| !v.is_empty());
+        let entitlements = |groups: &[String], roles: &[String]| {
+            let roles = roles
+                .iter()
+                .map(|r| crate::entitlement::parse_role(&fill(r)).map_err(error))
+                .collect::<Result<Vec<_>, _>>()?;
+            let groups: Vec<String> = groups.iter().map(fill).collect();
+            Ok::<_, WorkflowError>(crate::entitlement::entitlements(&groups, &roles))
+        };
         self.steps
             .iter()
             .map(|step| {
@@ -258,10 +294,12 @@ impl Workflow {
                         user: u,
                         add,
                         remove,
+                        add_roles,
+                        remove_roles,
                     } => Action::Groups {
                         user: user(u)?,
-                        add: add.iter().map(fill).collect(),
-                        remove: remove.iter().map(fill).collect(),
+                        add: entitlements(add, add_roles)?,
+                        remove: entitlements(remove, remove_roles)?,
                         options: ActionOptions { dry_run },
                     },
                     Step::Deprovision {
@@ -324,9 +362,18 @@ fn step_strings(step: &Step) -> Vec<&String> {
                     .flatten(),
             )
             .collect(),
-        Step::Groups { user, add, remove } => {
-            std::iter::once(user).chain(add).chain(remove).collect()
-        }
+        Step::Groups {
+            user,
+            add,
+            remove,
+            add_roles,
+            remove_roles,
+        } => std::iter::once(user)
+            .chain(add)
+            .chain(remove)
+            .chain(add_roles)
+            .chain(remove_roles)
+            .collect(),
         Step::Deprovision { user, .. } | Step::Delete { user, .. } => vec![user],
         Step::Reactivate {
             user,
@@ -390,12 +437,14 @@ fn fill(s: &str, values: &BTreeMap<&str, &str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lifecycle_host::bindings::types::Entitlement;
 
     const ONBOARDING: &str = r#"
         name = "onboarding"
         [params]
         email = { description = "work email" }
         team = { default = "engineering" }
+        site = { default = "acme" }
         [[steps]]
         action = "sync"
         email = "{email}"
@@ -404,6 +453,11 @@ mod tests {
         action = "groups"
         user = "{email}"
         add = ["{team}", "jira-software-users"]
+        add_roles = ["atlassian/user@workspace:jira-software/{site}"]
+        [[steps]]
+        action = "groups"
+        user = "{email}"
+        remove_roles = ["atlassian/admin@workspace:ari:cloud:confluence::site/1"]
     "#;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -427,11 +481,48 @@ mod tests {
             actions[1],
             Action::Groups {
                 user: UserRef::Email("a@x.io".into()),
-                add: vec!["engineering".into(), "jira-software-users".into()],
+                add: vec![
+                    Entitlement::Group("engineering".into()),
+                    Entitlement::Group("jira-software-users".into()),
+                    Entitlement::Role(role("atlassian/user@workspace:jira-software/acme")),
+                ],
                 remove: vec![],
                 options: ActionOptions { dry_run: false },
             }
         );
+        let Action::Groups { add, remove, .. } = &actions[2] else {
+            panic!("{actions:?}")
+        };
+        assert!(add.is_empty());
+        assert_eq!(
+            crate::entitlement::text(&remove[0]),
+            "atlassian/admin@workspace:ari:cloud:confluence::site/1"
+        );
+    }
+
+    fn role(s: &str) -> lifecycle_host::bindings::types::RoleGrant {
+        crate::entitlement::parse_role(s).unwrap()
+    }
+
+    #[test]
+    fn a_malformed_role_is_refused_when_read_or_bound() {
+        let err = Workflow::from_toml(
+            "name = \"x\"\n[[steps]]\naction = \"groups\"\nuser = \"a@b.c\"\nadd_roles = [\"admin\"]",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("step 1") && err.contains("ROLE@KIND:ID"),
+            "{err}"
+        );
+        let wf = Workflow::from_toml(
+            "name = \"x\"\n[params]\nr = {}\n[[steps]]\naction = \"groups\"\nuser = \"a@b.c\"\nremove_roles = [\"{r}\"]",
+        )
+        .unwrap();
+        let err = wf
+            .bind(&params(&[("r", "admin@workspace")]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ROLE@KIND:ID"), "{err}");
     }
 
     #[test]
@@ -497,7 +588,7 @@ mod tests {
             ),
             (
                 "name = \"x\"\n[[steps]]\naction = \"groups\"\nuser = \"a@b.c\"",
-                "needs `add` or `remove`",
+                "needs `add`, `remove`",
             ),
             (
                 "name = \"x\"\n[params]\nu = {}\n[[steps]]\naction = \"deprovision\"\nuser = \"{u\"",

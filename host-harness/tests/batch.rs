@@ -190,7 +190,8 @@ async fn a_json_groups_batch_reports_json() {
         "groups.json",
         r#"[
   {"user": "ada@example.com", "add": ["research"], "remove": ["engineering"]},
-  {"email": "alan@example.com", "add": ["research", "site-admins"]}
+  {"email": "alan@example.com", "add": ["research", "site-admins"],
+   "add_role": ["atlassian/user@workspace:confluence/simulated-site"]}
 ]"#,
     );
     let out = s.batch("groups", &input, &["--json"]);
@@ -213,7 +214,19 @@ async fn a_json_groups_batch_reports_json() {
             .group_members("site-admins")
             .contains(&"alan@example.com".to_owned())
     );
-    assert_eq!(s.audit().len(), 4);
+    // The role went in the item's one call, and is recorded as the batch file writes it.
+    let confluence = s.sim.workspace_id("confluence").unwrap();
+    let roles = s.sim.user_roles("alan@example.com");
+    assert!(
+        roles
+            .iter()
+            .any(|r| r.resource == confluence && r.role == "atlassian/user"),
+        "{roles:?}"
+    );
+    let audit = s.audit();
+    assert_eq!(audit.len(), 5);
+    assert!(audit.iter().any(|r| r.change.as_deref() == Some("add-role")
+        && r.target.as_deref() == Some(format!("atlassian/user@workspace:{confluence}").as_str())));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

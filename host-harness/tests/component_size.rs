@@ -80,3 +80,34 @@ fn the_component_name_section_is_dropped_and_nothing_else() {
         builtin
     );
 }
+
+/// The build's optimizer sees the big core modules only, and the component around them is
+/// written back section by section, unchanged.
+#[test]
+fn only_big_core_modules_are_rewritten_and_the_rest_kept() {
+    use host_harness::guest_build::map_core_modules;
+    let header = b"\0asm\x0d\x00\x01\x00".to_vec();
+    let small = [&[1u8, 3][..], b"abc"].concat();
+    let big_body = vec![7u8; 200];
+    let big = [&[1u8, 0xc8, 0x01][..], &big_body].concat();
+    let type_section = vec![7, 1, 0];
+    let component: Vec<u8> = [&header[..], &small, &big, &type_section].concat();
+    let mut seen = Vec::new();
+    let out = map_core_modules(&component, 100, |m| {
+        seen.push(m.len());
+        Ok(b"xy".to_vec())
+    })
+    .unwrap();
+    assert_eq!(seen, [200]);
+    let expected: Vec<u8> = [&header[..], &small, &[1, 2], b"xy", &type_section].concat();
+    assert_eq!(out, expected);
+    // Nothing to rewrite: the same bytes; an error from the optimizer or a torn component
+    // is an error, never a silently unoptimized artifact.
+    assert_eq!(
+        map_core_modules(&component, 1000, |_| unreachable!()).unwrap(),
+        component
+    );
+    assert!(map_core_modules(&component, 100, |_| Err("no".into())).is_err());
+    let torn = [&header[..], &[1, 9, 1]].concat();
+    assert!(map_core_modules(&torn, 0, |m| Ok(m.to_vec())).is_err());
+}

@@ -55,6 +55,7 @@ case_tests! {
     "A4" a4_bad_admin_key;
     "A5" a5_scim_only_config;
     "A6" a6_wrong_directory_id;
+    "A7" a7_admin_key_expiry;
     "B1" b1_create_a_new_user;
     "B2" b2_sync_again_writes_nothing;
     "B3" b3_update_one_attribute;

@@ -1,6 +1,6 @@
 //! `host-harness conformance` run as a process: every case passes against the built-in
 //! connector; a component that is not the connector gives FAIL lines and exit 1, never a
-//! crash; bad ids and `--json`.
+//! crash; bad ids and `--json`; `--over-http` on the composed component.
 
 mod support;
 
@@ -90,4 +90,42 @@ fn only_selects_cases_json_reports_them_and_unknown_ids_are_refused() {
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
+}
+
+/// `--over-http`: the suite on the built-in composed component, served by the standard
+/// wasi:http host; every case runs (PASS) or needs our host and says why (SKIP), none fails.
+#[test]
+fn over_http_runs_the_suite_on_the_composed_component_and_says_what_it_skips() {
+    let out = harness(&["conformance", "--over-http"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let mut passed = 0;
+    for case in conformance::cases() {
+        let l = line(&text, case.id).unwrap_or_else(|| panic!("no line for {}: {text}", case.id));
+        match case.needs_host {
+            Some(why) => assert!(l.contains(" SKIP ") && l.contains(why), "{l}"),
+            None => {
+                assert!(l.contains(" PASS"), "{l}");
+                passed += 1;
+            }
+        }
+    }
+    for id in ["B1", "C1", "D1", "E1"] {
+        assert!(line(&text, id).unwrap().contains(" PASS"), "{text}");
+    }
+    let n = conformance::cases().len();
+    let summary = text.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with(&format!(
+            "{n} cases: {passed} passed, 0 failed, {} skipped",
+            n - passed
+        )),
+        "{summary}"
+    );
+
+    let out = harness(&["conformance", "--over-http", "--json", "--only", "C8"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["cases"][0]["result"], "skipped", "{report:#}");
+    assert_eq!(report["skipped"], 1, "{report:#}");
+    assert_eq!(out.status.code(), Some(0));
 }

@@ -361,6 +361,21 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
         ],
         0,
     );
+    // A role by `ROLE@KIND:ID`, next to a group already held.
+    home.expect(
+        &[
+            "groups",
+            "--integration",
+            "acme",
+            "--user",
+            "joan@example.com",
+            "--add",
+            "research",
+            "--add-role",
+            "atlassian/user@workspace:jira-software/simulated-site",
+        ],
+        0,
+    );
     // Again: nothing changes, so nothing is recorded.
     home.expect(
         &[
@@ -371,8 +386,23 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
             "joan@example.com",
             "--add",
             "research",
+            "--add-role",
+            "user@workspace:jira-software/simulated-site",
         ],
         0,
+    );
+    // A malformed role is refused by the CLI before anything runs.
+    home.expect(
+        &[
+            "groups",
+            "--integration",
+            "acme",
+            "--user",
+            "joan@example.com",
+            "--add-role",
+            "atlassian/user",
+        ],
+        2,
     );
     // Refused as a whole (a protected user is not configured here, so: an unknown user).
     home.expect(
@@ -403,23 +433,37 @@ async fn actions_by_integration_name_write_one_audit_record_per_change() {
             ("sync", "create-user", "applied"),
             ("groups", "add-membership", "applied"),
             ("groups", "add-membership", "applied"),
+            ("groups", "add-role", "applied"),
             ("deprovision", "-", "refused"),
         ]
     );
+    let jira = sim.workspace_id("jira-software").unwrap();
+    assert_eq!(
+        records[3].target.as_deref(),
+        Some(format!("atlassian/user@workspace:{jira}").as_str()),
+        "the audit log writes a role as the CLI takes it"
+    );
+    assert_eq!(
+        sim.user_roles("joan@example.com")
+            .iter()
+            .map(|r| (r.resource.as_str(), r.role.as_str()))
+            .collect::<Vec<_>>(),
+        [(jira.as_str(), "atlassian/user")]
+    );
     let joan = sim.user_by_email("joan@example.com").unwrap();
-    assert!(records[..3].iter().all(|r| r.integration == "acme"
+    assert!(records[..4].iter().all(|r| r.integration == "acme"
         && r.user.account_id.as_deref() == Some(joan.account_id.as_str())));
-    assert_eq!(records[3].error_class.as_deref(), Some("not-found"));
+    assert_eq!(records[4].error_class.as_deref(), Some("not-found"));
 
     let out = home.expect(&["audit", "--user", "JOAN@example.com"], 0);
     let shown = text(&out);
-    assert_eq!(shown.lines().count(), 3, "{shown}");
+    assert_eq!(shown.lines().count(), 4, "{shown}");
     assert!(
         shown.contains("create-user joan@example.com")
             && shown.contains("add-membership site-admins")
     );
     let out = home.run(&["audit", "--user", "joan@example.com", "--json"], None);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4);
     let log = std::fs::read_to_string(home.path().join("audit.jsonl")).unwrap();
     for secret in [sim.tokens().scim_token, sim.tokens().admin_api_key] {
         assert!(!log.contains(&secret), "a secret in the audit log");

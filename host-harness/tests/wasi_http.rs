@@ -304,6 +304,7 @@ over_http! {
     "A4" a4_bad_admin_key;
     "A5" a5_scim_only_config;
     "A6" a6_wrong_directory_id;
+    "A7" a7_admin_key_expiry;
     "F1" f1_users_over_pages;
     "F2" f2_groups_over_pages;
     "F3" f3_products_over_pages;

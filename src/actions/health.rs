@@ -1,5 +1,6 @@
 //! `check-health`: one read-only probe per configured credential, all sent in ONE
-//! `send_all` batch (they are independent), each reported separately.
+//! `send_all` batch (they are independent), each reported separately; with the admin API,
+//! the organization key's expiry too ([`super::key_expiry`]).
 
 use crate::wire::Ignored;
 
@@ -203,6 +204,11 @@ fn probe_all(cfg: &ConnectorConfig, transport: &dyn Transport) -> HealthReport {
             requests.push(s.request.clone());
         }
     }
+    // The key's expiry rides in the same batch (its first page), after the probes.
+    let label = cfg.admin_api_key_label.as_deref();
+    if let (Some(a), Some(_)) = (&cfg.admin, label) {
+        requests.push(super::key_expiry::request(a, None));
+    }
     let mut results = if requests.is_empty() {
         Vec::new()
     } else {
@@ -234,6 +240,14 @@ fn probe_all(cfg: &ConnectorConfig, transport: &dyn Transport) -> HealthReport {
                 Probe { status, ..s.probe }
             }
         });
+    }
+    if let Some(a) = &cfg.admin {
+        probes.push(super::key_expiry::probe(
+            a,
+            label,
+            transport,
+            results.next(),
+        ));
     }
     let healthy = !probes
         .iter()
@@ -306,8 +320,26 @@ mod tests {
         let report = check_health(&full(), &fake).unwrap();
         assert!(report.healthy, "{report:?}");
         let names: Vec<&str> = report.probes.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["scim", "admin", "jira", "confluence", "bitbucket"]);
-        assert!(report.probes.iter().all(|p| p.status == ProbeStatus::Ok));
+        assert_eq!(
+            names,
+            [
+                "scim",
+                "admin",
+                "jira",
+                "confluence",
+                "bitbucket",
+                "admin-key-expiry"
+            ]
+        );
+        assert!(
+            report.probes[..5]
+                .iter()
+                .all(|p| p.status == ProbeStatus::Ok)
+        );
+        assert!(
+            matches!(&report.probes[5].status, ProbeStatus::Unknown(m) if m.contains("admin_api_key_label")),
+            "no label: unknown, and no request"
+        );
 
         let calls = fake.calls();
         assert_eq!(calls.len(), 1, "exactly one batch");
@@ -359,7 +391,8 @@ mod tests {
                 "admin_api_key",
                 "product_token",
                 "product_token",
-                "product_token"
+                "product_token",
+                "admin_api_key"
             ]
         );
         assert_eq!(

@@ -11,6 +11,7 @@ pub mod delete;
 pub mod deprovision;
 pub mod describe;
 pub mod health;
+pub mod key_expiry;
 pub mod list;
 pub mod reactivate;
 pub mod relationships;

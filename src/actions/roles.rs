@@ -221,7 +221,7 @@ fn find<'a>(workspaces: &'a [Workspace], resource: &str) -> Option<&'a Workspace
 pub struct Planned {
     /// `add-role` or `remove-role`.
     pub kind: ChangeKind,
-    /// `atlassian/user on jira-software/acme (ari:…)`.
+    /// `atlassian/user@workspace:ari:cloud:jira-software::site/…`.
     pub target: String,
     /// The role.
     pub role: String,
@@ -335,12 +335,11 @@ pub fn plan(
     Ok(out)
 }
 
-/// How a change names its role and resource.
+/// How a change names its role and resource: `ROLE@workspace:ID`, the text the host's
+/// surfaces (CLI, workflows, batch, audit log) write an entitlement in, with the workspace's
+/// own id, so a change's target can be given back as it is.
 pub fn target(role: &str, ws: &Workspace) -> String {
-    if ws.product.is_empty() || ws.name.is_empty() {
-        return format!("{role} on {}", ws.id);
-    }
-    format!("{role} on {}/{} ({})", ws.product, ws.name, ws.id)
+    format!("{role}@{RESOURCE_KIND}:{}", ws.id)
 }
 
 /// Plans the revocation of every direct role of `current` (deprovision), and reports each

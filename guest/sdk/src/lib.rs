@@ -21,6 +21,7 @@
     )
 )]
 
+pub mod clock;
 pub mod records;
 pub mod transport;
 

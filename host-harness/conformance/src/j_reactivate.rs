@@ -163,7 +163,7 @@ pub(crate) async fn j2(connector: &dyn Subject, c: &mut Check) -> Step {
             format!("deprovision ({reply:?})"),
             vec![
                 "remove-membership jira-users applied".to_owned(),
-                format!("remove-role atlassian/user on {jira} applied"),
+                format!("remove-role atlassian/user@workspace:{jira} applied"),
                 format!(
                     "suspend-user {} applied",
                     sim.user_by_email(EXT)

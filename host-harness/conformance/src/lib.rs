@@ -23,6 +23,7 @@
 //! [`render`] prints one line per case.
 
 mod a_health;
+mod a_key_expiry;
 mod b_sync;
 mod big_memberships;
 mod c_relationships;
@@ -50,11 +51,15 @@ pub use runner::{Case, CaseReport, Report, cases, render, run, select};
 pub use subject::{Call, Subject};
 
 use check::Check;
+
 /// Declares the public, named function of each case around its body, and which cases need
-/// our host ([`host_only`]).
+/// our host (`host_only`, read by the runner as `Case::needs_host`).
+///
+/// A body for any subject takes `&dyn Subject` (and runs through HTTP too); one marked
+/// `| host("why")` takes the subject's `&LoadedConnector`, and one marked
+/// `| platform("why")` also the platform: on a subject without our host they are skipped
+/// with that reason.
 macro_rules! cases {
-    // A body for any subject takes `&dyn Subject`; one marked `| host(why)` takes the
-    // subject's `LoadedConnector`, and one marked `| platform(why)` also the platform.
     (@call $body:path, $subject:expr, $platform:expr, $check:expr) => {{
         let _ = $platform;
         $body($subject, $check).await
@@ -110,6 +115,9 @@ cases! {
     "A5" a5_scim_only_config => a_health::a5;
     /// Wrong directory id (404): an error naming the directory.
     "A6" a6_wrong_directory_id => a_health::a6;
+    /// The organization key's expiry: ok, a warning within 30 days, unknown without a label,
+    /// without a match or on a 403 (still healthy).
+    "A7" a7_admin_key_expiry => a_key_expiry::a7;
     /// Create a new user: one look-up, one POST, every mapped attribute on re-read.
     "B1" b1_create_a_new_user => b_sync::b1;
     /// Sync the same identity again: no write.

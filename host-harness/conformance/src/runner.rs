@@ -70,6 +70,7 @@ pub fn cases() -> Vec<Case> {
         "A4" "Bad admin key: unauthorized vs forbidden, SCIM still ok" a4_bad_admin_key;
         "A5" "SCIM-only config: healthy, admin actions name the key" a5_scim_only_config;
         "A6" "Wrong directory id: not-found naming the directory" a6_wrong_directory_id;
+        "A7" "Admin key expiry: ok, warning < 30 days, else unknown" a7_admin_key_expiry;
         "B1" "Create a new user with every mapped attribute" b1_create_a_new_user;
         "B2" "Sync the same identity again: no write" b2_sync_again_writes_nothing;
         "B3" "Update one attribute: only that attribute changes" b3_update_one_attribute;
@@ -330,6 +331,15 @@ mod tests {
     }
 
     #[test]
+    fn a_case_that_needs_our_host_is_declared_with_why() {
+        let all = cases();
+        let needs = |id: &str| all.iter().find(|c| c.id == id).and_then(|c| c.needs_host);
+        assert!(needs("B1").is_none() && needs("E4").is_none());
+        assert!(needs("C8").is_some_and(|why| why.contains("exchange records")));
+        assert!(needs("G2").is_some() && needs("H8").is_some());
+    }
+
+    #[test]
     fn the_table_has_one_line_per_case_and_a_summary() {
         let report = Report {
             subject: "our host".into(),
@@ -346,10 +356,18 @@ mod tests {
                     result: CaseResult::fail("writes", 0, 2),
                     elapsed: Duration::ZERO,
                 },
+                CaseReport {
+                    id: "C8",
+                    name: "third",
+                    result: CaseResult::Skipped {
+                        why: "its records".into(),
+                    },
+                    elapsed: Duration::ZERO,
+                },
             ],
             passed: 1,
             failed: 1,
-            skipped: 0,
+            skipped: 1,
             elapsed: Duration::from_millis(1500),
         };
         let text = render(&report);
@@ -359,6 +377,10 @@ mod tests {
             lines[1],
             "B10  second case  FAIL  writes: expected 0, found 2"
         );
-        assert_eq!(lines[2], "2 cases: 1 passed, 1 failed (1.5 s)");
+        assert_eq!(
+            lines[2],
+            "C8   third        SKIP  needs our host: its records"
+        );
+        assert_eq!(lines[3], "3 cases: 1 passed, 1 failed, 1 skipped (1.5 s)");
     }
 }

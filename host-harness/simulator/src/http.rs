@@ -128,7 +128,7 @@ fn classify(segs: &[String]) -> Api {
     match s(0) {
         "scim" if s(1) == "directory" && segs.len() >= 3 => Api::Scim,
         "admin" if matches!(s(1), "v1" | "v2") && s(2) == "orgs" && segs.len() >= 4 => Api::Admin,
-        "admin" if s(1) == "user-provisioning" => Api::UserManagement,
+        "admin" if s(1) == "user-provisioning" || s(1) == "api-access" => Api::UserManagement,
         "users" if s(2) == "manage" => Api::UserManagement,
         "rest" if s(1) == "api" => Api::Jira,
         "wiki" => Api::Confluence,

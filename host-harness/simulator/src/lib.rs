@@ -58,6 +58,7 @@
 //! timeout needed).
 
 mod admin;
+mod api_keys;
 mod auth;
 mod faults;
 mod http;
@@ -79,6 +80,7 @@ mod server;
 mod state;
 mod util;
 
+pub use api_keys::OrgApiKey;
 pub use faults::{Fault, RetryHint, Route};
 pub use http::Api;
 pub use log::{LoggedRequest, is_mutation};
@@ -267,6 +269,7 @@ impl SimulatorBuilder {
             emails: Default::default(),
             roles: roles::Roles::one_site(),
             api_tokens: Vec::new(),
+            api_keys: Vec::new(),
             rate: Default::default(),
         };
         seed.apply(&mut st)?;

@@ -20,6 +20,9 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
     if let Some(r) = super::manage::route(st, req) {
         return r;
     }
+    if let Some(r) = super::api_keys::route(st, req) {
+        return r;
+    }
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         [

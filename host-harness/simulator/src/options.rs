@@ -95,6 +95,10 @@ pub struct SimOptions {
     /// The preflight and the API-token endpoints refuse `apiToken.*` with this reason key
     /// (`externalDirectory.scim`, `managedAccount`, …); `None`: allowed.
     pub api_tokens_forbidden_reason: Option<String>,
+    /// The organization's API-key list answers 403 (a key that may not read it).
+    pub api_keys_forbidden: bool,
+    /// The API-key list's largest page (`pageSize` above it is capped).
+    pub api_keys_page_size: usize,
     /// The preflight refuses `lifecycle.*` with this reason key (SCIM-synced accounts are
     /// always refused `lifecycle.enablement` with `externalDirectory.scim`).
     pub lifecycle_forbidden_reason: Option<String>,
@@ -166,6 +170,8 @@ impl Default for SimOptions {
             unlicensed_products: Vec::new(),
             role_licence_limits: BTreeMap::new(),
             api_tokens_forbidden_reason: None,
+            api_keys_forbidden: false,
+            api_keys_page_size: 100,
             lifecycle_forbidden_reason: None,
             preflight_forbidden: false,
             preflight_allowed_as_string: false,

@@ -217,6 +217,8 @@ pub(crate) struct State {
     pub roles: super::roles::Roles,
     /// Personal API tokens: (account id, token).
     pub api_tokens: Vec<(String, super::manage::ApiToken)>,
+    /// The organization's API keys (`/admin/api-access/v1/orgs/{org}/api-keys`).
+    pub api_keys: Vec<super::api_keys::OrgApiKey>,
     /// What each rate-limit window received (the rate-limit mode).
     pub rate: super::rate_limit::Meter,
 }

@@ -8,6 +8,7 @@
 //! | `user` | `groups`, `deprovision`, `delete` | an email, or `scim:ID`, `account:ID`, `external:ID` |
 //! | `name`, `given_name`, `family_name`, `display_name`, `external_id` | `sync` | attributes |
 //! | `add`, `remove` | `sync`, `groups` | group names: `;`-separated in CSV, arrays in JSON |
+//! | `add_role`, `remove_role` | `sync`, `groups` | roles as `ROLE@KIND:ID` ([`crate::entitlement`]), listed alike |
 //! | `add` | `reactivate` | the groups the person should be in (others they kept are removed) |
 
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use serde_json::value::RawValue;
 
 use super::Action;
 use crate::user_ref::parse as parse_user_ref;
-use lifecycle_host::bindings::types::{Identity, UserRef};
+use lifecycle_host::bindings::types::{Entitlement, Identity, RoleGrant, UserRef};
 
 /// The largest batch file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -50,6 +51,10 @@ pub struct Item {
     pub add: Vec<String>,
     /// Groups to remove the person from (`sync`, `groups`).
     pub remove: Vec<String>,
+    /// Roles to grant the person (`sync`, `groups`).
+    pub add_roles: Vec<RoleGrant>,
+    /// Roles to revoke from the person (`sync`, `groups`).
+    pub remove_roles: Vec<RoleGrant>,
 }
 
 impl Item {
@@ -65,9 +70,22 @@ impl Item {
         }
     }
 
-    /// Whether the item changes group memberships.
+    /// Whether the item changes group memberships or roles.
     pub fn has_groups(&self) -> bool {
-        !self.add.is_empty() || !self.remove.is_empty()
+        !self.add.is_empty()
+            || !self.remove.is_empty()
+            || !self.add_roles.is_empty()
+            || !self.remove_roles.is_empty()
+    }
+
+    /// The groups and roles to add, as entitlements.
+    pub fn to_add(&self) -> Vec<Entitlement> {
+        crate::entitlement::entitlements(&self.add, &self.add_roles)
+    }
+
+    /// The groups and roles to remove, as entitlements.
+    pub fn to_remove(&self) -> Vec<Entitlement> {
+        crate::entitlement::entitlements(&self.remove, &self.remove_roles)
     }
 }
 
@@ -217,6 +235,9 @@ const IDENTITY_COLUMNS: [&str; 5] = [
     "external_id",
 ];
 
+/// The columns that hold lists (`;`-separated in CSV, arrays in JSON).
+const LIST_COLUMNS: [&str; 4] = ["add", "remove", "add_role", "remove_role"];
+
 /// The columns an action reads.
 fn columns(action: Action) -> &'static [&'static str] {
     match action {
@@ -229,8 +250,10 @@ fn columns(action: Action) -> &'static [&'static str] {
             "external_id",
             "add",
             "remove",
+            "add_role",
+            "remove_role",
         ],
-        Action::Groups => &["user", "email", "add", "remove"],
+        Action::Groups => &["user", "email", "add", "remove", "add_role", "remove_role"],
         Action::Deprovision | Action::Delete => &["user", "email"],
         Action::Reactivate => &["user", "email", "add"],
     }
@@ -332,7 +355,7 @@ fn csv_rows(bytes: &[u8], action: Action) -> Result<Vec<Row>, ParseError> {
             .zip(record.iter())
             .filter(|(_, value)| !value.is_empty())
             .map(|(name, value)| {
-                let field = if name == "add" || name == "remove" {
+                let field = if LIST_COLUMNS.contains(&name.as_str()) {
                     Field::List(value.split(';').map(|g| g.trim().to_owned()).collect())
                 } else {
                     Field::Text(value.to_owned())
@@ -480,21 +503,21 @@ fn json_rows(bytes: &[u8], action: Action) -> Result<Vec<Row>, ParseError> {
             }
             let field = match (key.as_str(), value) {
                 (_, Value::Null) => continue,
-                ("add" | "remove", Value::Array(values)) => {
+                (k, Value::Array(values)) if LIST_COLUMNS.contains(&k) => {
                     let mut names = Vec::new();
                     for value in values {
                         match value {
                             Value::String(s) => names.push(s.trim().to_owned()),
                             _ => {
-                                problem(format!("`{key}` must be an array of group names"));
+                                problem(format!("`{key}` must be {}", list_of(&key)));
                                 break;
                             }
                         }
                     }
                     Field::List(names)
                 }
-                ("add" | "remove", _) => {
-                    problem(format!("`{key}` must be an array of group names"));
+                (k, _) if LIST_COLUMNS.contains(&k) => {
+                    problem(format!("`{key}` must be {}", list_of(&key)));
                     continue;
                 }
                 (_, Value::String(s)) => Field::Text(s.trim().to_owned()),
@@ -511,6 +534,15 @@ fn json_rows(bytes: &[u8], action: Action) -> Result<Vec<Row>, ParseError> {
         Ok(rows)
     } else {
         Err(ParseError::Invalid(problems))
+    }
+}
+
+/// What a list column holds, for messages.
+fn list_of(column: &str) -> &'static str {
+    if column.ends_with("_role") {
+        "an array of roles (ROLE@KIND:ID)"
+    } else {
+        "an array of group names"
     }
 }
 
@@ -558,6 +590,27 @@ fn validate(rows: Vec<Row>, action: Action) -> Result<Vec<Item>, ParseError> {
         };
         let add = groups("add", &mut problem);
         let remove = groups("remove", &mut problem);
+        let mut roles = |name: &str, problem: &mut dyn FnMut(String)| match row.fields.remove(name)
+        {
+            Some(Field::List(texts)) => {
+                let mut out: Vec<RoleGrant> = Vec::new();
+                for role in texts {
+                    match crate::entitlement::parse_role(&role) {
+                        Ok(r) if !out.contains(&r) => out.push(r),
+                        Ok(_) => {}
+                        Err(e) => problem(format!("`{name}`: {e}")),
+                    }
+                }
+                out
+            }
+            Some(Field::Text(s)) => {
+                problem(format!("`{name}` must be a list of roles, not `{s}`"));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        let add_roles = roles("add_role", &mut problem);
+        let remove_roles = roles("remove_role", &mut problem);
         let given = match (action, user, email) {
             (_, Some(_), Some(_)) => {
                 problem("give `user` or `email`, not both".into());
@@ -596,8 +649,22 @@ fn validate(rows: Vec<Row>, action: Action) -> Result<Vec<Item>, ParseError> {
                 continue;
             }
         };
-        if action == Action::Groups && add.is_empty() && remove.is_empty() {
-            problem("nothing to do: `add` and `remove` are both empty".into());
+        if action == Action::Groups
+            && add.is_empty()
+            && remove.is_empty()
+            && add_roles.is_empty()
+            && remove_roles.is_empty()
+        {
+            problem(
+                "nothing to do: `add`, `remove`, `add_role` and `remove_role` are all empty".into(),
+            );
+            continue;
+        }
+        if let Some(both) = add_roles.iter().find(|r| remove_roles.contains(r)) {
+            let both = crate::entitlement::text(&Entitlement::Role(both.clone()));
+            problem(format!(
+                "role `{both}` is both in `add_role` and in `remove_role`"
+            ));
             continue;
         }
         if let Some(both) = add
@@ -630,6 +697,8 @@ fn validate(rows: Vec<Row>, action: Action) -> Result<Vec<Item>, ParseError> {
             external_id: take(4),
             add,
             remove,
+            add_roles,
+            remove_roles,
         });
     }
     if problems.is_empty() {
@@ -690,6 +759,40 @@ mod tests {
         assert_eq!(items[0].user_ref, crate::ids::scim("abc"));
         assert_eq!(items[1].line, 3);
         assert_eq!(items[1].add, ["ops", "eng"]);
+    }
+
+    #[test]
+    fn reads_roles_in_csv_and_json() {
+        let items = csv(
+            "user,add,add_role,remove_role\n\
+             a@x.io,eng,atlassian/user@workspace:jira-software/acme; admin@workspace:ari:cloud:confluence::site/1,\n\
+             b@x.io,,,atlassian/user@workspace:jira-software/acme\n",
+            Action::Groups,
+        )
+        .unwrap();
+        let texts = |e: Vec<Entitlement>| -> Vec<String> {
+            e.iter().map(crate::entitlement::text).collect()
+        };
+        assert_eq!(
+            texts(items[0].to_add()),
+            [
+                "eng",
+                "atlassian/user@workspace:jira-software/acme",
+                "admin@workspace:ari:cloud:confluence::site/1"
+            ]
+        );
+        assert!(items[1].has_groups() && items[1].to_add().is_empty());
+        assert_eq!(
+            texts(items[1].to_remove()),
+            ["atlassian/user@workspace:jira-software/acme"]
+        );
+        let items = json(
+            "[{\"email\": \"a@x.io\", \"add_role\": [\"user@workspace:w\"]}]",
+            Action::Sync,
+        )
+        .unwrap();
+        assert!(items[0].has_groups());
+        assert_eq!(texts(items[0].to_add()), ["user@workspace:w"]);
     }
 
     #[test]
@@ -786,6 +889,20 @@ mod tests {
         assert!(found[2].contains("nothing to do"));
         assert!(found[3].contains("both in `add` and in `remove`"));
         assert!(found[4].contains("empty group name"));
+        let found = problems(csv(
+            "user,add,add_role,remove_role\n\
+             a@x.io,eng,admin,\n\
+             b@x.io,,user@workspace:w,user@workspace:w\n",
+            Action::Groups,
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("line 2: `add_role`") && found[0].contains("ROLE@KIND:ID"));
+        assert!(found[1].contains("both in `add_role` and in `remove_role`"));
+        let found = problems(json(
+            "[{\"user\": \"a@x.io\", \"add_role\": \"x\"}]",
+            Action::Groups,
+        ));
+        assert!(found[0].contains("array of roles"), "{found:?}");
         let found = problems(csv("user,email\na@x.io,a@x.io\n", Action::Delete));
         assert!(found[0].contains("not both"));
     }

@@ -307,8 +307,8 @@ impl Runner {
     fn groups(&self, item: &Item) -> Bound {
         Bound::Groups {
             user: item.user_ref.clone(),
-            add: item.add.clone(),
-            remove: item.remove.clone(),
+            add: item.to_add(),
+            remove: item.to_remove(),
             options: ActionOptions {
                 dry_run: self.options.dry_run,
             },

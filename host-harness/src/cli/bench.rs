@@ -231,6 +231,30 @@ pub async fn run(component: Option<&std::path::Path>, args: &BenchArgs) -> anyho
         1.2,
     ));
     peak = peak.max(inv.peak_memory);
+    // 6c: offboarding with product roles and API tokens: the user in 4 groups, with 2
+    // direct roles and 2 personal API tokens, deprovisioned with `revoke_api_tokens`; its
+    // critical path is at most 9 round trips (docs/requests.md), whatever the counts.
+    for (i, product) in ["jira-software", "confluence"].iter().enumerate() {
+        let resource = sim.workspace_id(product).unwrap_or_default();
+        sim.grant_user_role("joiner@example.com", &resource, "atlassian/user", false);
+        sim.add_api_token("joiner@example.com", &format!("bench token {i}"));
+    }
+    let offboard = tenant.clone().with_setting("revoke_api_tokens", "true");
+    let inv = ok(
+        "deprovision-identity with roles and tokens",
+        connector
+            .deprovision_identity(&offboard, &joiner, APPLY)
+            .await,
+    )?;
+    lines.push(latency_line(
+        "deprovision of a user in 10 groups with 2 direct roles and 2 API tokens \
+         (revoke_api_tokens; bound: at most 9 round trips)",
+        &inv,
+        latency,
+        width,
+        1.2,
+    ));
+    peak = peak.max(inv.peak_memory);
 
     // 7: bulk onboarding, create + 2 groups each, with bounded concurrency, against a
     // simulator in a process of its own: the host's memory is the host's alone (the
