@@ -340,24 +340,26 @@ async fn licence_limit_is_a_409_admin_uam_409_3() {
 
 #[tokio::test]
 async fn suspend_and_restore() {
+    // Success is 200 with a message by default (§7.3; 204 and an empty 200 are switches).
     let sim = org().await;
     let bob = seg(&acc(&sim, "bob@example.com"));
-    assert_eq!(
-        admin_dir(&sim, "POST", &format!("/users/{bob}/suspend"), None)
-            .await
-            .status,
-        204
+    let suspended = admin_dir(&sim, "POST", &format!("/users/{bob}/suspend"), None).await;
+    assert_eq!(suspended.status, 200);
+    let message = suspended.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("was suspended for user bob@example.com"),
+        "{message}"
     );
     let v = admin_dir(&sim, "GET", &format!("/users/{bob}"), None)
         .await
         .json();
     assert_eq!(v["data"]["status"], "suspended");
-    assert_eq!(
-        admin_dir(&sim, "POST", &format!("/users/{bob}/restore"), None)
-            .await
-            .status,
-        204
-    );
+    assert_eq!(v["data"]["membershipStatus"], "suspended");
+    let restored = admin_dir(&sim, "POST", &format!("/users/{bob}/restore"), None).await;
+    assert_eq!(restored.status, 200);
     assert!(!sim.user_by_email("bob@example.com").unwrap().suspended);
 }
 
