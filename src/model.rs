@@ -511,7 +511,8 @@ pub struct GroupPage {
     pub next_cursor: Option<String>,
 }
 
-/// Product resource kinds discovery can list (WIT `resource-kind`).
+/// Resource kinds discovery can list (WIT `resource-kind`): product resources, and the
+/// workspaces product roles are granted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceKind {
     /// A Jira project.
@@ -520,6 +521,9 @@ pub enum ResourceKind {
     ConfluenceSpace,
     /// A Bitbucket repository.
     BitbucketRepository,
+    /// A product of a site (the organization's workspaces listing): what a role's resource
+    /// names.
+    Workspace,
 }
 
 impl ResourceKind {
@@ -528,6 +532,7 @@ impl ResourceKind {
         ResourceKind::JiraProject,
         ResourceKind::ConfluenceSpace,
         ResourceKind::BitbucketRepository,
+        ResourceKind::Workspace,
     ];
 
     /// The kind's name in the contract.
@@ -536,6 +541,7 @@ impl ResourceKind {
             ResourceKind::JiraProject => "jira-project",
             ResourceKind::ConfluenceSpace => "confluence-space",
             ResourceKind::BitbucketRepository => "bitbucket-repository",
+            ResourceKind::Workspace => crate::roles::RESOURCE_KIND,
         }
     }
 
@@ -546,6 +552,10 @@ impl ResourceKind {
             ResourceKind::ConfluenceSpace => "A Confluence space of the site (site_url).",
             ResourceKind::BitbucketRepository => {
                 "A repository of the Bitbucket workspace (bitbucket_workspace)."
+            }
+            ResourceKind::Workspace => {
+                "A product of a site, on which product roles are granted (ROLE@workspace:ID); \
+                 needs the organization key (admin_api_key)."
             }
         }
     }
@@ -559,7 +569,7 @@ impl ResourceKind {
             .ok_or_else(|| {
                 ConnectorError::Unsupported(format!(
                     "resource kind `{name}` is not offered: list-resources takes \
-                     jira-project, confluence-space or bitbucket-repository"
+                     jira-project, confluence-space, bitbucket-repository or workspace"
                 ))
             })
     }
@@ -587,4 +597,23 @@ pub struct ResourcePage {
     pub items: Vec<ResourceRecord>,
     /// Cursor of the next page; `None` on the last.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses_by_its_name_and_an_unknown_one_names_them_all() {
+        for kind in ResourceKind::ALL {
+            assert_eq!(ResourceKind::parse(kind.name()), Ok(*kind));
+            assert!(!kind.description().is_empty());
+        }
+        let Err(ConnectorError::Unsupported(message)) = ResourceKind::parse("site") else {
+            panic!("an unknown kind is unsupported");
+        };
+        for kind in ResourceKind::ALL {
+            assert!(message.contains(kind.name()), "{message}");
+        }
+    }
 }

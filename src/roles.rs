@@ -45,12 +45,16 @@ pub fn workspaces_url(api: &str, org_id: &str) -> String {
     format!("{}/workspaces", org_url(api, org_id))
 }
 
-/// The body of a workspaces page: `{"limit":1000}` first, then `{"cursor":…}` alone (the API
-/// refuses any other property next to a cursor).
-pub fn workspaces_body(cursor: Option<&str>) -> Vec<u8> {
+/// The body of a workspaces page: `{"limit":N}` first (N in 1..=[`WORKSPACES_LIMIT`]), then
+/// `{"cursor":…}` alone (the API refuses any other property next to a cursor, so the page
+/// size of a cursor's page is the one its first page was asked with).
+pub fn workspaces_body(cursor: Option<&str>, limit: u32) -> Vec<u8> {
     let body = match cursor {
         Some(c) => wire::obj(vec![("cursor", Value::from(c))]),
-        None => wire::obj(vec![("limit", Value::from(WORKSPACES_LIMIT))]),
+        None => wire::obj(vec![(
+            "limit",
+            Value::from(limit.clamp(1, WORKSPACES_LIMIT)),
+        )]),
     };
     wire::to_body(&body)
 }
@@ -327,8 +331,13 @@ mod tests {
             group_role_body("atlassian/user", "ari:x"),
             br#"{"resourceId":"ari:x","roleId":"atlassian/user"}"#
         );
-        assert_eq!(workspaces_body(None), br#"{"limit":1000}"#);
-        assert_eq!(workspaces_body(Some("n")), br#"{"cursor":"n"}"#);
+        assert_eq!(
+            workspaces_body(None, WORKSPACES_LIMIT),
+            br#"{"limit":1000}"#
+        );
+        assert_eq!(workspaces_body(None, 0), br#"{"limit":1}"#);
+        assert_eq!(workspaces_body(None, 5000), br#"{"limit":1000}"#);
+        assert_eq!(workspaces_body(Some("n"), 7), br#"{"cursor":"n"}"#);
         assert_eq!(
             canonical_role(" admin ", USER_ROLES).as_deref(),
             Some("atlassian/admin")

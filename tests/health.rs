@@ -100,7 +100,12 @@ async fn describe_publishes_the_config_schema_and_the_discover_capability() {
         .collect();
     assert_eq!(
         kinds,
-        ["jira-project", "confluence-space", "bitbucket-repository"]
+        [
+            "jira-project",
+            "confluence-space",
+            "bitbucket-repository",
+            "workspace"
+        ]
     );
     let key = |k: &str| {
         info.config_schema

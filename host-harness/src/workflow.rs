@@ -95,7 +95,8 @@ pub enum Step {
         #[serde(default = "yes")]
         update_existing: bool,
     },
-    /// `manage-relationships`.
+    /// `manage-relationships`: groups and roles added and removed in one call (a value left
+    /// empty by its parameter is dropped, so an optional role defaults to `""`).
     Groups {
         /// The person (an email, or `scim:`/`account:`/`external:` id).
         user: String,
@@ -254,13 +255,19 @@ impl Workflow {
         };
         // An optional field whose parameter was left empty is absent, not an empty string.
         let opt = |s: &Option<String>| s.as_ref().map(fill).filter(|v| !v.is_empty());
+        // A list's values filled in; one its parameter left empty is dropped.
+        let filled = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(fill)
+                .filter(|v| !v.trim().is_empty())
+                .collect()
+        };
         let entitlements = |groups: &[String], roles: &[String]| {
-            let roles = roles
+            let roles = filled(roles)
                 .iter()
-                .map(|r| crate::entitlement::parse_role(&fill(r)).map_err(error))
+                .map(|r| crate::entitlement::parse_role(r).map_err(error))
                 .collect::<Result<Vec<_>, _>>()?;
-            let groups: Vec<String> = groups.iter().map(fill).collect();
-            Ok::<_, WorkflowError>(crate::entitlement::entitlements(&groups, &roles))
+            Ok::<_, WorkflowError>(crate::entitlement::entitlements(&filled(groups), &roles))
         };
         self.steps
             .iter()
@@ -322,23 +329,11 @@ impl Workflow {
                         user: u,
                         groups,
                         roles,
-                    } => {
-                        let filled = |list: &[String]| -> Vec<String> {
-                            list.iter()
-                                .map(fill)
-                                .filter(|v| !v.trim().is_empty())
-                                .collect()
-                        };
-                        let mut grants = Vec::new();
-                        for r in filled(roles) {
-                            grants.push(crate::entitlement::parse_role(&r).map_err(error)?);
-                        }
-                        Action::Reactivate(
-                            user(u)?,
-                            crate::entitlement::entitlements(&filled(groups), &grants),
-                            ActionOptions { dry_run },
-                        )
-                    }
+                    } => Action::Reactivate(
+                        user(u)?,
+                        entitlements(groups, roles)?,
+                        ActionOptions { dry_run },
+                    ),
                 })
             })
             .collect()
@@ -554,6 +549,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a role"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_role_change_moves_groups_and_optionally_a_role() {
+        let wf =
+            Workflow::from_toml(include_str!("../../examples/workflows/role-change.toml")).unwrap();
+        let base = [
+            ("email", "a@x.io"),
+            ("from", "engineering"),
+            ("to", "research"),
+        ];
+        let actions = wf.bind(&params(&base), false).unwrap();
+        assert_eq!(
+            actions,
+            [Action::Groups {
+                user: UserRef::Email("a@x.io".into()),
+                add: vec![Entitlement::Group("research".into())],
+                remove: vec![Entitlement::Group("engineering".into())],
+                options: ActionOptions { dry_run: false },
+            }],
+            "no role given: groups only"
+        );
+        let (add, remove) = (
+            "atlassian/user@workspace:jira-software/acme",
+            "atlassian/admin@workspace:ari:cloud:confluence::site/1",
+        );
+        let mut with_roles = base.to_vec();
+        with_roles.extend([("add_role", add), ("remove_role", remove)]);
+        let actions = wf.bind(&params(&with_roles), true).unwrap();
+        assert_eq!(
+            actions,
+            [Action::Groups {
+                user: UserRef::Email("a@x.io".into()),
+                add: vec![
+                    Entitlement::Group("research".into()),
+                    Entitlement::Role(role(add)),
+                ],
+                remove: vec![
+                    Entitlement::Group("engineering".into()),
+                    Entitlement::Role(role(remove)),
+                ],
+                options: ActionOptions { dry_run: true },
+            }]
+        );
+        let mut bad = base.to_vec();
+        bad.push(("add_role", "admin"));
+        let err = wf.bind(&params(&bad), false).unwrap_err().to_string();
+        assert!(err.contains("ROLE@KIND:ID"), "{err}");
     }
 
     #[test]

@@ -504,6 +504,16 @@ async fn extract_writes_a_snapshot_of_the_organization() {
         sim.groups().len()
     );
     assert!(!value["resources"].as_array().unwrap().is_empty());
+    // The workspaces roles are granted on, listed two a page, each with the id a role takes.
+    let workspaces: Vec<&str> = value["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "workspace")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = sim.workspaces().into_iter().map(|w| w.id).collect();
+    assert_eq!(workspaces, want);
     let shown = text(&out) + &String::from_utf8_lossy(&std::fs::read(&snapshot).unwrap());
     for secret in [
         sim.tokens().scim_token,

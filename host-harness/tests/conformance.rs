@@ -91,6 +91,7 @@ case_tests! {
     "F2" f2_groups_over_pages;
     "F3" f3_products_over_pages;
     "F4" f4_listing_error_is_not_empty;
+    "F5" f5_workspaces_listed_then_granted;
     "G1" g1_dry_run_then_real_run;
     "G2" g2_audit_records;
     "G3" g3_no_secret_anywhere;

@@ -511,19 +511,58 @@ async fn shipped_workflows_onboard_move_and_offboard_a_person() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(sim.mutations().len(), writes);
 
+    // The role change moves the groups and grants the new role's product role.
     let out = run(
         flow("role-change"),
-        &["email=mary@example.com", "from=research", "to=engineering"],
+        &[
+            "email=mary@example.com",
+            "from=research",
+            "to=engineering",
+            "add_role=atlassian/user@workspace:jira-software/simulated-site",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let mut groups = sim.user_by_email("mary@example.com").unwrap().groups;
     groups.sort();
     assert_eq!(groups, ["engineering", "jira-software-users"]);
+    let roles = |sim: &Simulator| -> Vec<(String, String, Vec<String>)> {
+        sim.user_roles("mary@example.com")
+            .into_iter()
+            .map(|r| (r.resource, r.role, r.methods))
+            .collect()
+    };
+    let jira = sim.workspace_id("jira-software").unwrap();
+    let confluence = sim.workspace_id("confluence").unwrap();
+    let direct = |id: &str| {
+        (
+            id.to_owned(),
+            "atlassian/user".to_owned(),
+            vec!["direct".to_owned()],
+        )
+    };
+    assert_eq!(roles(&sim), [direct(&jira)]);
+    // Back again: the old product role revoked, another granted by its workspace id.
+    let out = run(
+        flow("role-change"),
+        &[
+            "email=mary@example.com",
+            "from=engineering",
+            "to=research",
+            &format!("add_role=atlassian/user@workspace:{confluence}"),
+            "remove_role=atlassian/user@workspace:jira-software/simulated-site",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(roles(&sim), [direct(&confluence)]);
 
     let out = run(flow("offboarding"), &["email=mary@example.com"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let mary = sim.user_by_email("mary@example.com").unwrap();
     assert!(!mary.active && mary.groups.is_empty() && mary.scim_id.is_some());
+    assert!(
+        roles(&sim).is_empty(),
+        "offboarding revoked the direct role"
+    );
 
     // A step that cannot complete stops the workflow before the later steps: exit 2 for a
     // refused action, and the audit log says so.
@@ -543,7 +582,7 @@ async fn shipped_workflows_onboard_move_and_offboard_a_person() {
         records.iter().filter_map(|r| r.run.clone()).collect();
     assert_eq!(
         runs.len(),
-        4,
+        5,
         "every run that changed something has its own id: {runs:?}"
     );
 

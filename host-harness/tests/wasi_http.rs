@@ -309,6 +309,7 @@ over_http! {
     "F2" f2_groups_over_pages;
     "F3" f3_products_over_pages;
     "F4" f4_listing_error_is_not_empty;
+    "F5" f5_workspaces_listed_then_granted;
     "I1" i1_grant_a_product_role;
     "I2" i2_revoke_a_direct_role;
     "I3" i3_group_and_inferred_roles_are_reported;

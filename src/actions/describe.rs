@@ -115,8 +115,15 @@ mod tests {
         let kinds: Vec<&str> = info.resource_kinds.iter().map(|k| k.name()).collect();
         assert_eq!(
             kinds,
-            ["jira-project", "confluence-space", "bitbucket-repository"]
+            [
+                "jira-project",
+                "confluence-space",
+                "bitbucket-repository",
+                "workspace"
+            ]
         );
+        // Roles name their resource by the kind discovery lists it under.
+        assert_eq!(kinds[3], crate::roles::RESOURCE_KIND);
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub struct Current {
 fn workspaces_page(a: &AdminConfig, cursor: Option<&str>) -> Request {
     admin_search(
         roles::workspaces_url(&a.api_url, &a.org_id),
-        roles::workspaces_body(cursor),
+        roles::workspaces_body(cursor, roles::WORKSPACES_LIMIT),
     )
 }
 

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use crate::Subject;
-use crate::check::{Check, Difference, Step, connector_error, ok, start};
+use crate::c_relationships::org_builder;
+use crate::check::{Check, Difference, Step, connector_error, ensure, ok, start};
+use crate::i_roles::manage;
 use crate::ids::{ACCOUNT, GROUP, SCIM};
 use crate::support::{
     groups, many_groups, resources, sim_scim_only, sim_tenant, start_indexes, users,
@@ -11,13 +13,16 @@ use crate::support::{
 use atlassian_simulator::{Api, Fault, LinkStyle, Route, Simulator};
 use lifecycle_host::CallError;
 use lifecycle_host::bindings::types::{
-    ConnectorError, DeleteOptions, PageRequest, UserRecord, UserRef,
+    ActionOptions, ConnectorError, DeleteOptions, Entitlement, PageRequest, ResourceRef, RoleGrant,
+    UserRecord, UserRef,
 };
 
 /// The resource kinds the built-in connector declares.
 const JIRA: &str = "jira-project";
 const CONFLUENCE: &str = "confluence-space";
 const BITBUCKET: &str = "bitbucket-repository";
+/// The kind of the resources product roles are granted on.
+const WORKSPACE: &str = "workspace";
 
 fn unique_users(c: &mut Check, what: &str, users: &[UserRecord], sim: &Simulator) {
     let ids: BTreeSet<&str> = users.iter().filter_map(|u| u.id(SCIM)).collect();
@@ -337,5 +342,171 @@ pub(crate) async fn f4(connector: &dyn Subject, c: &mut Check) -> Step {
     );
     c.eq("faults left unused", 0, sim.pending_faults());
     c.eq("writes", 0, sim.writes().len());
+    Ok(())
+}
+
+/// The workspaces of two sites (six) listed through `list-resources(workspace)` four a page:
+/// two pages, the second asked with the cursor alone; each record the simulator's workspace
+/// (id, product key, site name, host URL). A role granted on an id exactly as listed is held
+/// `direct` on a fresh read. Without the organization key: `invalid-config` naming
+/// `admin_api_key`, nothing sent.
+pub(crate) async fn f5(connector: &dyn Subject, c: &mut Check) -> Step {
+    let sim = start(org_builder()).await?;
+    let globex = sim.add_site("globex");
+    let info = ok("describe", connector.describe().await)?;
+    c.that(
+        "describe: resource kinds",
+        info.resource_kinds.iter().any(|k| k.name == WORKSPACE),
+        "declares `workspace`",
+        format!(
+            "{:?}",
+            info.resource_kinds
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>()
+        ),
+    );
+    let tenant = sim_tenant(&sim);
+    let (items, calls) = resources(connector, &tenant, WORKSPACE, Some(4)).await?;
+    c.eq("workspaces: calls", 2, calls);
+    let listed: Vec<(String, String, Option<String>, String, Option<String>)> = items
+        .iter()
+        .map(|r| {
+            (
+                r.kind.clone(),
+                r.id.clone(),
+                r.key.clone(),
+                r.name.clone(),
+                r.url.clone(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, Option<String>, String, Option<String>)> = sim
+        .workspaces()
+        .into_iter()
+        .map(|w| {
+            (
+                WORKSPACE.to_owned(),
+                w.id,
+                Some(w.type_key),
+                w.name,
+                Some(w.host_url),
+            )
+        })
+        .collect();
+    c.eq("workspaces: records, in order", want, listed);
+    let path = format!("/admin/v2/orgs/{}/workspaces", sim.org_id());
+    let bodies: Vec<serde_json::Value> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .map(|r| serde_json::from_str(&r.body).unwrap_or_default())
+        .collect();
+    c.eq("workspaces: pages requested", 2, bodies.len());
+    c.eq(
+        "workspaces: the first page's body",
+        Some(&serde_json::json!({"limit": 4})),
+        bodies.first(),
+    );
+    c.that(
+        "workspaces: the second page's body",
+        bodies
+            .get(1)
+            .and_then(|b| b.as_object())
+            .is_some_and(|o| o.len() == 1 && o.get("cursor").is_some_and(|v| v.is_string())),
+        "the cursor alone",
+        format!("{:?}", bodies.get(1)),
+    );
+
+    // A role on the second site's Confluence, named by the id exactly as listed.
+    let Some(target) = items
+        .iter()
+        .find(|r| r.key.as_deref() == Some("confluence") && r.name == "globex")
+    else {
+        return Err(Difference::new(
+            "workspaces",
+            "globex's Confluence listed",
+            "missing",
+        ));
+    };
+    ensure(
+        globex.contains(&target.id),
+        "globex's Confluence",
+        "one of the ids the simulator added",
+        &target.id,
+    )?;
+    let grant = [Entitlement::Role(RoleGrant {
+        role: "atlassian/user".into(),
+        resource: ResourceRef {
+            kind: target.kind.clone(),
+            id: target.id.clone(),
+        },
+    })];
+    sim.clear_requests();
+    let o = ok(
+        "grant on the listed id",
+        manage(
+            connector,
+            &sim,
+            &grant,
+            &[],
+            ActionOptions { dry_run: false },
+        )
+        .await
+        .result,
+    )?;
+    c.completed(&o, true);
+    c.that(
+        "the change names the listed id",
+        o.changes.iter().any(|ch| ch.target.contains(&target.id)),
+        &target.id,
+        format!(
+            "{:?}",
+            o.changes.iter().map(|ch| &ch.target).collect::<Vec<_>>()
+        ),
+    );
+    let held: Vec<(String, String, Vec<String>)> = sim
+        .user_roles("ada@example.com")
+        .into_iter()
+        .map(|r| (r.resource, r.role, r.methods))
+        .collect();
+    c.eq(
+        "Ada's roles on a fresh read",
+        vec![(
+            target.id.clone(),
+            "atlassian/user".to_owned(),
+            vec!["direct".to_owned()],
+        )],
+        held,
+    );
+    c.writes(&sim, 1);
+
+    // Without the organization key: invalid-config naming it, before any request.
+    sim.clear_requests();
+    let r = connector
+        .list_resources(
+            &sim_scim_only(&sim),
+            WORKSPACE,
+            &PageRequest {
+                cursor: None,
+                limit: Some(4),
+            },
+        )
+        .await
+        .result;
+    match connector_error("list-resources workspace without admin_api_key", r)? {
+        ConnectorError::InvalidConfig(e) => c.eq(
+            "without admin_api_key: the key named",
+            "admin_api_key",
+            e.key.as_str(),
+        ),
+        other => c.that(
+            "without admin_api_key",
+            false,
+            "invalid-config",
+            other.message(),
+        ),
+    };
+    c.eq("without admin_api_key: requests", 0, sim.requests().len());
     Ok(())
 }

@@ -188,6 +188,8 @@ cases! {
     "F3" f3_products_over_pages => f_extract::f3;
     /// A 400 on a listing is an error, never an empty result.
     "F4" f4_listing_error_is_not_empty => f_extract::f4;
+    /// Workspaces over pages; a role granted on an id exactly as listed.
+    "F5" f5_workspaces_listed_then_granted => f_extract::f5;
     /// Dry run of every action: planned, zero writes; the real run applies that plan.
     "G1" g1_dry_run_then_real_run => g_audit::g1;
     /// One audit record per applied or failed change.

@@ -106,6 +106,7 @@ pub fn cases() -> Vec<Case> {
         "F2" "Groups over pages, a group of 150 members" f2_groups_over_pages;
         "F3" "Jira, Confluence (2 link styles), Bitbucket pages" f3_products_over_pages;
         "F4" "A 400 on a listing is an error, never empty" f4_listing_error_is_not_empty;
+        "F5" "Workspaces over pages; a role on a listed id" f5_workspaces_listed_then_granted;
         "G1" "Dry run: planned, zero writes; real run = plan" g1_dry_run_then_real_run;
         "G2" "One audit record per applied or failed change" g2_audit_records;
         "G3" "No secret in outcomes, errors, records, requests" g3_no_secret_anywhere;

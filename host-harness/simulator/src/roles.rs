@@ -68,23 +68,27 @@ pub(crate) struct Roles {
 impl Roles {
     /// One site, `simulated-site`, with Jira Software, Jira Service Management and Confluence.
     pub fn one_site() -> Roles {
-        let cloud = util::uuid();
-        let ws = |product: &str| Workspace {
-            id: format!("ari:cloud:{product}::site/{cloud}"),
-            type_key: product.to_string(),
-            name: "simulated-site".into(),
-            host_url: "https://simulated-site.atlassian.net".into(),
-            status: "online".into(),
-        };
         Roles {
-            workspaces: vec![
-                ws("jira-software"),
-                ws("jira-servicedesk"),
-                ws("confluence"),
-            ],
+            workspaces: site("simulated-site"),
             ..Roles::default()
         }
     }
+}
+
+/// The workspaces of a site `name` (its own cloud id): Jira Software, Jira Service Management
+/// and Confluence, in that order.
+fn site(name: &str) -> Vec<Workspace> {
+    let cloud = util::uuid();
+    ["jira-software", "jira-servicedesk", "confluence"]
+        .into_iter()
+        .map(|product| Workspace {
+            id: format!("ari:cloud:{product}::site/{cloud}"),
+            type_key: product.to_string(),
+            name: name.to_string(),
+            host_url: format!("https://{name}.atlassian.net"),
+            status: "online".into(),
+        })
+        .collect()
 }
 
 /// A role a user holds on a resource, with how they hold it.
@@ -245,6 +249,10 @@ fn directory(st: &State, dir: &str, write: bool) -> Result<(), Reply> {
     Ok(())
 }
 
+/// `POST …/workspaces`: `{"limit":N}` (1..=1000, default 20; the body is optional) gives the
+/// first N workspaces and, when more remain, `links.next`; that cursor alone (any other
+/// property next to it is a 400) gives the next N. A cursor this server did not issue is a
+/// 400.
 fn workspaces(st: &State, req: &Req) -> Reply {
     let b = match body(st, req) {
         Ok(b) => b,
@@ -270,6 +278,7 @@ fn workspaces(st: &State, req: &Req) -> Reply {
         Some(c) => match c
             .split_once(':')
             .and_then(|(o, l)| Some((o.parse::<usize>().ok()?, l.parse::<usize>().ok()?)))
+            .filter(|(_, l)| (1..=1000).contains(l))
         {
             Some(p) => p,
             None => return error(st, 400, "ADMIN-400", "The cursor is invalid or expired"),
@@ -526,7 +535,17 @@ impl super::Simulator {
     pub fn workspaces(&self) -> Vec<Workspace> {
         self.st().roles.workspaces.clone()
     }
-    /// The workspace id of `product` (`jira-software`, `jira-servicedesk`, `confluence`).
+    /// Adds a site `name` to the organization: its three workspaces (Jira Software, Jira
+    /// Service Management, Confluence) are listed after the ones already there, and take
+    /// roles. Returns their ids.
+    pub fn add_site(&self, name: &str) -> Vec<String> {
+        let added = site(name);
+        let ids = added.iter().map(|w| w.id.clone()).collect();
+        self.st().roles.workspaces.extend(added);
+        ids
+    }
+    /// The workspace id of `product` (`jira-software`, `jira-servicedesk`, `confluence`) on
+    /// the first site that has it.
     pub fn workspace_id(&self, product: &str) -> Option<String> {
         let st = self.st();
         let w = st.roles.workspaces.iter().find(|w| w.type_key == product)?;

@@ -158,6 +158,58 @@ async fn cursor_paging_and_limits() {
 }
 
 #[tokio::test]
+async fn workspaces_page_by_cursor_alone_across_sites() {
+    let sim = org().await;
+    let added = sim.add_site("globex");
+    assert_eq!(added.len(), 3);
+    let v = admin(&sim, "POST", "/workspaces", None).await.json();
+    assert_eq!(v["data"].as_array().unwrap().len(), 6, "default page 20");
+    assert!(v["links"]["next"].is_null());
+    let mut body = json!({"limit": 4});
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = admin(&sim, "POST", "/workspaces", Some(body)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let v = r.json();
+        pages += 1;
+        for w in v["data"].as_array().unwrap() {
+            seen.push((
+                w["id"].as_str().unwrap().to_string(),
+                w["attributes"]["name"].as_str().unwrap().to_string(),
+            ));
+        }
+        match v["links"]["next"].as_str() {
+            Some(n) => body = json!({"cursor": n}),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 2);
+    let ids: Vec<String> = seen.iter().map(|(id, _)| id.clone()).collect();
+    let want: Vec<String> = sim.workspaces().into_iter().map(|w| w.id).collect();
+    assert_eq!(ids, want);
+    assert_eq!(ids[3..], added[..]);
+    assert_eq!(seen[5].1, "globex");
+    let first = admin(&sim, "POST", "/workspaces", Some(json!({"limit": 4})))
+        .await
+        .json();
+    let next = first["links"]["next"].as_str().unwrap().to_string();
+    for bad in [
+        json!({"cursor": next, "limit": 4}),
+        json!({"cursor": "garbage!"}),
+        json!({"cursor": "0:0"}),
+        json!({"limit": 0}),
+        json!({"limit": 1001}),
+    ] {
+        assert_admin_error(
+            &admin(&sim, "POST", "/workspaces", Some(bad)).await,
+            400,
+            "ADMIN-400",
+        );
+    }
+}
+
+#[tokio::test]
 async fn group_search_is_exact_and_case_insensitive_and_get_group_works() {
     let sim = org().await;
     let r = admin_dir(

@@ -14,10 +14,12 @@
 //! | Jira projects | `v1:jira:<startAt>` |
 //! | Confluence spaces | `v1:confluence:<query of the page>:<skip>` |
 //! | Bitbucket repositories | `v1:bitbucket:<query of the page>:<skip>` |
+//! | workspaces | `v1:workspaces:<admin cursor>:<page limit>:<skip>` |
 //!
 //! `skip` counts the items of that page already returned, for when the caller's `limit` is
 //! smaller than the page the server sent; `page limit` is the admin `limit` that page was
-//! fetched with, so the same page comes back.
+//! fetched with, so the same page comes back. An empty admin cursor stands for the first
+//! page.
 
 use crate::encode;
 use crate::error::ConnectorError;
@@ -45,6 +47,8 @@ pub enum Listing {
     Confluence,
     /// `list-resources(bitbucket-repository)`.
     Bitbucket,
+    /// `list-resources(workspace)`.
+    Workspaces,
 }
 
 impl Listing {
@@ -55,6 +59,7 @@ impl Listing {
             Listing::Jira => "jira",
             Listing::Confluence => "confluence",
             Listing::Bitbucket => "bitbucket",
+            Listing::Workspaces => "workspaces",
         }
     }
 
@@ -65,6 +70,7 @@ impl Listing {
             Listing::Jira => "list-resources of Jira projects",
             Listing::Confluence => "list-resources of Confluence spaces",
             Listing::Bitbucket => "list-resources of Bitbucket repositories",
+            Listing::Workspaces => "list-resources of workspaces",
         }
     }
 }
@@ -115,6 +121,15 @@ pub enum Cursor {
         /// Items of that page already returned.
         skip: u32,
     },
+    /// The organization's workspaces (admin API, cursor-paged).
+    Workspaces {
+        /// The admin cursor of the page (`None`: the first page).
+        cursor: Option<String>,
+        /// The `limit` the first page is fetched with.
+        page_limit: u32,
+        /// Items of that page already returned.
+        skip: u32,
+    },
 }
 
 impl Cursor {
@@ -126,6 +141,7 @@ impl Cursor {
             Cursor::Jira { .. } => Listing::Jira,
             Cursor::Confluence { .. } => Listing::Confluence,
             Cursor::Bitbucket { .. } => Listing::Bitbucket,
+            Cursor::Workspaces { .. } => Listing::Workspaces,
         }
     }
 
@@ -151,6 +167,14 @@ impl Cursor {
                 skip,
             } => format!(
                 "{VERSION}:{tag}:admin:{}:{page_limit}:{skip}",
+                e(cursor.as_deref().unwrap_or_default())
+            ),
+            Cursor::Workspaces {
+                cursor,
+                page_limit,
+                skip,
+            } => format!(
+                "{VERSION}:{tag}:{}:{page_limit}:{skip}",
                 e(cursor.as_deref().unwrap_or_default())
             ),
             Cursor::Jira { start_at } => format!("{VERSION}:{tag}:{start_at}"),
@@ -187,6 +211,7 @@ impl Cursor {
                 Listing::Jira,
                 Listing::Confluence,
                 Listing::Bitbucket,
+                Listing::Workspaces,
             ]
             .into_iter()
             .find(|l| l.tag() == tag);
@@ -248,6 +273,12 @@ impl Cursor {
                 query: query(q)?,
                 skip: skip(k)?,
             },
+            (Listing::Workspaces, [c, l, k]) => Cursor::Workspaces {
+                cursor: Some(text(c)?).filter(|c| !c.is_empty()),
+                page_limit: number(l, 1, u64::from(crate::roles::WORKSPACES_LIMIT))
+                    .map(|n| u32::try_from(n).unwrap_or(1))?,
+                skip: skip(k)?,
+            },
             _ => return Err(bad("it is malformed")),
         };
         Ok(cursor)
@@ -284,6 +315,16 @@ mod tests {
             Cursor::Bitbucket {
                 query: "page=2&pagelen=10".into(),
                 skip: 0,
+            },
+            Cursor::Workspaces {
+                cursor: None,
+                page_limit: 1000,
+                skip: 0,
+            },
+            Cursor::Workspaces {
+                cursor: Some("eyJvZmZzZXQiOjJ9:x/y".into()),
+                page_limit: 2,
+                skip: 1,
             },
         ]
     }
@@ -333,6 +374,28 @@ mod tests {
         );
         let token = Cursor::Jira { start_at: 5 }.encode();
         assert!(Cursor::decode(&token, Listing::Confluence).is_err());
+        let token = Cursor::Workspaces {
+            cursor: Some("c".into()),
+            page_limit: 5,
+            skip: 0,
+        }
+        .encode();
+        let e = Cursor::decode(&token, Listing::Jira).unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::InvalidInput(m) if m.contains("belongs to list-resources of workspaces")),
+            "{e:?}"
+        );
+        let token = Cursor::GroupsAdmin {
+            cursor: Some("c".into()),
+            page_limit: 5,
+            skip: 0,
+        }
+        .encode();
+        let e = Cursor::decode(&token, Listing::Workspaces).unwrap_err();
+        assert!(
+            matches!(&e, ConnectorError::InvalidInput(m) if m.contains("belongs to list-groups")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -367,6 +430,13 @@ mod tests {
             "v1:confluence:a%23b:0",
             "v1:confluence:%2F%2Fevil.com:999999",
             "v1:bitbucket:a:1:2",
+            "v1:workspaces:c:0:0",
+            "v1:workspaces:c:1001:0",
+            "v1:workspaces:c:10",
+            "v1:workspaces:c:10:0:0",
+            "v1:workspaces:%0A:10:0",
+            "v1:workspaces:a%2fb:10:0",
+            "v1:workspaces:c:10:100001",
         ];
         for token in bad {
             let listing = match token.split(':').nth(1) {
@@ -374,6 +444,7 @@ mod tests {
                 Some("jira") => Listing::Jira,
                 Some("confluence") => Listing::Confluence,
                 Some("bitbucket") => Listing::Bitbucket,
+                Some("workspaces") => Listing::Workspaces,
                 _ => Listing::Users,
             };
             let r = Cursor::decode(token, listing);

@@ -1,4 +1,5 @@
-//! Extraction and discovery: `list-users`, `list-groups` and `list-resources`.
+//! Extraction and discovery: `list-users`, `list-groups` and `list-resources` (product
+//! resources in [`resources`], the workspaces roles are granted on in [`workspaces`]).
 //!
 //! Each call returns ONE page and an opaque [`cursor`] the host passes back. Servers cap page
 //! sizes on their own, so no listing assumes its requested size was honoured: SCIM and Jira
@@ -10,6 +11,7 @@ pub mod cursor;
 pub mod groups;
 pub mod resources;
 pub mod users;
+pub mod workspaces;
 
 pub use groups::list_groups;
 pub use resources::list_resources;
@@ -234,6 +236,9 @@ mod tests {
             "{\"totalResults\":5,\"Resources\":[{\"id\":\"g\",\"displayName\":\"x\",\"members\":[{}]}]}",
             "{\"data\":[{\"id\":\"a\",\"groups\":[{}]}],\"links\":{\"next\":\"n\"}}",
             "{\"data\":[],\"links\":{\"next\":\"\"}}",
+            "{\"data\":[{\"id\":\"ari:x\",\"attributes\":[]}],\"links\":{\"next\":\"n\"}}",
+            "{\"data\":[],\"links\":{\"next\":\"n\"}}",
+            "{\"data\":{},\"links\":[]}",
             "{\"values\":[{\"id\":\"1\"}],\"isLast\":false,\"maxResults\":0}",
             "{\"values\":[{\"uuid\":\"1\"}],\"next\":\"https://api.bitbucket.org/2.0/repositories/acme?page=2\"}",
             "{\"results\":[{\"id\":1}],\"_links\":{\"next\":\"/wiki/api/v2/spaces?c=%zz\"}}",
@@ -253,6 +258,8 @@ mod tests {
             Some("v1:jira:9007199254740992".to_string()),
             Some("v1:confluence:c%3D1:100000".to_string()),
             Some("v1:bitbucket::0".to_string()),
+            Some("v1:workspaces:n:2:0".to_string()),
+            Some("v1:workspaces::1000:99999".to_string()),
             Some("\u{0}:\u{feff}".to_string()),
         ];
         for body in bodies {
@@ -265,12 +272,8 @@ mod tests {
                     };
                     let _ = list_users(&cfg, &t, &page);
                     let _ = list_groups(&cfg, &t, &page);
-                    for kind in [
-                        ResourceKind::JiraProject,
-                        ResourceKind::ConfluenceSpace,
-                        ResourceKind::BitbucketRepository,
-                    ] {
-                        let _ = list_resources(&cfg, &t, kind, &page);
+                    for kind in ResourceKind::ALL {
+                        let _ = list_resources(&cfg, &t, *kind, &page);
                     }
                 }
             }

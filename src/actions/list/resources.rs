@@ -1,5 +1,6 @@
 //! `list-resources`: Jira projects, Confluence spaces and Bitbucket repositories, with the
-//! product credential (Basic `product_user`:`product_token`).
+//! product credential (Basic `product_user`:`product_token`); the kind `workspace` is the
+//! admin API's, in [`super::workspaces`].
 //!
 //! - Jira: `GET {site_url}/rest/api/3/project/search?startAt=N&maxResults=C`; advance by the
 //!   projects received; the end is `isLast`, an empty page, or (without `isLast`) `total`
@@ -21,7 +22,7 @@ use crate::products;
 use crate::transport::{Auth, Transport};
 use crate::upstream::{self, Api, Context};
 
-/// One page of discovered product resources of one kind.
+/// One page of discovered resources of one kind.
 pub fn list_resources(
     config: &Config,
     transport: &dyn Transport,
@@ -29,22 +30,30 @@ pub fn list_resources(
     page: &PageRequest,
 ) -> Result<ResourcePage, ConnectorError> {
     let cfg = ConnectorConfig::parse(config)?;
-    let limit = page_limit(page)?;
-    let listing = match kind {
-        ResourceKind::JiraProject => Listing::Jira,
-        ResourceKind::ConfluenceSpace => Listing::Confluence,
-        ResourceKind::BitbucketRepository => Listing::Bitbucket,
+    let product = match kind {
+        ResourceKind::Workspace => {
+            return super::workspaces::list_workspaces(&cfg, transport, page);
+        }
+        ResourceKind::JiraProject => Product::Jira,
+        ResourceKind::ConfluenceSpace => Product::Confluence,
+        ResourceKind::BitbucketRepository => Product::Bitbucket,
     };
-    let target = Target::of(&cfg, kind)?;
+    let limit = page_limit(page)?;
+    let target = Target::of(&cfg, product)?;
+    let listing = match product {
+        Product::Jira => Listing::Jira,
+        Product::Confluence => Listing::Confluence,
+        Product::Bitbucket => Listing::Bitbucket,
+    };
     let first = match start(page, listing)? {
         Some(c) => c,
-        None => match kind {
-            ResourceKind::JiraProject => Cursor::Jira { start_at: 0 },
-            ResourceKind::ConfluenceSpace => Cursor::Confluence {
+        None => match product {
+            Product::Jira => Cursor::Jira { start_at: 0 },
+            Product::Confluence => Cursor::Confluence {
                 query: format!("limit={}", limit.min(products::CONFLUENCE_MAX_LIMIT)),
                 skip: 0,
             },
-            ResourceKind::BitbucketRepository => Cursor::Bitbucket {
+            Product::Bitbucket => Cursor::Bitbucket {
                 query: format!("pagelen={}", limit.min(products::BITBUCKET_MAX_PAGELEN)),
                 skip: 0,
             },
@@ -61,6 +70,17 @@ pub fn list_resources(
     Ok(ResourcePage { items, next_cursor })
 }
 
+/// The kinds listed with the product credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Product {
+    /// Jira projects.
+    Jira,
+    /// Confluence spaces.
+    Confluence,
+    /// Bitbucket repositories.
+    Bitbucket,
+}
+
 /// Where one kind of resource is listed.
 struct Target {
     /// `site_url`, or `bitbucket_api_url`.
@@ -72,11 +92,11 @@ struct Target {
 }
 
 impl Target {
-    fn of(cfg: &ConnectorConfig, kind: ResourceKind) -> Result<Target, ConnectorError> {
-        let (what, needs) = match kind {
-            ResourceKind::JiraProject => ("Jira projects", SITE_URL),
-            ResourceKind::ConfluenceSpace => ("Confluence spaces", SITE_URL),
-            ResourceKind::BitbucketRepository => ("Bitbucket repositories", BITBUCKET_WORKSPACE),
+    fn of(cfg: &ConnectorConfig, product: Product) -> Result<Target, ConnectorError> {
+        let (what, needs) = match product {
+            Product::Jira => ("Jira projects", SITE_URL),
+            Product::Confluence => ("Confluence spaces", SITE_URL),
+            Product::Bitbucket => ("Bitbucket repositories", BITBUCKET_WORKSPACE),
         };
         if !cfg.product_credentials {
             return Err(ConnectorError::config(
@@ -89,10 +109,10 @@ impl Target {
         }
         let missing =
             || ConnectorError::config(needs, format!("is not configured: listing {what} needs it"));
-        Ok(match kind {
-            ResourceKind::JiraProject | ResourceKind::ConfluenceSpace => {
+        Ok(match product {
+            Product::Jira | Product::Confluence => {
                 let site = cfg.site_url.clone().ok_or_else(missing)?;
-                let (endpoint, api) = if kind == ResourceKind::JiraProject {
+                let (endpoint, api) = if product == Product::Jira {
                     ("/rest/api/3/project/search".to_string(), Api::Jira)
                 } else {
                     (
@@ -107,7 +127,7 @@ impl Target {
                     api,
                 }
             }
-            ResourceKind::BitbucketRepository => {
+            Product::Bitbucket => {
                 let ws = cfg.bitbucket_workspace.clone().ok_or_else(missing)?;
                 Target {
                     base: cfg.bitbucket_api_url.clone(),
