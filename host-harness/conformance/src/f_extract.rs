@@ -345,6 +345,9 @@ pub(crate) async fn f4(connector: &dyn Subject, c: &mut Check) -> Step {
     Ok(())
 }
 
+/// A listed resource as F5 compares it: kind, id, key, name, url.
+type Listed = (String, String, Option<String>, String, Option<String>);
+
 /// The workspaces of two sites (six) listed through `list-resources(workspace)` four a page:
 /// two pages, the second asked with the cursor alone; each record the simulator's workspace
 /// (id, product key, site name, host URL). A role granted on an id exactly as listed is held
@@ -369,7 +372,7 @@ pub(crate) async fn f5(connector: &dyn Subject, c: &mut Check) -> Step {
     let tenant = sim_tenant(&sim);
     let (items, calls) = resources(connector, &tenant, WORKSPACE, Some(4)).await?;
     c.eq("workspaces: calls", 2, calls);
-    let listed: Vec<(String, String, Option<String>, String, Option<String>)> = items
+    let listed: Vec<Listed> = items
         .iter()
         .map(|r| {
             (
@@ -381,7 +384,7 @@ pub(crate) async fn f5(connector: &dyn Subject, c: &mut Check) -> Step {
             )
         })
         .collect();
-    let want: Vec<(String, String, Option<String>, String, Option<String>)> = sim
+    let want: Vec<Listed> = sim
         .workspaces()
         .into_iter()
         .map(|w| {
