@@ -163,12 +163,24 @@ fn entitlements(list: Vec<wit::Entitlement>) -> Vec<core::Entitlement> {
     for e in list {
         out.push(match e {
             wit::Entitlement::Group(name) => core::Entitlement::Group(name),
-            wit::Entitlement::Role(r) => core::Entitlement::Role(core::RoleGrant {
-                role: r.role,
-                kind: r.resource.kind,
-                id: r.resource.id,
-            }),
+            wit::Entitlement::Role(r) => core::Entitlement::Role(role_grant(r)),
         });
+    }
+    out
+}
+
+fn role_grant(r: wit::RoleGrant) -> core::RoleGrant {
+    core::RoleGrant {
+        role: r.role,
+        kind: r.resource.kind,
+        id: r.resource.id,
+    }
+}
+
+fn role_grants(list: Vec<wit::RoleGrant>) -> Vec<core::RoleGrant> {
+    let mut out = Vec::with_capacity(list.len());
+    for r in list {
+        out.push(role_grant(r));
     }
     out
 }
@@ -427,6 +439,25 @@ impl Guest for Component {
                 },
             )
         }))
+    }
+
+    fn manage_group_roles(
+        config: wit::Config,
+        group: String,
+        add: Vec<wit::RoleGrant>,
+        remove: Vec<wit::RoleGrant>,
+        options: wit::ActionOptions,
+    ) -> Result<wit::Outcome, wit::ConnectorError> {
+        out(actions::manage_group_roles(
+            &config.into(),
+            &HostTransport,
+            &group,
+            &role_grants(add),
+            &role_grants(remove),
+            core::ActionOptions {
+                dry_run: options.dry_run,
+            },
+        ))
     }
 }
 

@@ -74,6 +74,26 @@ pub fn user_assignments_url(
     url
 }
 
+/// `GET …/directories/{dir}/groups/{groupId}/role-assignments?limit=100[&cursor=…]`.
+pub fn group_assignments_url(
+    api: &str,
+    org_id: &str,
+    directory_id: &str,
+    group_id: &str,
+    cursor: Option<&str>,
+) -> String {
+    let mut url = format!(
+        "{}/groups/{}/role-assignments?limit={MAX_LIMIT}",
+        directory_url(api, org_id, directory_id),
+        segment(group_id)
+    );
+    if let Some(c) = cursor {
+        url.push_str("&cursor=");
+        url.push_str(&segment(c));
+    }
+    url
+}
+
 /// `POST {api}/admin/v1/orgs/{org}/users/{accountId}/roles/{assign|revoke}`.
 pub fn user_role_url(api: &str, org_id: &str, account_id: &str, assign: bool) -> String {
     format!(
@@ -314,6 +334,10 @@ mod tests {
         assert_eq!(
             user_assignments_url(API, "o", "a", Some("c/1")),
             "https://api.atlassian.com/admin/v2/orgs/o/directories/-/users/a/role-assignments?limit=100&cursor=c%2F1"
+        );
+        assert_eq!(
+            group_assignments_url(API, "o", "d", "g/1", Some("n")),
+            "https://api.atlassian.com/admin/v2/orgs/o/directories/d/groups/g%2F1/role-assignments?limit=100&cursor=n"
         );
         assert_eq!(
             group_role_url(API, "o", "d", "g", false),

@@ -5,8 +5,8 @@
 
 use crate::audit::{AuditContext, AuditError, AuditLog, AuditRecord};
 use lifecycle_host::bindings::types::{
-    ActionOptions, DeleteOptions, Entitlement, HealthReport, Identity, Outcome, SyncOptions,
-    UserRef,
+    ActionOptions, DeleteOptions, Entitlement, HealthReport, Identity, Outcome, RoleGrant,
+    SyncOptions, UserRef,
 };
 use lifecycle_host::{Invocation, LoadedConnector, Tenant};
 
@@ -35,6 +35,18 @@ pub enum Action {
     /// `reactivate-identity`: the person active again, their entitlements converged to the
     /// desired set (groups and roles).
     Reactivate(UserRef, Vec<Entitlement>, ActionOptions),
+    /// `manage-group-roles`: roles granted to and revoked from a group, by its name (an
+    /// administrator's action on a group, not on a person).
+    GroupRoles {
+        /// The group's display name.
+        group: String,
+        /// Roles to grant (`ROLE@KIND:ID`).
+        add: Vec<RoleGrant>,
+        /// Roles to revoke.
+        remove: Vec<RoleGrant>,
+        /// Dry run or not.
+        options: ActionOptions,
+    },
 }
 
 impl Action {
@@ -46,6 +58,7 @@ impl Action {
             Self::Deprovision(..) => "deprovision",
             Self::Delete(..) => "delete",
             Self::Reactivate(..) => "reactivate",
+            Self::GroupRoles { .. } => "group-roles",
         }
     }
 
@@ -84,6 +97,16 @@ impl Action {
                     .reactivate_identity(tenant, user, desired, *options)
                     .await
             }
+            Self::GroupRoles {
+                group,
+                add,
+                remove,
+                options,
+            } => {
+                connector
+                    .manage_group_roles(tenant, group, add, remove, *options)
+                    .await
+            }
         }
     }
 
@@ -94,12 +117,14 @@ impl Action {
             Self::Groups { options, .. } | Self::Deprovision(_, options, _) => options.dry_run,
             Self::Delete(_, options) => options.dry_run,
             Self::Reactivate(_, _, options) => options.dry_run,
+            Self::GroupRoles { options, .. } => options.dry_run,
         }
     }
 
-    /// The person the action is about, as given.
+    /// The person the action is about, as given (for a group's roles, `group:NAME`).
     pub fn user_text(&self) -> String {
         match self {
+            Self::GroupRoles { group, .. } => format!("group:{group}"),
             Self::Sync(identity, _) => identity.email.clone(),
             Self::Groups { user, .. }
             | Self::Deprovision(user, ..)

@@ -65,6 +65,9 @@ enum Command {
     /// Bring a deprovisioned person back (rehire, mistaken offboarding): active again, a
     /// suspension lifted, memberships and direct roles converged to --group and --role.
     Reactivate(cli::reactivate::ReactivateArgs),
+    /// Grant or revoke product roles of a group (every member holds them through it):
+    /// --add-role / --remove-role ROLE@KIND:ID; needs the organization key.
+    GroupRoles(cli::group_roles::GroupRolesArgs),
 }
 
 const CONNECT: &[&str] = &["connect"];
@@ -128,6 +131,7 @@ async fn main() -> ExitCode {
             Command::Deprovision(a) => cli::deprovision::run(&connector()?, a).await,
             Command::Delete(a) => cli::deprovision::run_delete(&connector()?, a).await,
             Command::Reactivate(a) => cli::reactivate::run(&connector()?, a).await,
+            Command::GroupRoles(a) => cli::group_roles::run(&connector()?, a).await,
             Command::Batch(a) => cli::batch::run(&connector()?, a).await,
             Command::Extract(a) => cli::extract::run(&connector()?, a).await,
             Command::Describe(a) => cli::describe::run(&connector()?, a).await,

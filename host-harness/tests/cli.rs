@@ -1186,3 +1186,54 @@ async fn reactivate_brings_a_person_back_to_the_given_groups_and_roles_j1_j4() {
     assert_eq!(linus.groups, ["engineering"], "{shown}");
     assert_eq!(sim.user_roles("linus@example.com").len(), 1, "{shown}");
 }
+
+/// Issue 15 point 1, roles for groups from the CLI (I7, I8): `group-roles` grants a role to
+/// a group; the dry run writes nothing; the real run shows on a fresh read of the group's
+/// roles; an unknown group is `not-found` with nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_roles_grants_and_revokes_a_groups_roles_i7_i8() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = simulated_config(dir.path()).await;
+    let args = |group: &'static str, dry_run: bool| {
+        let mut a = vec![
+            "group-roles",
+            "--config",
+            config.to_str().unwrap(),
+            "--group",
+            group,
+            "--add-role",
+            "atlassian/user@workspace:confluence/simulated-site",
+        ];
+        if dry_run {
+            a.extend(["--dry-run", "--json"]);
+        }
+        a
+    };
+    let out = harness(&args("engineering", true));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("\"planned\""), "{}", text(&out));
+    assert!(sim.mutations().is_empty(), "{:?}", sim.mutations());
+    let out = harness(&args("engineering", false));
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let confluence = sim.workspace_id("confluence").unwrap();
+    assert_eq!(
+        sim.group_roles("engineering"),
+        [(confluence, "atlassian/user".to_string())],
+        "{shown}"
+    );
+    sim.clear_requests();
+    let out = harness(&args("no-such-team", false));
+    let shown = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("no-such-team"), "{shown}");
+    assert!(sim.mutations().is_empty(), "{:?}", sim.mutations());
+    let out = harness(&[
+        "group-roles",
+        "--config",
+        config.to_str().unwrap(),
+        "--group",
+        "x",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "no role given");
+}

@@ -108,6 +108,8 @@ case_tests! {
     "I4" i4_unknown_roles_and_limits;
     "I5" i5_deprovision_revokes_direct_roles;
     "I6" i6_deprovision_revokes_api_tokens;
+    "I7" i7_grant_and_revoke_group_roles;
+    "I8" i8_group_roles_dry_run_and_unknowns;
     "J1" j1_reactivate_a_scim_user;
     "J2" j2_suspend_and_restore_an_unmanaged_account;
     "J3" j3_purge_consults_the_preflight;

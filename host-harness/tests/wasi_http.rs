@@ -315,6 +315,8 @@ over_http! {
     "I4" i4_unknown_roles_and_limits;
     "I5" i5_deprovision_revokes_direct_roles;
     "I6" i6_deprovision_revokes_api_tokens;
+    "I7" i7_grant_and_revoke_group_roles;
+    "I8" i8_group_roles_dry_run_and_unknowns;
     "J3" j3_purge_consults_the_preflight;
     "G1" g1_dry_run_then_real_run;
     "D8" d8_deprovision_unverifiable_memberships;

@@ -23,6 +23,7 @@ pub const CAPABILITIES: &[Capability] = &[
     Capability::DeleteIdentity,
     Capability::Discover,
     Capability::ReactivateIdentity,
+    Capability::ManageGroupRoles,
 ];
 
 /// Where each secret may travel: the SCIM token to the SCIM directory only, the organization
@@ -101,7 +102,8 @@ mod tests {
                 Capability::DeprovisionIdentity,
                 Capability::DeleteIdentity,
                 Capability::Discover,
-                Capability::ReactivateIdentity
+                Capability::ReactivateIdentity,
+                Capability::ManageGroupRoles
             ]
         );
         assert_eq!(info.config_schema.len(), config::KEYS.len());

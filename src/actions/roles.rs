@@ -43,10 +43,20 @@ pub struct Wanted {
     pub grant: bool,
 }
 
-/// Checks the roles to grant and revoke before any request: the kind is `workspace`, the
-/// role one the user endpoints take (`org-admin` is `unsupported`), no role both granted and
-/// revoked.
+/// Checks the roles to grant a user and revoke before any request: the kind is `workspace`,
+/// the role one the user endpoints take (`org-admin` is `unsupported`), no role both granted
+/// and revoked.
 pub fn wanted(add: &[RoleGrant], remove: &[RoleGrant]) -> Result<Vec<Wanted>, ConnectorError> {
+    wanted_for(add, remove, USER_ROLES, "a user")
+}
+
+/// [`wanted`] for a holder (`a user`, `a group`) whose endpoints take the roles `allowed`.
+pub fn wanted_for(
+    add: &[RoleGrant],
+    remove: &[RoleGrant],
+    allowed: &[&str],
+    holder: &str,
+) -> Result<Vec<Wanted>, ConnectorError> {
     let mut out: Vec<Wanted> = Vec::new();
     let mut bad: Vec<&str> = Vec::new();
     for (list, grant) in [(add, true), (remove, false)] {
@@ -71,7 +81,7 @@ pub fn wanted(add: &[RoleGrant], remove: &[RoleGrant]) -> Result<Vec<Wanted>, Co
                     r.role
                 )));
             }
-            let Some(role) = roles::canonical_role(&r.role, USER_ROLES) else {
+            let Some(role) = roles::canonical_role(&r.role, allowed) else {
                 bad.push(&r.role);
                 continue;
             };
@@ -97,9 +107,9 @@ pub fn wanted(add: &[RoleGrant], remove: &[RoleGrant]) -> Result<Vec<Wanted>, Co
     }
     if !bad.is_empty() {
         return Err(ConnectorError::InvalidInput(format!(
-            "unknown role(s) {}: a user may hold atlassian/ + one of {}",
+            "unknown role(s) {}: {holder} may hold atlassian/ + one of {}",
             quoted_list(&bad),
-            text::join(USER_ROLES, ", ")
+            text::join(allowed, ", ")
         )));
     }
     Ok(out)
@@ -113,7 +123,8 @@ pub struct Current {
     pub assignments: Vec<Assignment>,
 }
 
-fn workspaces_page(a: &AdminConfig, cursor: Option<&str>) -> Request {
+/// The request for one page of the workspaces listing.
+pub(super) fn workspaces_page(a: &AdminConfig, cursor: Option<&str>) -> Request {
     admin_search(
         roles::workspaces_url(&a.api_url, &a.org_id),
         roles::workspaces_body(cursor),
@@ -137,7 +148,7 @@ fn parse<T: FromJson>(
 
 /// Reads every page of `first`'s listing: `next` gives a page's items and cursor, `more` the
 /// request for the page after a cursor. At most [`MAX_SEARCH_PAGES`] pages.
-fn follow<T, P: FromJson>(
+pub(super) fn follow<T, P: FromJson>(
     transport: &dyn Transport,
     subject: &str,
     first: Result<Response, HttpError>,
@@ -187,13 +198,7 @@ pub fn read(
         |c| assignments_page(a, account, Some(c)),
     )?;
     let workspaces = if with_workspaces {
-        follow(
-            transport,
-            "the organization's workspaces",
-            next(),
-            |p: WorkspacePage| (p.data, p.next),
-            |c| workspaces_page(a, Some(c)),
-        )?
+        workspaces(transport, a, next())?
     } else {
         Vec::new()
     };
@@ -201,6 +206,22 @@ pub fn read(
         workspaces,
         assignments,
     })
+}
+
+/// Every workspace of the organization, from the answer to the first page's request
+/// ([`workspaces_page`]) on.
+pub(super) fn workspaces(
+    transport: &dyn Transport,
+    a: &AdminConfig,
+    first: Result<Response, HttpError>,
+) -> Result<Vec<Workspace>, ConnectorError> {
+    follow(
+        transport,
+        "the organization's workspaces",
+        first,
+        |p: WorkspacePage| (p.data, p.next),
+        |c| workspaces_page(a, Some(c)),
+    )
 }
 
 /// The workspace a resource names: its id (an ARI), or `<product>/<site>`.
@@ -292,6 +313,18 @@ pub fn plan(
     current: &Current,
     dry_run: bool,
 ) -> Result<Vec<Planned>, ConnectorError> {
+    plan_with(wanted, current, dry_run, &|role, resource, grant| {
+        write(a, account, role, resource, grant)
+    })
+}
+
+/// [`plan`] for any holder: `write(role, resource, grant)` is the request of one change.
+pub fn plan_with(
+    wanted: &[Wanted],
+    current: &Current,
+    dry_run: bool,
+    write: &dyn Fn(&str, &str, bool) -> Request,
+) -> Result<Vec<Planned>, ConnectorError> {
     let mut unknown: Vec<&str> = Vec::new();
     let mut out = Vec::with_capacity(wanted.len());
     for w in wanted {
@@ -321,7 +354,7 @@ pub fn plan(
             role: w.role.clone(),
             resource: ws.id.clone(),
             before: describe_holding(held),
-            write: needs_write.then(|| write(a, account, &w.role, &ws.id, w.grant)),
+            write: needs_write.then(|| write(&w.role, &ws.id, w.grant)),
             status,
         });
     }
@@ -382,6 +415,20 @@ pub fn apply(
     account: &AccountId,
     planned: &mut [Planned],
 ) {
+    apply_with(transport, planned, &|| {
+        read(transport, a, account, false)
+            .ok()
+            .map(|now| now.assignments)
+    });
+}
+
+/// [`apply`] for any holder: `reread` reads the holder's assignments again (`None` when
+/// that read fails: the refused revokes then stay failed).
+pub fn apply_with(
+    transport: &dyn Transport,
+    planned: &mut [Planned],
+    reread: &dyn Fn() -> Option<Vec<Assignment>>,
+) {
     let mut writes = Vec::new();
     for p in planned.iter() {
         if let Some(w) = &p.write {
@@ -400,12 +447,11 @@ pub fn apply(
     if !recheck {
         return;
     }
-    let Ok(now) = read(transport, a, account, false) else {
+    let Some(now) = reread() else {
         return;
     };
     for p in planned.iter_mut() {
         let gone = !now
-            .assignments
             .iter()
             .any(|h| h.resource == p.resource && h.role == p.role && h.direct());
         let refused = matches!(&p.status, ChangeStatus::Failed(ConnectorError::NotFound(_)))

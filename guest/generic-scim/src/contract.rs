@@ -305,6 +305,20 @@ impl Guest for Component {
                 .into(),
         ))
     }
+
+    /// Not declared in `describe`: SCIM has no roles on resources, so this answers
+    /// `unsupported`.
+    fn manage_group_roles(
+        _: wit::Config,
+        _: String,
+        _: Vec<wit::RoleGrant>,
+        _: Vec<wit::RoleGrant>,
+        _: wit::ActionOptions,
+    ) -> Result<wit::Outcome, wit::ConnectorError> {
+        Err(wit::ConnectorError::Unsupported(
+            "manage-group-roles: a generic SCIM server has no roles on resources".into(),
+        ))
+    }
 }
 
 lifecycle_connector_sdk::export_connector!(Component);

@@ -138,6 +138,16 @@ fn run(action: Action, body: &Map<String, Value>) -> Result<Value, Fail> {
                 &connector::reactivate_identity(&config, &user, &desired, options).map_err(c)?,
             )
         }
+        Action::ManageGroupRoles => {
+            let group = json_in::group(body).map_err(bad_input)?;
+            let add = json_in::role_grants(body, "add").map_err(bad_input)?;
+            let remove = json_in::role_grants(body, "remove").map_err(bad_input)?;
+            let options = json_in::action_options(body).map_err(bad_input)?;
+            json_out::outcome(
+                &connector::manage_group_roles(&config, &group, &add, &remove, options)
+                    .map_err(c)?,
+            )
+        }
     })
 }
 

@@ -143,16 +143,7 @@ pub(crate) fn entitlements(
         let (case, payload) = one_case(v, "an entitlement")?;
         out.push(match (case.as_str(), &payload) {
             ("group", Value::String(name)) => t::Entitlement::Group(name.clone()),
-            ("role", Value::Object(m)) => {
-                let r = sub(m, "resource")?.ok_or("a role needs `resource`")?;
-                t::Entitlement::Role(t::RoleGrant {
-                    role: required(m, "role", "a role")?,
-                    resource: t::ResourceRef {
-                        kind: required(r, "kind", "a resource")?,
-                        id: required(r, "id", "a resource")?,
-                    },
-                })
-            }
+            ("role", Value::Object(m)) => t::Entitlement::Role(role_grant(m)?),
             (other, _) => {
                 return Err(format!(
                     "an entitlement is `{{\"group\": name}}` or `{{\"role\": …}}`, not `{other}`"
@@ -161,6 +152,43 @@ pub(crate) fn entitlements(
         });
     }
     Ok(out)
+}
+
+/// A role on a resource: `{"role": …, "resource": {"kind": …, "id": …}}`.
+fn role_grant(m: &Map<String, Value>) -> Result<t::RoleGrant, String> {
+    let r = sub(m, "resource")?.ok_or("a role needs `resource`")?;
+    Ok(t::RoleGrant {
+        role: required(m, "role", "a role")?,
+        resource: t::ResourceRef {
+            kind: required(r, "kind", "a resource")?,
+            id: required(r, "id", "a resource")?,
+        },
+    })
+}
+
+/// A list of roles under `key` (`add`, `remove` of `manage-group-roles`).
+pub(crate) fn role_grants(
+    body: &Map<String, Value>,
+    key: &str,
+) -> Result<Vec<t::RoleGrant>, String> {
+    let list = match body.get(key) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(format!("`{key}` must be a list")),
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for v in list {
+        match v {
+            Value::Object(m) => out.push(role_grant(m)?),
+            _ => return Err(format!("each of `{key}` is a role object")),
+        }
+    }
+    Ok(out)
+}
+
+/// `group` of `manage-group-roles`: the group's display name.
+pub(crate) fn group(body: &Map<String, Value>) -> Result<String, String> {
+    required(body, "group", "manage-group-roles")
 }
 
 /// `cursor` and `limit` of a listing.

@@ -216,6 +216,7 @@ fn capability(c: &t::Capability) -> Value {
         C::DeleteIdentity => json!("delete-identity"),
         C::Discover => json!("discover"),
         C::ReactivateIdentity => json!("reactivate-identity"),
+        C::ManageGroupRoles => json!("manage-group-roles"),
         C::Other(s) => case("other", json!(s)),
     }
 }

@@ -24,11 +24,13 @@ pub enum Action {
     ListResources,
     /// `POST /v1/reactivate-identity`.
     ReactivateIdentity,
+    /// `POST /v1/manage-group-roles`.
+    ManageGroupRoles,
 }
 
 impl Action {
     /// Every action, with its path below `/v1/`.
-    pub const ALL: [(Action, &'static str); 10] = [
+    pub const ALL: [(Action, &'static str); 11] = [
         (Action::Describe, "describe"),
         (Action::CheckHealth, "check-health"),
         (Action::SyncIdentity, "sync-identity"),
@@ -39,6 +41,7 @@ impl Action {
         (Action::ListGroups, "list-groups"),
         (Action::ListResources, "list-resources"),
         (Action::ReactivateIdentity, "reactivate-identity"),
+        (Action::ManageGroupRoles, "manage-group-roles"),
     ];
 
     /// The HTTP method the action takes: `GET` for `describe`, `POST` for the others.
@@ -59,6 +62,7 @@ impl Action {
                 | Action::DeprovisionIdentity
                 | Action::DeleteIdentity
                 | Action::ReactivateIdentity
+                | Action::ManageGroupRoles
         )
     }
 }

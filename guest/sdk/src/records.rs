@@ -77,6 +77,8 @@ pub enum Capability {
     Discover,
     /// `reactivate-identity`.
     ReactivateIdentity,
+    /// `manage-group-roles`.
+    ManageGroupRoles,
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -134,6 +136,7 @@ mod wit_conversions {
                 Capability::DeleteIdentity => wit::Capability::DeleteIdentity,
                 Capability::Discover => wit::Capability::Discover,
                 Capability::ReactivateIdentity => wit::Capability::ReactivateIdentity,
+                Capability::ManageGroupRoles => wit::Capability::ManageGroupRoles,
             }
         }
     }

@@ -34,6 +34,7 @@ mod f_extract;
 mod g_audit;
 mod h_echo;
 mod h_faults;
+mod i_group_roles;
 mod i_roles;
 pub mod ids;
 mod j_purge;
@@ -224,6 +225,11 @@ cases! {
     "I5" i5_deprovision_revokes_direct_roles => i_roles::i5;
     /// Deprovision deletes each personal API token; a refusing preflight is reported.
     "I6" i6_deprovision_revokes_api_tokens => i_roles::i6;
+    /// A group's roles (manage-group-roles): v2 grants and revokes, a member holds them
+    /// `group_direct`; again `already-done`.
+    "I7" i7_grant_and_revoke_group_roles => i_group_roles::i7;
+    /// Group roles: dry run plans, zero writes; unknown group, role or resource fail first.
+    "I8" i8_group_roles_dry_run_and_unknowns => i_group_roles::i8;
     /// Reactivate a deprovisioned SCIM user to a desired set; again `already-done`.
     "J1" j1_reactivate_a_scim_user => j_reactivate::j1;
     /// No SCIM record: deprovision suspends (v2) after memberships and roles; reactivate

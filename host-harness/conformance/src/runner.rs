@@ -123,6 +123,8 @@ pub fn cases() -> Vec<Case> {
         "I4" "Unknown role/resource before writes; limits fail" i4_unknown_roles_and_limits;
         "I5" "Deprovision revokes direct roles, then deactivates" i5_deprovision_revokes_direct_roles;
         "I6" "Deprovision deletes API tokens; refusals reported" i6_deprovision_revokes_api_tokens;
+        "I7" "Group roles: v2 grant/revoke, members group_direct; again done" i7_grant_and_revoke_group_roles;
+        "I8" "Group roles: dry run; unknown group/role/resource first" i8_group_roles_dry_run_and_unknowns;
         "J1" "Reactivate to a desired set; again already-done" j1_reactivate_a_scim_user;
         "J2" "No SCIM record: suspend after access removed; restore" j2_suspend_and_restore_an_unmanaged_account;
         "J3" "Purge consults the preflight; a refusal writes nothing" j3_purge_consults_the_preflight;

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use crate::check::Difference;
 use lifecycle_host::bindings::types::{
     ActionOptions, ConnectorInfo, DeleteOptions, Entitlement, GroupPage, HealthReport, Identity,
-    Outcome, PageRequest, ResourcePage, SyncOptions, UserPage, UserRef,
+    Outcome, PageRequest, ResourcePage, RoleGrant, SyncOptions, UserPage, UserRef,
 };
 use lifecycle_host::{CallError, Invocation, LoadedConnector, Tenant};
 
@@ -124,6 +124,16 @@ pub trait Subject: Send + Sync {
         desired: &'a [Entitlement],
         options: ActionOptions,
     ) -> Call<'a, Invocation<Outcome>>;
+
+    /// `manage-group-roles` for a tenant: roles granted to and revoked from a group.
+    fn manage_group_roles<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        group: &'a str,
+        add: &'a [RoleGrant],
+        remove: &'a [RoleGrant],
+        options: ActionOptions,
+    ) -> Call<'a, Invocation<Outcome>>;
 }
 
 /// Our host: each call is the [`LoadedConnector`]'s own.
@@ -228,6 +238,19 @@ impl Subject for LoadedConnector {
     ) -> Call<'a, Invocation<Outcome>> {
         Box::pin(LoadedConnector::reactivate_identity(
             self, tenant, user, desired, options,
+        ))
+    }
+
+    fn manage_group_roles<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        group: &'a str,
+        add: &'a [RoleGrant],
+        remove: &'a [RoleGrant],
+        options: ActionOptions,
+    ) -> Call<'a, Invocation<Outcome>> {
+        Box::pin(LoadedConnector::manage_group_roles(
+            self, tenant, group, add, remove, options,
         ))
     }
 }

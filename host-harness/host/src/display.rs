@@ -87,6 +87,7 @@ impl fmt::Display for Capability {
             Self::DeleteIdentity => "delete-identity",
             Self::Discover => "discover",
             Self::ReactivateIdentity => "reactivate-identity",
+            Self::ManageGroupRoles => "manage-group-roles",
             Self::Other(name) => name,
         })
     }

@@ -15,8 +15,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::bindings::http_client::{self, HttpError, Request, Response};
 use crate::bindings::types::{
     self, ActionOptions, Config, ConnectorError, ConnectorInfo, DeleteOptions, Entitlement,
-    GroupPage, HealthReport, Identity, Outcome, PageRequest, ResourcePage, SyncOptions, UserPage,
-    UserRef,
+    GroupPage, HealthReport, Identity, Outcome, PageRequest, ResourcePage, RoleGrant, SyncOptions,
+    UserPage, UserRef,
 };
 use crate::bindings::{ContractVersion, v0_1_0, v0_2_0};
 use crate::egress::{Declaration, EgressPolicy};
@@ -1011,6 +1011,44 @@ impl LoadedConnector {
                     Instance::V0_2_0(c) => {
                         c.lifecycle_connector_lifecycle()
                             .call_reactivate_identity(s, &config, &user, &desired, options)
+                            .await
+                    }
+                    Instance::V0_1_0(_) => Ok(Err(version_mismatch())),
+                }
+            })
+        })
+        .await
+    }
+    /// `manage-group-roles` (contract 0.2.0): roles granted to and revoked from the group
+    /// named `group`, an administrator's action (normal priority). A 0.1.0 component has no
+    /// such function: `unsupported`.
+    pub async fn manage_group_roles(
+        &self,
+        tenant: &Tenant,
+        group: &str,
+        add: &[RoleGrant],
+        remove: &[RoleGrant],
+        options: ActionOptions,
+    ) -> Invocation<Outcome> {
+        let started = Instant::now();
+        if self.info.contract == ContractVersion::V0_1_0 {
+            return Self::refused(
+                started,
+                CallError::Connector(ConnectorError::Unsupported(
+                    "manage-group-roles needs a connector of contract 0.2.0; this one \
+                     implements 0.1.0"
+                        .into(),
+                )),
+            );
+        }
+        let config = Self::guest_config(tenant);
+        let (group, add, remove) = (group.to_string(), add.to_vec(), remove.to_vec());
+        self.invoke_at(tenant, options.dry_run, Priority::Normal, move |c, s| {
+            Box::pin(async move {
+                match c {
+                    Instance::V0_2_0(c) => {
+                        c.lifecycle_connector_lifecycle()
+                            .call_manage_group_roles(s, &config, &group, &add, &remove, options)
                             .await
                     }
                     Instance::V0_1_0(_) => Ok(Err(version_mismatch())),

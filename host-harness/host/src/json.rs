@@ -359,6 +359,7 @@ mod tests {
             Capability::DeleteIdentity,
             Capability::Discover,
             Capability::ReactivateIdentity,
+            Capability::ManageGroupRoles,
         ] {
             assert_eq!(to_value(&cap).unwrap(), json!(cap.to_string()));
         }

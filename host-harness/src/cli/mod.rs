@@ -9,6 +9,7 @@ pub mod demo;
 pub mod deprovision;
 pub mod describe;
 pub mod extract;
+pub mod group_roles;
 pub mod groups;
 pub mod health;
 pub mod inspect;

@@ -330,6 +330,7 @@ fn capability(v: &Value) -> Read<Capability> {
         "delete-identity" => Capability::DeleteIdentity,
         "discover" => Capability::Discover,
         "reactivate-identity" => Capability::ReactivateIdentity,
+        "manage-group-roles" => Capability::ManageGroupRoles,
         "other" => Capability::Other(payload_text(p, name)?),
         other => return Err(format!("a capability the contract does not have: {other}")),
     })

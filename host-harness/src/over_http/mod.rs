@@ -23,7 +23,7 @@ use wasmtime_wasi_config::WasiConfigVariables;
 use lifecycle_conformance::{Call, Difference, Subject};
 use lifecycle_host::bindings::types::{
     ActionOptions, ConnectorInfo, DeleteOptions, Entitlement, GroupPage, HealthReport, Identity,
-    Outcome, PageRequest, ResourcePage, SyncOptions, UserPage, UserRef,
+    Outcome, PageRequest, ResourcePage, RoleGrant, SyncOptions, UserPage, UserRef,
 };
 use lifecycle_host::{CallError, Invocation, InvokeError, LoadedConnector, Tenant};
 
@@ -281,5 +281,18 @@ impl Subject for HttpSubject {
     ) -> Call<'a, Invocation<Outcome>> {
         let body = json!({"user": wit(user), "desired": wit(&desired), "options": wit(&options)});
         Box::pin(self.call(tenant, "reactivate-identity", Some(body), decode::outcome))
+    }
+
+    fn manage_group_roles<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        group: &'a str,
+        add: &'a [RoleGrant],
+        remove: &'a [RoleGrant],
+        options: ActionOptions,
+    ) -> Call<'a, Invocation<Outcome>> {
+        let body = json!({"group": group, "add": wit(&add), "remove": wit(&remove),
+                          "options": wit(&options)});
+        Box::pin(self.call(tenant, "manage-group-roles", Some(body), decode::outcome))
     }
 }
