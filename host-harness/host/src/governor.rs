@@ -10,7 +10,14 @@
 //!   [`crate::retry::reset_hint`] reads) give the budget, what is left of it and when the
 //!   window ends;
 //! - a 429 (with `Retry-After`, or the reset) blocks the lane until the hint, or for
-//!   [`GovernorPolicy::blind_backoff`] without one.
+//!   [`GovernorPolicy::blind_backoff`] without one. For [`Priority::High`] the block ends at
+//!   the earlier of `Retry-After` and the window's `X-RateLimit-Reset`: a server that gives
+//!   `Retry-After` in whole seconds rounds the window's end up (a 429 200 ms before the reset
+//!   says 1 s), and holding offboarding for the rounded-up second made it wait most of the
+//!   next window behind the bulk's 429. Normal requests keep honouring `Retry-After`, so the
+//!   bulk does not rush the new window; the high-priority requests admitted at the reset
+//!   are the few of one offboarding, counted against the new window like any other, so the
+//!   tenant stays within the budget (plus one window's burst, conformance K3).
 //!
 //! Before a request leaves, it is admitted by its lane: it goes at once while the lane's
 //! estimate of the remaining budget is above zero, and otherwise waits for the window's end.
@@ -136,8 +143,11 @@ struct LaneState {
     low: Option<(i64, u64)>,
     /// When the current window ends.
     window_end: Option<Instant>,
-    /// No request before this (a 429).
+    /// No normal request before this (a 429's `Retry-After`, else its reset).
     blocked_until: Option<Instant>,
+    /// No high-priority request before this: the earlier of the 429's `Retry-After` and the
+    /// window's reset (the server counts afresh from the reset; `Retry-After` is rounded up).
+    high_blocked_until: Option<Instant>,
     /// The admission numbers of the requests admitted and not yet answered.
     flying: std::collections::BTreeSet<u64>,
     /// Those given up without an answer in this window (the server may have counted them).
@@ -291,10 +301,17 @@ impl LaneState {
         if self.blocked_until.is_some_and(|t| t <= now) {
             self.blocked_until = None;
         }
+        if self.high_blocked_until.is_some_and(|t| t <= now) {
+            self.high_blocked_until = None;
+        }
     }
 
     fn decide(&self, policy: &GovernorPolicy, priority: Priority, now: Instant) -> Decision {
-        if let Some(t) = self.blocked_until {
+        let blocked = match priority {
+            Priority::Normal => self.blocked_until,
+            Priority::High => self.high_blocked_until,
+        };
+        if let Some(t) = blocked {
             return Decision::Until(t);
         }
         if priority == Priority::Normal && self.high_waiting > 0 {
@@ -421,6 +438,9 @@ impl Lane {
                 .map(|d| now + d + policy.slack)
                 .unwrap_or(now + policy.blind_backoff);
             s.blocked_until = Some(s.blocked_until.map_or(hint, |b| b.max(hint)));
+            // Offboarding waits for the window's reset only, when the server names it.
+            let high = reset.map_or(hint, |end| end.min(hint));
+            s.high_blocked_until = Some(s.high_blocked_until.map_or(high, |b| b.max(high)));
             s.low = Some((0, seq));
             if let Some(end) = reset {
                 s.window_end = Some(s.window_end.map_or(end, |e| e.max(end)));
@@ -635,6 +655,40 @@ mod tests {
         }
         let p = g.admit(Some(&k), Priority::Normal).await;
         assert!(p.waited >= Duration::from_secs(5), "{:?}", p.waited);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_429_offboarding_goes_at_the_reset_and_the_bulk_after_retry_after() {
+        let g = Arc::new(Governor::default());
+        let k = key("a");
+        // The bulk draws a 429: Retry-After 10 s (a server rounding up), the window resets in
+        // 2 s. The reset is wall-clock time, so the bounds leave a second for the test's own
+        // run time between writing the header and reading it.
+        let wall = SystemTime::now() + Duration::from_secs(2);
+        let iso = time::OffsetDateTime::from(wall)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        g.admit(Some(&k), Priority::Normal).await.answered(
+            429,
+            &[
+                ("X-RateLimit-Limit".into(), "100".into()),
+                ("X-RateLimit-Remaining".into(), "0".into()),
+                ("X-RateLimit-Reset".into(), iso),
+                ("Retry-After".into(), "10".into()),
+            ],
+        );
+        let (g2, k2) = (g.clone(), k.clone());
+        let normal = tokio::spawn(async move { g2.admit(Some(&k2), Priority::Normal).await });
+        let high = g.admit(Some(&k), Priority::High).await;
+        assert!(high.waited >= Duration::from_secs(1), "{:?}", high.waited);
+        assert!(high.waited < Duration::from_secs(3), "{:?}", high.waited);
+        drop(high);
+        let normal = normal.await.unwrap();
+        assert!(
+            normal.waited >= Duration::from_secs(10),
+            "{:?}",
+            normal.waited
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -544,10 +544,16 @@ async fn execute(
         if !crate::retry::is_retryable(p.method.as_str(), kind) {
             break result;
         }
+        // Offboarding retries at the window's reset when the server names it, not at the
+        // rounded-up Retry-After (the governor's high-priority lane does the same).
+        let read_hint = match pace.priority {
+            Priority::High => crate::retry::earliest_hint,
+            Priority::Normal => crate::retry::hint,
+        };
         let hint = result
             .as_ref()
             .ok()
-            .and_then(|r| crate::retry::hint(&r.headers, SystemTime::now()));
+            .and_then(|r| read_hint(&r.headers, SystemTime::now()));
         match limits.retry.wait_before(attempts + 1, hint, waited) {
             Some(wait) => {
                 tokio::time::sleep(wait).await;

@@ -117,6 +117,16 @@ pub fn hint(headers: &[(String, String)], now: SystemTime) -> Option<Duration> {
     reset_hint(headers, now)
 }
 
+/// The earlier of `Retry-After` and `X-RateLimit-Reset` (names in any case), for a request
+/// that must not wait longer than the window requires: `Retry-After` in whole seconds is the
+/// window's end rounded up. `None` when neither is readable.
+pub fn earliest_hint(headers: &[(String, String)], now: SystemTime) -> Option<Duration> {
+    match (hint(headers, now), reset_hint(headers, now)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// How long until `X-RateLimit-Reset` (names in any case): an ISO-8601 time (possibly with
 /// minute precision), epoch seconds, or seconds from now. `None` when absent or unparseable.
 pub fn reset_hint(headers: &[(String, String)], now: SystemTime) -> Option<Duration> {
@@ -234,6 +244,19 @@ mod tests {
         assert_eq!(hint(&h("retry-after", "soon"), now), None);
         assert_eq!(hint(&h("x-ratelimit-reset", "tomorrow"), now), None);
         assert_eq!(hint(&[], now), None);
+        // The earliest: the reset 300 ms away, not the rounded-up second.
+        let both = vec![
+            ("Retry-After".to_owned(), "1".to_owned()),
+            (
+                "X-RateLimit-Reset".to_owned(),
+                "2026-09-21T14:13:20.300Z".to_owned(),
+            ),
+        ];
+        assert_eq!(earliest_hint(&both, now), Some(Duration::from_millis(300)));
+        assert_eq!(
+            earliest_hint(&h("retry-after", "3"), now),
+            Some(Duration::from_secs(3))
+        );
     }
 
     #[test]
