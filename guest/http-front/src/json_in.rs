@@ -128,16 +128,21 @@ pub(crate) fn user(body: &Map<String, Value>) -> Result<t::UserRef, String> {
     }
 }
 
+/// The list under `key`: empty when absent or null, an error when not a list.
+fn list<'a>(body: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], String> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(list)) => Ok(list),
+        Some(_) => Err(format!("`{key}` must be a list")),
+    }
+}
+
 /// A list of entitlements under `key` (`add`, `remove`).
 pub(crate) fn entitlements(
     body: &Map<String, Value>,
     key: &str,
 ) -> Result<Vec<t::Entitlement>, String> {
-    let list = match body.get(key) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(_) => return Err(format!("`{key}` must be a list")),
-    };
+    let list = list(body, key)?;
     let mut out = Vec::with_capacity(list.len());
     for v in list {
         let (case, payload) = one_case(v, "an entitlement")?;
@@ -171,11 +176,7 @@ pub(crate) fn role_grants(
     body: &Map<String, Value>,
     key: &str,
 ) -> Result<Vec<t::RoleGrant>, String> {
-    let list = match body.get(key) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(_) => return Err(format!("`{key}` must be a list")),
-    };
+    let list = list(body, key)?;
     let mut out = Vec::with_capacity(list.len());
     for v in list {
         match v {
