@@ -80,8 +80,7 @@ fn parsers_and_classifier_never_panic() {
                     let result = upstream::classify(&ctx, resp.clone());
                     assert_eq!(result.is_ok(), (200..300).contains(&status));
                     if status == 200 {
-                        let parsed =
-                            upstream::parse_json::<scim::ListResponse<scim::User>>(api, &resp);
+                        let parsed = upstream::read(api, &resp, scim::parse_list::<scim::User>);
                         if let Err(e) = parsed {
                             assert!(
                                 matches!(e, crate::ConnectorError::Upstream(u) if u.status == Some(200))

@@ -172,6 +172,17 @@ pub fn parse_json<T: FromJson>(api: Api, resp: &Response) -> Result<T, Connector
     T::from_json(&v).map_err(|what| malformed(api, resp, what))
 }
 
+/// A 2xx body read by `reader` (a reader that walks the body itself, without a JSON tree);
+/// its error becomes `upstream{status, None, "malformed … response: …"}` like
+/// [`parse_json`]'s.
+pub fn read<T>(
+    api: Api,
+    resp: &Response,
+    reader: fn(&[u8]) -> Result<T, String>,
+) -> Result<T, ConnectorError> {
+    reader(&resp.body).map_err(|what| malformed(api, resp, what))
+}
+
 /// The parsed body of `resp`, or the error of a body that is not JSON. Out of the generic
 /// [`parse_json`] (never inlined): one copy for every wire type.
 #[inline(never)]

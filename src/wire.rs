@@ -1,10 +1,13 @@
 //! Readers for the quirks every Atlassian wire format shares: numbers that are sometimes
 //! strings, and lists or strings that are sometimes `null`.
 //!
-//! Every body is parsed once into a [`Value`], and each wire type reads itself out of that
+//! A body is parsed once into a [`Value`], and each wire type reads itself out of that
 //! through [`FromJson`]. The component then carries one JSON parser, shared by every type,
 //! instead of a derived serde visitor per type (each of which also dragged in serde's error
-//! formatting, float formatting included).
+//! formatting, float formatting included). The exception is SCIM's resources and list
+//! responses ([`crate::scim::read`]): they are the large answers (a 35,000-member group, a
+//! wave of 64 pages of users), where a tree costs several times the body, so they are read
+//! straight from the body by hand-written lenient visitors.
 
 use serde_json::{Map, Value};
 

@@ -171,7 +171,7 @@ pub fn parse_users(
     result: Result<Response, HttpError>,
 ) -> Result<Vec<scim::User>, ConnectorError> {
     let resp = upstream::check(ctx, result)?;
-    Ok(upstream::parse_json::<scim::ListResponse<scim::User>>(Api::Scim, &resp)?.resources)
+    Ok(upstream::read(Api::Scim, &resp, scim::parse_list::<scim::User>)?.resources)
 }
 
 /// The user of a `userName` look-up whose `userName` equals `email` ignoring case (an exact
@@ -496,7 +496,7 @@ impl<'a> Run<'a> {
     ) -> Result<Option<scim::User>, ConnectorError> {
         let subject = format!("{} in {}", describe_ref(user), scim_subject(self.cfg));
         match upstream::check(&scim_ctx(&subject), result) {
-            Ok(resp) => Ok(Some(upstream::parse_json::<scim::User>(Api::Scim, &resp)?)
+            Ok(resp) => Ok(Some(upstream::read(Api::Scim, &resp, scim::parse_user)?)
                 .filter(|u| u.id.as_deref().is_some_and(|id| !id.is_empty()))),
             Err(ConnectorError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),

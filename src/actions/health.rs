@@ -106,7 +106,7 @@ fn plans(cfg: &ConnectorConfig) -> Vec<Plan> {
         Auth::bearer(SCIM_TOKEN),
         Api::Scim,
         scim_subject,
-        |r| upstream::parse_json::<scim::ListResponse<Ignored>>(Api::Scim, r).map(drop),
+        |r| upstream::read(Api::Scim, r, scim::parse_list::<Ignored>).map(drop),
     ));
 
     plans.push(match &cfg.admin {

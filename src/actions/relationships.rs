@@ -570,7 +570,7 @@ impl Run<'_> {
     ) -> Result<Option<scim::Group>, ConnectorError> {
         let directory = scim_subject(self.cfg);
         let resp = upstream::check(&scim_ctx(&directory), result)?;
-        let list = upstream::parse_json::<scim::ListResponse<scim::Group>>(Api::Scim, &resp)?;
+        let list = upstream::read(Api::Scim, &resp, scim::parse_list::<scim::Group>)?;
         Ok(list.resources.into_iter().find(|g| {
             g.id.as_deref().is_some_and(|id| !id.is_empty())
                 && g.display_name

@@ -209,7 +209,7 @@ impl Sync<'_> {
         let ctx = scim_ctx(&subject);
         match self.transport.send(request) {
             Ok(resp) if resp.is_success() => {
-                match upstream::parse_json::<scim::User>(Api::Scim, &resp) {
+                match upstream::read(Api::Scim, &resp, scim::parse_user) {
                     Ok(user) if user.id.as_deref().is_some_and(|id| !id.is_empty()) => Outcome {
                         user: Some(resolved(&user)),
                         changes: vec![self.create_change(ChangeStatus::Applied)],
@@ -358,7 +358,7 @@ impl Sync<'_> {
         let subject = format!("SCIM user `{id}`");
         match upstream::check(&scim_ctx(&subject), self.transport.send(request)) {
             Ok(resp) => {
-                let updated = upstream::parse_json::<scim::User>(Api::Scim, &resp)
+                let updated = upstream::read(Api::Scim, &resp, scim::parse_user)
                     .ok()
                     .filter(|u| u.id.is_some());
                 (ChangeStatus::Applied, updated)

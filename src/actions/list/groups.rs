@@ -90,10 +90,11 @@ fn scim_step(
             group_id: None,
             synced: true,
             members: {
+                // Moved, not copied: a synced group may hold 35,000 members.
                 let mut ids = Vec::with_capacity(g.members.len());
-                for m in &g.members {
-                    if let Some(id) = ScimId::from_wire(m.value.as_deref()) {
-                        ids.push(Id::Scim(id));
+                for m in g.members {
+                    if let Some(id) = m.value.filter(|v| !v.is_empty()) {
+                        ids.push(Id::Scim(ScimId::from(id)));
                     }
                 }
                 ids

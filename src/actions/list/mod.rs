@@ -17,8 +17,6 @@ pub use groups::list_groups;
 pub use resources::list_resources;
 pub use users::list_users;
 
-use crate::wire::FromJson;
-
 use crate::error::ConnectorError;
 use crate::model::PageRequest;
 use crate::scim;
@@ -127,7 +125,7 @@ pub(crate) fn malformed(api: Api, status: u16, what: &str) -> ConnectorError {
 /// One SCIM ListResponse page from `start_index`: its resources (at most `limit`) and the
 /// next `startIndex`, `None` at the end. The end is an empty page, or `startIndex` plus the
 /// resources received passing `totalResults`; the requested `count` is never trusted.
-pub(crate) fn scim_page<T: FromJson>(
+pub(crate) fn scim_page<T: serde::de::DeserializeOwned>(
     transport: &dyn Transport,
     ctx: &Context<'_>,
     url: String,
@@ -140,12 +138,12 @@ pub(crate) fn scim_page<T: FromJson>(
 
 /// A SCIM ListResponse answer from `start_index`: its resources (at most `limit`), the next
 /// `startIndex` (`None` at the end) and `totalResults`.
-pub(crate) fn scim_items<T: FromJson>(
+pub(crate) fn scim_items<T: serde::de::DeserializeOwned>(
     resp: &Response,
     start_index: u64,
     limit: u32,
 ) -> Result<(Vec<T>, Option<u64>, u64), ConnectorError> {
-    let page: scim::ListPage<T> = upstream::parse_json(Api::Scim, resp)?;
+    let page = upstream::read(Api::Scim, resp, scim::parse_page::<T>)?;
     let mut items = match page.resources {
         Some(items) => items,
         None if start_index > page.total_results => Vec::new(),

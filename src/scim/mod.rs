@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use crate::encode;
 use crate::upstream::{ErrorDetail, fallback_detail};
-use crate::wire::{self, FromJson};
+use crate::wire;
+
+pub mod read;
 
 /// Schema URN of a list response.
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -104,24 +106,6 @@ pub struct ListResponse<T> {
     pub resources: Vec<T>,
 }
 
-impl<T: FromJson> FromJson for ListResponse<T> {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = wire::object(v, "a SCIM ListResponse")?;
-        Ok(ListResponse {
-            total_results: total_results(o)?,
-            start_index: wire::opt_u64(o, "startIndex"),
-            items_per_page: wire::opt_u64(o, "itemsPerPage"),
-            resources: wire::opt_list(o.get("Resources"), "Resources")?.unwrap_or_default(),
-        })
-    }
-}
-
-/// `totalResults`: required, a number or a string holding one.
-fn total_results(o: &serde_json::Map<String, Value>) -> Result<u64, String> {
-    wire::value_to_u64(wire::required(o, "totalResults")?)
-        .ok_or_else(|| "totalResults is not a number".to_string())
-}
-
 /// One page of a paged SCIM listing. Unlike [`ListResponse`], an absent or `null`
 /// `Resources` stays `None`, so a listing can tell "no resources" (allowed only when nothing
 /// is left) from "an empty page".
@@ -131,16 +115,6 @@ pub struct ListPage<T> {
     pub total_results: u64,
     /// `Resources` (capital R), `None` when absent or `null`.
     pub resources: Option<Vec<T>>,
-}
-
-impl<T: FromJson> FromJson for ListPage<T> {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = wire::object(v, "a SCIM ListResponse")?;
-        Ok(ListPage {
-            total_results: total_results(o)?,
-            resources: wire::opt_list(o.get("Resources"), "Resources")?,
-        })
-    }
 }
 
 /// A multi-valued attribute entry (`emails`, `groups`, `members`).
@@ -154,26 +128,6 @@ pub struct MultiValue {
     pub kind: Option<String>,
     /// `primary`.
     pub primary: Option<bool>,
-}
-
-impl MultiValue {
-    /// Reads an entry leniently: fields of an unexpected type are ignored.
-    pub fn from_value(v: &Value) -> Self {
-        MultiValue {
-            value: wire::field_string(v, "value"),
-            display: wire::field_string(v, "display"),
-            kind: wire::field_string(v, "type"),
-            primary: wire::field_bool(v, "primary"),
-        }
-    }
-
-    fn list(v: &Value, key: &str) -> Vec<Self> {
-        let mut out = Vec::new();
-        for item in wire::field_list(v, key) {
-            out.push(MultiValue::from_value(item));
-        }
-        out
-    }
 }
 
 /// `name`.
@@ -194,8 +148,8 @@ pub struct AtlassianExtension {
     pub account_id: Option<String>,
 }
 
-/// A SCIM user resource (the attributes the connector reads). Parsed leniently through
-/// [`User::from_value`]: unknown attributes, and known ones of an unexpected type, are ignored.
+/// A SCIM user resource (the attributes the connector reads). Read leniently by
+/// [`read`]: unknown attributes, and known ones of an unexpected type, are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     /// `id`.
@@ -221,36 +175,7 @@ pub struct User {
     pub atlassian: Option<AtlassianExtension>,
 }
 
-wire::from_json_via_value!(User, Group);
-
 impl User {
-    /// Reads a user resource leniently (a non-object gives an empty user, without an id).
-    pub fn from_value(v: &Value) -> Self {
-        let name = v.get("name").filter(|n| n.is_object()).map(|n| Name {
-            formatted: wire::field_string(n, "formatted"),
-            given_name: wire::field_string(n, "givenName"),
-            family_name: wire::field_string(n, "familyName"),
-        });
-        let atlassian = v
-            .get(ATLASSIAN_EXTENSION)
-            .filter(|x| x.is_object())
-            .map(|x| AtlassianExtension {
-                account_id: wire::field_string(x, "atlassianAccountId"),
-            });
-        User {
-            id: wire::field_string(v, "id"),
-            user_name: wire::field_string(v, "userName"),
-            emails: MultiValue::list(v, "emails"),
-            name,
-            display_name: wire::field_string(v, "displayName"),
-            active: wire::field_bool(v, "active"),
-            external_id: wire::field_string(v, "externalId"),
-            groups: MultiValue::list(v, "groups"),
-            groups_listed: v.get("groups").is_some_and(Value::is_array),
-            atlassian,
-        }
-    }
-
     /// The linked Atlassian account id, if any.
     pub fn account_id(&self) -> Option<&str> {
         self.atlassian
@@ -260,7 +185,7 @@ impl User {
     }
 }
 
-/// A SCIM group resource, parsed leniently like [`User`].
+/// A SCIM group resource, read leniently like [`User`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Group {
     /// `id`.
@@ -271,20 +196,19 @@ pub struct Group {
     pub members: Vec<MultiValue>,
 }
 
-impl Group {
-    /// Reads a group resource leniently.
-    pub fn from_value(v: &Value) -> Self {
-        Group {
-            id: wire::field_string(v, "id"),
-            display_name: wire::field_string(v, "displayName"),
-            members: MultiValue::list(v, "members"),
-        }
-    }
+/// Parses a SCIM list response body.
+pub fn parse_list<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<ListResponse<T>, String> {
+    read::list(body)
 }
 
-/// Parses a SCIM list response body.
-pub fn parse_list<T: FromJson>(body: &[u8]) -> Result<ListResponse<T>, String> {
-    wire::parse(body)
+/// Parses one page of a paged SCIM listing.
+pub fn parse_page<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<ListPage<T>, String> {
+    read::list(body)
+}
+
+/// Parses a SCIM user resource.
+pub fn parse_user(body: &[u8]) -> Result<User, String> {
+    read::from_body(body)
 }
 
 /// Parses a SCIM error body (`{"status":"409","scimType":…,"detail":…}`, status a string or
@@ -646,10 +570,11 @@ mod tests {
 
     #[test]
     fn reads_managed_attributes_and_memberships() {
-        let u = User::from_value(&json!({"id": "u1", "userName": "a@x.com",
+        let u = parse_user(br#"{"id": "u1", "userName": "a@x.com",
             "emails": [{"value": "old@x.com", "type": "home"}, {"value": "a@x.com", "primary": true}],
             "name": {"formatted": "A", "familyName": "X"},
-            "groups": [{"value": "g1"}]}));
+            "groups": [{"value": "g1"}]}"#)
+        .unwrap();
         assert_eq!(u.attribute(Attribute::Emails), Some("a@x.com"));
         assert_eq!(u.attribute(Attribute::NameFormatted), Some("A"));
         assert_eq!(u.attribute(Attribute::GivenName), None);
@@ -657,7 +582,7 @@ mod tests {
         assert_eq!(u.attribute(Attribute::DisplayName), None);
         assert!(u.in_group("g1") && !u.in_group("g2"));
         assert_eq!(u.account_id(), None);
-        let g = Group::from_value(&json!({"id": "g1", "members": [{"value": "u1"}]}));
+        let g: Group = read::from_body(br#"{"id": "g1", "members": [{"value": "u1"}]}"#).unwrap();
         assert!(g.has_member("u1") && !g.has_member("u2"));
     }
 }
