@@ -432,12 +432,24 @@ impl Lane {
         if limit.is_some() {
             s.limit = limit;
         }
+        // An answer from a window that has already ended (handled late: 64 invocations on two
+        // cores) says nothing of the current one.
+        let stale = matches!((reset, s.window_end), (Some(end), Some(current)) if end + policy.slack < current);
         if status == 429 {
             s.rejected += 1;
             let hint = crate::retry::hint(headers, wall)
                 .map(|d| now + d + policy.slack)
                 .unwrap_or(now + policy.blind_backoff);
+            // Normal requests honour `Retry-After` even from a late answer.
             s.blocked_until = Some(s.blocked_until.map_or(hint, |b| b.max(hint)));
+            if stale {
+                // The window it exhausted is over: the current one's budget is not spent, and
+                // zeroing its estimate held offboarding until the end of a window the bulk
+                // had not exhausted (bench item 11, up to a second per wave).
+                drop(s);
+                self.changed.notify_waiters();
+                return;
+            }
             // Offboarding waits for the window's reset only, when the server names it.
             let high = reset.map_or(hint, |end| end.min(hint));
             s.high_blocked_until = Some(s.high_blocked_until.map_or(high, |b| b.max(high)));
@@ -452,7 +464,7 @@ impl Lane {
             };
             match (reset, s.window_end) {
                 // An answer from a window that has already ended: nothing to learn.
-                (Some(end), Some(current)) if end + policy.slack < current => {}
+                _ if stale => {}
                 // The same window: the lower of the two.
                 (Some(end), Some(current)) if end <= current + policy.slack => {
                     s.low = Some(lower(s.low));
@@ -686,6 +698,39 @@ mod tests {
         let normal = normal.await.unwrap();
         assert!(
             normal.waited >= Duration::from_secs(10),
+            "{:?}",
+            normal.waited
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_429_from_an_ended_window_leaves_the_current_one_to_offboarding() {
+        let g = Governor::default();
+        let k = key("a");
+        // A bulk request of the window ending now, answered after the lane has heard from
+        // the next window (90 of 100 left, ends in 1 s).
+        let late = g.admit(Some(&k), Priority::Normal).await;
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(100, 90, 1));
+        late.answered(
+            429,
+            &[
+                ("X-RateLimit-Limit".into(), "100".into()),
+                ("X-RateLimit-Remaining".into(), "0".into()),
+                ("X-RateLimit-Reset".into(), "0".into()),
+                ("Retry-After".into(), "1".into()),
+            ],
+        );
+        assert_eq!(g.rejected(&k), 1);
+        // Offboarding goes at once: the current window is far from spent.
+        let high = g.admit(Some(&k), Priority::High).await;
+        assert_eq!(high.waited, Duration::ZERO);
+        high.answered(200, &rate(100, 88, 1));
+        // The bulk still honours the late Retry-After.
+        let normal = g.admit(Some(&k), Priority::Normal).await;
+        assert!(
+            normal.waited >= Duration::from_secs(1),
             "{:?}",
             normal.waited
         );
