@@ -152,6 +152,8 @@ struct LaneState {
     flying: std::collections::BTreeSet<u64>,
     /// Those given up without an answer in this window (the server may have counted them).
     lost: std::collections::BTreeSet<u64>,
+    /// Answers (other than 429s, which the budget does not pay for) of the current window.
+    answered: u32,
     /// Requests admitted so far (each permit keeps the count at its admission).
     admitted: u64,
     /// High-priority requests waiting.
@@ -277,11 +279,25 @@ impl LaneState {
     /// What is left of the window's budget, as far as the lane knows: the lowest `Remaining`
     /// less the requests admitted after its request and still in flight (one answered since
     /// was either counted in it, if it showed more, or is the lowest now).
+    ///
+    /// Capped at the budget less this window's answers and every request in flight or given
+    /// up: a request admitted *before* the lowest answer's but received by the server after
+    /// it (64 invocations on two cores reorder them) is in neither `Remaining` nor the
+    /// requests after it, and such overestimates were the bulk's residual 429s.
     fn remaining(&self) -> Option<i64> {
         let (r, seq) = self.low?;
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         let after = self.flying.range(seq.saturating_add(1)..).count()
             + self.lost.range(seq.saturating_add(1)..).count();
-        Some(r.saturating_sub(i64::try_from(after).unwrap_or(i64::MAX)))
+        let estimate = r.saturating_sub(count(after));
+        Some(match self.limit {
+            Some(limit) => estimate.min(
+                i64::from(limit)
+                    .saturating_sub(i64::from(self.answered))
+                    .saturating_sub(count(self.flying.len() + self.lost.len())),
+            ),
+            None => estimate,
+        })
     }
 
     /// A new window begins once the learned one has ended: its whole budget, as far as the
@@ -297,6 +313,7 @@ impl LaneState {
                 .map_or(self.admitted, |f| f.saturating_sub(1));
             self.low = self.limit.map(|l| (i64::from(l), before));
             self.lost.clear();
+            self.answered = 0;
         }
         if self.blocked_until.is_some_and(|t| t <= now) {
             self.blocked_until = None;
@@ -468,13 +485,18 @@ impl Lane {
                 // The same window: the lower of the two.
                 (Some(end), Some(current)) if end <= current + policy.slack => {
                     s.low = Some(lower(s.low));
+                    s.answered = s.answered.saturating_add(1);
                 }
                 (Some(end), _) => {
                     s.window_end = Some(end);
                     s.low = Some((r, seq));
                     s.lost.clear();
+                    s.answered = 1;
                 }
-                (None, _) => s.low = Some(lower(s.low)),
+                (None, _) => {
+                    s.low = Some(lower(s.low));
+                    s.answered = s.answered.saturating_add(1);
+                }
             }
         }
         drop(s);
@@ -734,6 +756,32 @@ mod tests {
             "{:?}",
             normal.waited
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_the_server_counted_before_a_lower_answer_is_not_admitted_twice() {
+        let g = no_reserve();
+        let k = key("a");
+        // A budget of 5 a window. Two requests fly; the server receives the second first
+        // and answers it with 4 left, then counts the first (3 left), still unanswered.
+        let first = g.admit(Some(&k), Priority::Normal).await;
+        g.admit(Some(&k), Priority::Normal)
+            .await
+            .answered(200, &rate(5, 4, 1));
+        // Three more fit (3 left); the next would draw a 429, so it waits for the window.
+        let mut permits = Vec::new();
+        for _ in 0..3 {
+            let p = g.admit(Some(&k), Priority::Normal).await;
+            assert_eq!(p.waited, Duration::ZERO);
+            permits.push(p);
+        }
+        let over = g.admit(Some(&k), Priority::Normal).await;
+        assert!(
+            over.waited >= Duration::from_millis(900),
+            "{:?}",
+            over.waited
+        );
+        drop((first, permits));
     }
 
     #[tokio::test(start_paused = true)]
