@@ -39,6 +39,31 @@ pub fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 /// readers' messages.
 pub struct Checked<T>(pub Result<T, String>);
 
+/// The `visit_*` methods of the JSON scalars, giving `$other` for a boolean, number or string
+/// and `$null` for `null`: what a reader answers for a value of a type it does not read.
+macro_rules! scalars_give {
+    ($ty:ty, $other:expr, $null:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$ty, E> {
+            Ok($other)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$ty, E> {
+            Ok($other)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$ty, E> {
+            Ok($other)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$ty, E> {
+            Ok($other)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<$ty, E> {
+            Ok($other)
+        }
+        fn visit_unit<E>(self) -> Result<$ty, E> {
+            Ok($null)
+        }
+    };
+}
+
 /// An object read attribute by attribute; anything else reads as `Self::default()`.
 trait Lenient: Default {
     /// The attribute names this type reads, in the order [`Lenient::read`] numbers them.
@@ -83,24 +108,7 @@ impl<'de, T: Lenient> Visitor<'de> for Object<T> {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
         drain(seq).map(|()| T::default())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
-        Ok(T::default())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
-        Ok(T::default())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
-        Ok(T::default())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
-        Ok(T::default())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<T, E> {
-        Ok(T::default())
-    }
-    fn visit_unit<E>(self) -> Result<T, E> {
-        Ok(T::default())
-    }
+    scalars_give!(T, T::default(), T::default());
 }
 
 /// Reads any JSON value as a `T`, through the one [`Object`] walk.
@@ -193,14 +201,30 @@ impl<'de, T: Leaf> Visitor<'de> for Scalar<T> {
 
 /// The next map value as a [`Leaf`].
 fn leaf<'de, T: Leaf, A: MapAccess<'de>>(map: &mut A) -> Result<Option<T>, A::Error> {
-    struct Seed<T>(PhantomData<T>);
-    impl<'de, T: Leaf> DeserializeSeed<'de> for Seed<T> {
-        type Value = Option<T>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
-            d.deserialize_any(Scalar(PhantomData))
-        }
+    map.next_value_seed(Scalar(PhantomData))
+}
+
+// Each visitor is its own seed: it reads whatever value comes next.
+
+impl<'de, T: Leaf> DeserializeSeed<'de> for Scalar<T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
     }
-    map.next_value_seed(Seed(PhantomData))
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ItemsVisitor<T> {
+    type Value = Items<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Items<T>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Lenient> DeserializeSeed<'de> for Nested<T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_any(self)
+    }
 }
 
 /// Text: a string, or a number rendered as one (as serde_json renders it).
@@ -271,39 +295,15 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemsVisitor<T> {
         }
         Ok(Items::List(items))
     }
-    fn visit_unit<E>(self) -> Result<Items<T>, E> {
-        Ok(Items::Missing)
-    }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items<T>, A::Error> {
         drain_map(map).map(|()| Items::Other)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Items<T>, E> {
-        Ok(Items::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Items<T>, E> {
-        Ok(Items::Other)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Items<T>, E> {
-        Ok(Items::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Items<T>, E> {
-        Ok(Items::Other)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Items<T>, E> {
-        Ok(Items::Other)
-    }
+    scalars_give!(Items<T>, Items::Other, Items::Missing);
 }
 
 /// The next map value as [`Items`].
 fn items<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: &mut A) -> Result<Items<T>, A::Error> {
-    struct Seed<T>(PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Seed<T> {
-        type Value = Items<T>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Items<T>, D::Error> {
-            d.deserialize_any(ItemsVisitor(PhantomData))
-        }
-    }
-    map.next_value_seed(Seed(PhantomData))
+    map.next_value_seed(ItemsVisitor(PhantomData))
 }
 
 /// Implements `Deserialize` for [`Lenient`] types through [`object`].
@@ -353,46 +353,24 @@ impl Lenient for AtlassianExtension {
 
 /// An object attribute (`name`, the extension): `Some` only when it is an object.
 fn nested<'de, T: Lenient, A: MapAccess<'de>>(map: &mut A) -> Result<Option<T>, A::Error> {
-    struct Seed<T>(PhantomData<T>);
-    impl<'de, T: Lenient> DeserializeSeed<'de> for Seed<T> {
-        type Value = Option<T>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
-            d.deserialize_any(Nested(PhantomData))
-        }
+    map.next_value_seed(Nested(PhantomData))
+}
+
+/// [`Object`], but anything other than an object is `None`.
+struct Nested<T>(PhantomData<T>);
+
+impl<'de, T: Lenient> Visitor<'de> for Nested<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
     }
-    /// [`Object`], but anything other than an object is `None`.
-    struct Nested<T>(PhantomData<T>);
-    impl<'de, T: Lenient> Visitor<'de> for Nested<T> {
-        type Value = Option<T>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
-            Object(PhantomData).visit_map(map).map(Some)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
-            drain(seq).map(|()| None)
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Option<T>, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Option<T>, E> {
-            Ok(None)
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+        Object(PhantomData).visit_map(map).map(Some)
     }
-    map.next_value_seed(Seed(PhantomData))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<T>, A::Error> {
+        drain(seq).map(|()| None)
+    }
+    scalars_give!(Option<T>, None, None);
 }
 
 impl Lenient for User {
@@ -513,24 +491,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<T> {
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Envelope<T>, A::Error> {
         drain(seq).map(|()| not_an_object())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Envelope<T>, E> {
-        Ok(not_an_object())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Envelope<T>, E> {
-        Ok(not_an_object())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Envelope<T>, E> {
-        Ok(not_an_object())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Envelope<T>, E> {
-        Ok(not_an_object())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Envelope<T>, E> {
-        Ok(not_an_object())
-    }
-    fn visit_unit<E>(self) -> Result<Envelope<T>, E> {
-        Ok(not_an_object())
-    }
+    scalars_give!(Envelope<T>, not_an_object(), not_an_object());
 }
 
 fn not_an_object<T>() -> Envelope<T> {
