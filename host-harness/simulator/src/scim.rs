@@ -114,34 +114,66 @@ fn paging(st: &State, req: &Req) -> Result<(usize, usize), Reply> {
     Ok((start, count))
 }
 
-/// `attributes` / `excludedAttributes` projection on a rendered resource.
-fn project(req: &Req, mut v: Value) -> Value {
-    let split = |s: &str| -> Vec<String> {
-        s.split(',')
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect()
+/// A request's `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5), read once per
+/// request: which top-level attributes a resource keeps (`id` and `schemas` always). The
+/// renderers ask it before building an attribute, so what is left out costs nothing.
+struct Projection {
+    /// `attributes`: only these (a sub-attribute or an extension's attribute keeps its
+    /// parent whole).
+    only: Option<Vec<String>>,
+    /// `excludedAttributes` (ignored when `attributes` is given).
+    without: Vec<String>,
+}
+
+impl Projection {
+    /// Every attribute: what a write answers with.
+    const ALL: Projection = Projection {
+        only: None,
+        without: Vec::new(),
     };
-    let Value::Object(obj) = &mut v else { return v };
-    if let Some(attrs) = req.q("attributes") {
-        let wanted = split(attrs);
-        let keep = |k: &str| {
-            ["id", "schemas"].contains(&k)
-                || wanted.iter().any(|w| {
-                    let top = w.rsplit_once(':').map(|(_, a)| a).unwrap_or(w);
-                    let top = top.split('.').next().unwrap_or(top);
-                    w.eq_ignore_ascii_case(k) || top.eq_ignore_ascii_case(k)
-                })
+
+    /// The projection `req` asks for.
+    fn of(req: &Req) -> Projection {
+        let split = |s: &str| -> Vec<String> {
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
         };
-        obj.retain(|k, _| keep(k));
-    } else if let Some(ex) = req.q("excludedAttributes") {
-        let unwanted = split(ex);
-        obj.retain(|k, _| {
-            ["id", "schemas"].contains(&k.as_str())
-                || !unwanted.iter().any(|w| w.eq_ignore_ascii_case(k))
-        });
+        match req.q("attributes") {
+            Some(a) => Projection {
+                only: Some(split(a)),
+                without: Vec::new(),
+            },
+            None => Projection {
+                only: None,
+                without: req.q("excludedAttributes").map(split).unwrap_or_default(),
+            },
+        }
     }
-    v
+
+    /// Whether the top-level attribute `k` is returned.
+    fn keeps(&self, k: &str) -> bool {
+        if k == "id" || k == "schemas" {
+            return true;
+        }
+        match &self.only {
+            Some(wanted) => wanted.iter().any(|w| {
+                let top = w.rsplit_once(':').map(|(_, a)| a).unwrap_or(w);
+                let top = top.split('.').next().unwrap_or(top);
+                w.eq_ignore_ascii_case(k) || top.eq_ignore_ascii_case(k)
+            }),
+            None => !self.without.iter().any(|w| w.eq_ignore_ascii_case(k)),
+        }
+    }
+
+    /// `v` without the attributes this projection leaves out.
+    fn apply(&self, mut v: Value) -> Value {
+        if let Value::Object(obj) = &mut v {
+            obj.retain(|k, _| self.keeps(k));
+        }
+        v
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +183,7 @@ fn user_index(st: &State, id: &str) -> Option<usize> {
     st.scim_user_index(id)
 }
 
-pub(crate) fn render_user(st: &State, u: &ScimUser) -> Value {
+fn render_user(st: &State, u: &ScimUser, keep: &Projection) -> Value {
     let mut obj = Map::new();
     let mut schemas = vec![json!(schema::CORE_USER)];
     if u.attrs.contains_key(schema::ENTERPRISE) {
@@ -162,29 +194,33 @@ pub(crate) fn render_user(st: &State, u: &ScimUser) -> Value {
     }
     obj.insert("schemas".into(), Value::Array(schemas));
     obj.insert("id".into(), json!(u.id));
-    for (k, v) in &u.attrs {
+    for (k, v) in u.attrs.iter().filter(|(k, _)| keep.keeps(k)) {
         obj.insert(k.clone(), v.clone());
     }
-    obj.insert("active".into(), json!(st.is_active(&u.account_id)));
-    let groups: Vec<Value> = st
-        .groups_of(&u.account_id)
-        .into_iter()
-        .filter_map(|g| {
-            g.scim_id.as_ref().map(|sid| {
-                json!({"value": sid, "display": g.name, "type": "direct",
-                       "$ref": format!("{}/Groups/{sid}", base(st))})
+    if keep.keeps("active") {
+        obj.insert("active".into(), json!(st.is_active(&u.account_id)));
+    }
+    if !st.options.scim_omits_user_groups && keep.keeps("groups") {
+        let groups: Vec<Value> = st
+            .groups_of(&u.account_id)
+            .into_iter()
+            .filter_map(|g| {
+                g.scim_id.as_ref().map(|sid| {
+                    json!({"value": sid, "display": g.name, "type": "direct",
+                           "$ref": format!("{}/Groups/{sid}", base(st))})
+                })
             })
-        })
-        .collect();
-    if !st.options.scim_omits_user_groups {
+            .collect();
         obj.insert("groups".into(), Value::Array(groups));
     }
-    obj.insert(
-        "meta".into(),
-        json!({"resourceType": resource_type(st, "User"), "created": u.created,
-               "lastModified": u.modified, "location": format!("{}/Users/{}", base(st), u.id)}),
-    );
-    if u.pending_reads == 0 {
+    if keep.keeps("meta") {
+        obj.insert(
+            "meta".into(),
+            json!({"resourceType": resource_type(st, "User"), "created": u.created,
+                   "lastModified": u.modified, "location": format!("{}/Users/{}", base(st), u.id)}),
+        );
+    }
+    if u.pending_reads == 0 && keep.keeps(schema::ATLASSIAN) {
         obj.insert(
             schema::ATLASSIAN.into(),
             json!({"atlassianAccountId": u.account_id}),
@@ -194,8 +230,8 @@ pub(crate) fn render_user(st: &State, u: &ScimUser) -> Value {
 }
 
 /// Renders and counts one read against the `account_id_pending` quirk.
-fn read_user(st: &mut State, i: usize) -> Value {
-    let v = render_user(st, &st.scim_users[i]);
+fn read_user(st: &mut State, i: usize, keep: &Projection) -> Value {
+    let v = render_user(st, &st.scim_users[i], keep);
     let u = &mut st.scim_users[i];
     if u.pending_reads != u32::MAX {
         u.pending_reads = u.pending_reads.saturating_sub(1);
@@ -250,13 +286,8 @@ fn list_users(st: &mut State, req: &Req) -> Reply {
             )
         }
     };
-    let resources = page
-        .into_iter()
-        .map(|i| {
-            let v = read_user(st, i);
-            project(req, v)
-        })
-        .collect();
+    let keep = Projection::of(req);
+    let resources = page.into_iter().map(|i| read_user(st, i, &keep)).collect();
     list_response(resources, total, start)
 }
 
@@ -273,8 +304,8 @@ fn same_lowercase(name: &str, lowered: &str) -> bool {
 fn get_user(st: &mut State, req: &Req, id: &str) -> Reply {
     match user_index(st, id) {
         Some(i) => {
-            let v = read_user(st, i);
-            Reply::scim(200, project(req, v))
+            let keep = Projection::of(req);
+            Reply::scim(200, read_user(st, i, &keep))
         }
         None => error(404, None, &format!("User {id} not found")),
     }
@@ -459,7 +490,7 @@ fn create_user(st: &mut State, req: &Req) -> Reply {
     st.push_scim_user(user);
     sync_account(st, &account_id, &attrs, Some(active.unwrap_or(true)));
     let i = st.scim_users.len() - 1;
-    let v = read_user(st, i);
+    let v = read_user(st, i, &Projection::ALL);
     let loc = format!("{}/Users/{}", base(st), st.scim_users[i].id);
     created_reply(v, loc)
 }
@@ -488,7 +519,7 @@ fn commit_user(st: &mut State, i: usize, attrs: Map<String, Value>, active: Opti
     st.set_scim_attrs(i, attrs.clone());
     st.scim_users[i].modified = util::now_iso();
     sync_account(st, &account_id, &attrs, active);
-    let v = read_user(st, i);
+    let v = read_user(st, i, &Projection::ALL);
     Reply::scim(200, v)
 }
 
@@ -603,39 +634,22 @@ fn list_groups(st: &mut State, req: &Req) -> Reply {
         None => st.groups.iter().filter(|g| g.scim_id.is_some()).collect(),
     };
     let total = matching.len();
-    let with_members = wants_members(req);
+    let keep = Projection::of(req);
     let resources: Vec<Value> = matching
         .into_iter()
         .skip(start - 1)
         .take(count)
-        .map(|g| project(req, render_group(st, g, with_members)))
+        .map(|g| keep.apply(render_group(st, g, keep.keeps("members"))))
         .collect();
     list_response(resources, total, start)
 }
 
-/// False when `attributes` or `excludedAttributes` leave `members` out, so a large group is
-/// not rendered only to be projected away.
-fn wants_members(req: &Req) -> bool {
-    let names = |q: &str| -> Vec<String> {
-        req.q(q)
-            .map(|v| {
-                v.split(',')
-                    .map(|x| x.trim().to_ascii_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    match req.q("attributes") {
-        Some(_) => names("attributes").iter().any(|a| a == "members"),
-        None => !names("excludedAttributes").iter().any(|a| a == "members"),
-    }
-}
-
 /// The group a write answers with, projected like a read (RFC 7644 §3.5.2).
 fn group_reply(st: &State, req: &Req, i: usize) -> Reply {
+    let keep = Projection::of(req);
     Reply::scim(
         200,
-        project(req, render_group(st, &st.groups[i], wants_members(req))),
+        keep.apply(render_group(st, &st.groups[i], keep.keeps("members"))),
     )
 }
 

@@ -669,6 +669,45 @@ async fn scim_lists_only_groups_synced_from_the_identity_provider() {
     assert!(v["Resources"][0].get("members").is_none());
 }
 
+/// RFC 7644 §3.4.2.5 on users: `excludedAttributes` leaves what it names out of a listing and
+/// a read, `attributes` keeps only what it names; `id` and `schemas` always come back.
+#[tokio::test]
+async fn scim_user_reads_honour_attributes_and_excluded_attributes() {
+    let sim = Simulator::builder().demo_org().start().await.unwrap();
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let full = scim(&sim, "GET", "/Users?count=1", None).await.json();
+    let full = &full["Resources"][0];
+    for attr in ["groups", "meta", "emails", "name", "userName", "active"] {
+        assert!(full.get(attr).is_some(), "{attr} in {full}");
+    }
+    let url = "/Users?count=1&excludedAttributes=groups,META,emails,name";
+    let trimmed = scim(&sim, "GET", url, None).await.json();
+    let trimmed = &trimmed["Resources"][0];
+    let mut expected: Vec<String> = keys(full)
+        .into_iter()
+        .filter(|k| !["groups", "meta", "emails", "name"].contains(&k.as_str()))
+        .collect();
+    expected.sort();
+    assert_eq!(keys(trimmed), expected);
+    for attr in expected {
+        assert_eq!(trimmed[&attr], full[&attr], "{attr}");
+    }
+    let id = full["id"].as_str().unwrap();
+    let one = scim(
+        &sim,
+        "GET",
+        &format!("/Users/{id}?attributes=userName"),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(keys(&one), ["id", "schemas", "userName"]);
+}
+
 #[tokio::test]
 async fn discovery_documents() {
     let sim = Simulator::builder()
