@@ -386,6 +386,31 @@ async fn send_all_runs_concurrently_and_is_bounded() {
 }
 
 #[tokio::test]
+async fn send_all_starts_the_next_request_whenever_any_is_answered() {
+    // Twice the window, and the first request to arrive is held until every other one has:
+    // a window that waited for its oldest answer before starting the next request would
+    // stall behind it and never send the rest (the held request then gets a 409 after the
+    // server's patience).
+    let width = runtime().limits().send_all_concurrency;
+    let n = 2 * width;
+    assert!(n <= runtime().limits().max_batch);
+    let server = HeadServer::start(n - 1).await;
+    let tenant = guest_tenant(&server.uri)
+        .with_setting("mode", "flood")
+        .with_setting("url", scim_users_url(&server.uri))
+        .with_setting("count", n.to_string())
+        .with_setting("timeout_ms", "30000");
+    assert!(runtime().limits().request_timeout > GateServer::GIVE_UP);
+    let inv = test_guest().check_health(&tenant).await;
+    let report = inv.result.unwrap();
+    assert_eq!(report.probes.len(), n);
+    for p in &report.probes {
+        assert!(matches!(p.status, ProbeStatus::Ok), "{:?}", p.status);
+    }
+    assert_eq!(server.received(), n);
+}
+
+#[tokio::test]
 async fn runaway_guests_fail_only_their_own_invocation() {
     let server = ok_server().await;
     let base = guest_tenant(&server.uri());

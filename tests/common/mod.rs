@@ -129,6 +129,37 @@ pub fn assert_no_sim_secret(sim: &atlassian_simulator::Simulator, what: &str, te
     }
 }
 
+/// A JSON answer of the test servers below.
+fn json_response(
+    status: u16,
+    body: String,
+) -> hyper::Response<http_body_util::Full<hyper::body::Bytes>> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+        .expect("a valid response")
+}
+
+/// Serves one accepted connection with `service` on a task of its own.
+fn serve_connection<S>(stream: tokio::net::TcpStream, service: S)
+where
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = hyper::Response<http_body_util::Full<hyper::body::Bytes>>,
+            Error = std::convert::Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    tokio::spawn(async move {
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(io, service)
+            .await;
+    });
+}
+
 /// A loopback HTTP server that holds every request until `quorum` requests are in flight at
 /// once, then answers all of them `200 {}`: it proves that requests run concurrently by
 /// ordering alone, whatever the machine's speed. Requests that never reach the quorum (a host
@@ -156,7 +187,6 @@ impl GateServer {
 
     /// Starts the server on the current Tokio runtime.
     pub async fn start(quorum: usize) -> GateServer {
-        use hyper::body::Bytes;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
@@ -199,21 +229,10 @@ impl GateServer {
                                 ),
                             )
                         };
-                        Ok::<_, std::convert::Infallible>(
-                            hyper::Response::builder()
-                                .status(status)
-                                .header("content-type", "application/json")
-                                .body(http_body_util::Full::new(Bytes::from(body)))
-                                .expect("a valid response"),
-                        )
+                        Ok::<_, std::convert::Infallible>(json_response(status, body))
                     }
                 });
-                tokio::spawn(async move {
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
-                });
+                serve_connection(stream, service);
             }
         });
         GateServer { uri, state, accept }
@@ -231,6 +250,86 @@ impl GateServer {
 }
 
 impl Drop for GateServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// A loopback HTTP server that holds the first request it receives until `others` more have
+/// been received, and answers every other request at once (`200 {}`). A host whose
+/// `send-all` window waits for its oldest request before starting another never sends the
+/// rest, and the held request is answered `409` after [`GateServer::GIVE_UP`] instead:
+/// ordering again, not a clock.
+pub struct HeadServer {
+    /// `http://127.0.0.1:PORT`.
+    pub uri: String,
+    received: std::sync::Arc<std::sync::Mutex<usize>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl HeadServer {
+    /// Starts the server on the current Tokio runtime.
+    pub async fn start(others: usize) -> HeadServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let uri = format!("http://{}", listener.local_addr().expect("local address"));
+        let received = std::sync::Arc::new(std::sync::Mutex::new(0usize));
+        let (open_tx, open_rx) = tokio::sync::watch::channel(false);
+        let open_tx = std::sync::Arc::new(open_tx);
+        let counter = received.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (counter, open_tx, open_rx) =
+                    (counter.clone(), open_tx.clone(), open_rx.clone());
+                let service = hyper::service::service_fn(move |_request| {
+                    let (counter, open_tx, mut open_rx) =
+                        (counter.clone(), open_tx.clone(), open_rx.clone());
+                    async move {
+                        let first = {
+                            let mut n = counter.lock().unwrap();
+                            *n += 1;
+                            if *n > others {
+                                open_tx.send_replace(true);
+                            }
+                            *n == 1
+                        };
+                        let opened = !first
+                            || tokio::time::timeout(
+                                GateServer::GIVE_UP,
+                                open_rx.wait_for(|open| *open),
+                            )
+                            .await
+                            .is_ok_and(|r| r.is_ok());
+                        let (status, body) = if opened {
+                            (200, "{}".to_owned())
+                        } else {
+                            let n = *counter.lock().unwrap();
+                            (
+                                409,
+                                format!("gave up: {} of {others} others arrived", n - 1),
+                            )
+                        };
+                        Ok::<_, std::convert::Infallible>(json_response(status, body))
+                    }
+                });
+                serve_connection(stream, service);
+            }
+        });
+        HeadServer {
+            uri,
+            received,
+            accept,
+        }
+    }
+
+    /// Requests received so far.
+    pub fn received(&self) -> usize {
+        *self.received.lock().unwrap()
+    }
+}
+
+impl Drop for HeadServer {
     fn drop(&mut self) {
         self.accept.abort();
     }

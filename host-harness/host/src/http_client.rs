@@ -237,7 +237,8 @@ impl HttpContext {
         .await
     }
 
-    /// `send-all`: independent requests, concurrently (bounded), results in request order.
+    /// `send-all`: independent requests, concurrently (at most `send_all_concurrency` in
+    /// flight, a new one starting whenever any is answered), results in request order.
     pub async fn send_all(&mut self, requests: Vec<Request>) -> Vec<Result<Response, HttpError>> {
         let batch = self.batches;
         self.batches += 1;
@@ -263,16 +264,23 @@ impl HttpContext {
             let (client, limits, recorder) = (&self.client, &*self.limits, &self.recorder);
             let scrubber = self.scrubber();
             let pace = self.pace();
-            futures::stream::iter(prepared)
-                .map(|p| async move {
-                    match p {
-                        Ok(p) => execute(client, limits, recorder, scrubber, pace, p).await,
-                        Err(e) => Err(e),
-                    }
-                })
-                .buffered(self.limits.send_all_concurrency.max(1))
-                .collect()
-                .await
+            // A slot frees as soon as any request is answered, not when the oldest is: with
+            // answers held for request order (`buffered`), one slow request stalled the whole
+            // window behind it. The order of the results is restored once all are in.
+            let mut answered: Vec<(usize, Result<Response, HttpError>)> =
+                futures::stream::iter(prepared.into_iter().enumerate())
+                    .map(|(i, p)| async move {
+                        let answer = match p {
+                            Ok(p) => execute(client, limits, recorder, scrubber, pace, p).await,
+                            Err(e) => Err(e),
+                        };
+                        (i, answer)
+                    })
+                    .buffer_unordered(self.limits.send_all_concurrency.max(1))
+                    .collect()
+                    .await;
+            answered.sort_unstable_by_key(|(i, _)| *i);
+            answered.into_iter().map(|(_, answer)| answer).collect()
         }
     }
 
