@@ -532,6 +532,17 @@ mod tests {
         })
     }
 
+    /// `n` permits of lane `k`, each admitted at once (none waits).
+    async fn admit_at_once(g: &Governor, k: &LaneKey, n: usize) -> Vec<Permit> {
+        let mut permits = Vec::new();
+        for _ in 0..n {
+            let p = g.admit(Some(k), Priority::Normal).await;
+            assert_eq!(p.waited, Duration::ZERO);
+            permits.push(p);
+        }
+        permits
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_lane_that_learned_nothing_never_waits() {
         let g = Governor::default();
@@ -670,12 +681,7 @@ mod tests {
             .await
             .answered(200, &rate(10, 8, 5));
         // Four go out together and reach the server in order (it has 4 left after them)...
-        let mut out = Vec::new();
-        for _ in 0..4 {
-            let p = g.admit(Some(&k), Priority::Normal).await;
-            assert_eq!(p.waited, Duration::ZERO);
-            out.push(p);
-        }
+        let mut out = admit_at_once(&g, &k, 4).await;
         // ...but the last one's answer is handled first: 4 left, not 4 less the 3 in flight.
         let last = out.pop().unwrap();
         last.answered(200, &rate(10, 4, 5));
@@ -769,12 +775,7 @@ mod tests {
             .await
             .answered(200, &rate(5, 4, 1));
         // Three more fit (3 left); the next would draw a 429, so it waits for the window.
-        let mut permits = Vec::new();
-        for _ in 0..3 {
-            let p = g.admit(Some(&k), Priority::Normal).await;
-            assert_eq!(p.waited, Duration::ZERO);
-            permits.push(p);
-        }
+        let permits = admit_at_once(&g, &k, 3).await;
         let over = g.admit(Some(&k), Priority::Normal).await;
         assert!(
             over.waited >= Duration::from_millis(900),
