@@ -99,6 +99,9 @@ pub const SHORT_PATTERN: usize = 8;
 /// How many tenants' scrubbers [`Scrubber::shared_for_tenant`] keeps.
 pub const CACHED_TENANTS: usize = 64;
 
+/// How many leading bytes of each pattern the [`Scrubber`]'s pre-pass looks for.
+const PREFIX: usize = 8;
+
 /// Base64 fragments (see [`Scrubber`]) are used only when at least this many characters long.
 const MIN_FRAGMENT: usize = 16;
 
@@ -126,7 +129,11 @@ const URL_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
 ///   chance.
 ///
 /// Each occurrence (overlapping ones merged) becomes [`REDACTED`]. Matching is one pass of an
-/// Aho-Corasick automaton: linear in the text, whatever the number of patterns.
+/// Aho-Corasick automaton: linear in the text, whatever the number of patterns. Before it, a
+/// pass for the patterns' distinct first [`PREFIX`] bytes (a few dozen patterns share a
+/// handful of prefixes, which a SIMD search skips over at several GB/s) decides whether
+/// the full pass is needed at all: an answer in which no prefix occurs holds no pattern, and
+/// almost every answer is such an answer.
 ///
 /// The length rule: a pattern of at least [`SHORT_PATTERN`] bytes is replaced wherever it
 /// occurs. A shorter one (a secret of fewer than 8 characters, or its base64) is never
@@ -138,6 +145,8 @@ const URL_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
 #[derive(Clone, Default)]
 pub struct Scrubber {
     matcher: Option<AhoCorasick>,
+    /// The patterns' distinct first [`PREFIX`] bytes: where none occurs, nothing matches.
+    prefixes: Option<AhoCorasick>,
     /// Per pattern id: whether it matches only as a whole token.
     bounded: Vec<bool>,
 }
@@ -201,6 +210,16 @@ impl Scrubber {
         }
         let patterns: Vec<Vec<u8>> = patterns.into_iter().collect();
         let bounded = patterns.iter().map(|p| p.len() < SHORT_PATTERN).collect();
+        let prefixes: BTreeSet<&[u8]> = patterns
+            .iter()
+            .map(|p| p.get(..PREFIX).unwrap_or(p))
+            .collect();
+        // Leftmost-first: a search that reports a match whenever any prefix occurs, and lets
+        // the builder pick its fastest searcher. Without it, every answer takes the full pass.
+        let prefixes = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(prefixes)
+            .ok();
         // A contiguous NFA: built in microseconds (a DFA takes orders of magnitude longer for
         // little gain on a few dozen patterns), and still one linear pass to search.
         match AhoCorasick::builder()
@@ -210,11 +229,13 @@ impl Scrubber {
         {
             Ok(matcher) => Self {
                 matcher: Some(matcher),
+                prefixes,
                 bounded,
             },
             // Cannot happen for a tenant's few patterns; fail closed all the same.
             Err(_) => Self {
                 matcher: None,
+                prefixes: None,
                 bounded: vec![false],
             },
         }
@@ -287,6 +308,12 @@ impl Scrubber {
         let Some(matcher) = &self.matcher else {
             return Cow::Owned(REDACTED.as_bytes().to_vec());
         };
+        // Every occurrence of a pattern begins with its prefix: none, no occurrence.
+        if let Some(prefixes) = &self.prefixes
+            && prefixes.try_find(input).is_ok_and(|m| m.is_none())
+        {
+            return Cow::Borrowed(input);
+        }
         let Ok(matches) = matcher.try_find_overlapping_iter(input) else {
             return Cow::Owned(REDACTED.as_bytes().to_vec());
         };
@@ -470,6 +497,21 @@ mod tests {
         assert_eq!(none.scrub("abcdefghij"), "abcdefghij");
         // An empty secret is nothing to scrub, never "everything".
         assert!(Scrubber::new(&[SecretValue::new("")], ["u"]).is_empty());
+    }
+
+    #[test]
+    fn the_prefix_pass_skips_only_text_without_any_pattern() {
+        let s = scrubber();
+        // The first eight bytes of the token, without the rest: nothing to replace.
+        let near_miss = format!("x {} y", &TOKEN[..PREFIX]);
+        assert!(matches!(s.scrub(&near_miss), Cow::Borrowed(_)));
+        // A near miss first, the secret later: the full pass still finds it.
+        let later = format!("{near_miss} then {TOKEN}");
+        assert_eq!(s.scrub(&later), format!("{near_miss} then [redacted]"));
+        // A secret shorter than the prefix is its own prefix.
+        let short = Scrubber::new(&[SecretValue::new("abc")], []);
+        assert_eq!(short.scrub("Bearer abc"), "Bearer [redacted]");
+        assert!(matches!(short.scrub("Bearer xyz"), Cow::Borrowed(_)));
     }
 
     #[test]
