@@ -85,6 +85,21 @@ pub(crate) async fn extraction(
     let width = connector.limits().send_all_concurrency.max(1);
     let bound = latency * u32::try_from(counts.requests.div_ceil(width)).unwrap_or(u32::MAX);
     let ratio = elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
+    // Where the wall went: the users' pages go out in waves; the groups' requests follow
+    // the admin API's cursors, one after another, so they are round trips of their own.
+    let user_waves = counts.user_requests.div_ceil(width);
+    let rest = counts.requests.saturating_sub(counts.user_requests);
+    let users_ratio = counts.users_elapsed.as_secs_f64()
+        / (latency * u32::try_from(user_waves).unwrap_or(u32::MAX))
+            .as_secs_f64()
+            .max(1e-9);
+    let phases = format!(
+        "users: {} requests in {:.2} s = {users_ratio:.2} × their {user_waves} waves; \
+         groups and resources: {rest} requests in {:.2} s (at most {rest} round trips in sequence)",
+        counts.user_requests,
+        counts.users_elapsed.as_secs_f64(),
+        elapsed.saturating_sub(counts.users_elapsed).as_secs_f64(),
+    );
     let rss = peak_rss_bytes(None);
     // The guest's memory: one more call of each listing at its largest page.
     let page = lifecycle_host::bindings::types::PageRequest {
@@ -100,7 +115,7 @@ pub(crate) async fn extraction(
             what: format!(
                 "9: extraction of {} users + {} groups (one of {}) at {} ms, streamed ({:.0} MB): \
                  {} requests, bound ⌈requests ÷ {width}⌉ × latency = {:.0} ms; simulator seeded in {:.1} s; \
-                 CPU during it: host {host_cpu}, simulator {sim_cpu}",
+                 CPU during it: host {host_cpu}, simulator {sim_cpu}; {phases}",
                 counts.users,
                 counts.groups,
                 scale.big_group.min(scale.users),

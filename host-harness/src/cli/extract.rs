@@ -124,6 +124,10 @@ pub struct Counts {
     pub resources: usize,
     /// Requests the connector made.
     pub requests: usize,
+    /// Of those, the requests of the users listing (the rest are groups' and resources').
+    pub user_requests: usize,
+    /// How long the users listing took, from the snapshot's start.
+    pub users_elapsed: std::time::Duration,
 }
 
 /// Streams the snapshot of a tenant to `out` as one JSON object, page by page: the host
@@ -142,6 +146,7 @@ pub async fn snapshot(
         .map_err(|e| ExtractError::Write(e.to_string()))?;
     write!(out, "{{\n  \"instance\": {instance}").map_err(io)?;
     let mut counts = Counts::default();
+    let started = std::time::Instant::now();
     let mut array = Array::open(out, "users")?;
     stream(
         "users",
@@ -152,6 +157,7 @@ pub async fn snapshot(
     )
     .await?;
     counts.users = array.close()?;
+    (counts.user_requests, counts.users_elapsed) = (counts.requests, started.elapsed());
     let mut array = Array::open(out, "groups")?;
     stream(
         "groups",
