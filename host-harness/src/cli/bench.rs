@@ -868,8 +868,7 @@ fn latency_line<T>(
     target: f64,
 ) -> Line {
     let trips = waves(&inv.exchanges, width);
-    let bound = latency * u32::try_from(trips).unwrap_or(u32::MAX);
-    let ratio = inv.elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
+    let ratio = against_trips(inv.elapsed, latency, trips);
     Line {
         what: format!(
             "{what}: {} requests, {trips} waves × {} ms",
@@ -884,6 +883,16 @@ fn latency_line<T>(
         },
         met: Some(ratio <= target),
     }
+}
+
+/// `trips` round trips at `latency`: a critical-path bound.
+pub(crate) fn trips_bound(latency: Duration, trips: usize) -> Duration {
+    latency * u32::try_from(trips).unwrap_or(u32::MAX)
+}
+
+/// `elapsed` as a multiple of `trips` round trips at `latency`.
+pub(crate) fn against_trips(elapsed: Duration, latency: Duration, trips: usize) -> f64 {
+    elapsed.as_secs_f64() / trips_bound(latency, trips).as_secs_f64().max(1e-9)
 }
 
 /// `host-harness simulate` in a child process, seeded with the bulk run's two groups and

@@ -20,7 +20,9 @@ use lifecycle_host::bindings::types::{Identity, UserRef};
 use lifecycle_host::recorder::{Exchange, waves};
 use lifecycle_host::{LoadedConnector, Tenant};
 
-use super::bench::{APPLY, Line, OwnSimulator, SYNC, cpu_time, identity, peak_rss_bytes};
+use super::bench::{
+    APPLY, Line, OwnSimulator, SYNC, against_trips, cpu_time, identity, peak_rss_bytes, trips_bound,
+};
 
 /// The sizes of items 9–11.
 #[derive(Clone, Copy, Debug)]
@@ -83,16 +85,16 @@ pub(crate) async fn extraction(
     file.commit()?;
     let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
     let width = connector.limits().send_all_concurrency.max(1);
-    let bound = latency * u32::try_from(counts.requests.div_ceil(width)).unwrap_or(u32::MAX);
-    let ratio = elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
+    let trips = counts.requests.div_ceil(width);
+    let (bound, ratio) = (
+        trips_bound(latency, trips),
+        against_trips(elapsed, latency, trips),
+    );
     // Where the wall went: the users' pages go out in waves; the groups' requests follow
     // the admin API's cursors, one after another, so they are round trips of their own.
     let user_waves = counts.user_requests.div_ceil(width);
     let rest = counts.requests.saturating_sub(counts.user_requests);
-    let users_ratio = counts.users_elapsed.as_secs_f64()
-        / (latency * u32::try_from(user_waves).unwrap_or(u32::MAX))
-            .as_secs_f64()
-            .max(1e-9);
+    let users_ratio = against_trips(counts.users_elapsed, latency, user_waves);
     let phases = format!(
         "users: {} requests in {:.2} s = {users_ratio:.2} × their {user_waves} waves; \
          groups and resources: {rest} requests in {:.2} s (at most {rest} round trips in sequence)",
@@ -265,8 +267,7 @@ pub(crate) async fn rate_limited(
             (&same_tenant, "the limited tenant", 3.0),
         ] {
             let trips = waves(&inv.exchanges, width);
-            let bound = latency * u32::try_from(trips).unwrap_or(u32::MAX);
-            let ratio = inv.elapsed.as_secs_f64() / bound.as_secs_f64().max(1e-9);
+            let ratio = against_trips(inv.elapsed, latency, trips);
             let ok = inv.result.as_ref().is_ok_and(|o| o.completed);
             let retries: u32 = inv
                 .exchanges
