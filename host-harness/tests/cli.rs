@@ -1086,6 +1086,99 @@ async fn more_group_names_than_the_request_budget_is_refused_up_front_naming_the
     assert!(sim.requests().is_empty(), "refused before any request");
 }
 
+/// A SCIM server that answers `GET …/Users` only once a `GET …/Groups` has arrived (or
+/// refuses it with 400 after 30 s): an `extract` that walks the groups after the users, not
+/// beside them, never gets its users.
+async fn users_wait_for_groups_server() -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (seen, _) = tokio::sync::watch::channel(false);
+    let seen = std::sync::Arc::new(seen);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                let list = |total: usize, resources: serde_json::Value| {
+                    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                           "totalResults": total, "startIndex": 1, "itemsPerPage": total,
+                           "Resources": resources})
+                };
+                let (status, body) = if line.contains("/Groups") {
+                    seen.send_replace(true);
+                    (200, list(0, json!([])))
+                } else if line.contains("/Users") {
+                    let mut groups_seen = seen.subscribe();
+                    let waited = tokio::time::timeout(
+                        std::time::Duration::from_secs(30),
+                        groups_seen.wait_for(|s| *s),
+                    )
+                    .await;
+                    match waited {
+                        Ok(Ok(_)) => (
+                            200,
+                            list(
+                                1,
+                                json!([{"id": "u1", "userName": "u1@example.com", "active": true}]),
+                            ),
+                        ),
+                        _ => (
+                            400,
+                            json!({"detail": "no groups request came beside the users'"}),
+                        ),
+                    }
+                } else {
+                    (404, json!({"detail": "not found"}))
+                };
+                let body = body.to_string();
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    base
+}
+
+/// Issue 16 item 9: `extract` walks the groups beside the users (their round trips overlap),
+/// and still writes one whole snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extract_walks_the_groups_beside_the_users() {
+    let base = users_wait_for_groups_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &base);
+    let snapshot = dir.path().join("snapshot.json");
+    let out = harness(&[
+        "extract",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        snapshot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).unwrap()).unwrap();
+    assert_eq!(value["users"][0]["user_name"], "u1@example.com", "{value}");
+    assert_eq!(value["groups"], json!([]), "{value}");
+    assert_eq!(value["requests"], 2, "{value}");
+}
+
 /// Issue 13 item 5, as the CLI meets it: `extract` against a server that ignores `startIndex`
 /// and claims a billion users stops at the first repeated page with an `upstream` error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1094,11 +1187,19 @@ async fn extract_stops_on_a_server_that_repeats_its_pages() {
         .map(|i| json!({"id": format!("u{i}"), "userName": format!("u{i}@example.com"), "active": true}))
         .collect();
     let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
+    Mock::given(wiremock::matchers::path_regex("/Users$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
             "totalResults": 1_000_000_000u64, "startIndex": 1, "itemsPerPage": 100,
             "Resources": users,
+        })))
+        .mount(&server)
+        .await;
+    // The groups, walked beside the users, are an honest empty directory.
+    Mock::given(wiremock::matchers::path_regex("/Groups$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": [],
         })))
         .mount(&server)
         .await;
@@ -1112,7 +1213,13 @@ async fn extract_stops_on_a_server_that_repeats_its_pages() {
         "{shown}"
     );
     // The first page, then one wave of the next pages (at most the host's 64 in flight).
-    let sent = server.received_requests().await.unwrap().len();
+    let sent = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/Users"))
+        .count();
     assert!((2..=65).contains(&sent), "{sent}");
 }
 

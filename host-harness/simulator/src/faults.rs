@@ -39,7 +39,7 @@ pub enum Fault {
     Status(u16),
     /// An HTML error page (as a proxy sends it) with this status.
     HtmlErrorPage(u16),
-    /// The real response, delivered after this delay.
+    /// The real response, delivered this long after the request arrived.
     Latency(Duration),
     /// The real status with a body that is not JSON (`application/json` content type).
     MalformedJson,

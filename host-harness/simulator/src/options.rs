@@ -119,7 +119,8 @@ pub struct SimOptions {
     /// (resources carry it either way). Off only for clients whose path grammar cannot parse a
     /// URN ending in a version number (scim2-models).
     pub advertise_atlassian_extension: bool,
-    /// Milliseconds added to every response (a fault's own latency takes its place): the
+    /// Milliseconds every response takes, counted from the request's arrival (a fault's own
+    /// latency takes its place; the simulator's work on the request is part of it): the
     /// round trip to Atlassian, for a simulator running in a process of its own (`simulate
     /// --seed`), where faults cannot be injected.
     pub latency_ms: u64,

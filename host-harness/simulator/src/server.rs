@@ -97,6 +97,10 @@ async fn respond(
     shared: Shared,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DroppedResponse> {
+    // A latency is the upstream's response time, counted from the request's arrival: the
+    // simulator's own work on it is part of that time, not added to it (so a bench is not
+    // charged for the simulator sharing the machine, as long as it keeps up).
+    let arrived = tokio::time::Instant::now();
     let (parts, body) = request.into_parts();
     let (body, too_large) = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => (collected.to_bytes().to_vec(), false),
@@ -116,7 +120,7 @@ async fn respond(
         Outcome::Reply(reply, delay) => {
             drop(req);
             if let Some(d) = delay {
-                tokio::time::sleep(d).await;
+                tokio::time::sleep_until(arrived + d).await;
             }
             Ok(response(reply))
         }

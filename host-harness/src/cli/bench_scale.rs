@@ -91,16 +91,16 @@ pub(crate) async fn extraction(
         against_trips(elapsed, latency, trips),
     );
     // Where the wall went: the users' pages go out in waves; the groups' requests follow
-    // the admin API's cursors, one after another, so they are round trips of their own.
+    // the admin API's cursors, one after another, beside the users' waves.
     let user_waves = counts.user_requests.div_ceil(width);
     let rest = counts.requests.saturating_sub(counts.user_requests);
     let users_ratio = against_trips(counts.users_elapsed, latency, user_waves);
     let phases = format!(
         "users: {} requests in {:.2} s = {users_ratio:.2} × their {user_waves} waves; \
-         groups and resources: {rest} requests in {:.2} s (at most {rest} round trips in sequence)",
+         groups and resources, beside them: {rest} requests in {:.2} s (at most {rest} round trips in sequence)",
         counts.user_requests,
         counts.users_elapsed.as_secs_f64(),
-        elapsed.saturating_sub(counts.users_elapsed).as_secs_f64(),
+        counts.rest_elapsed.as_secs_f64(),
     );
     let rss = peak_rss_bytes(None);
     // The guest's memory: one more call of each listing at its largest page.

@@ -4,7 +4,8 @@
 use crate::ids::TenantLabel as _;
 use std::path::PathBuf;
 
-use std::io::Write;
+use std::io::{Seek as _, SeekFrom, Write};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -22,18 +23,21 @@ pub enum ExtractError {
     /// The output could not be written.
     #[error("cannot write the snapshot: {0}")]
     Write(String),
+    /// The task walking the groups and resources beside the users ended without a result.
+    #[error("the groups' and resources' walk stopped: {0}")]
+    Task(String),
 }
 
 /// A JSON array written item by item: `[`, the items one a line, `]`.
-struct Array<'a> {
-    out: &'a mut dyn Write,
+struct Array<'a, W: Write + ?Sized> {
+    out: &'a mut W,
     items: usize,
     error: Option<String>,
 }
 
-impl<'a> Array<'a> {
-    fn open(out: &'a mut dyn Write, key: &str) -> Result<Self, ExtractError> {
-        write!(out, ",\n  \"{key}\": [").map_err(|e| ExtractError::Write(e.to_string()))?;
+impl<'a, W: Write + ?Sized> Array<'a, W> {
+    fn open(out: &'a mut W, key: &str) -> Result<Self, ExtractError> {
+        write!(out, ",\n  \"{key}\": [").map_err(write_error)?;
         Ok(Self {
             out,
             items: 0,
@@ -64,19 +68,21 @@ impl<'a> Array<'a> {
             return Err(ExtractError::Write(e));
         }
         let end = if self.items == 0 { "]" } else { "\n  ]" };
-        self.out
-            .write_all(end.as_bytes())
-            .map_err(|e| ExtractError::Write(e.to_string()))?;
+        self.out.write_all(end.as_bytes()).map_err(write_error)?;
         Ok(self.items)
     }
 }
 
+fn write_error(e: std::io::Error) -> ExtractError {
+    ExtractError::Write(e.to_string())
+}
+
 /// Walks one listing to its end into `array`, adding its requests to `requests`.
-async fn stream<P, F, Fut>(
+async fn stream<P, F, Fut, W>(
     what: &str,
     page_size: u32,
     requests: &mut usize,
-    array: &mut Array<'_>,
+    array: &mut Array<'_, W>,
     fetch: F,
 ) -> Result<(), WalkError>
 where
@@ -84,6 +90,7 @@ where
     P::Item: Serialize,
     F: FnMut(lifecycle_host::bindings::types::PageRequest) -> Fut,
     Fut: std::future::Future<Output = Invocation<P>>,
+    W: Write + ?Sized,
 {
     let (_, made) = walk(what, page_size, WalkLimits::default(), fetch, |page| {
         for item in &page {
@@ -127,47 +134,130 @@ pub struct Counts {
     /// Of those, the requests of the users listing (the rest are groups' and resources').
     pub user_requests: usize,
     /// How long the users listing took, from the snapshot's start.
-    pub users_elapsed: std::time::Duration,
+    pub users_elapsed: Duration,
+    /// How long the groups' and resources' listings took, from the snapshot's start (they
+    /// run beside the users').
+    pub rest_elapsed: Duration,
+}
+
+/// What the groups' and resources' walk wrote, and where.
+struct Rest {
+    groups: usize,
+    resources: usize,
+    skipped: Vec<String>,
+    requests: usize,
+    elapsed: Duration,
+    /// The `groups` and `resources` members of the snapshot, ready to append.
+    spool: std::fs::File,
 }
 
 /// Streams the snapshot of a tenant to `out` as one JSON object, page by page: the host
-/// holds one page at a time, whatever the size of the directory. Keys: `instance`, `users`
-/// (every user of the SCIM directory), `groups` (synced and admin-managed, with members),
-/// `resources` (discovered product resources), `skipped` (kinds not listed, and why) and
-/// `requests` (what the connector sent).
+/// holds one page of each listing at a time, whatever the size of the directory. Keys:
+/// `instance`, `users` (every user of the SCIM directory), `groups` (synced and
+/// admin-managed, with members), `resources` (discovered product resources), `skipped`
+/// (kinds not listed, and why) and `requests` (what the connector sent).
+///
+/// The listings are independent, so the groups and resources are walked beside the users,
+/// in a task of their own: the snapshot costs the longest walk, not the sum of them (the
+/// users' waves are CPU-bound, the groups' cursors latency-bound). What they list waits in
+/// an unnamed, owner-only temporary file (gone with the process, however it ends) and is
+/// appended once the users are written.
 pub async fn snapshot(
     connector: &LoadedConnector,
     tenant: &Tenant,
     (page_size, users_page_size): (u32, u32),
     out: &mut dyn Write,
 ) -> Result<Counts, ExtractError> {
-    let io = |e: std::io::Error| ExtractError::Write(e.to_string());
+    let started = Instant::now();
+    // Dropping the set (a failed users walk) stops the other walk.
+    let mut rest = tokio::task::JoinSet::new();
+    let (beside, of) = (connector.clone(), tenant.clone());
+    rest.spawn(async move { groups_and_resources(&beside, &of, page_size, started).await });
     let instance = lifecycle_host::json::to_string(tenant.name())
         .map_err(|e| ExtractError::Write(e.to_string()))?;
-    write!(out, "{{\n  \"instance\": {instance}").map_err(io)?;
+    write!(out, "{{\n  \"instance\": {instance}").map_err(write_error)?;
     let mut counts = Counts::default();
-    let started = std::time::Instant::now();
-    let mut array = Array::open(out, "users")?;
-    stream(
-        "users",
-        users_page_size,
-        &mut counts.requests,
-        &mut array,
-        |p| async move { connector.list_users(tenant, &p).await },
+    let ((users, user_requests), listed) = {
+        let users = async {
+            let mut requests = 0;
+            let mut array = Array::open(&mut *out, "users")?;
+            stream(
+                "users",
+                users_page_size,
+                &mut requests,
+                &mut array,
+                |p| async move { connector.list_users(tenant, &p).await },
+            )
+            .await?;
+            Ok::<_, ExtractError>((array.close()?, requests))
+        };
+        tokio::pin!(users);
+        // The first failure of either walk ends the snapshot; the other's result waits.
+        let mut listed = None;
+        loop {
+            tokio::select! {
+                users = &mut users => break (users?, listed),
+                Some(joined) = rest.join_next(), if listed.is_none() => {
+                    let done = joined.map_err(|e| ExtractError::Task(e.to_string()))??;
+                    listed = Some(done);
+                }
+            }
+        }
+    };
+    (counts.users, counts.user_requests) = (users, user_requests);
+    counts.users_elapsed = started.elapsed();
+    let listed = match listed {
+        Some(listed) => listed,
+        None => match rest.join_next().await {
+            Some(joined) => joined.map_err(|e| ExtractError::Task(e.to_string()))??,
+            None => return Err(ExtractError::Task("it was never started".into())),
+        },
+    };
+    let Rest {
+        groups,
+        resources,
+        skipped,
+        requests,
+        elapsed,
+        mut spool,
+    } = listed;
+    spool.seek(SeekFrom::Start(0)).map_err(write_error)?;
+    std::io::copy(&mut spool, out).map_err(write_error)?;
+    (counts.groups, counts.resources) = (groups, resources);
+    counts.requests = user_requests + requests;
+    counts.rest_elapsed = elapsed;
+    let skipped = lifecycle_host::json::to_string(&skipped)
+        .map_err(|e| ExtractError::Write(e.to_string()))?;
+    write!(
+        out,
+        ",\n  \"skipped\": {skipped},\n  \"requests\": {}\n}}\n",
+        counts.requests
     )
-    .await?;
-    counts.users = array.close()?;
-    (counts.user_requests, counts.users_elapsed) = (counts.requests, started.elapsed());
-    let mut array = Array::open(out, "groups")?;
+    .map_err(write_error)?;
+    Ok(counts)
+}
+
+/// The groups' and resources' walks, spooled to a temporary file.
+async fn groups_and_resources(
+    connector: &LoadedConnector,
+    tenant: &Tenant,
+    page_size: u32,
+    started: Instant,
+) -> Result<Rest, ExtractError> {
+    let file = tempfile::tempfile()
+        .map_err(|e| ExtractError::Write(format!("cannot create its temporary file: {e}")))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut requests = 0;
+    let mut array = Array::open(&mut out, "groups")?;
     stream(
         "groups",
         page_size,
-        &mut counts.requests,
+        &mut requests,
         &mut array,
         |p| async move { connector.list_groups(tenant, &p).await },
     )
     .await?;
-    counts.groups = array.close()?;
+    let groups = array.close()?;
     let mut skipped = Vec::new();
     // Every kind the connector declares it discovers.
     let kinds = connector
@@ -175,13 +265,13 @@ pub async fn snapshot(
         .await
         .map_err(WalkError::Call)?
         .resource_kinds;
-    let mut array = Array::open(out, "resources")?;
+    let mut array = Array::open(&mut out, "resources")?;
     for kind in kinds.iter().map(|k| k.name.as_str()) {
         let what = format!("{kind} resources");
         let listed = stream(
             &what,
             page_size,
-            &mut counts.requests,
+            &mut requests,
             &mut array,
             |p| async move { connector.list_resources(tenant, kind, &p).await },
         )
@@ -195,16 +285,16 @@ pub async fn snapshot(
             Err(e) => return Err(e.into()),
         }
     }
-    counts.resources = array.close()?;
-    let skipped = lifecycle_host::json::to_string(&skipped)
-        .map_err(|e| ExtractError::Write(e.to_string()))?;
-    write!(
-        out,
-        ",\n  \"skipped\": {skipped},\n  \"requests\": {}\n}}\n",
-        counts.requests
-    )
-    .map_err(io)?;
-    Ok(counts)
+    let resources = array.close()?;
+    let spool = out.into_inner().map_err(|e| write_error(e.into_error()))?;
+    Ok(Rest {
+        groups,
+        resources,
+        skipped,
+        requests,
+        elapsed: started.elapsed(),
+        spool,
+    })
 }
 
 /// Runs `extract`.
