@@ -202,7 +202,21 @@ async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped()
         "totalResults": 1_000_000_000u64, "startIndex": 1, "itemsPerPage": 100,
         "Resources": users,
     });
-    let server = server_answering(wiremock::ResponseTemplate::new(200).set_body_json(body)).await;
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path_regex("/Users$"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    // The groups, walked beside the users, are an honest empty directory.
+    wiremock::Mock::given(wiremock::matchers::path_regex("/Groups$"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": [],
+            })),
+        )
+        .mount(&server)
+        .await;
     let mut out = Vec::new();
     let err = snapshot(
         connector(),
@@ -216,6 +230,12 @@ async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped()
         matches!(&err, ExtractError::Walk(WalkError::Upstream(m)) if m.contains("repeats")),
         "{err}"
     );
-    let pages = server.received_requests().await.unwrap().len();
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/Users"))
+        .count();
     assert_eq!(pages, 2, "stopped at the first repeated page");
 }
