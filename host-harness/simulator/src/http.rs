@@ -161,6 +161,15 @@ impl Reply {
             ..Reply::json(status, v)
         }
     }
+    /// A SCIM reply of an already serialized JSON body.
+    pub fn scim_body(status: u16, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body,
+            content_type: Some("application/scim+json"),
+        }
+    }
     pub fn empty(status: u16) -> Reply {
         Reply {
             status,

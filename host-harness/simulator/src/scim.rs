@@ -85,6 +85,29 @@ fn list_response(resources: Vec<Value>, total: usize, start: usize) -> Reply {
     )
 }
 
+/// [`list_response`] of resources written straight into the body (the same JSON: a
+/// `serde_json::Map` sorts the keys as they are listed here).
+fn list_reply<T: serde::Serialize>(resources: &[T], total: usize, start: usize) -> Reply {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ListJson<'a, T> {
+        #[serde(rename = "Resources")]
+        resources: &'a [T],
+        items_per_page: usize,
+        schemas: [&'a str; 1],
+        start_index: usize,
+        total_results: usize,
+    }
+    let list = ListJson {
+        resources,
+        items_per_page: resources.len(),
+        schemas: [schema::LIST],
+        start_index: start,
+        total_results: total,
+    };
+    Reply::scim_body(200, serde_json::to_vec(&list).unwrap_or_default())
+}
+
 fn list_all(items: Vec<Value>) -> Reply {
     let n = items.len();
     list_response(items, n, 1)
@@ -184,59 +207,116 @@ fn user_index(st: &State, id: &str) -> Option<usize> {
 }
 
 fn render_user(st: &State, u: &ScimUser, keep: &Projection) -> Value {
-    let mut obj = Map::new();
-    let mut schemas = vec![json!(schema::CORE_USER)];
-    if u.attrs.contains_key(schema::ENTERPRISE) {
-        schemas.push(json!(schema::ENTERPRISE));
+    serde_json::to_value(UserJson { st, u, keep }).unwrap_or(Value::Null)
+}
+
+/// A user resource as SCIM renders it, written straight from the state: a listing page of
+/// 100 users costs no copy of their attributes and no tree of them. The attributes come in
+/// the order a `serde_json::Map` keeps (sorted), so a resource reads the same whether it is
+/// rendered alone ([`render_user`]) or in a page.
+struct UserJson<'a> {
+    st: &'a State,
+    u: &'a ScimUser,
+    keep: &'a Projection,
+}
+
+/// One top-level attribute of a [`UserJson`].
+enum UserField<'a> {
+    Schemas,
+    Id,
+    Attr(&'a Value),
+    Active,
+    Groups,
+    Meta,
+    Atlassian,
+}
+
+impl serde::Serialize for UserJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let (st, u, keep) = (self.st, self.u, self.keep);
+        let mut fields: Vec<(&str, UserField)> = vec![("schemas", UserField::Schemas)];
+        fields.push(("id", UserField::Id));
+        for (k, v) in u.attrs.iter().filter(|(k, _)| keep.keeps(k)) {
+            fields.push((k, UserField::Attr(v)));
+        }
+        if keep.keeps("active") {
+            fields.push(("active", UserField::Active));
+        }
+        if !st.options.scim_omits_user_groups && keep.keeps("groups") {
+            fields.push(("groups", UserField::Groups));
+        }
+        if keep.keeps("meta") {
+            fields.push(("meta", UserField::Meta));
+        }
+        if u.pending_reads == 0 && keep.keeps(schema::ATLASSIAN) {
+            fields.push((schema::ATLASSIAN, UserField::Atlassian));
+        }
+        // A later entry of the same name replaces an earlier one, as in a map.
+        fields.sort_by(|a, b| a.0.cmp(b.0));
+        fields.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        let mut map = ser.serialize_map(Some(fields.len()))?;
+        for (k, field) in &fields {
+            match field {
+                UserField::Schemas => {
+                    let mut schemas = vec![schema::CORE_USER];
+                    if u.attrs.contains_key(schema::ENTERPRISE) {
+                        schemas.push(schema::ENTERPRISE);
+                    }
+                    if u.pending_reads == 0 {
+                        schemas.push(schema::ATLASSIAN);
+                    }
+                    map.serialize_entry(k, &schemas)?;
+                }
+                UserField::Id => map.serialize_entry(k, &u.id)?,
+                UserField::Attr(v) => map.serialize_entry(k, v)?,
+                UserField::Active => map.serialize_entry(k, &st.is_active(&u.account_id))?,
+                UserField::Groups => {
+                    let groups: Vec<Value> = st
+                        .groups_of(&u.account_id)
+                        .into_iter()
+                        .filter_map(|g| {
+                            g.scim_id.as_ref().map(|sid| {
+                                json!({"value": sid, "display": g.name, "type": "direct",
+                                       "$ref": format!("{}/Groups/{sid}", base(st))})
+                            })
+                        })
+                        .collect();
+                    map.serialize_entry(k, &groups)?;
+                }
+                UserField::Meta => map.serialize_entry(
+                    k,
+                    &json!({"resourceType": resource_type(st, "User"), "created": u.created,
+                            "lastModified": u.modified,
+                            "location": format!("{}/Users/{}", base(st), u.id)}),
+                )?,
+                UserField::Atlassian => {
+                    map.serialize_entry(k, &json!({"atlassianAccountId": u.account_id}))?;
+                }
+            }
+        }
+        map.end()
     }
-    if u.pending_reads == 0 {
-        schemas.push(json!(schema::ATLASSIAN));
-    }
-    obj.insert("schemas".into(), Value::Array(schemas));
-    obj.insert("id".into(), json!(u.id));
-    for (k, v) in u.attrs.iter().filter(|(k, _)| keep.keeps(k)) {
-        obj.insert(k.clone(), v.clone());
-    }
-    if keep.keeps("active") {
-        obj.insert("active".into(), json!(st.is_active(&u.account_id)));
-    }
-    if !st.options.scim_omits_user_groups && keep.keeps("groups") {
-        let groups: Vec<Value> = st
-            .groups_of(&u.account_id)
-            .into_iter()
-            .filter_map(|g| {
-                g.scim_id.as_ref().map(|sid| {
-                    json!({"value": sid, "display": g.name, "type": "direct",
-                           "$ref": format!("{}/Groups/{sid}", base(st))})
-                })
-            })
-            .collect();
-        obj.insert("groups".into(), Value::Array(groups));
-    }
-    if keep.keeps("meta") {
-        obj.insert(
-            "meta".into(),
-            json!({"resourceType": resource_type(st, "User"), "created": u.created,
-                   "lastModified": u.modified, "location": format!("{}/Users/{}", base(st), u.id)}),
-        );
-    }
-    if u.pending_reads == 0 && keep.keeps(schema::ATLASSIAN) {
-        obj.insert(
-            schema::ATLASSIAN.into(),
-            json!({"atlassianAccountId": u.account_id}),
-        );
-    }
-    Value::Object(obj)
 }
 
 /// Renders and counts one read against the `account_id_pending` quirk.
 fn read_user(st: &mut State, i: usize, keep: &Projection) -> Value {
     let v = render_user(st, &st.scim_users[i], keep);
-    let u = &mut st.scim_users[i];
+    count_read(&mut st.scim_users[i]);
+    v
+}
+
+/// One read of `u` against the `account_id_pending` quirk.
+fn count_read(u: &mut ScimUser) {
     if u.pending_reads != u32::MAX {
         u.pending_reads = u.pending_reads.saturating_sub(1);
     }
-    v
 }
 
 fn list_users(st: &mut State, req: &Req) -> Reply {
@@ -287,8 +367,21 @@ fn list_users(st: &mut State, req: &Req) -> Reply {
         }
     };
     let keep = Projection::of(req);
-    let resources = page.into_iter().map(|i| read_user(st, i, &keep)).collect();
-    list_response(resources, total, start)
+    let reply = {
+        let resources: Vec<UserJson> = page
+            .iter()
+            .map(|&i| UserJson {
+                st,
+                u: &st.scim_users[i],
+                keep: &keep,
+            })
+            .collect();
+        list_reply(&resources, total, start)
+    };
+    for i in page {
+        count_read(&mut st.scim_users[i]);
+    }
+    reply
 }
 
 /// `name.to_lowercase() == lowered`, without allocating for the ASCII names a filter scan

@@ -853,3 +853,67 @@ async fn excluded_members_are_left_out_of_group_reads_and_patch_answers() {
     .await;
     assert_scim_error(&r, 400, Some("invalidValue"));
 }
+
+#[tokio::test]
+async fn a_listed_user_is_written_as_the_user_read_alone() {
+    // A listing page is written straight from the state, a single read through a JSON tree:
+    // both give the same bytes, whichever attributes are asked for.
+    let sim = Simulator::builder().start().await.unwrap();
+    let r = scim(
+        &sim,
+        "POST",
+        "/Users",
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+            "userName": "ada@example.com",
+            "emails": [{"value": "ada@example.com", "type": "work", "primary": true}],
+            "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "displayName": "Ada L.",
+            "externalId": "idp-123",
+            ENTERPRISE: {"department": "Engines"}
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    create_user(&sim, "grace@example.com").await;
+    let r = scim(
+        &sim,
+        "POST",
+        "/Groups",
+        Some(json!({"displayName": "engines", "members": [{"value": id}]})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for query in [
+        "",
+        "excludedAttributes=groups,meta,emails,name",
+        "attributes=userName",
+    ] {
+        let one = scim(&sim, "GET", &format!("/Users/{id}?{query}"), None).await;
+        let list = scim(&sim, "GET", &format!("/Users?count=10&{query}"), None).await;
+        assert_eq!((one.status, list.status), (200, 200), "{query}");
+        assert!(
+            list.text.contains(&one.text),
+            "{query}: {} in {}",
+            one.text,
+            list.text
+        );
+        let page = list.json();
+        let listed = page["Resources"].as_array().unwrap();
+        assert_eq!(listed.len(), 2, "{query}");
+        assert_eq!(listed[0], one.json(), "{query}");
+        assert_eq!(
+            (page["totalResults"].clone(), page["itemsPerPage"].clone()),
+            (json!(2), json!(2))
+        );
+        assert_eq!(page["startIndex"], 1);
+        assert_eq!(
+            page["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+        );
+    }
+    let v = scim(&sim, "GET", "/Users?count=10", None).await.json();
+    assert_eq!(v["Resources"][0]["groups"][0]["display"], "engines");
+    assert_eq!(v["Resources"][0][ENTERPRISE]["department"], "Engines");
+}
