@@ -675,7 +675,10 @@ async fn read(
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err((HttpError::TooLarge, Some(status)));
         }
-        let mut body = Vec::new();
+        // Room for the announced length up front (a page arrives in many chunks), but never
+        // more than 1 MiB on an upstream's word: a larger body grows as it really comes.
+        let announced = response.content_length().unwrap_or(0).min(1 << 20);
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         while let Some(chunk) = response
             .chunk()
             .await
