@@ -78,15 +78,11 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
 }
 
 fn list_response(resources: Vec<Value>, total: usize, start: usize) -> Reply {
-    Reply::scim(
-        200,
-        json!({"schemas": [schema::LIST], "totalResults": total, "startIndex": start,
-               "itemsPerPage": resources.len(), "Resources": resources}),
-    )
+    list_reply(&resources, total, start)
 }
 
-/// [`list_response`] of resources written straight into the body (the same JSON: a
-/// `serde_json::Map` sorts the keys as they are listed here).
+/// The one writer of a SCIM list response, its resources serialized straight into the body
+/// (keys in the sorted order a `serde_json::Map` would give them).
 fn list_reply<T: serde::Serialize>(resources: &[T], total: usize, start: usize) -> Reply {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
