@@ -35,7 +35,7 @@ use super::common::{
     Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write, send_batch,
 };
 use super::relationships::{
-    Planned, Route, Target, apply, groups_search, into_changes, name_chunks,
+    FoldedIndex, Planned, Route, Target, apply, groups_search, into_changes, name_chunks,
 };
 use super::roles;
 
@@ -299,14 +299,27 @@ pub(super) fn memberships(run: &Run<'_>, person: &Person) -> Result<Vec<Target>,
     for (chunk, first) in chunks.iter().zip(send_batch(run.transport, searches)) {
         found.extend(run.admin_groups(a, chunk, first)?);
     }
-    for g in &found {
+    // Indexed once: a user in 1,000 groups is 1,000 found groups, each checked against
+    // the held ones and the ones already targeted.
+    let held_ids = FoldedIndex::exact(held.iter().filter_map(|h| h.id.as_deref()));
+    let found_ids = FoldedIndex::exact(found.iter().map(|g| g.id.as_deref().unwrap_or_default()));
+    let removable: Vec<bool> = found
+        .iter()
+        .map(|g| {
+            let id = g.id.as_deref().filter(|id| !id.is_empty());
+            let dir = g.directory_id.as_deref().filter(|d| !d.is_empty());
+            id.is_some_and(|id| held_ids.first(id).is_some()) && dir.is_some() && !g.is_synced()
+        })
+        .collect();
+    for (i, g) in found.iter().enumerate() {
         let (Some(id), Some(dir)) = (GroupId::from_wire(g.id.as_deref()), &g.directory_id) else {
             continue;
         };
-        let seen = targets
-            .iter()
-            .any(|t| matches!(&t.route, Route::Admin { group_id, .. } if *group_id == id));
-        if g.is_synced() || dir.is_empty() || seen || !held.iter().any(|h| h.id == g.id) {
+        // A group two searches both found is targeted once, at its first removable sighting.
+        let first = found_ids
+            .all(&id)
+            .find(|j| removable.get(*j) == Some(&true));
+        if removable.get(i) != Some(&true) || first != Some(i) {
             continue;
         }
         targets.push(Target {
@@ -392,6 +405,19 @@ pub(super) mod tests {
     }
 
     fn script(fake: &FakeTransport, scim: &[&str], admin: &[&str], active: bool) {
+        let all: Vec<&str> = admin.iter().chain(scim).copied().collect();
+        script_found(fake, scim, admin, active, &all);
+    }
+
+    /// [`script`] with the admin groups search answering `found` (the groups Ada holds, or
+    /// others).
+    fn script_found(
+        fake: &FakeTransport,
+        scim: &[&str],
+        admin: &[&str],
+        active: bool,
+        found: &[&str],
+    ) {
         fake.on_get(ADA_LOOKUP, 200, &scim_ada(scim, active).to_string());
         let all: Vec<&str> = admin.iter().chain(scim).copied().collect();
         fake.on(
@@ -402,7 +428,7 @@ pub(super) mod tests {
         fake.on(
             Method::Post,
             GROUPS_SEARCH,
-            Ok(Response::json(200, &group_search(&all))),
+            Ok(Response::json(200, &group_search(found))),
         );
         for g in scim {
             fake.on(
@@ -514,6 +540,25 @@ pub(super) mod tests {
             Some("not a member via admin API")
         );
         assert_eq!(o.user.as_ref().and_then(|u| u.active), Some(false));
+    }
+
+    #[test]
+    fn d1_a_group_found_twice_is_removed_once_and_a_group_not_held_is_left() {
+        let fake = FakeTransport::new();
+        let found = ["ag-2", "ag-9", "sg-1", "ag-2", "ag-1", "ag-9"];
+        script_found(&fake, &["sg-1"], &["ag-1", "ag-2"], true, &found);
+        let o = run(&fake, &with_admin(None), false);
+        assert!(o.completed, "{o:?}");
+        let removals: Vec<String> = batches(&fake)[2].iter().map(|r| r.url.clone()).collect();
+        assert_eq!(
+            removals,
+            [
+                scim::group_patch_url(SCIM, "sg-1"),
+                membership("ag-2"),
+                membership("ag-1"),
+            ],
+            "the SCIM group, then each held admin group once, in the search's order"
+        );
     }
 
     #[test]

@@ -284,19 +284,31 @@ pub(super) fn not_attempted_for_budget(limits: &HostLimits) -> ConnectorError {
     ))
 }
 
-/// Names folded to lower case and hashed into buckets once, so finding a name among n
-/// others costs O(1) on average instead of a case-folding scan (a call may name thousands of
-/// groups). No sort and no `HashMap`: both would cost the component kilobytes.
+/// Names folded to lower case (or ids kept as they are) and hashed into buckets once, so
+/// finding one among n others costs O(1) on average instead of a scan (a call may name
+/// thousands of groups, a user may be in 1,000). No sort and no `HashMap`: both would cost
+/// the component kilobytes.
 pub(super) struct FoldedIndex {
-    /// The folded names, in list order.
+    /// The keys (folded names, or exact ids), in list order.
     keys: Vec<String>,
     /// Positions into `keys`, bucketed by hash; a power-of-two count.
     buckets: Vec<Vec<usize>>,
+    /// Whether keys and look-ups are folded to lower case.
+    folded: bool,
 }
 
 impl FoldedIndex {
+    /// Names compared ignoring case.
     pub(super) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        let keys: Vec<String> = names.map(crate::text::fold_case).collect();
+        Self::build(names.map(crate::text::fold_case).collect(), true)
+    }
+
+    /// Ids compared exactly.
+    pub(super) fn exact<'a>(ids: impl Iterator<Item = &'a str>) -> Self {
+        Self::build(ids.map(str::to_string).collect(), false)
+    }
+
+    fn build(keys: Vec<String>, folded: bool) -> Self {
         let mut buckets = vec![Vec::new(); (keys.len() * 2).next_power_of_two()];
         for (i, key) in keys.iter().enumerate() {
             let slot = slot(key, buckets.len());
@@ -304,12 +316,20 @@ impl FoldedIndex {
                 b.push(i);
             }
         }
-        FoldedIndex { keys, buckets }
+        FoldedIndex {
+            keys,
+            buckets,
+            folded,
+        }
     }
 
-    /// The positions of every name equal to `name` ignoring case, in list order.
+    /// The positions of every key equal to `name` (ignoring case when folded), in list order.
     pub(super) fn all(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        let key = crate::text::fold_case(name);
+        let key = if self.folded {
+            crate::text::fold_case(name)
+        } else {
+            name.to_string()
+        };
         let bucket = self
             .buckets
             .get(slot(&key, self.buckets.len()))
@@ -320,7 +340,7 @@ impl FoldedIndex {
             .filter(move |i| self.keys.get(*i).is_some_and(|k| *k == key))
     }
 
-    /// The first position of a name equal to `name` ignoring case.
+    /// The first position of a key equal to `name`.
     pub(super) fn first(&self, name: &str) -> Option<usize> {
         self.all(name).next()
     }
