@@ -210,9 +210,10 @@ pub fn manage_groups(
 
     // Plan: adds in order, then removes.
     let mut planned: Vec<Planned> = Vec::with_capacity(names.len());
+    let held = person.held();
     for (i, target) in targets.iter().enumerate() {
         let adding = i < adds.len();
-        let member = person.is_member(target);
+        let member = person.is_member(&held, target);
         let already = member == adding;
         planned.push(Planned {
             kind: if adding {
@@ -470,20 +471,35 @@ impl Target {
     }
 }
 
+/// The ids of the groups a person's own records list, indexed once: a call may name 1,000
+/// groups for a user in 1,000, and a scan per group would be a million comparisons.
+struct Held {
+    /// The SCIM user's `groups` values.
+    scim: FoldedIndex,
+    /// The admin user's group ids.
+    admin: FoldedIndex,
+}
+
 impl Person {
-    fn is_member(&self, target: &Target) -> bool {
+    fn held(&self) -> Held {
+        let scim = self.scim.as_ref().map_or(&[][..], |u| &u.groups[..]);
+        let admin = self.admin_user.as_ref().map_or(&[][..], |u| &u.groups[..]);
+        Held {
+            scim: FoldedIndex::exact(scim.iter().filter_map(|g| g.value.as_deref())),
+            admin: FoldedIndex::exact(admin.iter().filter_map(|g| g.id.as_deref())),
+        }
+    }
+
+    fn is_member(&self, held: &Held, target: &Target) -> bool {
         match &target.route {
             Route::Scim { group_id, group } => {
-                self.scim.as_ref().is_some_and(|u| u.in_group(group_id))
+                held.scim.first(group_id).is_some()
                     || self
                         .scim_id
                         .as_deref()
                         .is_some_and(|id| group.has_member(id))
             }
-            Route::Admin { group_id, .. } => self
-                .admin_user
-                .as_ref()
-                .is_some_and(|u| u.in_group(group_id)),
+            Route::Admin { group_id, .. } => held.admin.first(group_id).is_some(),
         }
     }
 
