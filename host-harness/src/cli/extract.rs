@@ -49,15 +49,7 @@ impl<'a, W: Write + ?Sized> Array<'a, W> {
         if self.error.is_some() {
             return;
         }
-        let sep = if self.items == 0 { "\n    " } else { ",\n    " };
-        let written = self
-            .out
-            .write_all(sep.as_bytes())
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                lifecycle_host::json::to_writer(&mut *self.out, item).map_err(|e| e.to_string())
-            });
-        match written {
+        match write_item(&mut *self.out, self.items == 0, item) {
             Ok(()) => self.items += 1,
             Err(e) => self.error = Some(e),
         }
@@ -83,6 +75,18 @@ impl<'a, W: Write + ?Sized> Array<'a, W> {
         self.out.write_all(end.as_bytes()).map_err(write_error)?;
         Ok(self.items)
     }
+}
+
+/// One item of an [`Array`], its separator first: the one writer of the array's framing,
+/// whether straight to the output or into a [`Background`] chunk.
+fn write_item<W: Write + ?Sized, T: Serialize>(
+    out: &mut W,
+    first: bool,
+    item: &T,
+) -> Result<(), String> {
+    let sep = if first { "\n    " } else { ",\n    " };
+    out.write_all(sep.as_bytes()).map_err(|e| e.to_string())?;
+    lifecycle_host::json::to_writer(out, item).map_err(|e| e.to_string())
 }
 
 /// A page serialized for an [`Array`]: its bytes and how many items they hold.
@@ -113,10 +117,8 @@ impl Background {
                 for page in waiting {
                     let mut chunk = Vec::with_capacity(page.len() * 256);
                     for item in &page {
-                        let sep: &[u8] = if written == 0 { b"\n    " } else { b",\n    " };
-                        chunk.extend_from_slice(sep);
-                        if let Err(e) = lifecycle_host::json::to_writer(&mut chunk, item) {
-                            let _ = ready.send(Err(e.to_string()));
+                        if let Err(e) = write_item(&mut chunk, written == 0, item) {
+                            let _ = ready.send(Err(e));
                             return;
                         }
                         written += 1;
