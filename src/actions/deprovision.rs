@@ -34,8 +34,9 @@ use crate::transport::{Method, Transport};
 use super::common::{
     Person, Run, check_user_ref, not_found, outcome, scim_ctx, scim_write, send_batch,
 };
+use super::index::FoldedIndex;
 use super::relationships::{
-    FoldedIndex, Planned, Route, Target, apply, groups_search, into_changes, name_chunks,
+    Planned, Route, Target, apply, groups_search, into_changes, name_chunks,
 };
 use super::roles;
 

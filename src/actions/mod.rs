@@ -12,6 +12,7 @@ pub mod deprovision;
 pub mod describe;
 pub mod group_roles;
 pub mod health;
+mod index;
 pub mod key_expiry;
 pub mod list;
 pub mod reactivate;

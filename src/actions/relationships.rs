@@ -46,6 +46,7 @@ use super::common::{
     outcome, push, require_budget, same_ignoring_case, scim_ctx, scim_get, scim_subject,
     scim_write, send_batch, take,
 };
+use super::index::FoldedIndex;
 use super::roles;
 
 /// The longest group name accepted, in characters.
@@ -283,76 +284,6 @@ pub(super) fn not_attempted_for_budget(limits: &HostLimits) -> ConnectorError {
          run the same action again to finish",
         limits.max_requests
     ))
-}
-
-/// Names folded to lower case (or ids kept as they are) and hashed into buckets once, so
-/// finding one among n others costs O(1) on average instead of a scan (a call may name
-/// thousands of groups, a user may be in 1,000). No sort and no `HashMap`: both would cost
-/// the component kilobytes.
-pub(super) struct FoldedIndex {
-    /// The keys (folded names, or exact ids), in list order.
-    keys: Vec<String>,
-    /// Positions into `keys`, bucketed by hash; a power-of-two count.
-    buckets: Vec<Vec<usize>>,
-    /// Whether keys and look-ups are folded to lower case.
-    folded: bool,
-}
-
-impl FoldedIndex {
-    /// Names compared ignoring case.
-    pub(super) fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        Self::build(names.map(crate::text::fold_case).collect(), true)
-    }
-
-    /// Ids compared exactly.
-    pub(super) fn exact<'a>(ids: impl Iterator<Item = &'a str>) -> Self {
-        Self::build(ids.map(str::to_string).collect(), false)
-    }
-
-    fn build(keys: Vec<String>, folded: bool) -> Self {
-        let mut buckets = vec![Vec::new(); (keys.len() * 2).next_power_of_two()];
-        for (i, key) in keys.iter().enumerate() {
-            let slot = slot(key, buckets.len());
-            if let Some(b) = buckets.get_mut(slot) {
-                b.push(i);
-            }
-        }
-        FoldedIndex {
-            keys,
-            buckets,
-            folded,
-        }
-    }
-
-    /// The positions of every key equal to `name` (ignoring case when folded), in list order.
-    pub(super) fn all(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        let key = if self.folded {
-            crate::text::fold_case(name)
-        } else {
-            name.to_string()
-        };
-        let bucket = self
-            .buckets
-            .get(slot(&key, self.buckets.len()))
-            .map_or(&[][..], Vec::as_slice);
-        bucket
-            .iter()
-            .copied()
-            .filter(move |i| self.keys.get(*i).is_some_and(|k| *k == key))
-    }
-
-    /// The first position of a key equal to `name`.
-    pub(super) fn first(&self, name: &str) -> Option<usize> {
-        self.all(name).next()
-    }
-}
-
-/// The bucket of `key` among `buckets` (a power of two): FNV-1a of its bytes.
-fn slot(key: &str, buckets: usize) -> usize {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    (hash as usize) & buckets.saturating_sub(1)
 }
 
 /// The names of one admin groups search at most: one page of answers, and a request that

@@ -19,6 +19,7 @@
 use super::cursor::{Cursor, Listing};
 use super::users::scim_subject;
 use super::{StringSet, fetch, fill, malformed, page_limit, post_json, repeated, scim_page, start};
+use crate::actions::index::FoldedIndex;
 use crate::admin;
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
@@ -251,57 +252,79 @@ fn admin_step(
             }),
         }
     };
-    let members = if groups.is_empty() {
+    // Each group id once (a page naming a group twice gives both records its members).
+    let ids = FoldedIndex::exact(groups.iter().map(|g| g.id.as_deref().unwrap_or_default()));
+    let wanted: Vec<&str> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| g.id.as_deref().filter(|id| ids.first(id) == Some(i)))
+        .collect();
+    let mut members = if wanted.is_empty() {
         Vec::new()
     } else {
-        let mut wanted: Vec<(String, Vec<Id>)> = Vec::with_capacity(groups.len());
-        for id in groups.iter().filter_map(|g| g.id.as_ref()) {
-            if !wanted.iter().any(|(w, _)| w == id) {
-                wanted.push((id.clone(), Vec::new()));
-            }
-        }
-        admin_members(admin, transport, wanted)?
+        admin_members(admin, transport, &wanted)?
     };
-    let mut records = Vec::with_capacity(groups.len());
-    for g in groups {
-        let Some(id) = g.id.clone().filter(|s| !s.is_empty()) else {
+    let by_id = FoldedIndex::exact(wanted.iter().copied());
+    // Where each wanted group's members went: moved into its first record, copied only for
+    // a repeat (a synced group may hold 35,000 members).
+    let mut placed: Vec<Option<usize>> = vec![None; members.len()];
+    let mut records: Vec<GroupRecord> = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let Some(id) = g.id.as_deref().filter(|s| !s.is_empty()) else {
             return Err(malformed(
                 Api::Admin,
                 resp.status,
                 "a listed group has no `id`",
             ));
         };
+        let at = by_id.first(id);
+        let group_members = match at.and_then(|w| placed.get(w).copied().flatten()) {
+            Some(earlier) => records
+                .get(earlier)
+                .map(|r| r.members.clone())
+                .unwrap_or_default(),
+            None => at
+                .and_then(|w| members.get_mut(w))
+                .map(std::mem::take)
+                .unwrap_or_default(),
+        };
+        if let Some(slot) = at.and_then(|w| placed.get_mut(w)) {
+            slot.get_or_insert(records.len());
+        }
         records.push(GroupRecord {
-            name: g.name.clone().unwrap_or_else(|| id.clone()),
+            name: g.name.clone().unwrap_or_else(|| id.to_string()),
             scim_id: None,
             synced: g.is_synced(),
-            members: members
-                .iter()
-                .find(|(gid, _)| *gid == id)
-                .map(|(_, m)| m.clone())
-                .unwrap_or_default(),
-            group_id: Some(GroupId::from(id)),
+            members: group_members,
+            group_id: Some(GroupId::from(id.to_string())),
         });
     }
     Ok((records, next))
 }
 
-/// The members (account ids) of the groups `wanted` (each group id once, its members
-/// empty), from one users search filtered by their ids (atlassian-api §7.5), its pages
-/// followed: ⌈distinct members ÷ 100⌉ requests (at least one), not a walk over every user.
-/// A 400 on more than one id (the server caps the list) halves the list and tries again.
-/// Users come back with all their groups expanded: each is counted for the wanted ones only.
+/// The members (account ids) of the groups `wanted` (distinct ids), in the same order,
+/// from one users search filtered by their ids (atlassian-api §7.5), its pages followed:
+/// ⌈distinct members ÷ 100⌉ requests (at least one), not a walk over every user. A 400 on
+/// more than one id (the server caps the list) halves the list and tries again. Users come
+/// back with all their groups expanded: each is counted for the wanted ones only, found
+/// through an index (a user in 1,000 groups, a page of 100 such users: 100,000 look-ups).
 fn admin_members(
     admin: &AdminConfig,
     transport: &dyn Transport,
-    mut members: Vec<(String, Vec<Id>)>,
-) -> Result<Vec<(String, Vec<Id>)>, ConnectorError> {
-    let ids: Vec<String> = members.iter().map(|(id, _)| id.clone()).collect();
-    // Each (group, account) once, keyed unambiguously: the group id's length, then both ids.
+    wanted: &[&str],
+) -> Result<Vec<Vec<Id>>, ConnectorError> {
+    let index = FoldedIndex::exact(wanted.iter().copied());
+    let mut members: Vec<Vec<Id>> = vec![Vec::new(); wanted.len()];
+    // Each (group, account) once, keyed unambiguously: the group's position, then the id.
     let mut pairs = StringSet::default();
-    let mut pending: Vec<&[String]> = vec![ids.as_slice()];
+    let mut pending: Vec<&[&str]> = vec![wanted];
     while let Some(chunk) = pending.pop() {
-        match members_search(admin, transport, chunk, &mut members, &mut pairs)? {
+        let mut found = Found {
+            index: &index,
+            members: &mut members,
+            pairs: &mut pairs,
+        };
+        match members_search(admin, transport, chunk, &mut found)? {
             Searched::Done => {}
             Searched::TooMany => {
                 let (a, b) = chunk.split_at(chunk.len() / 2);
@@ -313,6 +336,28 @@ fn admin_members(
     Ok(members)
 }
 
+/// Where a users search puts what it finds: the wanted groups' positions, their members,
+/// and the (group, account) pairs already counted.
+struct Found<'a> {
+    index: &'a FoldedIndex,
+    members: &'a mut [Vec<Id>],
+    pairs: &'a mut StringSet,
+}
+
+impl Found<'_> {
+    /// Counts `account` as a member of group `gid` if that group is wanted and the pair new.
+    fn add(&mut self, gid: &str, account: &str) {
+        let Some(at) = self.index.first(gid) else {
+            return;
+        };
+        if self.pairs.insert(format!("{at}:{account}"))
+            && let Some(m) = self.members.get_mut(at)
+        {
+            m.push(Id::Account(AccountId::from(account)));
+        }
+    }
+}
+
 /// How one filtered search ended.
 enum Searched {
     /// Every page read.
@@ -322,13 +367,12 @@ enum Searched {
 }
 
 /// One users search for the members of `chunk`, its pages followed, each member added to
-/// its wanted groups in `members`.
+/// its wanted groups in `found`.
 fn members_search(
     admin: &AdminConfig,
     transport: &dyn Transport,
-    chunk: &[String],
-    members: &mut [(String, Vec<Id>)],
-    pairs: &mut StringSet,
+    chunk: &[&str],
+    found: &mut Found<'_>,
 ) -> Result<Searched, ConnectorError> {
     let (subject, api) = admin_ctx(admin);
     let ctx = Context {
@@ -352,12 +396,9 @@ fn members_search(
             let Some(account) = user.account_id.filter(|a| !a.is_empty()) else {
                 continue;
             };
-            for g in user.groups {
-                let Some(gid) = g.id else { continue };
-                if let Some((_, m)) = members.iter_mut().find(|(w, _)| *w == gid)
-                    && pairs.insert(format!("{}:{gid}{account}", gid.len()))
-                {
-                    m.push(Id::Account(AccountId::from(account.as_str())));
+            for g in &user.groups {
+                if let Some(gid) = g.id.as_deref() {
+                    found.add(gid, &account);
                 }
             }
         }
@@ -409,6 +450,16 @@ mod tests {
 
     fn req(cursor: Option<String>, limit: Option<u32>) -> PageRequest {
         PageRequest { cursor, limit }
+    }
+
+    /// The first page of the admin phase, default limit.
+    fn first_admin_page(fake: &FakeTransport) -> GroupPage {
+        list_groups(
+            &full(),
+            fake,
+            &req(Some("v1:groups:admin::100:0".into()), None),
+        )
+        .unwrap()
     }
 
     fn post(fake: &FakeTransport, url: &str, body: &str) {
@@ -563,12 +614,7 @@ mod tests {
             &users,
             r#"{"data":[{"accountId":"y","groups":[{"id":"a3"}]}],"links":{}}"#,
         );
-        let p = list_groups(
-            &full(),
-            &fake,
-            &req(Some("v1:groups:admin::100:0".into()), None),
-        )
-        .unwrap();
+        let p = first_admin_page(&fake);
         let members: Vec<&[Id]> = p.items.iter().map(|g| g.members.as_slice()).collect();
         assert_eq!(members, [&[account("x")][..], &[], &[account("y")]]);
         let ids: Vec<serde_json::Value> = fake
@@ -660,6 +706,36 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, ConnectorError::Upstream(_)), "{e:?}");
         assert_eq!(fake.requests().len(), 4);
+    }
+
+    #[test]
+    fn a_group_listed_twice_in_a_page_is_searched_once_and_keeps_its_members_in_both() {
+        let fake = FakeTransport::new();
+        post(
+            &fake,
+            &format!("{ORG}/-/groups/search"),
+            r#"{"data":[{"id":"a1","name":"a1"},{"id":"a2","name":"a2"},{"id":"a1","name":"a1"}],"links":{}}"#,
+        );
+        post(
+            &fake,
+            &format!("{ORG}/-/users/search"),
+            r#"{"data":[{"accountId":"x","groups":[{"id":"a1"},{"id":"a9"},{"id":"a1"}]},
+                        {"accountId":"y","groups":[{"id":"a2"},{"id":"a1"}]}],"links":{}}"#,
+        );
+        let p = first_admin_page(&fake);
+        let members: Vec<&[Id]> = p.items.iter().map(|g| g.members.as_slice()).collect();
+        assert_eq!(
+            members,
+            [
+                &[account("x"), account("y")][..],
+                &[account("y")],
+                &[account("x"), account("y")]
+            ]
+        );
+        let search = &fake.non_get_requests()[1];
+        let body: serde_json::Value =
+            serde_json::from_slice(search.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["groupIds"], serde_json::json!(["a1", "a2"]));
     }
 
     #[test]
