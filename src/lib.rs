@@ -30,6 +30,7 @@ pub mod bench_loop;
 pub mod config;
 pub mod encode;
 pub mod error;
+mod lenient;
 pub mod manage;
 pub mod model;
 pub mod products;

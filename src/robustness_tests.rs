@@ -62,6 +62,7 @@ fn parsers_and_classifier_never_panic() {
         let _ = scim::parse_list::<scim::Group>(&body);
         let _ = crate::wire::parse::<admin::Page<admin::Group>>(&body);
         let _ = crate::wire::parse::<admin::Page<admin::User>>(&body);
+        let _ = admin::parse_members_page(&body);
         let _ = crate::wire::parse::<products::JiraProjectPage>(&body);
         let _ = crate::wire::parse::<products::ConfluenceSpacePage>(&body);
         let _ = crate::wire::parse::<products::BitbucketRepositoryPage>(&body);

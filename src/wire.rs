@@ -112,7 +112,7 @@ pub fn opt_list<T: FromJson>(v: Option<&Value>, key: &str) -> Result<Option<Vec<
 
 /// The items of a list where absent or `null` is `None`; any other non-list is an error.
 #[inline(never)]
-fn opt_items<'a>(v: Option<&'a Value>, key: &str) -> Result<Option<&'a [Value]>, String> {
+pub fn opt_items<'a>(v: Option<&'a Value>, key: &str) -> Result<Option<&'a [Value]>, String> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => Ok(Some(items)),

@@ -239,3 +239,51 @@ async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped()
         .count();
     assert_eq!(pages, 2, "stopped at the first repeated page");
 }
+
+/// Users in 1,000 groups each: the admin phase's users search answers every member with all
+/// its groups expanded, so one page of 100 such users is 100,000 group objects (about 6 MB
+/// of body). Read as a JSON tree that took more than the guest's 64 MiB and the call died
+/// out of memory; read as it streams past, the call keeps the page and the member ids only.
+#[tokio::test]
+async fn a_page_of_users_in_1000_groups_each_fits_the_guests_memory() {
+    const USERS: usize = 100;
+    const GROUPS: usize = 1_000;
+    let emails: Vec<String> = (1..=USERS)
+        .map(|i| format!("user{i}@example.com"))
+        .collect();
+    let all: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let mut b = Simulator::builder().users(USERS).admin_page_size(100);
+    for j in 0..GROUPS {
+        b = b.admin_group(&format!("g-{j:04}"), &all);
+    }
+    let sim = start(b).await;
+    let admin_phase = PageRequest {
+        cursor: Some("v1:groups:admin::100:0".into()),
+        limit: Some(100),
+    };
+    let inv = connector()
+        .list_groups(&sim_tenant(&sim), &admin_phase)
+        .await;
+    let page = inv.result.expect("the page is listed");
+    assert_eq!(page.items.len(), 100);
+    let accounts: BTreeSet<String> = sim.users().into_iter().map(|u| u.account_id).collect();
+    assert_eq!(accounts.len(), USERS);
+    for g in &page.items {
+        assert_eq!(sim.group_members(&g.name).len(), USERS, "{}", g.name);
+        let got: BTreeSet<String> = g.members.iter().map(|m| m.value.clone()).collect();
+        assert_eq!(got, accounts, "members of {}", g.name);
+        assert_eq!(g.members.len(), USERS, "each member once in {}", g.name);
+    }
+    let body: usize = inv.exchanges.iter().map(|e| e.response_bytes).sum();
+    assert!(
+        body > 5 << 20,
+        "the users search answers every group: {body} bytes"
+    );
+    let peak = inv.peak_memory;
+    assert!(
+        peak < 24 << 20,
+        "peak guest memory {:.1} MiB for {:.1} MiB of answers",
+        peak as f64 / f64::from(1 << 20),
+        body as f64 / f64::from(1 << 20)
+    );
+}
