@@ -10,6 +10,7 @@
 //! guest, the terminal or the audit log), and records the exchange without any header value
 //! or secret.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -600,26 +601,20 @@ async fn attempt(
 ) -> Result<Response, (HttpError, Option<u16>)> {
     match read(upstream, limits, p).await {
         Ok(response) if scrubber.is_empty() => Ok(response),
-        Ok(response) => {
-            let body = scrubber.scrub_bytes(&response.body);
-            if body.len() > limits.max_response_bytes {
+        // A clean answer (nearly all of them) is passed on as it came, not copied: a page of
+        // users is tens of kilobytes, and every answer goes through here.
+        Ok(mut response) => {
+            if let Cow::Owned(body) = scrubber.scrub_bytes(&response.body) {
+                response.body = body;
+            }
+            if response.body.len() > limits.max_response_bytes {
                 return Err((HttpError::TooLarge, Some(response.status)));
             }
-            let body = body.into_owned();
-            Ok(Response {
-                status: response.status,
-                headers: response
-                    .headers
-                    .iter()
-                    .map(|(name, value)| {
-                        (
-                            scrubber.scrub(name).into_owned(),
-                            scrubber.scrub(value).into_owned(),
-                        )
-                    })
-                    .collect(),
-                body,
-            })
+            for (name, value) in &mut response.headers {
+                scrub_in_place(scrubber, name);
+                scrub_in_place(scrubber, value);
+            }
+            Ok(response)
         }
         Err((error, status)) => Err((
             match error {
@@ -632,6 +627,13 @@ async fn attempt(
             },
             status,
         )),
+    }
+}
+
+/// `text` with every form of every secret taken out; left as it is (no copy) when clean.
+fn scrub_in_place(scrubber: &Scrubber, text: &mut String) {
+    if let Cow::Owned(clean) = scrubber.scrub(text) {
+        *text = clean;
     }
 }
 
