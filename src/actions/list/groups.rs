@@ -252,7 +252,8 @@ fn admin_step(
             }),
         }
     };
-    // Each group id once (a page naming a group twice gives both records its members).
+    // The page's group ids by position: a group listed twice is searched once, for its
+    // first position, and its record there gets the members.
     let ids = FoldedIndex::exact(groups.iter().map(|g| g.id.as_deref().unwrap_or_default()));
     let wanted: Vec<&str> = groups
         .iter()
@@ -262,14 +263,10 @@ fn admin_step(
     let mut members = if wanted.is_empty() {
         Vec::new()
     } else {
-        admin_members(admin, transport, &wanted)?
+        admin_members(admin, transport, &wanted, &ids, groups.len())?
     };
-    let by_id = FoldedIndex::exact(wanted.iter().copied());
-    // Where each wanted group's members went: moved into its first record, copied only for
-    // a repeat (a synced group may hold 35,000 members).
-    let mut placed: Vec<Option<usize>> = vec![None; members.len()];
     let mut records: Vec<GroupRecord> = Vec::with_capacity(groups.len());
-    for g in &groups {
+    for (i, g) in groups.iter().enumerate() {
         let Some(id) = g.id.as_deref().filter(|s| !s.is_empty()) else {
             return Err(malformed(
                 Api::Admin,
@@ -277,20 +274,15 @@ fn admin_step(
                 "a listed group has no `id`",
             ));
         };
-        let at = by_id.first(id);
-        let group_members = match at.and_then(|w| placed.get(w).copied().flatten()) {
-            Some(earlier) => records
-                .get(earlier)
+        // Moved into the group's record, copied only for a repeat (a group may hold 35,000
+        // members); `records[j]` is the record of the page's group j.
+        let group_members = match ids.first(id) {
+            Some(first) if first < i => records
+                .get(first)
                 .map(|r| r.members.clone())
                 .unwrap_or_default(),
-            None => at
-                .and_then(|w| members.get_mut(w))
-                .map(std::mem::take)
-                .unwrap_or_default(),
+            _ => members.get_mut(i).map(std::mem::take).unwrap_or_default(),
         };
-        if let Some(slot) = at.and_then(|w| placed.get_mut(w)) {
-            slot.get_or_insert(records.len());
-        }
         records.push(GroupRecord {
             name: g.name.clone().unwrap_or_else(|| id.to_string()),
             scim_id: None,
@@ -302,8 +294,9 @@ fn admin_step(
     Ok((records, next))
 }
 
-/// The members (account ids) of the groups `wanted` (distinct ids), in the same order,
-/// from one users search filtered by their ids (atlassian-api §7.5), its pages followed:
+/// The members (account ids) of the groups `wanted` (distinct ids), by the position
+/// `index` gives each id among the page's `groups`, from one users search filtered by
+/// their ids (atlassian-api §7.5), its pages followed:
 /// ⌈distinct members ÷ 100⌉ requests (at least one), not a walk over every user. A 400 on
 /// more than one id (the server caps the list) halves the list and tries again. Users come
 /// back with all their groups expanded: each is counted for the wanted ones only, found
@@ -312,15 +305,16 @@ fn admin_members(
     admin: &AdminConfig,
     transport: &dyn Transport,
     wanted: &[&str],
+    index: &FoldedIndex,
+    groups: usize,
 ) -> Result<Vec<Vec<Id>>, ConnectorError> {
-    let index = FoldedIndex::exact(wanted.iter().copied());
-    let mut members: Vec<Vec<Id>> = vec![Vec::new(); wanted.len()];
+    let mut members: Vec<Vec<Id>> = vec![Vec::new(); groups];
     // Each (group, account) once, keyed unambiguously: the group's position, then the id.
     let mut pairs = StringSet::default();
     let mut pending: Vec<&[&str]> = vec![wanted];
     while let Some(chunk) = pending.pop() {
         let mut found = Found {
-            index: &index,
+            index,
             members: &mut members,
             pairs: &mut pairs,
         };
@@ -336,7 +330,7 @@ fn admin_members(
     Ok(members)
 }
 
-/// Where a users search puts what it finds: the wanted groups' positions, their members,
+/// Where a users search puts what it finds: the positions of the page's groups, their members,
 /// and the (group, account) pairs already counted.
 struct Found<'a> {
     index: &'a FoldedIndex,
