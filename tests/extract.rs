@@ -217,12 +217,11 @@ async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped()
         )
         .mount(&server)
         .await;
-    let mut out = Vec::new();
     let err = snapshot(
         connector(),
         &scim_only_tenant(&server.uri()),
         (100, 100),
-        &mut out,
+        Vec::new(),
     )
     .await
     .expect_err("the walk must stop");

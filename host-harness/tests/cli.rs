@@ -940,6 +940,46 @@ async fn extract_out_is_owner_only_and_an_unwritable_out_is_named() {
     );
 }
 
+/// A full disk under the snapshot: `extract` to a standard output that refuses every write
+/// (`/dev/full`, ENOSPC) while the users are written on the writer thread (2,000 users, far
+/// more than one buffer) stops, exits non-zero and says why, instead of hanging on a
+/// thread that stopped or reporting success.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extract_to_a_full_disk_fails_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = atlassian_simulator::Simulator::builder()
+        .users(2_000)
+        .start()
+        .await
+        .unwrap();
+    let config = dir.path().join("sim.toml");
+    std::fs::write(&config, sim.config_toml()).unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = support::command(
+        Some(Path::new(concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home"))),
+        &[
+            "--allow-loopback",
+            "extract",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    )
+    .stdout(full)
+    .output()
+    .unwrap();
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("extract failed: cannot write the snapshot")
+            && shown.contains(&std::io::Error::from_raw_os_error(28).to_string()),
+        "{shown}"
+    );
+}
+
 /// A full disk (`/dev/full` answers every write with ENOSPC): the change is made upstream, but
 /// its record cannot be written, so the action does not report success.
 #[cfg(target_os = "linux")]

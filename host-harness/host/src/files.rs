@@ -327,14 +327,10 @@ impl PrivateFile {
             temp,
             dir,
             kind,
-            file: std::io::BufWriter::new(file),
+            // Large writes: a snapshot is tens of megabytes.
+            file: std::io::BufWriter::with_capacity(1 << 16, file),
             committed: false,
         })
-    }
-
-    /// Where to write.
-    pub fn writer(&mut self) -> &mut dyn std::io::Write {
-        &mut self.file
     }
 
     /// Flushes, syncs and renames the file into place (replacing any file of that name).
@@ -352,6 +348,19 @@ impl PrivateFile {
         std::fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io)
+    }
+}
+
+/// Writes go to the temporary file (buffered); nothing is in place before the commit.
+impl std::io::Write for PrivateFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 

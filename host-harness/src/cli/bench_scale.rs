@@ -65,11 +65,11 @@ pub(crate) async fn extraction(
     let seeded = seeding.elapsed();
     let tenant = Tenant::from_toml(&sim.config).map_err(anyhow::Error::msg)?;
     let path = sim.dir.join("snapshot.json");
-    let mut file =
+    let file =
         lifecycle_host::files::PrivateFile::create(&path, lifecycle_host::files::Kind::Snapshot)?;
     let (host_cpu, sim_cpu) = (cpu_time(None), sim.cpu_time());
     let started = Instant::now();
-    let counts = crate::cli::extract::snapshot(connector, &tenant, (100, 10_000), file.writer())
+    let (counts, file) = crate::cli::extract::snapshot(connector, &tenant, (100, 10_000), file)
         .await
         .map_err(|e| anyhow::anyhow!("extraction failed: {e}"))?;
     let elapsed = started.elapsed();
