@@ -20,11 +20,13 @@ fn harness(args: &[&str]) -> Output {
     harness_strict(&args)
 }
 
+/// The binary's home in these tests: saved integrations and the audit log stay inside the
+/// test target directory too.
+const HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home");
+
 /// The binary with only the operator flags in `args`.
 fn harness_strict(args: &[&str]) -> Output {
-    // Saved integrations and the audit log stay inside the test target directory too.
-    let home = concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home");
-    support::run(Some(Path::new(home)), args)
+    support::run(Some(Path::new(HOME)), args)
 }
 
 fn write_config(dir: &Path, base: &str) -> std::path::PathBuf {
@@ -960,7 +962,7 @@ async fn extract_to_a_full_disk_fails_saying_so() {
         .open("/dev/full")
         .unwrap();
     let out = support::command(
-        Some(Path::new(concat!(env!("CARGO_TARGET_TMPDIR"), "/cli-home"))),
+        Some(Path::new(HOME)),
         &[
             "--allow-loopback",
             "extract",

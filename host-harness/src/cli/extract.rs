@@ -45,11 +45,21 @@ impl<'a, W: Write + ?Sized> Array<'a, W> {
         })
     }
 
+    /// Writes `item`, its separator first. After a failed write the array takes nothing
+    /// more, and [`Array::close`] names the error.
     fn push<T: Serialize>(&mut self, item: &T) {
         if self.error.is_some() {
             return;
         }
-        match write_item(&mut *self.out, self.items == 0, item) {
+        let sep = if self.items == 0 { "\n    " } else { ",\n    " };
+        let written = self
+            .out
+            .write_all(sep.as_bytes())
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                lifecycle_host::json::to_writer(&mut *self.out, item).map_err(|e| e.to_string())
+            });
+        match written {
             Ok(()) => self.items += 1,
             Err(e) => self.error = Some(e),
         }
@@ -63,17 +73,6 @@ impl<'a, W: Write + ?Sized> Array<'a, W> {
         self.out.write_all(end.as_bytes()).map_err(write_error)?;
         Ok(self.items)
     }
-}
-
-/// One item of an [`Array`], its separator first: the one writer of the array's framing.
-fn write_item<W: Write + ?Sized, T: Serialize>(
-    out: &mut W,
-    first: bool,
-    item: &T,
-) -> Result<(), String> {
-    let sep = if first { "\n    " } else { ",\n    " };
-    out.write_all(sep.as_bytes()).map_err(|e| e.to_string())?;
-    lifecycle_host::json::to_writer(out, item).map_err(|e| e.to_string())
 }
 
 /// The users' array written on a thread of its own while the walk fetches the next page:
