@@ -709,6 +709,86 @@ async fn scim_user_reads_honour_attributes_and_excluded_attributes() {
 }
 
 #[tokio::test]
+async fn scim_group_reads_honour_projections_and_list_as_they_read_alone() {
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let sim = Simulator::builder()
+        .user(SeedUser::new("a@example.com"))
+        .user(SeedUser::new("b@example.com"))
+        .start()
+        .await
+        .unwrap();
+    let ids: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|n| {
+            let u = sim.user_by_email(&format!("{n}@example.com")).unwrap();
+            u.scim_id.unwrap()
+        })
+        .collect();
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                      "displayName": "Engineering", "externalId": "idp-eng",
+                      "members": [{"value": ids[0]}, {"value": ids[1]}]});
+    let created = scim(&sim, "POST", "/Groups", Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let gid = created.json()["id"].as_str().unwrap().to_string();
+    let alone = scim(&sim, "GET", &format!("/Groups/{gid}"), None).await;
+    let page = scim(&sim, "GET", "/Groups", None).await;
+    assert!(
+        page.text
+            .contains(r#"[{"displayName":"Engineering","externalId":"idp-eng","id":"#),
+        "a page writes a group's keys in sorted order, as a read does: {}",
+        page.text
+    );
+    assert_eq!(
+        page.json()["Resources"][0],
+        alone.json(),
+        "a page renders a group as a read"
+    );
+    let g = alone.json();
+    let expected = [
+        "displayName",
+        "externalId",
+        "id",
+        "members",
+        "meta",
+        "schemas",
+    ];
+    assert_eq!(keys(&g), expected);
+    let mut members = g["members"].as_array().unwrap().clone();
+    members.sort_by_key(|m| m["display"].as_str().unwrap().to_string());
+    for (m, (name, id)) in members.iter().zip(["a", "b"].iter().zip(&ids)) {
+        let want = json!({"$ref": format!("{}/Users/{id}", sim.scim_url()),
+                          "display": format!("{name}@example.com"), "type": "User",
+                          "value": id});
+        assert_eq!(m, &want);
+    }
+    assert_eq!(
+        g["meta"]["location"],
+        format!("{}/Groups/{gid}", sim.scim_url())
+    );
+    let without = scim(&sim, "GET", "/Groups?excludedAttributes=members,meta", None)
+        .await
+        .json();
+    let without = &without["Resources"][0];
+    assert_eq!(
+        keys(without),
+        ["displayName", "externalId", "id", "schemas"]
+    );
+    let only = scim(
+        &sim,
+        "GET",
+        &format!("/Groups/{gid}?attributes=members.value"),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        keys(&only),
+        ["id", "members", "schemas"],
+        "a sub-attribute keeps its parent"
+    );
+}
+
+#[tokio::test]
 async fn discovery_documents() {
     let sim = Simulator::builder()
         .scim_page_size(100)
