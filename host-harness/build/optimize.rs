@@ -30,6 +30,8 @@ pub fn core_module(module: &[u8], scratch: &Path) -> Result<Vec<u8>, String> {
     let output = scratch.join("connector-core.opt.wasm");
     std::fs::write(&input, module).map_err(|e| format!("{}: {e}", input.display()))?;
     let mut options = OptimizationOptions::new_optimize_for_size_aggressively();
+    // Again while the module shrinks: each round's folding leaves the next some to do.
+    options.set_converge();
     for feature in FEATURES {
         options.enable_feature(feature);
     }
