@@ -192,7 +192,7 @@ async fn unconfigured_products_are_invalid_config_naming_the_key() {
 /// paging for hours.
 #[tokio::test]
 async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped() {
-    use host_harness::cli::extract::{ExtractError, snapshot};
+    use host_harness::cli::extract::{ExtractError, PageSizes, snapshot};
     use lifecycle_host::paging::WalkError;
     let users: Vec<serde_json::Value> = (1..=100)
         .map(|i| serde_json::json!({"id": format!("u{i}"), "userName": format!("u{i}@example.com"), "active": true}))
@@ -220,7 +220,11 @@ async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped()
     let err = snapshot(
         connector(),
         &scim_only_tenant(&server.uri()),
-        (100, 100),
+        PageSizes {
+            page: 100,
+            groups: 100,
+            users: 100,
+        },
         Vec::new(),
     )
     .await
@@ -237,6 +241,56 @@ async fn a_server_that_ignores_start_index_and_lies_about_the_total_is_stopped()
         .filter(|r| r.url.path().ends_with("/Users"))
         .count();
     assert_eq!(pages, 2, "stopped at the first repeated page");
+}
+
+/// K2 over several admin pages in one call: each next groups page goes out beside the
+/// members search of the page before it, so 300 admin groups (three full pages of 100, one
+/// member each) cost the same six requests in four round trips, not six; a call of 100
+/// sends nothing ahead.
+#[tokio::test]
+async fn k2_one_call_reads_several_admin_pages_with_one_round_trip_less_each() {
+    const GROUPS: usize = 300;
+    let emails: Vec<String> = (1..=GROUPS)
+        .map(|i| format!("user{i}@example.com"))
+        .collect();
+    let mut b = Simulator::builder().users(GROUPS).admin_page_size(100);
+    for (j, email) in emails.iter().enumerate() {
+        b = b.admin_group(&format!("g-{j:04}"), &[email.as_str()]);
+    }
+    let sim = start(b).await;
+    let call = |limit| {
+        let tenant = sim_tenant(&sim);
+        async move {
+            let page = PageRequest {
+                cursor: Some("v1:groups:admin::100:0".into()),
+                limit: Some(limit),
+            };
+            connector().list_groups(&tenant, &page).await
+        }
+    };
+    let inv = call(300).await;
+    let page = inv.result.expect("the groups are listed");
+    assert_eq!(page.items.len(), GROUPS);
+    assert_eq!(page.next_cursor, None);
+    for g in &page.items {
+        let want: Vec<String> = sim
+            .group_members(&g.name)
+            .iter()
+            .map(|email| sim.user_by_email(email).expect("seeded").account_id)
+            .collect();
+        let got: Vec<String> = g.members.iter().map(|m| m.value.clone()).collect();
+        assert_eq!(got, want, "members of {}", g.name);
+    }
+    assert_eq!(
+        inv.exchanges.len(),
+        6,
+        "3 groups pages and 3 members searches"
+    );
+    assert_eq!(lifecycle_host::recorder::round_trips(&inv.exchanges), 4);
+    let inv = call(100).await;
+    assert_eq!(inv.result.expect("a page is listed").items.len(), 100);
+    assert_eq!(inv.exchanges.len(), 2);
+    assert_eq!(lifecycle_host::recorder::round_trips(&inv.exchanges), 2);
 }
 
 /// Users in 1,000 groups each: the admin phase's users search answers every member with all

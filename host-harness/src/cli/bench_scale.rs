@@ -69,9 +69,10 @@ pub(crate) async fn extraction(
         lifecycle_host::files::PrivateFile::create(&path, lifecycle_host::files::Kind::Snapshot)?;
     let (host_cpu, sim_cpu) = (cpu_time(None), sim.cpu_time());
     let started = Instant::now();
-    let (counts, file) = crate::cli::extract::snapshot(connector, &tenant, (100, 10_000), file)
-        .await
-        .map_err(|e| anyhow::anyhow!("extraction failed: {e}"))?;
+    let (counts, file) =
+        crate::cli::extract::snapshot(connector, &tenant, Default::default(), file)
+            .await
+            .map_err(|e| anyhow::anyhow!("extraction failed: {e}"))?;
     let elapsed = started.elapsed();
     // What the wall time went to: the host's CPU (guest included) and the simulator's.
     let spent = |before: Option<Duration>, after: Option<Duration>| match (before, after) {

@@ -189,10 +189,36 @@ pub struct ExtractArgs {
     /// Items per page asked of the connector.
     #[arg(long, default_value_t = 100)]
     pub page_size: u32,
+    /// Groups per page asked of the connector: large, so that one call reads several admin
+    /// pages, each next page's search sent beside the members search of the one before.
+    #[arg(long, default_value_t = 1_000)]
+    pub groups_page_size: u32,
     /// Users per page asked of the connector: large, so that its pages after the first go
     /// out in parallel waves.
     #[arg(long, default_value_t = 10_000)]
     pub users_page_size: u32,
+}
+
+/// Items per call asked of each listing of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSizes {
+    /// Resources per call.
+    pub page: u32,
+    /// Groups per call.
+    pub groups: u32,
+    /// Users per call.
+    pub users: u32,
+}
+
+impl Default for PageSizes {
+    /// What `extract` asks by default: 100 resources, 1,000 groups, 10,000 users a call.
+    fn default() -> Self {
+        Self {
+            page: 100,
+            groups: 1_000,
+            users: 10_000,
+        }
+    }
 }
 
 /// What a snapshot held.
@@ -240,14 +266,14 @@ struct Rest {
 pub async fn snapshot<W: Write + Send + 'static>(
     connector: &LoadedConnector,
     tenant: &Tenant,
-    (page_size, users_page_size): (u32, u32),
+    sizes: PageSizes,
     mut out: W,
 ) -> Result<(Counts, W), ExtractError> {
     let started = Instant::now();
     // Dropping the set (a failed users walk) stops the other walk.
     let mut rest = tokio::task::JoinSet::new();
     let (beside, of) = (connector.clone(), tenant.clone());
-    rest.spawn(async move { groups_and_resources(&beside, &of, page_size, started).await });
+    rest.spawn(async move { groups_and_resources(&beside, &of, sizes, started).await });
     let instance = lifecycle_host::json::to_string(tenant.name())
         .map_err(|e| ExtractError::Write(e.to_string()))?;
     write!(out, "{{\n  \"instance\": {instance}").map_err(write_error)?;
@@ -257,7 +283,7 @@ pub async fn snapshot<W: Write + Send + 'static>(
             let mut writer = Background::start(out, "users")?;
             let walked = walk(
                 "users",
-                users_page_size,
+                sizes.users,
                 WalkLimits::default(),
                 |p| async move { connector.list_users(tenant, &p).await },
                 |page| writer.send(page),
@@ -317,7 +343,7 @@ pub async fn snapshot<W: Write + Send + 'static>(
 async fn groups_and_resources(
     connector: &LoadedConnector,
     tenant: &Tenant,
-    page_size: u32,
+    sizes: PageSizes,
     started: Instant,
 ) -> Result<Rest, ExtractError> {
     let file = tempfile::tempfile()
@@ -327,7 +353,7 @@ async fn groups_and_resources(
     let mut array = Array::open(&mut out, "groups")?;
     stream(
         "groups",
-        page_size,
+        sizes.groups,
         &mut requests,
         &mut array,
         |p| async move { connector.list_groups(tenant, &p).await },
@@ -346,7 +372,7 @@ async fn groups_and_resources(
         let what = format!("{kind} resources");
         let listed = stream(
             &what,
-            page_size,
+            sizes.page,
             &mut requests,
             &mut array,
             |p| async move { connector.list_resources(tenant, kind, &p).await },
@@ -376,7 +402,11 @@ async fn groups_and_resources(
 /// Runs `extract`.
 pub async fn run(connector: &LoadedConnector, args: &ExtractArgs) -> anyhow::Result<u8> {
     let (tenant, _) = args.target.tenant()?;
-    let sizes = (args.page_size.max(1), args.users_page_size.max(1));
+    let sizes = PageSizes {
+        page: args.page_size.max(1),
+        groups: args.groups_page_size.max(1),
+        users: args.users_page_size.max(1),
+    };
     let result = match &args.out {
         Some(path) => {
             // A snapshot is tenant data: owner-only, whole or not at all.

@@ -15,17 +15,23 @@
 //! requests, and the whole admin phase ⌈G ÷ 100⌉ + Σ max(1, ⌈U_page ÷ 100⌉) ≤
 //! 2 ⌈G ÷ 100⌉ + ⌈M ÷ 100⌉ for G groups holding M memberships: O(memberships ÷ page
 //! size), whatever the size of the directory (conformance K2 asserts it).
+//!
+//! A call of more than 100 groups reads several admin pages: when a page came back full
+//! with every group kept and a whole page of room is left, the next page's groups search
+//! goes out in one `send-all` beside the page's first members search. The same requests,
+//! one round trip fewer per page after the first; no page is asked twice, except the one
+//! read ahead when a call stops at [`MAX_CALL_MEMBERS`] memberships.
 
 use super::cursor::{Cursor, Listing};
 use super::users::scim_subject;
-use super::{StringSet, fetch, fill, malformed, page_limit, post_json, repeated, scim_page, start};
+use super::{StringSet, fill, malformed, page_limit, post_json, repeated, scim_page, start};
 use crate::actions::index::FoldedIndex;
 use crate::admin;
 use crate::config::{ADMIN_API_KEY, AdminConfig, ConnectorConfig, SCIM_TOKEN};
 use crate::error::ConnectorError;
 use crate::model::{AccountId, Config, GroupId, GroupPage, GroupRecord, Id, PageRequest, ScimId};
 use crate::scim;
-use crate::transport::{Auth, Response, Transport};
+use crate::transport::{Auth, HttpError, Request, Response, Transport};
 use crate::upstream::{self, Api, Context};
 
 /// Most pages of one admin walk (a directory holds at most 150,000 users: 1,500 pages).
@@ -49,10 +55,14 @@ pub fn list_groups(
             cursor,
             page_limit,
             skip,
-        } => {
-            let admin = cfg.require_admin()?;
-            admin_step(admin, transport, cursor, page_limit, skip, limit)
-        }
+        } => admin_step(
+            cfg.require_admin()?,
+            transport,
+            (cursor, page_limit, skip),
+            limit,
+            None,
+            MAX_CALL_MEMBERS,
+        ),
         _ => Err(ConnectorError::InvalidInput(
             "the page cursor is not one of list-groups".to_string(),
         )),
@@ -61,6 +71,13 @@ pub fn list_groups(
 }
 
 type Step = Result<(Vec<GroupRecord>, Option<Cursor>), ConnectorError>;
+
+/// A groups search answer sent ahead, with the members search of the page before it.
+type Ahead = Option<Result<Response, HttpError>>;
+
+/// The memberships after which a call reads no further admin page (a few MiB of the guest's
+/// memory): a call of 1,000 groups of thousands of members each would not fit.
+const MAX_CALL_MEMBERS: usize = 100_000;
 
 fn scim_step(
     cfg: &ConnectorConfig,
@@ -134,12 +151,19 @@ fn synced_here(g: &admin::Group, admin: &AdminConfig) -> bool {
             .is_none_or(|d| d == admin.directory_id)
 }
 
-/// One admin search page; `Err` for a repeated cursor.
+/// One admin groups search: the request.
+fn groups_search(admin: &AdminConfig, directory: &str, body: Vec<u8>) -> Request {
+    let url = admin::groups_search_url(&admin.api_url, &admin.org_id, directory);
+    post_json(url, body, Auth::bearer(ADMIN_API_KEY))
+}
+
+/// One admin search page, sent now or already answered (`ahead`).
 fn admin_search(
     admin: &AdminConfig,
     transport: &dyn Transport,
     directory: &str,
     body: Vec<u8>,
+    ahead: Ahead,
 ) -> Result<(admin::Page<admin::Group>, Response), ConnectorError> {
     let (subject, api) = admin_ctx(admin);
     let ctx = Context {
@@ -147,12 +171,11 @@ fn admin_search(
         credential: ADMIN_API_KEY,
         subject: &subject,
     };
-    let url = admin::groups_search_url(&admin.api_url, &admin.org_id, directory);
-    let resp = fetch(
-        transport,
-        &ctx,
-        post_json(url, body, Auth::bearer(ADMIN_API_KEY)),
-    )?;
+    let answer = match ahead {
+        Some(answer) => answer,
+        None => transport.send(groups_search(admin, directory, body)),
+    };
+    let resp = upstream::check(&ctx, answer)?;
     let page = upstream::parse_json(Api::Admin, &resp)?;
     Ok((page, resp))
 }
@@ -171,14 +194,14 @@ fn merge_admin_ids(
     transport: &dyn Transport,
     records: &mut [GroupRecord],
 ) -> Result<(), ConnectorError> {
-    let names: Vec<String> = records.iter().map(|r| r.name.clone()).collect();
+    let names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
     let mut found: Vec<admin::Group> = Vec::new();
     for chunk in names.chunks(usize::try_from(admin::MAX_LIMIT).unwrap_or(100)) {
         let mut cursor: Option<String> = None;
         let mut seen = StringSet::default();
         for _ in 0..MAX_WALK_PAGES {
             let body = admin::groups_search_body(Some(chunk), admin::MAX_LIMIT, cursor.as_deref());
-            let (page, resp) = admin_search(admin, transport, &admin.directory_id, body)?;
+            let (page, resp) = admin_search(admin, transport, &admin.directory_id, body, None)?;
             let next = next_of(&page);
             found.extend(page.data.into_iter().filter(|g| synced_here(g, admin)));
             match next {
@@ -203,13 +226,23 @@ fn merge_admin_ids(
     Ok(())
 }
 
+/// The admin phase from a page of groups (`cursor`, `page_limit`, `skip`): at most `limit`
+/// groups, with their members; `ahead` is the page's groups search when it went out with
+/// the page before. When every group of a full page is kept, a full page of room is left
+/// and the page ends on a boundary, the next page's groups search goes out in one
+/// `send-all` with this page's first members search, and the call goes on with it: each
+/// further page costs one round trip less and no request more (the call reads that page
+/// anyway, whole, so no later call asks for it again); a call so reads at most
+/// ⌈limit ÷ 100⌉ pages, and stops early once it holds `budget` memberships (the page sent
+/// ahead is then asked again by the next call: one request more). A page of only skipped
+/// groups ends the step, and `fill` goes on.
 fn admin_step(
     admin: &AdminConfig,
     transport: &dyn Transport,
-    cursor: Option<String>,
-    page_limit: u32,
-    skip: u32,
+    (cursor, page_limit, skip): (Option<String>, u32, u32),
     limit: u32,
+    ahead: Ahead,
+    budget: usize,
 ) -> Step {
     // Resuming inside a page needs that page again: same cursor, same limit.
     let request_limit = if skip > 0 {
@@ -218,7 +251,7 @@ fn admin_step(
         limit.min(admin::MAX_LIMIT)
     };
     let body = admin::groups_search_body::<&str>(None, request_limit, cursor.as_deref());
-    let (page, resp) = admin_search(admin, transport, admin::ALL_DIRECTORIES, body)?;
+    let (page, resp) = admin_search(admin, transport, admin::ALL_DIRECTORIES, body, ahead)?;
     let next_page = next_of(&page);
     // Skipped groups (synced here) do not count towards the limit: take groups one by one.
     let len = page.data.len();
@@ -260,10 +293,30 @@ fn admin_step(
         .enumerate()
         .filter_map(|(i, g)| g.id.as_deref().filter(|id| ids.first(id) == Some(i)))
         .collect();
-    let mut members = if wanted.is_empty() {
-        Vec::new()
+    // The next page, sent with the members search when this call will read it anyway, and
+    // whole: a full page of room left, so no later call asks for the same page again.
+    let left = limit.saturating_sub(u32::try_from(groups.len()).unwrap_or(u32::MAX));
+    let host = transport.limits();
+    let overlap = host.max_batch.min(host.max_in_flight) >= 2;
+    let next_page = match &next {
+        Some(Cursor::GroupsAdmin {
+            cursor: Some(c),
+            skip: 0,
+            ..
+        }) if groups.len() == request_limit as usize
+            && left >= admin::MAX_LIMIT
+            && !wanted.is_empty()
+            && overlap =>
+        {
+            let body = admin::groups_search_body::<&str>(None, admin::MAX_LIMIT, Some(c));
+            Some(groups_search(admin, admin::ALL_DIRECTORIES, body))
+        }
+        _ => None,
+    };
+    let (mut members, sent_ahead) = if wanted.is_empty() {
+        (Vec::new(), None)
     } else {
-        admin_members(admin, transport, &wanted, &ids, groups.len())?
+        admin_members(admin, transport, &wanted, &ids, groups.len(), next_page)?
     };
     let mut records: Vec<GroupRecord> = Vec::with_capacity(groups.len());
     for (i, g) in groups.iter().enumerate() {
@@ -291,7 +344,23 @@ fn admin_step(
             group_id: Some(GroupId::from(id.to_string())),
         });
     }
-    Ok((records, next))
+    let held: usize = records.iter().map(|r| r.members.len()).sum();
+    match (next, sent_ahead) {
+        (
+            Some(Cursor::GroupsAdmin {
+                cursor,
+                page_limit,
+                skip,
+            }),
+            Some(ahead),
+        ) if held < budget => {
+            let at = (cursor, page_limit, skip);
+            let (more, next) = admin_step(admin, transport, at, left, Some(ahead), budget - held)?;
+            records.extend(more);
+            Ok((records, next))
+        }
+        (next, _) => Ok((records, next)),
+    }
 }
 
 /// The members (account ids) of the groups `wanted` (distinct ids), by the position
@@ -307,17 +376,17 @@ fn admin_members(
     wanted: &[&str],
     index: &FoldedIndex,
     groups: usize,
-) -> Result<Vec<Vec<Id>>, ConnectorError> {
-    let mut members: Vec<Vec<Id>> = vec![Vec::new(); groups];
-    // Each (group, account) once, keyed unambiguously: the group's position, then the id.
-    let mut pairs = StringSet::default();
+    next_page: Option<Request>,
+) -> Result<(Vec<Vec<Id>>, Ahead), ConnectorError> {
+    let mut found = Found {
+        index,
+        members: vec![Vec::new(); groups],
+        pairs: StringSet::default(),
+        next_page,
+        ahead: None,
+    };
     let mut pending: Vec<&[&str]> = vec![wanted];
     while let Some(chunk) = pending.pop() {
-        let mut found = Found {
-            index,
-            members: &mut members,
-            pairs: &mut pairs,
-        };
         match members_search(admin, transport, chunk, &mut found)? {
             Searched::Done => {}
             Searched::TooMany => {
@@ -327,15 +396,18 @@ fn admin_members(
             }
         }
     }
-    Ok(members)
+    Ok((found.members, found.ahead))
 }
 
-/// Where a users search puts what it finds: the positions of the page's groups, their members,
-/// and the (group, account) pairs already counted.
+/// Where a users search puts what it finds: the positions of the page's groups, their
+/// members, the (group, account) pairs already counted (each once, keyed unambiguously: the
+/// group's position, then the id), and the next groups page to send with the first search.
 struct Found<'a> {
     index: &'a FoldedIndex,
-    members: &'a mut [Vec<Id>],
-    pairs: &'a mut StringSet,
+    members: Vec<Vec<Id>>,
+    pairs: StringSet,
+    next_page: Option<Request>,
+    ahead: Ahead,
 }
 
 impl Found<'_> {
@@ -361,7 +433,8 @@ enum Searched {
 }
 
 /// One users search for the members of `chunk`, its pages followed, each member added to
-/// its wanted groups in `found`.
+/// its wanted groups in `found`; the next groups page, if still unsent, goes out with the
+/// first request.
 fn members_search(
     admin: &AdminConfig,
     transport: &dyn Transport,
@@ -379,7 +452,15 @@ fn members_search(
     let mut seen = StringSet::default();
     for _ in 0..MAX_WALK_PAGES {
         let body = admin::users_in_groups_body(chunk, admin::MAX_LIMIT, cursor.as_deref());
-        let answer = transport.send(post_json(url.clone(), body, Auth::bearer(ADMIN_API_KEY)));
+        let search = post_json(url.clone(), body, Auth::bearer(ADMIN_API_KEY));
+        let answer = match found.next_page.take() {
+            None => transport.send(search),
+            Some(next_page) => {
+                let mut answers = transport.send_all(vec![search, next_page]);
+                found.ahead = answers.pop();
+                answers.pop().unwrap_or(Err(HttpError::Timeout))
+            }
+        };
         if cursor.is_none() && chunk.len() > 1 && matches!(&answer, Ok(r) if r.status == 400) {
             return Ok(Searched::TooMany);
         }
@@ -490,6 +571,102 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.config_key(), Some("admin_api_key"));
+    }
+
+    /// Three admin pages of 100 groups (each group one member), scripted in order.
+    fn three_full_admin_pages(fake: &FakeTransport) {
+        let all = format!("{ORG}/-/groups/search");
+        let users = format!("{ORG}/-/users/search");
+        for page in 1..=3 {
+            let groups: Vec<String> = (0..100)
+                .map(|i| {
+                    format!(
+                        r#"{{"id":"g{page}-{i}","name":"group {page}-{i}","managedBy":"admins"}}"#
+                    )
+                })
+                .collect();
+            let next = if page < 3 {
+                format!(r#""next":"c{}""#, page + 1)
+            } else {
+                String::new()
+            };
+            post(
+                fake,
+                &all,
+                &format!(r#"{{"data":[{}],"links":{{{next}}}}}"#, groups.join(",")),
+            );
+            let members: Vec<String> = (0..100)
+                .map(|i| {
+                    format!(r#"{{"accountId":"acc{page}-{i}","groups":[{{"id":"g{page}-{i}"}}]}}"#)
+                })
+                .collect();
+            post(
+                fake,
+                &users,
+                &format!(r#"{{"data":[{}],"links":{{}}}}"#, members.join(",")),
+            );
+        }
+    }
+
+    /// Each call's shape: `1` for a `send`, `n` for a `send_all` of n.
+    fn shape(fake: &FakeTransport) -> Vec<usize> {
+        use lifecycle_connector_sdk::fake::Call;
+        fake.calls()
+            .iter()
+            .map(|c| match c {
+                Call::Send(_) => 1,
+                Call::SendAll(rs) => rs.len(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn k2_a_call_over_several_admin_pages_sends_each_next_page_with_the_members_search() {
+        let fake = FakeTransport::new();
+        three_full_admin_pages(&fake);
+        let cursor = Some("v1:groups:admin::100:0".to_string());
+        let page = list_groups(&full(), &fake, &req(cursor, Some(300))).unwrap();
+        assert_eq!(page.items.len(), 300);
+        assert_eq!(page.items[299].members, [account("acc3-99")]);
+        assert_eq!(page.next_cursor, None);
+        // Six requests as one page per call would make (3 groups pages, 3 members
+        // searches), in four round trips instead of six.
+        assert_eq!(shape(&fake), [1, 2, 2, 1]);
+        let bodies: Vec<serde_json::Value> = fake
+            .requests()
+            .iter()
+            .map(|r| serde_json::from_slice(r.body.as_deref().unwrap()).unwrap())
+            .collect();
+        // Every groups page is asked whole, with the cursor the page before gave.
+        assert_eq!(bodies[2]["cursor"], "c2");
+        assert_eq!(bodies[4]["cursor"], "c3");
+        assert!(bodies.iter().all(|b| b["limit"] == 100));
+    }
+
+    #[test]
+    fn k2_nothing_is_sent_ahead_without_a_full_page_of_room_or_a_batch_of_two() {
+        // 150 wanted: after the first page only 50 fit, so the next page is the next
+        // call's, asked whole then (never fetched twice).
+        let fake = FakeTransport::new();
+        three_full_admin_pages(&fake);
+        let cursor = Some("v1:groups:admin::100:0".to_string());
+        let page = list_groups(&full(), &fake, &req(cursor, Some(150))).unwrap();
+        assert_eq!(page.items.len(), 100);
+        assert_eq!(
+            page.next_cursor.as_deref(),
+            Some("v1:groups:admin:c2:100:0")
+        );
+        assert_eq!(shape(&fake), [1, 1]);
+        // A host that allows one request at a time: the same requests, one by one.
+        let one = FakeTransport::with_limits(crate::transport::HostLimits {
+            max_batch: 1,
+            ..crate::transport::HostLimits::UNLIMITED
+        });
+        three_full_admin_pages(&one);
+        let cursor = Some("v1:groups:admin::100:0".to_string());
+        let page = list_groups(&full(), &one, &req(cursor, Some(300))).unwrap();
+        assert_eq!(page.items.len(), 100);
+        assert_eq!(shape(&one), [1, 1]);
     }
 
     #[test]
