@@ -298,7 +298,7 @@ fn admin_step(
     let left = limit.saturating_sub(u32::try_from(groups.len()).unwrap_or(u32::MAX));
     let host = transport.limits();
     let overlap = host.max_batch.min(host.max_in_flight) >= 2;
-    let next_page = match &next {
+    let read_ahead = match &next {
         Some(Cursor::GroupsAdmin {
             cursor: Some(c),
             skip: 0,
@@ -316,7 +316,7 @@ fn admin_step(
     let (mut members, sent_ahead) = if wanted.is_empty() {
         (Vec::new(), None)
     } else {
-        admin_members(admin, transport, &wanted, &ids, groups.len(), next_page)?
+        admin_members(admin, transport, &wanted, &ids, groups.len(), read_ahead)?
     };
     let mut records: Vec<GroupRecord> = Vec::with_capacity(groups.len());
     for (i, g) in groups.iter().enumerate() {
