@@ -6,7 +6,7 @@ use atlassian_connector::config::ConnectorConfig;
 use atlassian_connector::model::Config;
 use atlassian_connector::transport::Response;
 use atlassian_connector::upstream::{self, Api, Context};
-use atlassian_connector::{admin, base_url, products, scim};
+use atlassian_connector::{admin, base_url, encode, products, scim};
 use lifecycle_host::egress::EgressPolicy;
 use lifecycle_host::{OperatorPolicy, Tenant, retry};
 use proptest::prelude::*;
@@ -81,6 +81,24 @@ proptest! {
             let key = e.config_key().map(str::to_owned);
             prop_assert!(key.is_some(), "a config error must name its key: {e:?}");
         }
+    }
+
+    #[test]
+    fn percent_encoding_round_trips_and_leaves_only_unreserved_characters(v in "\\PC{0,30}|.{0,30}") {
+        let encoded = encode::query(&v);
+        prop_assert!(
+            encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+            "{}", encoded
+        );
+        prop_assert_eq!(encode::decode(&encoded), v.clone());
+        if !encode::is_dot_segment(&v) {
+            prop_assert_eq!(encode::segment(&v), encoded);
+        }
+    }
+
+    #[test]
+    fn percent_decoding_never_panics(s in "[%0-9a-fA-FgG.]{0,20}|.{0,20}") {
+        let _ = encode::decode(&s);
     }
 
     #[test]
