@@ -340,3 +340,48 @@ async fn a_page_of_users_in_1000_groups_each_fits_the_guests_memory() {
         body as f64 / f64::from(1 << 20)
     );
 }
+
+/// A snapshot walks the resources beside the groups, not after them: the first SCIM groups
+/// page is held (a barrier in the simulator) until the first Jira project search arrives.
+/// Walked one after the other, the groups would wait for it until the hold gives up (30 s)
+/// and the search would come after every groups request.
+#[tokio::test]
+async fn the_resources_are_walked_beside_the_groups() {
+    use atlassian_simulator::{Fault, Route};
+    use host_harness::cli::extract::{PageSizes, snapshot};
+    let sim = start(
+        Simulator::builder()
+            .users(3)
+            .synced_group("Engineering", &["user1@example.com"])
+            .admin_group("Finance", &["user2@example.com"])
+            .products(2, 1, 1),
+    )
+    .await;
+    let projects = "/rest/api/3/project";
+    sim.fault(
+        Route::scim("/Groups"),
+        Fault::HoldUntil(Box::new(Route::path(projects))),
+        1,
+    );
+    let (counts, out) = snapshot(
+        connector(),
+        &sim_tenant(&sim),
+        PageSizes::default(),
+        Vec::new(),
+    )
+    .await
+    .expect("the snapshot is written");
+    assert_eq!((counts.users, counts.groups), (3, 2));
+    assert!(counts.resources >= 4, "{} resources", counts.resources);
+    serde_json::from_slice::<serde_json::Value>(&out).expect("the snapshot is JSON");
+    let log = sim.requests();
+    let at = |what: &dyn Fn(&atlassian_simulator::LoggedRequest) -> bool| log.iter().position(what);
+    let held = at(&|r| r.fault.as_deref() == Some("held")).expect("the groups page was held");
+    let search = at(&|r| r.path.starts_with(projects)).expect("the projects are listed");
+    let after = at(&|r| r.path.contains("/groups/search")).expect("the admin groups are listed");
+    assert!(
+        held < search && search < after,
+        "the project search arrived at {search}, the held groups page at {held}, the next \
+         groups request at {after}"
+    );
+}

@@ -4,6 +4,9 @@ use super::http::Api;
 use super::seed::Seed;
 use std::time::Duration;
 
+/// The longest a [`Fault::HoldUntil`] holds its response when nothing on its route arrives.
+pub const MAX_HOLD: Duration = Duration::from_secs(30);
+
 /// How a 429 tells the client when to come back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryHint {
@@ -41,6 +44,10 @@ pub enum Fault {
     HtmlErrorPage(u16),
     /// The real response, delivered this long after the request arrived.
     Latency(Duration),
+    /// The real response, held until a request on this route arrives after it (at most
+    /// [`MAX_HOLD`]): a barrier for a test that two walks run at once, which a client doing
+    /// one after the other never gets past in time.
+    HoldUntil(Box<Route>),
     /// The real status with a body that is not JSON (`application/json` content type).
     MalformedJson,
     /// The real status with the first half of the real body (an honest `Content-Length`):
@@ -71,6 +78,7 @@ impl Fault {
             Fault::Status(_) => "status",
             Fault::HtmlErrorPage(_) => "html-error-page",
             Fault::Latency(_) => "latency",
+            Fault::HoldUntil(_) => "held",
             Fault::MalformedJson => "malformed-json",
             Fault::TruncatedBody => "truncated-body",
             Fault::OversizedBody(_) => "oversized-body",

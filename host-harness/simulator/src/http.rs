@@ -400,6 +400,8 @@ fn spoil(reply: Reply, fault: &Fault) -> (Reply, Option<Duration>) {
 pub(crate) enum Outcome {
     /// Write this reply, after the delay if any.
     Reply(Reply, Option<Duration>),
+    /// Write this reply once released (a [`Fault::HoldUntil`]), or after [`MAX_HOLD`](super::faults::MAX_HOLD).
+    Held(Reply, std::sync::Arc<tokio::sync::Notify>),
     /// The state change is committed and logged; close the connection without a response.
     Drop,
 }
@@ -408,6 +410,7 @@ pub(crate) enum Outcome {
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     let mut st = lock(shared);
     let now = SystemTime::now();
+    release_holds(&mut st, req);
     // The rate-limit mode answers before faults and the API: a 429 commits nothing.
     let limited = match st.options.rate_limit {
         Some(limit) if req.api != Api::Unknown => Some(st.rate.admit(&limit, req.api, now)),
@@ -439,11 +442,31 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Outcome {
     }
     let delay = delay.or(latency(&st));
     log(&mut st, req, reply.status, fault.as_ref(), now);
-    if fault == Some(Fault::DropResponse) {
-        Outcome::Drop
-    } else {
-        Outcome::Reply(reply, delay)
+    match fault {
+        Some(Fault::DropResponse) => Outcome::Drop,
+        Some(Fault::HoldUntil(route)) => {
+            let release = std::sync::Arc::new(tokio::sync::Notify::new());
+            st.holds.push((*route, release.clone()));
+            Outcome::Held(reply, release)
+        }
+        _ => Outcome::Reply(reply, delay),
     }
+}
+
+/// Releases every held response waiting for a request like `req`.
+fn release_holds(st: &mut State, req: &Req) {
+    if st.holds.is_empty() {
+        return;
+    }
+    let (sb, ab) = (scim_base(st), admin_base(st));
+    st.holds.retain(|(route, release)| {
+        let arrived = route.matches(&req.method, req.api, &req.path, &sb, &ab);
+        if arrived {
+            // A permit is kept if the responder is not waiting yet.
+            release.notify_one();
+        }
+        !arrived
+    });
 }
 
 /// The latency every answer gets (`latency_ms`), if any.

@@ -262,6 +262,7 @@ impl SimulatorBuilder {
             confluence: Vec::new(),
             bitbucket: Vec::new(),
             faults: Vec::new(),
+            holds: Vec::new(),
             log: Vec::new(),
             admin_lag: Default::default(),
             hints: Default::default(),

@@ -124,6 +124,11 @@ async fn respond(
             }
             Ok(response(reply))
         }
+        Outcome::Held(reply, release) => {
+            drop(req);
+            let _ = tokio::time::timeout(super::faults::MAX_HOLD, release.notified()).await;
+            Ok(response(reply))
+        }
     }
 }
 

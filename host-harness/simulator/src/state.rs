@@ -203,6 +203,9 @@ pub(crate) struct State {
     pub confluence: Vec<ProductItem>,
     pub bitbucket: Vec<ProductItem>,
     pub faults: Vec<FaultRule>,
+    /// Responses held by [`Fault::HoldUntil`](super::Fault::HoldUntil): the route each waits
+    /// for, and what releases it.
+    pub holds: Vec<(super::Route, std::sync::Arc<tokio::sync::Notify>)>,
     pub log: Vec<LoggedRequest>,
     /// SCIM membership changes the admin API does not show yet (quirk `admin_sync_lag`):
     /// (group admin id, account id) → (added, admin requests left).
