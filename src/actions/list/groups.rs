@@ -16,9 +16,9 @@
 //! 2 ⌈G ÷ 100⌉ + ⌈M ÷ 100⌉ for G groups holding M memberships: O(memberships ÷ page
 //! size), whatever the size of the directory (conformance K2 asserts it).
 //!
-//! A call of more than 100 groups reads several admin pages: when a page came back full
-//! with every group kept and a whole page of room is left, the next page's groups search
-//! goes out in one `send-all` beside the page's first members search. The same requests,
+//! A call of more than 100 groups reads several admin pages: when a page leaves a whole
+//! page of room in the call (its synced groups, skipped, leave room too), the next page's
+//! groups search goes out in one `send-all` beside the page's first members search. The same requests,
 //! one round trip fewer per page after the first; no page is asked twice, except the one
 //! read ahead when a call stops at [`MAX_CALL_MEMBERS`] memberships.
 
@@ -294,7 +294,8 @@ fn admin_step(
         .filter_map(|(i, g)| g.id.as_deref().filter(|id| ids.first(id) == Some(i)))
         .collect();
     // The next page, sent with the members search when this call will read it anyway, and
-    // whole: a full page of room left, so no later call asks for the same page again.
+    // whole: a full page of room left, so no later call asks for the same page again. This
+    // page's synced groups (skipped) leave that room too.
     let left = limit.saturating_sub(u32::try_from(groups.len()).unwrap_or(u32::MAX));
     let host = transport.limits();
     let overlap = host.max_batch.min(host.max_in_flight) >= 2;
@@ -303,11 +304,7 @@ fn admin_step(
             cursor: Some(c),
             skip: 0,
             ..
-        }) if groups.len() == request_limit as usize
-            && left >= admin::MAX_LIMIT
-            && !wanted.is_empty()
-            && overlap =>
-        {
+        }) if left >= admin::MAX_LIMIT && !wanted.is_empty() && overlap => {
             let body = admin::groups_search_body::<&str>(None, admin::MAX_LIMIT, Some(c));
             Some(groups_search(admin, admin::ALL_DIRECTORIES, body))
         }
@@ -575,14 +572,23 @@ mod tests {
 
     /// Three admin pages of 100 groups (each group one member), scripted in order.
     fn three_full_admin_pages(fake: &FakeTransport) {
+        admin_pages(fake, false);
+    }
+
+    /// [`three_full_admin_pages`], the first group of the first page synced into this
+    /// directory when `synced_first`.
+    fn admin_pages(fake: &FakeTransport, synced_first: bool) {
         let all = format!("{ORG}/-/groups/search");
         let users = format!("{ORG}/-/users/search");
         for page in 1..=3 {
             let groups: Vec<String> = (0..100)
                 .map(|i| {
-                    format!(
-                        r#"{{"id":"g{page}-{i}","name":"group {page}-{i}","managedBy":"admins"}}"#
-                    )
+                    let how = if synced_first && page == 1 && i == 0 {
+                        r#""directoryId":"d1","externalSynced":true"#
+                    } else {
+                        r#""managedBy":"admins""#
+                    };
+                    format!(r#"{{"id":"g{page}-{i}","name":"group {page}-{i}",{how}}}"#)
                 })
                 .collect();
             let next = if page < 3 {
@@ -641,6 +647,18 @@ mod tests {
         assert_eq!(bodies[2]["cursor"], "c2");
         assert_eq!(bodies[4]["cursor"], "c3");
         assert!(bodies.iter().all(|b| b["limit"] == 100));
+    }
+
+    #[test]
+    fn k2_a_page_with_a_synced_group_skipped_still_sends_the_next_page_ahead() {
+        let fake = FakeTransport::new();
+        admin_pages(&fake, true);
+        let cursor = Some("v1:groups:admin::100:0".to_string());
+        let page = list_groups(&full(), &fake, &req(cursor, Some(300))).unwrap();
+        assert_eq!(page.items.len(), 299, "the synced group is SCIM's to list");
+        assert!(page.items.iter().all(|g| g.name != "group 1-0"));
+        assert_eq!(page.next_cursor, None);
+        assert_eq!(shape(&fake), [1, 2, 2, 1]);
     }
 
     #[test]
