@@ -143,6 +143,39 @@ async fn latency_delays_the_real_response() {
     assert_eq!(sim.pending_faults(), 0);
 }
 
+/// `HoldUntil` is a barrier: the held response waits for a request on its route, not for any
+/// request, and is then the real one.
+#[tokio::test]
+async fn a_held_response_waits_for_a_request_on_its_route() {
+    let sim = std::sync::Arc::new(sim().await);
+    sim.fault(
+        Route::scim("/Users"),
+        Fault::HoldUntil(Box::new(Route::scim("/Groups"))),
+        1,
+    );
+    let held = {
+        let sim = sim.clone();
+        tokio::spawn(async move { scim(&sim, "GET", "/Users", None).await })
+    };
+    // Once the held request is in the log, another route's request does not release it.
+    while sim.requests().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    let r = scim(&sim, "GET", "/ServiceProviderConfig", None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !held.is_finished(),
+        "released by a request on another route"
+    );
+    let r = scim(&sim, "GET", "/Groups", None).await;
+    assert_eq!(r.status, 200);
+    let r = held.await.expect("the held request's task");
+    assert_eq!(r.status, 200);
+    assert!(r.json()["Resources"].is_array(), "{}", r.text);
+    let faults: Vec<Option<String>> = sim.requests().into_iter().map(|r| r.fault).collect();
+    assert_eq!(faults, [Some("held".to_owned()), None, None]);
+}
+
 #[tokio::test]
 async fn spoiled_bodies_malformed_html_truncated_oversized() {
     let sim = sim().await;
