@@ -351,21 +351,28 @@ async fn groups_and_resources(
     sizes: PageSizes,
     started: Instant,
 ) -> Result<Rest, ExtractError> {
-    let (
-        (groups, group_requests, groups_spool),
-        (resources, resource_requests, skipped, resources_spool),
-    ) = tokio::try_join!(
+    let (groups, (resources, skipped)) = tokio::try_join!(
         groups_walk(connector, tenant, sizes.groups),
         resources_walk(connector, tenant, sizes.page),
     )?;
     Ok(Rest {
-        groups,
-        resources,
+        groups: groups.items,
+        resources: resources.items,
         skipped,
-        requests: group_requests + resource_requests,
+        requests: groups.requests + resources.requests,
         elapsed: started.elapsed(),
-        spools: [groups_spool, resources_spool],
+        spools: [groups.spool, resources.spool],
     })
+}
+
+/// One array of the snapshot, walked into a spool of its own.
+struct Part {
+    /// Items written.
+    items: usize,
+    /// Requests the connector made for them.
+    requests: usize,
+    /// The array, every byte written.
+    spool: std::fs::File,
 }
 
 /// An unnamed, owner-only temporary file for a part of the snapshot, buffered.
@@ -380,12 +387,12 @@ fn spooled(out: std::io::BufWriter<std::fs::File>) -> Result<std::fs::File, Extr
     out.into_inner().map_err(|e| write_error(e.into_error()))
 }
 
-/// The `groups` array: the groups written and the requests made.
+/// The `groups` array.
 async fn groups_walk(
     connector: &LoadedConnector,
     tenant: &Tenant,
     page_size: u32,
-) -> Result<(usize, usize, std::fs::File), ExtractError> {
+) -> Result<Part, ExtractError> {
     let mut out = spool()?;
     let mut requests = 0;
     let mut array = Array::open(&mut out, "groups")?;
@@ -397,17 +404,20 @@ async fn groups_walk(
         |p| async move { connector.list_groups(tenant, &p).await },
     )
     .await?;
-    let groups = array.close()?;
-    Ok((groups, requests, spooled(out)?))
+    let items = array.close()?;
+    Ok(Part {
+        items,
+        requests,
+        spool: spooled(out)?,
+    })
 }
 
-/// The `resources` array, one kind after another: the resources written, the requests made
-/// and the kinds skipped, with why.
+/// The `resources` array, one kind after another, and the kinds skipped, with why.
 async fn resources_walk(
     connector: &LoadedConnector,
     tenant: &Tenant,
     page_size: u32,
-) -> Result<(usize, usize, Vec<String>, std::fs::File), ExtractError> {
+) -> Result<(Part, Vec<String>), ExtractError> {
     let mut out = spool()?;
     let mut requests = 0;
     let mut skipped = Vec::new();
@@ -437,8 +447,13 @@ async fn resources_walk(
             Err(e) => return Err(e.into()),
         }
     }
-    let resources = array.close()?;
-    Ok((resources, requests, skipped, spooled(out)?))
+    let items = array.close()?;
+    let part = Part {
+        items,
+        requests,
+        spool: spooled(out)?,
+    };
+    Ok((part, skipped))
 }
 
 /// Runs `extract`.

@@ -18,9 +18,9 @@
 //!
 //! A call of more than 100 groups reads several admin pages: when a page leaves a whole
 //! page of room in the call (its synced groups, skipped, leave room too), the next page's
-//! groups search goes out in one `send-all` beside the page's first members search. The same requests,
-//! one round trip fewer per page after the first; no page is asked twice, except the one
-//! read ahead when a call stops at [`MAX_CALL_MEMBERS`] memberships.
+//! groups search goes out in one `send-all` beside the page's first members search. The
+//! same requests, one round trip fewer per page after the first; no page is asked twice,
+//! except the one read ahead when a call stops at [`MAX_CALL_MEMBERS`] memberships.
 
 use super::cursor::{Cursor, Listing};
 use super::users::scim_subject;
